@@ -1,0 +1,27 @@
+//! The StratusLab image metadata document.
+//!
+//! This crate knows the *format*: the RDF/XML document that describes one
+//! virtual-machine image (its size, checksums, operating system, locations and
+//! the endorsement of whoever vouches for it). It turns bytes into a typed
+//! [`Metadata`] value ([`parse`]), reports every problem a document has with
+//! the element and rule it breaks ([`Problem`]), writes new documents
+//! ([`write::to_xml`]) and converts between SHA-1 checksums and image
+//! identifiers ([`identifier`]).
+//!
+//! It knows nothing about signatures or certificates: that is the job of the
+//! `marketplace-trust` crate, which strips and checks the `ds:Signature`
+//! before and after this crate reads the rest.
+
+pub mod datetime;
+pub mod identifier;
+pub mod model;
+pub mod ns;
+pub mod parse;
+pub mod problem;
+mod rules;
+pub mod write;
+
+pub use model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
+pub use parse::{MAX_DOCUMENT_BYTES, ParsedDocument, parse};
+pub use problem::{Problem, Rule};
+pub use rules::is_valid_email;

@@ -1,0 +1,148 @@
+//! Reading a document: XML structure first, then the RDF model, then the
+//! typed [`Metadata`] and every rule it breaks.
+//!
+//! The XML pass (roxmltree, DTDs refused) checks what RDF cannot see: the
+//! root, `xml:base`, `rdf:about`, `rdf:parseType` of the structured terms and
+//! the children of `rdf:RDF`. The RDF pass (oxrdfxml, on the document without
+//! its `ds:Signature`) gives the triples the metadata is built from, so that
+//! every RDF/XML form of a statement (attributes, `parseType="Resource"`
+//! blank nodes, `xml:lang`, entities) is read as RDF defines it.
+
+use crate::model::Metadata;
+use crate::ns;
+use crate::problem::{Problem, Rule};
+use crate::rules;
+use std::collections::HashMap;
+
+/// The largest document accepted, in bytes. Real documents are a few KiB.
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// The outcome of reading a document.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedDocument {
+    /// What could be read (fields the document lacks stay empty).
+    pub metadata: Metadata,
+    /// Every problem found, in document order where possible.
+    pub problems: Vec<Problem>,
+    /// Number of `ds:Signature` elements directly under `rdf:RDF`.
+    pub signature_count: usize,
+}
+
+impl ParsedDocument {
+    /// Whether the document satisfies every format rule.
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Where each element of the description first occurs, for messages.
+#[derive(Debug, Default)]
+pub(crate) struct Lines(HashMap<String, u32>);
+
+impl Lines {
+    pub(crate) fn of(&self, qname: &str) -> Option<u32> {
+        self.0.get(qname).copied()
+    }
+}
+
+/// Parses and validates a document. Never panics; every problem is reported.
+pub fn parse(bytes: &[u8]) -> ParsedDocument {
+    let mut out = ParsedDocument::default();
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        out.problems.push(Problem::new(
+            "document",
+            Rule::XmlSyntax,
+            format!(
+                "the document has {} bytes; the limit is {MAX_DOCUMENT_BYTES}",
+                bytes.len()
+            ),
+        ));
+        return out;
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            out.problems.push(Problem::new(
+                "document",
+                Rule::XmlSyntax,
+                format!("the document is not UTF-8: {e}"),
+            ));
+            return out;
+        }
+    };
+    let doc = match parse_xml(text) {
+        Ok(d) => d,
+        Err(p) => {
+            out.problems.push(p);
+            return out;
+        }
+    };
+    let mut lines = Lines::default();
+    let structure = rules::check_structure(&doc, &mut lines, &mut out.problems);
+    out.signature_count = structure.signature_count;
+    if !structure.has_description {
+        return out;
+    }
+    let stripped = strip_root_signatures(&doc, text);
+    match rules::read_triples(&stripped) {
+        Ok(triples) => {
+            out.metadata = rules::build_metadata(
+                &triples,
+                structure.subject.as_deref(),
+                &lines,
+                &mut out.problems,
+            );
+            rules::check_about(&structure, &out.metadata, &lines, &mut out.problems);
+        }
+        Err(p) => out.problems.push(p),
+    }
+    out
+}
+
+/// Parses XML with DTDs refused, mapping errors to a located [`Problem`].
+pub fn parse_xml(text: &str) -> Result<roxmltree::Document<'_>, Problem> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: 200_000,
+        ..roxmltree::ParsingOptions::default()
+    };
+    roxmltree::Document::parse_with_options(text, options).map_err(|e| {
+        let line = Some(e.pos().row);
+        match e {
+            roxmltree::Error::DtdDetected => Problem::new(
+                "document",
+                Rule::Dtd,
+                "a DOCTYPE is not allowed (DTDs and entities are refused)",
+            )
+            .at(line),
+            other => Problem::new(
+                "document",
+                Rule::XmlSyntax,
+                format!("not well-formed XML: {other}"),
+            )
+            .at(line),
+        }
+    })
+}
+
+/// The text without the `ds:Signature` elements that are children of the
+/// root (the enveloped signature), everything else byte for byte.
+pub fn strip_root_signatures(doc: &roxmltree::Document<'_>, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for sig in doc
+        .root_element()
+        .children()
+        .filter(|n| n.has_tag_name((ns::DS, "Signature")))
+    {
+        let r = sig.range();
+        out.push_str(&text[from..r.start]);
+        from = r.end;
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
+pub(crate) fn record_line(lines: &mut Lines, qname: String, line: u32) {
+    lines.0.entry(qname).or_insert(line);
+}
