@@ -1,0 +1,670 @@
+//! Enveloped XML Signatures under a strict profile.
+//!
+//! The profile is what the original Java tools produced, and nothing more:
+//! one `ds:Signature`, the last child of `rdf:RDF`; one `Reference` with
+//! `URI=""` whose transforms are the enveloped-signature transform optionally
+//! followed by a canonicalization; allow-listed algorithms; the signing key is
+//! the public key of one of the certificates in `KeyInfo/X509Data`. Anything
+//! else is refused before any cryptography runs, so that what the signature
+//! covers is exactly the document the format crate reads (no wrapping).
+//!
+//! Canonicalization comes from `bergshamra-c14n` (on the `uppsala` parser);
+//! digests and public-key operations from OpenSSL.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bergshamra_c14n::C14nMode;
+use bergshamra_xml::NodeSet;
+use marketplace_format::ns::{DS, RDF};
+use openssl::bn::BigNum;
+use openssl::ecdsa::EcdsaSig;
+use openssl::hash::{MessageDigest, hash};
+use openssl::pkey::{Id, PKey, PKeyRef, Private, Public};
+use openssl::sign::{Signer, Verifier};
+use openssl::x509::X509;
+use uppsala::{Document, NodeId, NodeKind};
+
+/// Algorithm URIs of the profile.
+pub mod uri {
+    /// Inclusive C14N 1.0.
+    pub const C14N: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
+    /// Inclusive C14N 1.0 with comments.
+    pub const C14N_COMMENTS: &str =
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
+    /// Exclusive C14N 1.0.
+    pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+    /// Exclusive C14N 1.0 with comments.
+    pub const EXC_C14N_COMMENTS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
+    /// The enveloped-signature transform.
+    pub const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+    /// SHA-1 digest (legacy, verify only).
+    pub const SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
+    /// SHA-256 digest.
+    pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+    /// SHA-512 digest.
+    pub const SHA512: &str = "http://www.w3.org/2001/04/xmlenc#sha512";
+    /// RSA with SHA-1 (legacy, verify only).
+    pub const RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+    /// RSA with SHA-256.
+    pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+    /// RSA with SHA-512.
+    pub const RSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512";
+    /// ECDSA with SHA-256.
+    pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+    /// ECDSA with SHA-384.
+    pub const ECDSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384";
+    /// ECDSA with SHA-512.
+    pub const ECDSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512";
+}
+
+/// Why a signature is refused.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SignatureError {
+    /// The document has no signature.
+    #[error("the document is not signed (no ds:Signature)")]
+    Unsigned,
+    /// The document is not XML the profile can read.
+    #[error("cannot read the document: {0}")]
+    Xml(String),
+    /// The signature does not follow the strict profile.
+    #[error("signature profile: {0}")]
+    Profile(String),
+    /// The signed content changed after signing.
+    #[error("the signed content was modified: the reference digest does not match")]
+    DigestMismatch,
+    /// No certificate in KeyInfo verifies the signature value.
+    #[error("the signature value does not verify with the certificate in KeyInfo")]
+    BadSignatureValue,
+    /// A certificate or key could not be read or used.
+    #[error("certificate: {0}")]
+    Certificate(String),
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Signing(String),
+}
+
+fn profile(msg: impl Into<String>) -> SignatureError {
+    SignatureError::Profile(msg.into())
+}
+
+/// A verified signature.
+#[derive(Debug, Clone)]
+pub struct VerifiedSignature {
+    /// The certificate whose key verified the signature.
+    pub signer: X509,
+    /// Every certificate of `KeyInfo/X509Data`, in document order.
+    pub certificates: Vec<X509>,
+    /// The SignatureMethod URI.
+    pub signature_method: String,
+    /// The DigestMethod URI.
+    pub digest_method: String,
+}
+
+impl VerifiedSignature {
+    /// Whether the signature uses SHA-1 (legacy, accepted for old documents).
+    pub fn is_legacy_sha1(&self) -> bool {
+        self.signature_method == uri::RSA_SHA1 || self.digest_method == uri::SHA1
+    }
+}
+
+/// Whether the document contains a `ds:Signature` element anywhere.
+pub fn is_signed(xml: &str) -> bool {
+    parse(xml)
+        .map(|doc| !descendants_named(&doc, doc.root(), DS, "Signature").is_empty())
+        .unwrap_or(false)
+}
+
+fn parse(xml: &str) -> Result<Document<'_>, SignatureError> {
+    if xml.contains("<!DOCTYPE") {
+        return Err(SignatureError::Xml("a DOCTYPE is not allowed".into()));
+    }
+    uppsala::Parser::new()
+        .with_forbid_dtd(true)
+        .parse(xml)
+        .map_err(|e| SignatureError::Xml(e.to_string()))
+}
+
+fn is_element(doc: &Document<'_>, id: NodeId, ns: &str, local: &str) -> bool {
+    doc.element(id).is_some_and(|e| {
+        e.name.namespace_uri.as_deref() == Some(ns) && e.name.local_name == local
+    })
+}
+
+fn descendants_named(doc: &Document<'_>, from: NodeId, ns: &str, local: &str) -> Vec<NodeId> {
+    let mut found = Vec::new();
+    let mut stack = vec![from];
+    while let Some(id) = stack.pop() {
+        if is_element(doc, id, ns, local) {
+            found.push(id);
+        }
+        stack.extend(doc.children(id));
+    }
+    found
+}
+
+/// Element children of `id`; any non-whitespace text or other node is an error.
+fn element_children(doc: &Document<'_>, id: NodeId, what: &str) -> Result<Vec<NodeId>, SignatureError> {
+    let mut out = Vec::new();
+    for c in doc.children(id) {
+        match doc.node_kind(c) {
+            Some(NodeKind::Element(_)) => out.push(c),
+            Some(NodeKind::Text(t)) if t.trim().is_empty() => {}
+            _ => return Err(profile(format!("unexpected content inside {what}"))),
+        }
+    }
+    Ok(out)
+}
+
+/// Checks that `id` is `ds:<local>` and returns its element children.
+fn expect<'d>(
+    doc: &Document<'d>,
+    id: Option<&NodeId>,
+    local: &str,
+) -> Result<(NodeId, Vec<NodeId>), SignatureError> {
+    match id {
+        Some(&id) if is_element(doc, id, DS, local) => {
+            Ok((id, element_children(doc, id, &format!("ds:{local}"))?))
+        }
+        _ => Err(profile(format!("expected ds:{local}"))),
+    }
+}
+
+/// Checks that `id` is `ds:<local>` holding only text (no elements).
+fn expect_leaf(doc: &Document<'_>, id: Option<&NodeId>, local: &str) -> Result<NodeId, SignatureError> {
+    match id {
+        Some(&id) if is_element(doc, id, DS, local) => {
+            let only_text = doc
+                .children(id)
+                .into_iter()
+                .all(|c| matches!(doc.node_kind(c), Some(NodeKind::Text(_))));
+            if only_text {
+                Ok(id)
+            } else {
+                Err(profile(format!("ds:{local} must hold only text")))
+            }
+        }
+        _ => Err(profile(format!("expected ds:{local}"))),
+    }
+}
+
+fn algorithm(doc: &Document<'_>, id: NodeId) -> Result<String, SignatureError> {
+    doc.get_attribute(id, "Algorithm")
+        .map(str::to_string)
+        .ok_or_else(|| profile("an Algorithm attribute is missing"))
+}
+
+fn c14n_mode(uri: &str) -> Result<C14nMode, SignatureError> {
+    match uri {
+        uri::C14N => Ok(C14nMode::Inclusive),
+        uri::C14N_COMMENTS => Ok(C14nMode::InclusiveWithComments),
+        uri::EXC_C14N => Ok(C14nMode::Exclusive),
+        uri::EXC_C14N_COMMENTS => Ok(C14nMode::ExclusiveWithComments),
+        other => Err(profile(format!("canonicalization {other} is not allowed"))),
+    }
+}
+
+fn digest_of(uri: &str) -> Result<MessageDigest, SignatureError> {
+    match uri {
+        uri::SHA1 => Ok(MessageDigest::sha1()),
+        uri::SHA256 => Ok(MessageDigest::sha256()),
+        uri::SHA512 => Ok(MessageDigest::sha512()),
+        other => Err(profile(format!("digest {other} is not allowed"))),
+    }
+}
+
+/// Key type and hash of a SignatureMethod.
+fn signature_method(uri: &str) -> Result<(Id, MessageDigest), SignatureError> {
+    match uri {
+        uri::RSA_SHA1 => Ok((Id::RSA, MessageDigest::sha1())),
+        uri::RSA_SHA256 => Ok((Id::RSA, MessageDigest::sha256())),
+        uri::RSA_SHA512 => Ok((Id::RSA, MessageDigest::sha512())),
+        uri::ECDSA_SHA256 => Ok((Id::EC, MessageDigest::sha256())),
+        uri::ECDSA_SHA384 => Ok((Id::EC, MessageDigest::sha384())),
+        uri::ECDSA_SHA512 => Ok((Id::EC, MessageDigest::sha512())),
+        other => Err(profile(format!("signature method {other} is not allowed"))),
+    }
+}
+
+fn text_of(doc: &Document<'_>, id: NodeId) -> String {
+    doc.text_content_deep(id)
+}
+
+fn b64(text: &str) -> Result<Vec<u8>, SignatureError> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    B64.decode(compact)
+        .map_err(|e| profile(format!("invalid base64: {e}")))
+}
+
+/// The parts of a signature that passed the profile.
+struct Parts {
+    signature: NodeId,
+    signed_info: NodeId,
+    c14n: C14nMode,
+    signature_method: String,
+    digest_method: String,
+    reference_c14n: Option<C14nMode>,
+    digest_value: Vec<u8>,
+    signature_value: Vec<u8>,
+    certificates: Vec<X509>,
+}
+
+/// Applies the strict profile; returns the parts to verify.
+fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
+    let root = doc
+        .document_element()
+        .ok_or_else(|| SignatureError::Xml("no root element".into()))?;
+    if !is_element(doc, root, RDF, "RDF") {
+        return Err(profile("the root element must be rdf:RDF"));
+    }
+    let all = descendants_named(doc, doc.root(), DS, "Signature");
+    match all.len() {
+        0 => return Err(SignatureError::Unsigned),
+        1 => {}
+        n => return Err(profile(format!("exactly one ds:Signature is allowed, found {n}"))),
+    }
+    let signature = all[0];
+    let mut after_signature = false;
+    for c in doc.children(root) {
+        match doc.node_kind(c) {
+            Some(NodeKind::Element(_)) if c == signature => after_signature = true,
+            Some(NodeKind::Element(_)) if after_signature => {
+                return Err(profile("ds:Signature must be the last child of rdf:RDF"));
+            }
+            Some(NodeKind::Text(t)) if after_signature && !t.trim().is_empty() => {
+                return Err(profile("text after ds:Signature"));
+            }
+            _ => {}
+        }
+    }
+    if !after_signature {
+        return Err(profile("ds:Signature must be a child of rdf:RDF"));
+    }
+    // Comments are outside what an enveloped URI="" reference signs, so a
+    // signed document must not have any (they could change what people read).
+    if has_comment_or_pi(doc, root) {
+        return Err(profile(
+            "comments and processing instructions are not allowed inside a signed document",
+        ));
+    }
+    let children = element_children(doc, signature, "ds:Signature")?;
+    if doc.get_attribute(signature, "Id").is_some() && children.len() > 3 {
+        return Err(profile("ds:Object is not allowed"));
+    }
+    if children.len() != 3 {
+        return Err(profile(
+            "ds:Signature must hold exactly SignedInfo, SignatureValue and KeyInfo",
+        ));
+    }
+    let (signed_info, si) = expect(doc, children.first(), "SignedInfo")?;
+    let sig_value = expect_leaf(doc, children.get(1), "SignatureValue")?;
+    let (key_info, ki) = expect(doc, children.get(2), "KeyInfo")?;
+    if si.len() != 3 {
+        return Err(profile(
+            "ds:SignedInfo must hold CanonicalizationMethod, SignatureMethod and exactly one Reference",
+        ));
+    }
+    let (c14n_id, c14n_children) = expect(doc, si.first(), "CanonicalizationMethod")?;
+    if !c14n_children.is_empty() {
+        return Err(profile("CanonicalizationMethod must be empty"));
+    }
+    let c14n = c14n_mode(&algorithm(doc, c14n_id)?)?;
+    let (sm_id, sm_children) = expect(doc, si.get(1), "SignatureMethod")?;
+    if !sm_children.is_empty() {
+        return Err(profile("SignatureMethod must be empty (no HMACOutputLength)"));
+    }
+    let signature_method = algorithm(doc, sm_id)?;
+    signature_method_check(&signature_method)?;
+    let (reference, rc) = expect(doc, si.get(2), "Reference")?;
+    if doc.get_attribute(reference, "URI") != Some("") {
+        return Err(profile("the Reference must have URI=\"\" (the whole document)"));
+    }
+    let (transforms, rc) = match rc.as_slice() {
+        [t, d, v] => (Some(*t), vec![*d, *v]),
+        [d, v] => (None, vec![*d, *v]),
+        _ => return Err(profile("Reference must hold Transforms, DigestMethod and DigestValue")),
+    };
+    let mut reference_c14n = None;
+    let Some(transforms) = transforms else {
+        return Err(profile("the Reference must use the enveloped-signature transform"));
+    };
+    let (_, ts) = expect(doc, Some(&transforms), "Transforms")?;
+    let mut uris = Vec::new();
+    for t in &ts {
+        let (tid, tc) = expect(doc, Some(t), "Transform")?;
+        if !tc.is_empty() {
+            return Err(profile("Transform parameters are not allowed"));
+        }
+        uris.push(algorithm(doc, tid)?);
+    }
+    match uris.as_slice() {
+        [e] if e == uri::ENVELOPED => {}
+        [e, c] if e == uri::ENVELOPED => reference_c14n = Some(c14n_mode(c)?),
+        _ => {
+            return Err(profile(
+                "the transforms must be enveloped-signature, optionally followed by one canonicalization",
+            ));
+        }
+    }
+    let (dm_id, _) = expect(doc, rc.first(), "DigestMethod")?;
+    let digest_method = algorithm(doc, dm_id)?;
+    digest_of(&digest_method)?;
+    let dv_id = expect_leaf(doc, rc.get(1), "DigestValue")?;
+    let digest_value = b64(&text_of(doc, dv_id))?;
+    let signature_value = b64(&text_of(doc, sig_value))?;
+    let mut certificates = Vec::new();
+    for item in ki {
+        if !is_element(doc, item, DS, "X509Data") {
+            continue; // KeyName, KeyValue...: never used to pick the key
+        }
+        for c in element_children(doc, item, "ds:X509Data")? {
+            if is_element(doc, c, DS, "X509Certificate") {
+                expect_leaf(doc, Some(&c), "X509Certificate")?;
+                let der = b64(&text_of(doc, c))?;
+                certificates.push(X509::from_der(&der).map_err(|e| {
+                    SignatureError::Certificate(format!("unreadable X509Certificate: {e}"))
+                })?);
+            }
+        }
+    }
+    let _ = key_info;
+    if certificates.is_empty() {
+        return Err(profile("KeyInfo must carry the signer's certificate in X509Data"));
+    }
+    Ok(Parts {
+        signature,
+        signed_info,
+        c14n,
+        signature_method,
+        digest_method,
+        reference_c14n,
+        digest_value,
+        signature_value,
+        certificates,
+    })
+}
+
+fn signature_method_check(uri: &str) -> Result<(), SignatureError> {
+    signature_method(uri).map(|_| ())
+}
+
+fn has_comment_or_pi(doc: &Document<'_>, from: NodeId) -> bool {
+    let mut stack = vec![from];
+    while let Some(id) = stack.pop() {
+        if matches!(
+            doc.node_kind(id),
+            Some(NodeKind::Comment(_)) | Some(NodeKind::ProcessingInstruction(_))
+        ) {
+            return true;
+        }
+        stack.extend(doc.children(id));
+    }
+    false
+}
+
+fn canonical(
+    doc: &Document<'_>,
+    mode: C14nMode,
+    set: &NodeSet,
+) -> Result<Vec<u8>, SignatureError> {
+    bergshamra_c14n::canonicalize_doc(doc, mode, Some(set), &[] as &[&str])
+        .map_err(|e| SignatureError::Xml(format!("canonicalization failed: {e}")))
+}
+
+/// The canonical bytes the Reference covers: the whole document without
+/// comments and without the Signature element.
+fn reference_bytes(
+    doc: &Document<'_>,
+    signature: NodeId,
+    mode: Option<C14nMode>,
+) -> Result<Vec<u8>, SignatureError> {
+    let mut set = NodeSet::all_without_comments(doc);
+    let mut stack = vec![signature];
+    while let Some(id) = stack.pop() {
+        set.remove_id(id);
+        stack.extend(doc.children(id));
+    }
+    canonical(doc, mode.unwrap_or(C14nMode::Inclusive), &set)
+}
+
+fn signed_info_bytes(
+    doc: &Document<'_>,
+    signed_info: NodeId,
+    mode: C14nMode,
+) -> Result<Vec<u8>, SignatureError> {
+    let set = if mode.with_comments() {
+        NodeSet::tree_with_comments(signed_info, doc)
+    } else {
+        NodeSet::tree_without_comments(signed_info, doc)
+    };
+    canonical(doc, mode, &set)
+}
+
+/// Verifies the signature of `xml` under the strict profile.
+pub fn verify(xml: &str) -> Result<VerifiedSignature, SignatureError> {
+    let doc = parse(xml)?;
+    let parts = check_profile(&doc)?;
+    let digest = hash(
+        digest_of(&parts.digest_method)?,
+        &reference_bytes(&doc, parts.signature, parts.reference_c14n)?,
+    )
+    .map_err(|e| SignatureError::Xml(e.to_string()))?;
+    if digest.as_ref() != parts.digest_value.as_slice() {
+        return Err(SignatureError::DigestMismatch);
+    }
+    let signed_info = signed_info_bytes(&doc, parts.signed_info, parts.c14n)?;
+    let (key_type, md) = signature_method(&parts.signature_method)?;
+    let signer = parts
+        .certificates
+        .iter()
+        .find(|cert| {
+            cert.public_key().is_ok_and(|key| {
+                key.id() == key_type
+                    && verify_value(&key, md, key_type, &signed_info, &parts.signature_value)
+            })
+        })
+        .cloned()
+        .ok_or(SignatureError::BadSignatureValue)?;
+    Ok(VerifiedSignature {
+        signer,
+        certificates: parts.certificates,
+        signature_method: parts.signature_method,
+        digest_method: parts.digest_method,
+    })
+}
+
+fn verify_value(
+    key: &PKeyRef<Public>,
+    md: MessageDigest,
+    key_type: Id,
+    data: &[u8],
+    value: &[u8],
+) -> bool {
+    let der;
+    let value = if key_type == Id::EC {
+        match raw_to_der_ecdsa(value) {
+            Some(d) => {
+                der = d;
+                der.as_slice()
+            }
+            None => return false,
+        }
+    } else {
+        value
+    };
+    Verifier::new(md, key)
+        .and_then(|mut v| {
+            v.update(data)?;
+            v.verify(value)
+        })
+        .unwrap_or(false)
+}
+
+/// XML-DSig carries ECDSA signatures as `r ‖ s`; OpenSSL wants DER.
+fn raw_to_der_ecdsa(raw: &[u8]) -> Option<Vec<u8>> {
+    if raw.is_empty() || raw.len() % 2 != 0 {
+        return None;
+    }
+    let (r, s) = raw.split_at(raw.len() / 2);
+    let sig = EcdsaSig::from_private_components(
+        BigNum::from_slice(r).ok()?,
+        BigNum::from_slice(s).ok()?,
+    )
+    .ok()?;
+    sig.to_der().ok()
+}
+
+fn der_to_raw_ecdsa(der: &[u8], key: &PKeyRef<Private>) -> Result<Vec<u8>, SignatureError> {
+    let sig = EcdsaSig::from_der(der).map_err(|e| SignatureError::Signing(e.to_string()))?;
+    let bits = key.bits() as usize;
+    let len = bits.div_ceil(8);
+    let pad = |n: &openssl::bn::BigNumRef| -> Result<Vec<u8>, SignatureError> {
+        n.to_vec_padded(len as i32)
+            .map_err(|e| SignatureError::Signing(e.to_string()))
+    };
+    let mut out = pad(sig.r())?;
+    out.extend(pad(sig.s())?);
+    Ok(out)
+}
+
+/// Options for [`sign`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignOptions {
+    /// Use the legacy RSA-SHA1 / SHA-1 profile of the original tools.
+    pub legacy_sha1: bool,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        SignOptions { legacy_sha1: false }
+    }
+}
+
+/// Signs `xml` (which must not be signed yet) with `key`, carrying
+/// `certificates` (signer first) in KeyInfo. Returns the signed document.
+pub fn sign(
+    xml: &str,
+    key: &PKeyRef<Private>,
+    certificates: &[X509],
+    options: SignOptions,
+) -> Result<String, SignatureError> {
+    let (signature_method, digest_method, md) = match (key.id(), options.legacy_sha1) {
+        (Id::RSA, true) => (uri::RSA_SHA1, uri::SHA1, MessageDigest::sha1()),
+        (Id::RSA, false) => (uri::RSA_SHA256, uri::SHA256, MessageDigest::sha256()),
+        (Id::EC, _) => (uri::ECDSA_SHA256, uri::SHA256, MessageDigest::sha256()),
+        (other, _) => {
+            return Err(SignatureError::Signing(format!(
+                "keys of type {other:?} cannot sign; use an RSA or EC key"
+            )));
+        }
+    };
+    let doc = parse(xml)?;
+    if !descendants_named(&doc, doc.root(), DS, "Signature").is_empty() {
+        return Err(SignatureError::Signing(
+            "the document is already signed; remove the old signature first".into(),
+        ));
+    }
+    let root = doc
+        .document_element()
+        .ok_or_else(|| SignatureError::Xml("no root element".into()))?;
+    let range = doc
+        .node_range(root)
+        .ok_or_else(|| SignatureError::Xml("no source position for the root".into()))?;
+    let root_text = &xml[range.clone()];
+    let close = root_text
+        .rfind("</")
+        .ok_or_else(|| SignatureError::Signing("the root element has no end tag".into()))?;
+    let insert_at = range.start + close;
+    drop(doc);
+
+    let certs_xml: String = certificates
+        .iter()
+        .map(|c| {
+            c.to_der()
+                .map(|der| format!("<ds:X509Certificate>{}</ds:X509Certificate>", B64.encode(der)))
+                .map_err(|e| SignatureError::Certificate(e.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    let template = |digest: &str, value: &str| {
+        format!(
+            "<ds:Signature xmlns:ds=\"{DS}\"><ds:SignedInfo>\
+             <ds:CanonicalizationMethod Algorithm=\"{c14n}\"/>\
+             <ds:SignatureMethod Algorithm=\"{signature_method}\"/>\
+             <ds:Reference URI=\"\"><ds:Transforms>\
+             <ds:Transform Algorithm=\"{env}\"/></ds:Transforms>\
+             <ds:DigestMethod Algorithm=\"{digest_method}\"/>\
+             <ds:DigestValue>{digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>\
+             <ds:SignatureValue>{value}</ds:SignatureValue>\
+             <ds:KeyInfo><ds:X509Data>{certs_xml}</ds:X509Data></ds:KeyInfo></ds:Signature>\n",
+            c14n = uri::C14N,
+            env = uri::ENVELOPED,
+        )
+    };
+    let assemble = |sig: &str| format!("{}{sig}{}", &xml[..insert_at], &xml[insert_at..]);
+
+    let draft = assemble(&template("", ""));
+    let draft_doc = parse(&draft)?;
+    let parts = locate(&draft_doc)?;
+    let digest = hash(md_for_digest(digest_method)?, &reference_bytes(&draft_doc, parts.0, None)?)
+        .map_err(|e| SignatureError::Signing(e.to_string()))?;
+    let digest_b64 = B64.encode(digest);
+    drop(draft_doc);
+
+    let with_digest = assemble(&template(&digest_b64, ""));
+    let with_digest_doc = parse(&with_digest)?;
+    let (_, signed_info) = locate(&with_digest_doc)?;
+    let to_sign = signed_info_bytes(&with_digest_doc, signed_info, C14nMode::Inclusive)?;
+    let mut signer =
+        Signer::new(md, key).map_err(|e| SignatureError::Signing(e.to_string()))?;
+    signer
+        .update(&to_sign)
+        .map_err(|e| SignatureError::Signing(e.to_string()))?;
+    let mut value = signer
+        .sign_to_vec()
+        .map_err(|e| SignatureError::Signing(e.to_string()))?;
+    if key.id() == Id::EC {
+        value = der_to_raw_ecdsa(&value, key)?;
+    }
+    Ok(assemble(&template(&digest_b64, &B64.encode(value))))
+}
+
+fn md_for_digest(uri: &str) -> Result<MessageDigest, SignatureError> {
+    digest_of(uri)
+}
+
+/// The Signature and SignedInfo of a document we just assembled.
+fn locate(doc: &Document<'_>) -> Result<(NodeId, NodeId), SignatureError> {
+    let sig = *descendants_named(doc, doc.root(), DS, "Signature")
+        .first()
+        .ok_or(SignatureError::Unsigned)?;
+    let si = *descendants_named(doc, sig, DS, "SignedInfo")
+        .first()
+        .ok_or_else(|| profile("no SignedInfo"))?;
+    Ok((sig, si))
+}
+
+/// Removes the signature from a signed document (for re-signing).
+pub fn strip_signature(xml: &str) -> Result<String, SignatureError> {
+    let doc = parse(xml)?;
+    let mut out = String::with_capacity(xml.len());
+    let mut from = 0;
+    let mut sigs: Vec<_> = descendants_named(&doc, doc.root(), DS, "Signature")
+        .into_iter()
+        .filter_map(|id| doc.node_range(id))
+        .collect();
+    sigs.sort_by_key(|r| r.start);
+    for r in sigs {
+        if r.start < from {
+            continue;
+        }
+        out.push_str(&xml[from..r.start]);
+        from = r.end;
+    }
+    out.push_str(&xml[from..]);
+    Ok(out)
+}
+
+/// The public key of a certificate, for callers that check key types.
+pub fn public_key(cert: &X509) -> Result<PKey<Public>, SignatureError> {
+    cert.public_key()
+        .map_err(|e| SignatureError::Certificate(e.to_string()))
+}
