@@ -13,6 +13,7 @@
 //! before and after this crate reads the rest.
 
 pub mod datetime;
+pub mod edit;
 pub mod identifier;
 pub mod model;
 pub mod ns;

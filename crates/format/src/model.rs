@@ -79,6 +79,10 @@ pub struct Endorser {
     pub subject: String,
     /// Issuer DN(s) of the signing certificate, RFC 2253 form.
     pub issuers: Vec<String>,
+    /// True when the document says the certificate does not vouch for the
+    /// e-mail (`mp:email-verified` is `false`): the signer supplied it.
+    #[serde(default)]
+    pub email_unverified: bool,
 }
 
 /// The `slreq:endorsement` block.

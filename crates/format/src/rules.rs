@@ -284,6 +284,7 @@ const ENDORSER_TERMS: &[Term_] = &[
     t(SLREQ, "email", Card::One, Kind::Text),
     t(SLREQ, "subject", Card::One, Kind::Text),
     t(SLREQ, "issuer", Card::AtLeastOne, Kind::Text),
+    t(MARKETPLACE, "email-verified", Card::Optional, Kind::Text),
 ];
 
 type Properties<'a> = HashMap<&'a str, Vec<&'a Term>>;
@@ -766,6 +767,7 @@ fn read_endorsement(
                 email,
                 subject: r.text("subject").unwrap_or_default(),
                 issuers: r.texts("issuer"),
+                email_unverified: r.text("email-verified").as_deref() == Some("false"),
             }
         })
         .unwrap_or_default();

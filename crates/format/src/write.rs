@@ -51,6 +51,13 @@ pub fn endorsement_xml(endorsement: Option<&Endorsement>, indent: &str) -> Strin
     for issuer in &e.endorser.issuers {
         element(&mut out, &deeper, "slreq:issuer", issuer);
     }
+    if e.endorser.email_unverified {
+        let _ = writeln!(
+            out,
+            "{deeper}<mp:email-verified xmlns:mp=\"{}\">false</mp:email-verified>",
+            ns::MARKETPLACE
+        );
+    }
     let _ = writeln!(out, "{inner}</slreq:endorser>");
     let _ = write!(out, "{indent}</slreq:endorsement>");
     out

@@ -29,8 +29,7 @@ pub mod uri {
     /// Inclusive C14N 1.0.
     pub const C14N: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
     /// Inclusive C14N 1.0 with comments.
-    pub const C14N_COMMENTS: &str =
-        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
+    pub const C14N_COMMENTS: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
     /// Exclusive C14N 1.0.
     pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
     /// Exclusive C14N 1.0 with comments.
@@ -125,9 +124,8 @@ fn parse(xml: &str) -> Result<Document<'_>, SignatureError> {
 }
 
 fn is_element(doc: &Document<'_>, id: NodeId, ns: &str, local: &str) -> bool {
-    doc.element(id).is_some_and(|e| {
-        e.name.namespace_uri.as_deref() == Some(ns) && e.name.local_name == local
-    })
+    doc.element(id)
+        .is_some_and(|e| e.name.namespace_uri.as_deref() == Some(ns) && e.name.local_name == local)
 }
 
 fn descendants_named(doc: &Document<'_>, from: NodeId, ns: &str, local: &str) -> Vec<NodeId> {
@@ -143,7 +141,11 @@ fn descendants_named(doc: &Document<'_>, from: NodeId, ns: &str, local: &str) ->
 }
 
 /// Element children of `id`; any non-whitespace text or other node is an error.
-fn element_children(doc: &Document<'_>, id: NodeId, what: &str) -> Result<Vec<NodeId>, SignatureError> {
+fn element_children(
+    doc: &Document<'_>,
+    id: NodeId,
+    what: &str,
+) -> Result<Vec<NodeId>, SignatureError> {
     let mut out = Vec::new();
     for c in doc.children(id) {
         match doc.node_kind(c) {
@@ -170,7 +172,11 @@ fn expect<'d>(
 }
 
 /// Checks that `id` is `ds:<local>` holding only text (no elements).
-fn expect_leaf(doc: &Document<'_>, id: Option<&NodeId>, local: &str) -> Result<NodeId, SignatureError> {
+fn expect_leaf(
+    doc: &Document<'_>,
+    id: Option<&NodeId>,
+    local: &str,
+) -> Result<NodeId, SignatureError> {
     match id {
         Some(&id) if is_element(doc, id, DS, local) => {
             let only_text = doc
@@ -260,7 +266,11 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
     match all.len() {
         0 => return Err(SignatureError::Unsigned),
         1 => {}
-        n => return Err(profile(format!("exactly one ds:Signature is allowed, found {n}"))),
+        n => {
+            return Err(profile(format!(
+                "exactly one ds:Signature is allowed, found {n}"
+            )));
+        }
     }
     let signature = all[0];
     let mut after_signature = false;
@@ -310,22 +320,32 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
     let c14n = c14n_mode(&algorithm(doc, c14n_id)?)?;
     let (sm_id, sm_children) = expect(doc, si.get(1), "SignatureMethod")?;
     if !sm_children.is_empty() {
-        return Err(profile("SignatureMethod must be empty (no HMACOutputLength)"));
+        return Err(profile(
+            "SignatureMethod must be empty (no HMACOutputLength)",
+        ));
     }
     let signature_method = algorithm(doc, sm_id)?;
     signature_method_check(&signature_method)?;
     let (reference, rc) = expect(doc, si.get(2), "Reference")?;
     if doc.get_attribute(reference, "URI") != Some("") {
-        return Err(profile("the Reference must have URI=\"\" (the whole document)"));
+        return Err(profile(
+            "the Reference must have URI=\"\" (the whole document)",
+        ));
     }
     let (transforms, rc) = match rc.as_slice() {
         [t, d, v] => (Some(*t), vec![*d, *v]),
         [d, v] => (None, vec![*d, *v]),
-        _ => return Err(profile("Reference must hold Transforms, DigestMethod and DigestValue")),
+        _ => {
+            return Err(profile(
+                "Reference must hold Transforms, DigestMethod and DigestValue",
+            ));
+        }
     };
     let mut reference_c14n = None;
     let Some(transforms) = transforms else {
-        return Err(profile("the Reference must use the enveloped-signature transform"));
+        return Err(profile(
+            "the Reference must use the enveloped-signature transform",
+        ));
     };
     let (_, ts) = expect(doc, Some(&transforms), "Transforms")?;
     let mut uris = Vec::new();
@@ -368,7 +388,9 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
     }
     let _ = key_info;
     if certificates.is_empty() {
-        return Err(profile("KeyInfo must carry the signer's certificate in X509Data"));
+        return Err(profile(
+            "KeyInfo must carry the signer's certificate in X509Data",
+        ));
     }
     Ok(Parts {
         signature,
@@ -401,11 +423,7 @@ fn has_comment_or_pi(doc: &Document<'_>, from: NodeId) -> bool {
     false
 }
 
-fn canonical(
-    doc: &Document<'_>,
-    mode: C14nMode,
-    set: &NodeSet,
-) -> Result<Vec<u8>, SignatureError> {
+fn canonical(doc: &Document<'_>, mode: C14nMode, set: &NodeSet) -> Result<Vec<u8>, SignatureError> {
     bergshamra_c14n::canonicalize_doc(doc, mode, Some(set), &[] as &[&str])
         .map_err(|e| SignatureError::Xml(format!("canonicalization failed: {e}")))
 }
@@ -505,11 +523,9 @@ fn raw_to_der_ecdsa(raw: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let (r, s) = raw.split_at(raw.len() / 2);
-    let sig = EcdsaSig::from_private_components(
-        BigNum::from_slice(r).ok()?,
-        BigNum::from_slice(s).ok()?,
-    )
-    .ok()?;
+    let sig =
+        EcdsaSig::from_private_components(BigNum::from_slice(r).ok()?, BigNum::from_slice(s).ok()?)
+            .ok()?;
     sig.to_der().ok()
 }
 
@@ -580,7 +596,12 @@ pub fn sign(
         .iter()
         .map(|c| {
             c.to_der()
-                .map(|der| format!("<ds:X509Certificate>{}</ds:X509Certificate>", B64.encode(der)))
+                .map(|der| {
+                    format!(
+                        "<ds:X509Certificate>{}</ds:X509Certificate>",
+                        B64.encode(der)
+                    )
+                })
                 .map_err(|e| SignatureError::Certificate(e.to_string()))
         })
         .collect::<Result<_, _>>()?;
@@ -604,8 +625,11 @@ pub fn sign(
     let draft = assemble(&template("", ""));
     let draft_doc = parse(&draft)?;
     let parts = locate(&draft_doc)?;
-    let digest = hash(md_for_digest(digest_method)?, &reference_bytes(&draft_doc, parts.0, None)?)
-        .map_err(|e| SignatureError::Signing(e.to_string()))?;
+    let digest = hash(
+        md_for_digest(digest_method)?,
+        &reference_bytes(&draft_doc, parts.0, None)?,
+    )
+    .map_err(|e| SignatureError::Signing(e.to_string()))?;
     let digest_b64 = B64.encode(digest);
     drop(draft_doc);
 
@@ -613,8 +637,7 @@ pub fn sign(
     let with_digest_doc = parse(&with_digest)?;
     let (_, signed_info) = locate(&with_digest_doc)?;
     let to_sign = signed_info_bytes(&with_digest_doc, signed_info, C14nMode::Inclusive)?;
-    let mut signer =
-        Signer::new(md, key).map_err(|e| SignatureError::Signing(e.to_string()))?;
+    let mut signer = Signer::new(md, key).map_err(|e| SignatureError::Signing(e.to_string()))?;
     signer
         .update(&to_sign)
         .map_err(|e| SignatureError::Signing(e.to_string()))?;

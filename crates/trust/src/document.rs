@@ -1,0 +1,251 @@
+//! One document checked completely at one instant: format, signature,
+//! endorser binding, and (with a CA directory) chain, CRLs and VOMS.
+
+use crate::chain::{CaDirectory, is_proxy};
+use crate::dn;
+use crate::dsig::{self, SignatureError, VerifiedSignature};
+use crate::endorsement::{EmailBinding, check_binding};
+use crate::voms::{VomsAttributes, VomsDir};
+use chrono::{DateTime, Utc};
+use marketplace_format::{Metadata, ParsedDocument, Problem, datetime};
+use openssl::x509::X509;
+use serde::Serialize;
+
+/// What to check beyond format and signature.
+#[derive(Default)]
+pub struct CheckOptions<'a> {
+    /// Verify the signer's chain against this CA directory (with CRLs).
+    pub ca_dir: Option<&'a CaDirectory>,
+    /// Verify VOMS attributes against this vomsdir (needs `ca_dir`).
+    pub vomsdir: Option<&'a VomsDir>,
+    /// The instant every time-dependent rule is evaluated at.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The signature part of a report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum SignatureStatus {
+    /// No ds:Signature.
+    Unsigned,
+    /// The signature verifies and the certificate is the endorser's.
+    Valid {
+        /// Subject of the signing certificate (RFC 2253).
+        signer: String,
+        /// Subject of the identity behind any proxies (RFC 2253).
+        identity: String,
+        /// How the endorser's e-mail is bound.
+        email: EmailBinding,
+        /// Whether the legacy SHA-1 algorithms were used.
+        legacy_sha1: bool,
+    },
+    /// The signature is refused.
+    Invalid {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The chain part of a report (only with a CA directory).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum ChainStatus {
+    /// Not checked (no CA directory, or the signature failed).
+    NotChecked,
+    /// The chain verifies at the instant.
+    Trusted {
+        /// The end entity's subject.
+        subject: String,
+        /// Its issuer.
+        issuer: String,
+        /// Number of proxies between the signer and the end entity.
+        proxy_depth: usize,
+        /// VOMS attributes of the proxy, when it has any.
+        voms: Vec<VomsInfo>,
+    },
+    /// The chain is refused.
+    Untrusted {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// VO and FQANs of one verified attribute certificate.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct VomsInfo {
+    /// The VO.
+    pub vo: String,
+    /// Its FQANs.
+    pub fqans: Vec<String>,
+}
+
+impl From<&VomsAttributes> for VomsInfo {
+    fn from(a: &VomsAttributes) -> Self {
+        VomsInfo {
+            vo: a.vo.clone(),
+            fqans: a.fqans.clone(),
+        }
+    }
+}
+
+/// Everything known about one document.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentReport {
+    /// The content, as read.
+    pub metadata: Metadata,
+    /// Format problems.
+    pub problems: Vec<Problem>,
+    /// The signature.
+    pub signature: SignatureStatus,
+    /// The certificate chain.
+    pub chain: ChainStatus,
+    /// Whether `dcterms:valid` is past at the instant.
+    pub expired: bool,
+    /// Remarks that do not make the document invalid.
+    pub notes: Vec<String>,
+}
+
+impl DocumentReport {
+    /// Valid: no format problem, signature not invalid, chain not untrusted.
+    /// An unsigned document can be valid (the server requires a signature).
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty()
+            && !matches!(self.signature, SignatureStatus::Invalid { .. })
+            && !matches!(self.chain, ChainStatus::Untrusted { .. })
+    }
+
+    /// Valid and signed.
+    pub fn is_signed_and_valid(&self) -> bool {
+        self.is_valid() && matches!(self.signature, SignatureStatus::Valid { .. })
+    }
+}
+
+/// Checks `bytes` completely. Never panics.
+pub fn check_document(bytes: &[u8], options: &CheckOptions<'_>) -> DocumentReport {
+    let at = options.at.unwrap_or_else(Utc::now);
+    let ParsedDocument {
+        metadata, problems, ..
+    } = marketplace_format::parse(bytes);
+    let mut report = DocumentReport {
+        metadata,
+        problems,
+        signature: SignatureStatus::Unsigned,
+        chain: ChainStatus::NotChecked,
+        expired: false,
+        notes: Vec::new(),
+    };
+    if let Some(valid) = &report.metadata.valid
+        && let Ok(until) = datetime::parse_utc(valid)
+        && until < at
+    {
+        report.expired = true;
+        report.notes.push(format!("the entry expired at {valid}"));
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return report;
+    };
+    let verified = match dsig::verify(text) {
+        Ok(v) => v,
+        Err(SignatureError::Unsigned) => {
+            report.notes.push("the document is not signed".into());
+            return report;
+        }
+        Err(e) => {
+            report.signature = SignatureStatus::Invalid {
+                reason: e.to_string(),
+            };
+            return report;
+        }
+    };
+    let identity = identity_of(&verified);
+    let binding = match check_binding(&report.metadata, &identity) {
+        Ok(b) => b,
+        Err(reason) => {
+            report.signature = SignatureStatus::Invalid { reason };
+            return report;
+        }
+    };
+    if binding == EmailBinding::Unverified {
+        report.notes.push(format!(
+            "the certificate carries no e-mail address: '{}' is not verified by it",
+            report.metadata.endorser_email()
+        ));
+    }
+    if verified.is_legacy_sha1() {
+        report
+            .notes
+            .push("signed with the legacy SHA-1 algorithms of the original tools".into());
+    }
+    report.signature = SignatureStatus::Valid {
+        signer: dn::rfc2253(verified.signer.subject_name()),
+        identity: dn::rfc2253(identity.subject_name()),
+        email: binding,
+        legacy_sha1: verified.is_legacy_sha1(),
+    };
+    if let Some(ca) = options.ca_dir {
+        report.chain = check_chain(&verified, ca, options.vomsdir, at);
+    }
+    report
+}
+
+fn check_chain(
+    verified: &VerifiedSignature,
+    ca: &CaDirectory,
+    vomsdir: Option<&VomsDir>,
+    at: DateTime<Utc>,
+) -> ChainStatus {
+    let others: Vec<X509> = verified
+        .certificates
+        .iter()
+        .filter(|c| c.to_der().ok() != verified.signer.to_der().ok())
+        .cloned()
+        .collect();
+    let chain = match ca.verify_chain(&verified.signer, &others, at) {
+        Ok(c) => c,
+        Err(e) => {
+            return ChainStatus::Untrusted {
+                reason: e.to_string(),
+            };
+        }
+    };
+    let voms = match vomsdir {
+        Some(dir) => match dir.verify(&chain, ca, at) {
+            Ok(list) => list.iter().map(VomsInfo::from).collect(),
+            Err(e) => {
+                return ChainStatus::Untrusted {
+                    reason: e.to_string(),
+                };
+            }
+        },
+        None => Vec::new(),
+    };
+    ChainStatus::Trusted {
+        subject: chain.subject().to_string(),
+        issuer: chain.issuer().to_string(),
+        proxy_depth: chain.proxy_depth(),
+        voms,
+    }
+}
+
+/// The identity behind the signer: following issuers through the KeyInfo
+/// certificates while the current one is a proxy.
+fn identity_of(verified: &VerifiedSignature) -> X509 {
+    let mut current = verified.signer.clone();
+    let mut steps = 0;
+    while is_proxy(&current) && steps < verified.certificates.len() {
+        let Some(issuer) = verified.certificates.iter().find(|c| {
+            c.subject_name()
+                .try_cmp(current.issuer_name())
+                .is_ok_and(|o| o.is_eq())
+                && c.public_key()
+                    .ok()
+                    .and_then(|k| current.verify(&k).ok())
+                    .unwrap_or(false)
+        }) else {
+            break;
+        };
+        current = issuer.clone();
+        steps += 1;
+    }
+    current
+}
