@@ -519,7 +519,7 @@ fn verify_value(
 
 /// XML-DSig carries ECDSA signatures as `r ‖ s`; OpenSSL wants DER.
 fn raw_to_der_ecdsa(raw: &[u8]) -> Option<Vec<u8>> {
-    if raw.is_empty() || raw.len() % 2 != 0 {
+    if raw.is_empty() || !raw.len().is_multiple_of(2) {
         return None;
     }
     let (r, s) = raw.split_at(raw.len() / 2);
@@ -543,16 +543,10 @@ fn der_to_raw_ecdsa(der: &[u8], key: &PKeyRef<Private>) -> Result<Vec<u8>, Signa
 }
 
 /// Options for [`sign`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SignOptions {
     /// Use the legacy RSA-SHA1 / SHA-1 profile of the original tools.
     pub legacy_sha1: bool,
-}
-
-impl Default for SignOptions {
-    fn default() -> Self {
-        SignOptions { legacy_sha1: false }
-    }
 }
 
 /// Signs `xml` (which must not be signed yet) with `key`, carrying

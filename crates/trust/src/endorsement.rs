@@ -94,7 +94,7 @@ pub fn check_binding(metadata: &Metadata, identity: &X509Ref) -> Result<EmailBin
             e.endorser.subject
         ));
     }
-    if !e.endorser.issuers.iter().any(|i| *i == issuer) {
+    if !e.endorser.issuers.contains(&issuer) {
         return Err(format!(
             "endorser inconsistency: issuer '{issuer}' of the certificate != '{}' in the document",
             e.endorser.issuers.join("; ")

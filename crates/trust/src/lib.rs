@@ -1,0 +1,19 @@
+//! Trust in metadata documents: XML signatures, grid credentials,
+//! certificate chains and VOMS attributes.
+//!
+//! - [`dsig`]: enveloped XML Signatures under a strict profile (verify, sign);
+//! - [`credential`]: PKCS#12, PEM and RFC 3820 proxy credentials for signing;
+//! - [`endorsement`]: the endorsement block filled from a certificate, and the
+//!   check that a signature's certificate is the one the endorsement names;
+//! - [`chain`]: chains against an IGTF-style CA directory with CRLs and proxies;
+//! - [`voms`]: VOMS attribute certificates inside proxies;
+//! - [`dn`]: distinguished names in the string forms the grid uses;
+//! - [`document`]: everything above applied to one document at one instant.
+
+pub mod dn;
+pub mod document;
+pub mod credential;
+pub mod dsig;
+pub mod endorsement;
+pub mod chain;
+pub mod voms;
