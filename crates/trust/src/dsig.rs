@@ -290,11 +290,20 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
         return Err(profile("ds:Signature must be a child of rdf:RDF"));
     }
     // Comments are outside what an enveloped URI="" reference signs, so a
-    // signed document must not have any (they could change what people read).
-    if has_comment_or_pi(doc, root) {
+    // signed document must not have any (they could change what people read),
+    // inside the root element or around it.
+    if has_comment_or_pi(doc, doc.root()) {
         return Err(profile(
             "comments and processing instructions are not allowed inside a signed document",
         ));
+    }
+    // KeyInfo is not signed: nothing but XML Signature markup may ride along in
+    // the signature (an rdf:Description there would be unsigned content in a
+    // document that verifies).
+    if let Some(foreign) = foreign_element(doc, signature) {
+        return Err(profile(format!(
+            "only XML Signature elements are allowed inside ds:Signature, found {foreign}"
+        )));
     }
     let children = element_children(doc, signature, "ds:Signature")?;
     if doc.get_attribute(signature, "Id").is_some() && children.len() > 3 {
@@ -407,6 +416,24 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
 
 fn signature_method_check(uri: &str) -> Result<(), SignatureError> {
     signature_method(uri).map(|_| ())
+}
+
+/// The XML Signature 1.1 namespace (`dsig11:ECKeyValue`, ...).
+const DSIG11: &str = "http://www.w3.org/2009/xmldsig11#";
+
+/// The name of the first element under `from` outside the XML Signature namespaces.
+fn foreign_element(doc: &Document<'_>, from: NodeId) -> Option<String> {
+    let mut stack = vec![from];
+    while let Some(id) = stack.pop() {
+        if let Some(e) = doc.element(id) {
+            let ns = e.name.namespace_uri.as_deref();
+            if ns != Some(DS) && ns != Some(DSIG11) {
+                return Some(format!("{{{}}}{}", ns.unwrap_or(""), e.name.local_name));
+            }
+        }
+        stack.extend(doc.children(id));
+    }
+    None
 }
 
 fn has_comment_or_pi(doc: &Document<'_>, from: NodeId) -> bool {

@@ -294,7 +294,13 @@ pub fn unsigned_document(m: &Metadata, who: &Identity) -> String {
 /// `m` endorsed and signed by `who` with `options`.
 pub fn signed_document(m: &Metadata, who: &Identity, options: SignOptions) -> String {
     let unsigned = unsigned_document(m, who);
-    dsig::sign(&unsigned, &who.key, std::slice::from_ref(&who.cert), options).unwrap()
+    dsig::sign(
+        &unsigned,
+        &who.key,
+        std::slice::from_ref(&who.cert),
+        options,
+    )
+    .unwrap()
 }
 
 /// The sample document signed by Alice (RSA-SHA256).
@@ -311,11 +317,11 @@ pub fn bob_document() -> &'static str {
 
 /// `check_document` without a CA directory at [`now`].
 pub fn check(xml: &str) -> DocumentReport {
-    check_str_bytes(xml.as_bytes())
+    check_bytes(xml.as_bytes())
 }
 
 /// `check_document` on raw bytes.
-pub fn check_str_bytes(bytes: &[u8]) -> DocumentReport {
+pub fn check_bytes(bytes: &[u8]) -> DocumentReport {
     check_document(
         bytes,
         &CheckOptions {
@@ -484,10 +490,9 @@ fn c14n_mode(uri: &str) -> C14nMode {
 fn find_element(doc: &uppsala::Document<'_>, ns: &str, local: &str) -> uppsala::NodeId {
     let mut stack = vec![doc.root()];
     while let Some(id) = stack.pop() {
-        if doc
-            .element(id)
-            .is_some_and(|e| e.name.namespace_uri.as_deref() == Some(ns) && e.name.local_name == local)
-        {
+        if doc.element(id).is_some_and(|e| {
+            e.name.namespace_uri.as_deref() == Some(ns) && e.name.local_name == local
+        }) {
             return id;
         }
         stack.extend(doc.children(id).into_iter().rev());
