@@ -14,11 +14,26 @@
 //! the latest entry of each (identifier, endorser) at the instant a query
 //! gives.
 
+#![warn(missing_docs)]
+
+mod engine;
+mod index;
 pub mod model;
+mod postgres;
 pub mod query;
+mod sql;
+mod sqlite;
 
 pub use model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Signer, Status, StoredEntry};
-pub use query::{EndorserSummary, HistoryQuery, LocationFilter, SearchPage, SearchQuery, SortKey, StatusFilter};
+pub use postgres::PgStore;
+pub use query::{
+    DEFAULT_LIMIT, EndorserSummary, HistoryQuery, LocationFilter, MAX_LIMIT, MAX_TEXT_BYTES,
+    MAX_TEXT_TERMS, MAX_UNPAGED_ROWS, SearchPage, SearchQuery, SortKey, StatusFilter,
+    effective_limit,
+};
+pub use sqlite::SqliteStore;
+/// Connection options of [`PgStore::connect_with`] (re-exported from sqlx).
+pub use sqlx::postgres::PgConnectOptions;
 
 use chrono::{DateTime, Utc};
 
@@ -34,9 +49,19 @@ pub enum StoreError {
     /// A different document already has these coordinates.
     #[error("a different document is already stored as {0}")]
     Conflict(EntryKey),
-    /// The query is invalid (e.g. a limit over the maximum).
+    /// The request is invalid (e.g. search text over [`MAX_TEXT_BYTES`], an
+    /// offset over `i64::MAX`, a pending token already in use).
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    /// [`Store::rebuild_index`] could not re-derive a stored entry (nothing
+    /// was changed).
+    #[error("cannot reindex entry {sequence}: {message}")]
+    Reindex {
+        /// The entry's position in acceptance order.
+        sequence: i64,
+        /// Why (the `reindex` closure's message, or changed coordinates).
+        message: String,
+    },
     /// The database failed.
     #[error("storage failure: {0}")]
     Backend(String),
@@ -51,6 +76,11 @@ pub enum PutOutcome {
     AlreadyPresent,
 }
 
+/// What [`Store::rebuild_index`] calls to re-read a stored signed document
+/// into a [`NewEntry`] (an error is a sentence saying why it cannot). The
+/// closure may borrow (`'a`).
+pub type Reindex<'a> = dyn Fn(&[u8]) -> Result<NewEntry, String> + Send + Sync + 'a;
+
 /// The storage interface of the marketplace.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -59,49 +89,88 @@ pub trait Store: Send + Sync + 'static {
     /// for the same image, and a different document with the same
     /// coordinates. Concurrent puts (from this or other processes) serialise
     /// per (identifier, email).
+    ///
+    /// Outcomes, checked in this order: the same coordinates with the same
+    /// bytes are [`PutOutcome::AlreadyPresent`] (also for a historical
+    /// entry); the same coordinates with other bytes are
+    /// [`StoreError::Conflict`] (nothing is ever overwritten); a `created`
+    /// older than the pair's latest is [`StoreError::OlderThanLatest`].
+    /// The key is taken as given (the caller derives it from the document).
     async fn put(&self, entry: NewEntry) -> Result<PutOutcome, StoreError>;
 
     /// The entry with these coordinates, any status, with its signed bytes.
     async fn get(&self, key: &EntryKey) -> Result<Option<StoredEntry>, StoreError>;
 
     /// Latest entries matching `query`, status evaluated at `now`, paged.
-    async fn search(&self, query: &SearchQuery, now: DateTime<Utc>) -> Result<SearchPage, StoreError>;
+    ///
+    /// With `query.created` set, non-latest entries with that `created` are
+    /// included. `total` counts the latest entries with the status filter
+    /// only; `matching` counts the rows matching every filter.
+    async fn search(
+        &self,
+        query: &SearchQuery,
+        now: DateTime<Utc>,
+    ) -> Result<SearchPage, StoreError>;
 
-    /// All entries (history, any status) matching `query`, newest first.
+    /// All entries (history, any status) matching `query`, newest first
+    /// (`created` descending), at most [`effective_limit`]`(query.limit)`.
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<EntrySummary>, StoreError>;
 
-    /// Every endorser with the certificate names used, any status.
+    /// Every endorser with the certificate names used (the verified
+    /// [`Signer`]'s subject and issuer), any status, history included,
+    /// sorted by e-mail, subject, issuer; at most [`MAX_UNPAGED_ROWS`].
     async fn endorsers(&self) -> Result<Vec<EndorserSummary>, StoreError>;
 
-    /// Distinct tags (`dcterms:alternative`) an endorser used, sorted.
+    /// Distinct non-empty tags (`dcterms:alternative`) an endorser used,
+    /// history and deprecated entries included, sorted (by code point); at
+    /// most [`MAX_UNPAGED_ROWS`].
     async fn tags(&self, email: &str) -> Result<Vec<String>, StoreError>;
 
     /// The entry an endorser's tag resolves to: among identifiers whose
     /// entries carry the tag and none of which is deprecated, the most
-    /// recently endorsed.
+    /// recently endorsed. The key's `created` is the newest tagged entry of
+    /// that identifier. Unlike the original, an identifier whose latest
+    /// entry is deprecated is dropped too, even when that entry does not
+    /// repeat the tag. Validity/expiry is ignored (as in the original).
     async fn resolve_tag(&self, email: &str, tag: &str) -> Result<Option<EntryKey>, StoreError>;
 
-    /// Entries in acceptance order after `after` (exclusive), at most
-    /// `limit`, with their signed bytes: for export, rebuild and feeds.
-    async fn entries_after(&self, after: Option<i64>, limit: u32) -> Result<Vec<StoredEntry>, StoreError>;
+    /// Entries in acceptance order after `after` (exclusive; `None` = from
+    /// the start), at most `limit` (see [`effective_limit`]), with their
+    /// signed bytes: for export, rebuild and feeds. Acceptance order is
+    /// commit order, so a reader that remembers the last sequence it saw
+    /// never misses an entry committed later.
+    async fn entries_after(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<StoredEntry>, StoreError>;
 
     /// Re-derives every indexed field from the stored signed documents
-    /// with `reindex` (which parses a document into a [`NewEntry`]).
-    async fn rebuild_index(
-        &self,
-        reindex: &(dyn Fn(&[u8]) -> Result<NewEntry, String> + Send + Sync),
-    ) -> Result<u64, StoreError>;
+    /// with `reindex` (which parses a document into a [`NewEntry`]), in
+    /// one transaction; returns the number of entries reindexed. The
+    /// coordinates of an entry cannot change: a document that no longer
+    /// reads as its key, or that `reindex` refuses, fails the whole
+    /// rebuild with [`StoreError::Reindex`] and nothing changes.
+    async fn rebuild_index(&self, reindex: &Reindex<'_>) -> Result<u64, StoreError>;
 
-    /// Keeps an upload that waits for e-mail confirmation.
+    /// Keeps an upload that waits for e-mail confirmation (instants are
+    /// kept to the microsecond). A token already in use is
+    /// [`StoreError::InvalidQuery`].
     async fn put_pending(&self, pending: PendingEntry) -> Result<(), StoreError>;
 
-    /// The pending upload with this token, if it has not expired at `now`.
-    async fn get_pending(&self, token: &str, now: DateTime<Utc>) -> Result<Option<PendingEntry>, StoreError>;
+    /// The pending upload with this token, if it has not expired at `now`
+    /// (it is still there at exactly `expires_at`).
+    async fn get_pending(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingEntry>, StoreError>;
 
     /// Removes a pending upload (after confirm or abort); true if it existed.
     async fn delete_pending(&self, token: &str) -> Result<bool, StoreError>;
 
-    /// Removes pending uploads that expired at `now`; returns how many.
+    /// Removes pending uploads that expired at `now` (`expires_at < now`);
+    /// returns how many.
     async fn purge_pending(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Number of stored entries, for metrics and health.

@@ -85,7 +85,11 @@ impl Status {
             .as_deref()
             .and_then(|v| marketplace_format::datetime::parse_utc(v).ok())
             .is_some_and(|until| until <= now);
-        if expired { Status::Expired } else { Status::Valid }
+        if expired {
+            Status::Expired
+        } else {
+            Status::Valid
+        }
     }
 
     /// Lowercase name.
@@ -113,7 +117,8 @@ pub struct EntrySummary {
     pub latest: bool,
     /// When the marketplace accepted it.
     pub accepted_at: DateTime<Utc>,
-    /// Full-text relevance when the query had text (higher is better).
+    /// Full-text relevance when the query had text (higher is better;
+    /// comparable only within one result, scales differ between back ends).
     pub rank: Option<f64>,
 }
 

@@ -8,6 +8,28 @@ use crate::model::EntrySummary;
 /// The most rows one query returns.
 pub const MAX_LIMIT: u32 = 1000;
 
+/// The rows a query returns when it asks for 0.
+pub const DEFAULT_LIMIT: u32 = 50;
+
+/// The most rows the unpaged lists ([`crate::Store::endorsers`],
+/// [`crate::Store::tags`]) return.
+pub const MAX_UNPAGED_ROWS: u32 = 10_000;
+
+/// The longest free text a search accepts, in bytes.
+pub const MAX_TEXT_BYTES: usize = 1024;
+
+/// The most words a free-text search accepts.
+pub const MAX_TEXT_TERMS: usize = 16;
+
+/// The number of rows a query with `limit` returns at most: 0 means
+/// [`DEFAULT_LIMIT`], anything over [`MAX_LIMIT`] is clamped to it.
+pub fn effective_limit(limit: u32) -> u32 {
+    match limit {
+        0 => DEFAULT_LIMIT,
+        n => n.min(MAX_LIMIT),
+    }
+}
+
 /// Which statuses a search returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -63,9 +85,17 @@ pub enum SortKey {
 
 /// A search over the latest entry of each (identifier, endorser) — or over
 /// every entry when `created` is given (as the original did).
+///
+/// Every filter that is `Some` must hold (they are AND-ed); values are
+/// compared literally (never interpreted as patterns or query syntax).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchQuery {
-    /// Free text over title, description, os, tags, endorser (ranked).
+    /// Free text over title, description, os, os version, tag and endorser
+    /// (e-mail and certificate subject), ranked. Every word must occur
+    /// (whole words, case-insensitive); punctuation and query
+    /// syntax are taken as plain text. Empty or blank text is no filter; at
+    /// most [`MAX_TEXT_BYTES`] bytes and [`MAX_TEXT_TERMS`] words, else
+    /// [`crate::StoreError::InvalidQuery`].
     pub text: Option<String>,
     /// Exact identifier.
     pub identifier: Option<String>,
@@ -75,15 +105,15 @@ pub struct SearchQuery {
     pub created: Option<String>,
     /// Exact OS (case-insensitive).
     pub os: Option<String>,
-    /// Exact OS version.
+    /// Exact OS version (case-insensitive).
     pub os_version: Option<String>,
-    /// Exact architecture.
+    /// Exact architecture (case-insensitive).
     pub os_arch: Option<String>,
-    /// Exact `dcterms:type`.
+    /// Exact `dcterms:type` (case-insensitive).
     pub kind_type: Option<String>,
-    /// Exact `dcterms:format`.
+    /// Exact `dcterms:format` (case-insensitive).
     pub format: Option<String>,
-    /// Exact hypervisor.
+    /// Exact hypervisor (case-insensitive).
     pub hypervisor: Option<String>,
     /// VO of the signer's VOMS proxy.
     pub vo: Option<String>,
@@ -93,21 +123,25 @@ pub struct SearchQuery {
     pub created_from: Option<DateTime<Utc>>,
     /// Endorsed before.
     pub created_to: Option<DateTime<Utc>>,
-    /// Valid until at or after.
+    /// Valid until at or after (an entry without `dcterms:valid` never
+    /// expires, so it passes).
     pub valid_from: Option<DateTime<Utc>>,
-    /// Valid until before.
+    /// Valid until before (an entry without `dcterms:valid` fails).
     pub valid_to: Option<DateTime<Utc>>,
     /// Status filter.
     pub status: StatusFilter,
     /// Location filter.
     pub location: LocationFilter,
-    /// Sort key.
+    /// Sort key. Missing values sort last in either direction; ties are
+    /// broken by newest `created`, then newest acceptance.
     pub sort: SortKey,
-    /// Descending order.
+    /// Descending order (ignored by [`SortKey::Relevance`], which is always
+    /// best first).
     pub descending: bool,
-    /// Rows to skip.
+    /// Rows to skip (at most `i64::MAX`).
     pub offset: u64,
-    /// Rows to return (at most [`MAX_LIMIT`]).
+    /// Rows to return: 0 means [`DEFAULT_LIMIT`], more than [`MAX_LIMIT`]
+    /// is clamped (see [`effective_limit`]).
     pub limit: u32,
 }
 
@@ -131,9 +165,10 @@ pub struct HistoryQuery {
     pub email: Option<String>,
     /// Only entries endorsed at or after.
     pub since: Option<DateTime<Utc>>,
-    /// The instant statuses are computed at.
+    /// The instant statuses are computed at (`None`: the current time).
     pub now: Option<DateTime<Utc>>,
-    /// At most this many (bounded by [`MAX_LIMIT`]).
+    /// At most this many: 0 means [`DEFAULT_LIMIT`], more than
+    /// [`MAX_LIMIT`] is clamped (see [`effective_limit`]).
     pub limit: u32,
 }
 

@@ -1,0 +1,160 @@
+//! A small SQL builder shared by the back ends, and the few operations the
+//! shared code ([`crate::engine`]) needs from a back end.
+//!
+//! SQL text is assembled only from `&'static str` fragments and
+//! placeholders; every value travels as a bound [`Arg`]. That is what makes
+//! handing the text to sqlx as `AssertSqlSafe` sound.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+
+use crate::StoreError;
+
+/// Which SQL dialect a statement is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// SQLite: `?` placeholders, FTS5.
+    Sqlite,
+    /// PostgreSQL: `$n` placeholders, tsvector.
+    Postgres,
+}
+
+/// A bound value.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    /// Text.
+    Text(String),
+    /// Nullable text.
+    OptText(Option<String>),
+    /// Integer.
+    Int(i64),
+    /// Boolean.
+    Bool(bool),
+    /// Bytes.
+    Bytes(Vec<u8>),
+    /// An instant (SQLite: microseconds since the epoch; PG: timestamptz).
+    Time(DateTime<Utc>),
+    /// JSON text (SQLite: TEXT; PG: cast to jsonb).
+    Json(String),
+}
+
+/// A statement and its bound values.
+#[derive(Debug, Clone)]
+pub(crate) struct Sql {
+    /// The dialect placeholders are written in.
+    pub dialect: Dialect,
+    /// The text.
+    pub text: String,
+    /// The values, in placeholder order.
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    /// An empty statement.
+    pub fn new(dialect: Dialect) -> Sql {
+        Sql {
+            dialect,
+            text: String::new(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends fixed SQL text.
+    pub fn push(&mut self, fragment: &'static str) -> &mut Sql {
+        self.text.push_str(fragment);
+        self
+    }
+
+    /// Appends a placeholder bound to `arg`.
+    pub fn bind(&mut self, arg: Arg) -> &mut Sql {
+        let json = matches!(arg, Arg::Json(_));
+        self.args.push(arg);
+        match self.dialect {
+            Dialect::Sqlite => self.text.push('?'),
+            Dialect::Postgres => {
+                let n = self.args.len();
+                if json {
+                    self.text.push_str(&format!("CAST(${n} AS jsonb)"));
+                } else {
+                    self.text.push_str(&format!("${n}"));
+                }
+            }
+        }
+        self
+    }
+
+    /// Appends a placeholder bound to text.
+    pub fn text(&mut self, value: impl Into<String>) -> &mut Sql {
+        self.bind(Arg::Text(value.into()))
+    }
+
+    /// Appends a placeholder bound to an integer.
+    pub fn int(&mut self, value: i64) -> &mut Sql {
+        self.bind(Arg::Int(value))
+    }
+}
+
+/// Reading a result row, whatever the back end.
+pub(crate) trait RowRead {
+    /// Text column.
+    fn text(&self, i: usize) -> Result<String, StoreError>;
+    /// Nullable text column.
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError>;
+    /// Integer column.
+    fn int(&self, i: usize) -> Result<i64, StoreError>;
+    /// Nullable float column.
+    fn opt_float(&self, i: usize) -> Result<Option<f64>, StoreError>;
+    /// Boolean column.
+    fn boolean(&self, i: usize) -> Result<bool, StoreError>;
+    /// Bytes column.
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError>;
+    /// Instant column (as bound by [`Arg::Time`]).
+    fn time(&self, i: usize) -> Result<DateTime<Utc>, StoreError>;
+    /// JSON column.
+    fn json<T: DeserializeOwned>(&self, i: usize) -> Result<T, StoreError>;
+}
+
+/// A transaction of a back end.
+pub(crate) trait Tx: Send {
+    /// Its rows.
+    type Row: RowRead + Send;
+    /// Runs a query and returns every row.
+    fn fetch(
+        &mut self,
+        sql: Sql,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>> + Send;
+    /// Runs a statement and returns the rows affected.
+    fn execute(&mut self, sql: Sql) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Commits.
+    fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A back end as the shared code sees it.
+pub(crate) trait Db: Send + Sync {
+    /// Its rows.
+    type Row: RowRead + Send;
+    /// Its transactions.
+    type Tx: Tx<Row = Self::Row>;
+    /// Its dialect.
+    const DIALECT: Dialect;
+    /// Runs a query outside a transaction and returns every row.
+    fn fetch(&self, sql: Sql) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>> + Send;
+    /// Runs a statement outside a transaction; rows affected.
+    fn execute(&self, sql: Sql) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Begins a read-only transaction seeing one snapshot.
+    fn begin_read(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
+    /// Begins a write transaction (SQLite: takes the write lock at once).
+    fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
+}
+
+/// Maps a database error.
+pub(crate) fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Maps a column decoding error.
+pub(crate) fn decode(i: usize, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("cannot read column {i}: {e}"))
+}

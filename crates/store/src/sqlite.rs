@@ -1,0 +1,191 @@
+//! The embedded back end: one SQLite file in WAL mode, FTS5 full text.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row, SqlSafeStr, Sqlite, SqlitePool, Transaction};
+
+use crate::StoreError;
+use crate::engine::impl_store;
+use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx, backend, decode};
+
+/// How long a statement waits for another connection's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections in the pool (readers run in parallel under WAL; writers
+/// queue on SQLite's single write lock).
+const MAX_CONNECTIONS: u32 = 8;
+
+/// The store in one SQLite database file: the embedded default.
+///
+/// WAL journal, `synchronous = FULL` (an acknowledged put survives a crash
+/// or power loss), a 30 s busy timeout. Puts take the write lock when they
+/// begin (`BEGIN IMMEDIATE`), so check-then-insert is atomic across every
+/// connection and process using the file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+/// The migrations in `migrations/sqlite`, compiled in (the same files
+/// `sqlx migrate run --source migrations/sqlite` would apply).
+fn migrator() -> Migrator {
+    let migration = |version: i64, description: &'static str, sql: &'static str| {
+        Migration::new(
+            version,
+            Cow::Borrowed(description),
+            MigrationType::Simple,
+            sql.into_sql_str(),
+            false,
+        )
+    };
+    Migrator::with_migrations(vec![migration(
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    )])
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) the database file at `path` and
+    /// applies pending migrations.
+    pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        migrator()
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating the SQLite database: {e}")))?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// The connection pool (for health checks and maintenance).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection (waits for those in use).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A sqlx query for `sql` with its values bound.
+fn to_query(sql: Sql) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
+    debug_assert_eq!(sql.dialect, Dialect::Sqlite);
+    let mut q = sqlx::query(AssertSqlSafe(sql.text));
+    for arg in sql.args {
+        q = match arg {
+            Arg::Text(v) | Arg::Json(v) => q.bind(v),
+            Arg::OptText(v) => q.bind(v),
+            Arg::Int(v) => q.bind(v),
+            Arg::Bool(v) => q.bind(v),
+            Arg::Bytes(v) => q.bind(v),
+            Arg::Time(v) => q.bind(v.timestamp_micros()),
+        };
+    }
+    q
+}
+
+impl RowRead for SqliteRow {
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.try_get(i).map_err(|e| decode(i, e))
+    }
+
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        self.try_get(i).map_err(|e| decode(i, e))
+    }
+
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.try_get(i).map_err(|e| decode(i, e))
+    }
+
+    fn opt_float(&self, i: usize) -> Result<Option<f64>, StoreError> {
+        self.try_get(i).map_err(|e| decode(i, e))
+    }
+
+    fn boolean(&self, i: usize) -> Result<bool, StoreError> {
+        self.try_get(i).map_err(|e| decode(i, e))
+    }
+
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
+        self.try_get(i).map_err(|e| decode(i, e))
+    }
+
+    fn time(&self, i: usize) -> Result<DateTime<Utc>, StoreError> {
+        let micros: i64 = self.try_get(i).map_err(|e| decode(i, e))?;
+        DateTime::from_timestamp_micros(micros).ok_or_else(|| decode(i, "instant out of range"))
+    }
+
+    fn json<T: DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
+        let text: String = self.try_get(i).map_err(|e| decode(i, e))?;
+        serde_json::from_str(&text).map_err(|e| decode(i, e))
+    }
+}
+
+/// A SQLite transaction.
+pub(crate) struct SqliteTx(Transaction<'static, Sqlite>);
+
+impl Tx for SqliteTx {
+    type Row = SqliteRow;
+
+    async fn fetch(&mut self, sql: Sql) -> Result<Vec<SqliteRow>, StoreError> {
+        to_query(sql).fetch_all(&mut *self.0).await.map_err(backend)
+    }
+
+    async fn execute(&mut self, sql: Sql) -> Result<u64, StoreError> {
+        let done = to_query(sql).execute(&mut *self.0).await.map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        self.0.commit().await.map_err(backend)
+    }
+}
+
+impl Db for SqliteStore {
+    type Row = SqliteRow;
+    type Tx = SqliteTx;
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    async fn fetch(&self, sql: Sql) -> Result<Vec<SqliteRow>, StoreError> {
+        to_query(sql).fetch_all(&self.pool).await.map_err(backend)
+    }
+
+    async fn execute(&self, sql: Sql) -> Result<u64, StoreError> {
+        let done = to_query(sql).execute(&self.pool).await.map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn begin_read(&self) -> Result<SqliteTx, StoreError> {
+        self.pool.begin().await.map(SqliteTx).map_err(backend)
+    }
+
+    async fn begin_write(&self) -> Result<SqliteTx, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map(SqliteTx)
+            .map_err(backend)
+    }
+}
+
+impl_store!(SqliteStore);
