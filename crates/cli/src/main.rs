@@ -28,6 +28,10 @@ enum Command {
     /// Check metadata documents: format, signature and, with --ca-dir, the certificate chain
     /// (like stratus-validate-metadata).
     Validate(commands::validate::ValidateArgs),
+    /// Run the marketplace server (embedded store in ./marketplace-data by default).
+    Serve(commands::serve::ServeArgs),
+    /// Administrative tasks: rebuild-index, import DIR, export DIR.
+    Admin(commands::admin::AdminArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,8 @@ fn main() -> ExitCode {
         Command::Build(args) => commands::build::run(args),
         Command::Sign(args) => commands::sign::run(args),
         Command::Validate(args) => commands::validate::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Admin(args) => commands::admin::run(args),
     };
     match result {
         Ok(code) => code,

@@ -10,10 +10,10 @@
 //! - [`dn`]: distinguished names in the string forms the grid uses;
 //! - [`document`]: everything above applied to one document at one instant.
 
+pub mod chain;
+pub mod credential;
 pub mod dn;
 pub mod document;
-pub mod credential;
 pub mod dsig;
 pub mod endorsement;
-pub mod chain;
 pub mod voms;

@@ -1,0 +1,103 @@
+//! `marketplace admin`: rebuild the index, import and export documents.
+
+use crate::commands::serve::{ServerOptions, init_logging};
+use anyhow::Context;
+use marketplace_server::config::ConfigLayer;
+use marketplace_server::ingest::{IngestOutcome, Ingestor};
+use marketplace_server::{admin, serve};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Options of `marketplace admin`.
+#[derive(Debug, clap::Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    task: Task,
+    #[command(flatten)]
+    options: ServerOptions,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Task {
+    /// Re-derive the index from the stored signed documents (signatures verified again).
+    RebuildIndex,
+    /// Import every *.xml under DIR (e.g. an original StratusLab data directory) through the
+    /// upload pipeline; prints one line per file and a summary. Exit status 1 if any is refused.
+    Import {
+        /// Directory to walk recursively.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Concurrent workers [default: twice the number of CPUs].
+        #[arg(long, value_name = "N")]
+        workers: Option<usize>,
+        /// Print only refused files and the summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Write every stored document byte for byte to DIR/<id>/<email>/<created>.xml.
+    Export {
+        /// Target directory (created if needed).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// Runs the command.
+pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
+    let config = args.options.load(ConfigLayer::default())?;
+    init_logging();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let state = serve::state_for(config).await.map_err(anyhow::Error::msg)?;
+        match args.task {
+            Task::RebuildIndex => {
+                let n = admin::rebuild_index(state.store.as_ref(), &state.trust).await?;
+                println!("reindexed {n} entries");
+                Ok(ExitCode::SUCCESS)
+            }
+            Task::Import {
+                dir,
+                workers,
+                quiet,
+            } => {
+                let workers = workers.unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+                });
+                let ingestor = Ingestor::from_state(&state);
+                let summary = admin::import_dir(&dir, ingestor, workers, |path, result| {
+                    let path = path.display();
+                    match result {
+                        Ok(IngestOutcome::Created(key)) if !quiet => {
+                            println!("created {path} as {key}")
+                        }
+                        Ok(IngestOutcome::AlreadyPresent(key)) if !quiet => {
+                            println!("present {path} as {key}")
+                        }
+                        Ok(_) => {}
+                        Err(message) => {
+                            println!("refused {path}: {}", message.replace('\n', "; "))
+                        }
+                    }
+                })
+                .await
+                .with_context(|| format!("cannot import {}", dir.display()))?;
+                println!(
+                    "{} files: {} created, {} already present, {} refused",
+                    summary.files, summary.created, summary.present, summary.refused
+                );
+                Ok(if summary.refused == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
+            }
+            Task::Export { dir } => {
+                let n = admin::export_dir(state.store.as_ref(), &dir)
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                println!("exported {n} documents to {}", dir.display());
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}

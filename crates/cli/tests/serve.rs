@@ -1,0 +1,143 @@
+//! `marketplace serve` and `marketplace admin` as processes: the start-up
+//! line, a request over HTTP, graceful shutdown on SIGTERM, and the admin
+//! tasks on the same data directory.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+fn marketplace() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_marketplace"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MARKETPLACE_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+/// A raw HTTP/1.1 GET: (status, body).
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn serve_starts_answers_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = marketplace()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("MARKETPLACE_NOW", "2015-01-01T00:00:00Z")
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let prefix = "marketplace listening on http://";
+    assert!(line.starts_with(prefix), "{line}");
+    let addr = line[prefix.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        line.contains(&format!("(data in {})", data.display())),
+        "{line}"
+    );
+    assert!(data.join("marketplace.db").exists());
+
+    let (status, body) = get(&addr, "/metadata");
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("<error>no metadata matching query found</error>"),
+        "{body}"
+    );
+    assert_eq!(get(&addr, "/upload").0, 200);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+
+    // Admin tasks on the same (empty) data directory.
+    let out = marketplace()
+        .args(["admin", "--data-dir"])
+        .arg(&data)
+        .args(["export"])
+        .arg(dir.path().join("export"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("exported 0 documents"));
+    let out = marketplace()
+        .args(["admin", "rebuild-index", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(dir.path().join("bad.xml"), "<x/>").unwrap();
+    let out = marketplace()
+        .args(["admin", "import", "--data-dir"])
+        .arg(&data)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a refused file fails the import"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("refused")
+            && stdout.contains("1 files: 0 created, 0 already present, 1 refused"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_configuration_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("m.toml");
+    std::fs::write(&cfg, "lissen = \"127.0.0.1:1\"\n").unwrap();
+    let out = marketplace()
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown field") && err.contains("lissen"),
+        "{err}"
+    );
+}

@@ -1,0 +1,238 @@
+//! The handlers of `/api/v1`. Each answers JSON (see [`super::types`]) and
+//! sets `Last-Modified` where the representation changes only when an
+//! entry is accepted or expires (see [`crate::conditional::changed_at`]);
+//! ETags come from the conditional-GET middleware.
+
+use super::error::ApiError;
+use super::search::{list_limit, search_query};
+use super::types::{
+    EndorserItem, EndorserList, EndorserView, EntryItem, HistoryView, ImageLinks, ImageView,
+    Linker, SearchResult,
+};
+use crate::conditional::{changed_at, set_last_modified};
+use crate::escape::path_segment;
+use crate::listing::Params;
+use crate::state::AppState;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use marketplace_store::{
+    EntryKey, EntrySummary, HistoryQuery, MAX_LIMIT, SearchQuery, SortKey, Status, StatusFilter,
+};
+use serde::Serialize;
+
+/// A 200 JSON response, with `Last-Modified` when `modified` is given.
+pub fn json<T: Serialize>(value: &T, modified: Option<DateTime<Utc>>) -> Response {
+    let body = match serde_json::to_string(value) {
+        Ok(b) => b,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let mut response = (StatusCode::OK, body).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(at) = modified {
+        set_last_modified(&mut response, at);
+    }
+    response
+}
+
+fn linker(state: &AppState) -> Linker<'_> {
+    Linker {
+        base: &state.config.public_url,
+    }
+}
+
+/// `GET /api/v1/images`: search.
+pub async fn images(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = search_query(&Params::parse(query.as_deref()))?;
+    let page = state.store.search(&query, state.clock.now()).await?;
+    let links = linker(&state);
+    let result = SearchResult {
+        total: page.total,
+        matching: page.matching,
+        offset: query.offset,
+        limit: query.limit,
+        items: page
+            .entries
+            .iter()
+            .map(|e| EntryItem::new(e, links))
+            .collect(),
+    };
+    Ok(json(&result, None))
+}
+
+/// The latest entry of each endorser of `identifier` (any status).
+async fn latest_entries(
+    state: &AppState,
+    identifier: &str,
+    email: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<EntrySummary>, ApiError> {
+    let query = SearchQuery {
+        identifier: Some(identifier.to_string()),
+        email: email.map(str::to_string),
+        status: StatusFilter::All,
+        sort: SortKey::Endorser,
+        limit: MAX_LIMIT,
+        ..SearchQuery::default()
+    };
+    Ok(state.store.search(&query, now).await?.entries)
+}
+
+/// `GET /api/v1/images/{identifier}`.
+pub async fn image(
+    State(state): State<AppState>,
+    Path(identifier): Path<String>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let latest = latest_entries(&state, &identifier, None, now).await?;
+    if latest.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "no image with identifier '{identifier}'"
+        )));
+    }
+    let links = linker(&state);
+    let (current, inactive): (Vec<&EntrySummary>, Vec<&EntrySummary>) =
+        latest.iter().partition(|e| e.status == Status::Valid);
+    let status = if !current.is_empty() {
+        Status::Valid
+    } else if inactive.iter().all(|e| e.status == Status::Deprecated) {
+        Status::Deprecated
+    } else {
+        Status::Expired
+    };
+    let segment = path_segment(&identifier);
+    let view = ImageView {
+        status,
+        current: current.iter().map(|e| EntryItem::new(e, links)).collect(),
+        inactive: inactive.iter().map(|e| EntryItem::new(e, links)).collect(),
+        links: ImageLinks {
+            this: links.image(&identifier),
+            history: links.abs(&format!("/api/v1/images/{segment}/history")),
+            feed: links.abs(&format!("/feeds/images/{segment}.atom")),
+        },
+        identifier,
+    };
+    Ok(json(&view, changed_at(&latest, now)))
+}
+
+/// `GET /api/v1/images/{identifier}/history?limit=N`.
+pub async fn history(
+    State(state): State<AppState>,
+    Path(identifier): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let limit = list_limit(&Params::parse(query.as_deref()))?;
+    let now = state.clock.now();
+    let entries = state
+        .store
+        .history(&HistoryQuery {
+            identifier: Some(identifier.clone()),
+            now: Some(now),
+            limit,
+            ..HistoryQuery::default()
+        })
+        .await?;
+    if entries.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "no image with identifier '{identifier}'"
+        )));
+    }
+    let complete = entries.len() < limit as usize;
+    let links = linker(&state);
+    let view = HistoryView {
+        identifier,
+        count: entries.len(),
+        items: entries.iter().map(|e| EntryItem::new(e, links)).collect(),
+    };
+    Ok(json(&view, changed_at(&entries, now).filter(|_| complete)))
+}
+
+/// `GET /api/v1/entries/{identifier}/{email}/{created}`.
+pub async fn entry(
+    State(state): State<AppState>,
+    Path((identifier, email, created)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let key = EntryKey {
+        identifier,
+        email,
+        created,
+    };
+    let Some(stored) = state.store.get(&key).await? else {
+        return Err(ApiError::not_found(format!("no entry {key}")));
+    };
+    let now = state.clock.now();
+    let latest = latest_entries(&state, &key.identifier, Some(&key.email), now).await?;
+    let newest = latest.first();
+    let entry = stored.entry;
+    let summary = EntrySummary {
+        status: Status::of(&entry.metadata, now),
+        latest: newest.is_none_or(|l| l.key == entry.key),
+        key: entry.key,
+        metadata: entry.metadata,
+        signer: entry.signer,
+        accepted_at: stored.accepted_at,
+        rank: None,
+    };
+    let modified = changed_at(std::iter::once(&summary).chain(newest), now);
+    Ok(json(&EntryItem::new(&summary, linker(&state)), modified))
+}
+
+/// `GET /api/v1/endorsers`.
+pub async fn endorsers(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let items = EndorserItem::group(state.store.endorsers().await?, linker(&state));
+    Ok(json(
+        &EndorserList {
+            total: items.len(),
+            items,
+        },
+        None,
+    ))
+}
+
+/// `GET /api/v1/endorsers/{email}?limit=N`: the endorser and its entries.
+pub async fn endorser(
+    State(state): State<AppState>,
+    Path(email): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let limit = list_limit(&Params::parse(query.as_deref()))?;
+    let rows = state
+        .store
+        .endorsers()
+        .await?
+        .into_iter()
+        .filter(|r| r.email == email)
+        .collect();
+    let links = linker(&state);
+    let Some(item) = EndorserItem::group(rows, links).into_iter().next() else {
+        return Err(ApiError::not_found(format!("no endorser '{email}'")));
+    };
+    let now = state.clock.now();
+    let entries = state
+        .store
+        .history(&HistoryQuery {
+            email: Some(email),
+            now: Some(now),
+            limit,
+            ..HistoryQuery::default()
+        })
+        .await?;
+    let complete = entries.len() < limit as usize;
+    let view = EndorserView {
+        endorser: item,
+        entries: entries.iter().map(|e| EntryItem::new(e, links)).collect(),
+    };
+    Ok(json(&view, changed_at(&entries, now).filter(|_| complete)))
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi(State(state): State<AppState>) -> Response {
+    json(&super::openapi::document(&state.config.public_url), None)
+}

@@ -1,0 +1,48 @@
+//! The JSON API under `/api/v1`: images with their current endorsements,
+//! entries, endorsers and search, described by the OpenAPI 3.1 document
+//! served at `/api/v1/openapi.json` ([`openapi`]).
+//!
+//! The routes are declared once, in [`ROUTES`] and [`router`] together (one
+//! macro builds both), so the OpenAPI test can check that the document
+//! describes every route. Errors are `{"error": {"status", "message"}}`
+//! ([`error`]).
+
+pub mod error;
+pub mod handlers;
+pub mod openapi;
+pub mod search;
+pub mod types;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::middleware::from_fn;
+use axum::routing::get;
+
+/// Where the API is mounted.
+pub const PREFIX: &str = "/api/v1";
+
+macro_rules! api_routes {
+    ($($path:literal => $handler:path),* $(,)?) => {
+        /// Every route of the API (GET only), relative to [`PREFIX`], in
+        /// axum's template syntax (the same as OpenAPI's).
+        pub const ROUTES: &[&str] = &[$($path),*];
+
+        /// The API router (to be nested at [`PREFIX`]).
+        pub fn router() -> Router<AppState> {
+            Router::new()
+                $(.route($path, get($handler)))*
+                .fallback(error::not_found)
+                .layer(from_fn(error::json_errors))
+        }
+    };
+}
+
+api_routes! {
+    "/images" => handlers::images,
+    "/images/{identifier}" => handlers::image,
+    "/images/{identifier}/history" => handlers::history,
+    "/entries/{identifier}/{email}/{created}" => handlers::entry,
+    "/endorsers" => handlers::endorsers,
+    "/endorsers/{email}" => handlers::endorser,
+    "/openapi.json" => handlers::openapi,
+}

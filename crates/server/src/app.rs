@@ -1,0 +1,139 @@
+//! The router: routes, middleware, and the path normalisation that runs
+//! before routing (`//` collapsed to `/`, trailing `/` removed, so every
+//! route also answers with a trailing slash).
+//!
+//! Middleware, outermost first: tracing, metrics ([`crate::metrics::track`]),
+//! conditional GET ([`crate::conditional`]), compression, error bodies
+//! ([`crate::error::error_bodies`]), request timeout, request body limit.
+//! The JSON API is nested at `/api/v1` ([`crate::api`]); feeds
+//! ([`crate::feeds`]) and `/healthz`, `/metrics` ([`crate::ops`]) are merged.
+
+use crate::error::{AppError, error_bodies};
+use crate::routes::{endorsers, entry, home, metadata, tags, upload};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{StatusCode, Uri};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+use std::time::Duration;
+use tower::Layer;
+use tower::util::MapRequestLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// The application as a service: the router behind path normalisation.
+pub type App = tower::util::MapRequest<Router, fn(Request) -> Request>;
+
+/// The routes and their middleware.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.max_upload_bytes + upload::MULTIPART_OVERHEAD;
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    Router::new()
+        .route("/", get(home::home))
+        .route(
+            "/metadata",
+            get(metadata::get_root).post(metadata::post_root),
+        )
+        .route(
+            "/metadata/{arg1}",
+            get(metadata::get_one).post(metadata::post_one),
+        )
+        .route(
+            "/metadata/{arg1}/{arg2}",
+            get(metadata::get_two).post(metadata::post_two),
+        )
+        .route(
+            "/metadata/{identifier}/{email}/{created}",
+            get(entry::get_entry),
+        )
+        .route("/tag/{email}/{tag}", get(entry::get_tag))
+        .route("/endorsers", get(endorsers::list))
+        .route("/endorsers/{email}", get(endorsers::history))
+        .route("/endorsers/{email}/tags", get(tags::tags))
+        .route("/upload", get(upload::form))
+        .nest(crate::api::PREFIX, crate::api::router())
+        .merge(crate::feeds::router())
+        .merge(crate::ops::router())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(from_fn_with_state(state.clone(), error_bodies))
+        .layer(CompressionLayer::new())
+        .layer(from_fn(crate::conditional::conditional_get))
+        .layer(from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Unknown paths: 404 (the original served its home page instead).
+async fn not_found() -> AppError {
+    AppError::not_found("not found")
+}
+
+/// The whole application: [`router`] behind [`normalize_path`].
+pub fn app(state: AppState) -> App {
+    MapRequestLayer::new(normalize_path as fn(Request) -> Request).layer(router(state))
+}
+
+/// Collapses runs of `/` and removes a trailing `/` (except for `/`).
+pub fn normalize_path(mut request: Request) -> Request {
+    let uri = request.uri();
+    let path = uri.path();
+    if !path.contains("//") && (path == "/" || !path.ends_with('/')) {
+        return request;
+    }
+    let mut clean = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && clean.ends_with('/')) {
+            clean.push(c);
+        }
+    }
+    while clean.len() > 1 && clean.ends_with('/') {
+        clean.pop();
+    }
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{clean}?{q}"),
+        None => clean,
+    };
+    let mut parts = uri.clone().into_parts();
+    if let Ok(pq) = path_and_query.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(new) = Uri::from_parts(parts) {
+            *request.uri_mut() = new;
+        }
+    }
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(path: &str) -> String {
+        let r = Request::builder()
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        normalize_path(r).uri().to_string()
+    }
+
+    #[test]
+    fn paths_are_normalised() {
+        assert_eq!(norm("/"), "/");
+        assert_eq!(norm("//metadata///x/"), "/metadata/x");
+        assert_eq!(norm("/metadata/?media=json"), "/metadata?media=json");
+        assert_eq!(norm("/a//b?x=//"), "/a/b?x=//");
+    }
+}

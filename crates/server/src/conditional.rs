@@ -1,0 +1,223 @@
+//! Conditional GET: a strong `ETag` on every successful `GET` response
+//! (a hash of the exact bytes sent, so after compression: each content
+//! coding has its own tag), `Last-Modified` where handlers set it (see
+//! [`set_last_modified`]), and `304 Not Modified` for `If-None-Match` /
+//! `If-Modified-Since` (RFC 9110 §13: `If-None-Match` wins; `*` matches any
+//! representation).
+//!
+//! Bodies are hashed in memory up to [`MAX_HASHED_BODY`] bytes; a larger
+//! body is passed on as it streams, without a tag.
+
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_LOCATION, ETAG, EXPIRES, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    LAST_MODIFIED, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use marketplace_store::EntrySummary;
+use sha2::{Digest, Sha256};
+use std::time::{Duration, SystemTime};
+
+/// The largest body the middleware hashes (larger ones get no `ETag`).
+pub const MAX_HASHED_BODY: usize = 32 * 1024 * 1024;
+
+/// The strong entity tag of `body`: 128 bits of its SHA-256, quoted.
+pub fn etag_of(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// An HTTP date (IMF-fixdate) for `at` (whole seconds; instants before
+/// 1970 become 1970).
+pub fn http_date(at: DateTime<Utc>) -> String {
+    let secs = u64::try_from(at.timestamp()).unwrap_or(0);
+    httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// Sets `Last-Modified: at` on a response.
+pub fn set_last_modified(response: &mut Response, at: DateTime<Utc>) {
+    if let Ok(v) = HeaderValue::from_str(&http_date(at)) {
+        response.headers_mut().insert(LAST_MODIFIED, v);
+    }
+}
+
+/// When a representation listing `entries` with their status at `now` last
+/// changed: the newest acceptance, or the latest expiry (`dcterms:valid`)
+/// already past at `now` if later — an entry that expires changes its
+/// status without a new acceptance. `None` for no entries.
+pub fn changed_at<'a>(
+    entries: impl IntoIterator<Item = &'a EntrySummary>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    entries
+        .into_iter()
+        .map(|e| {
+            let expired = e
+                .metadata
+                .valid
+                .as_deref()
+                .and_then(|v| marketplace_format::datetime::parse_utc(v).ok())
+                .filter(|v| *v <= now);
+            match expired {
+                Some(v) if v > e.accepted_at => v,
+                _ => e.accepted_at,
+            }
+        })
+        .max()
+}
+
+/// Whether an `If-None-Match` value matches `etag` (weak comparison, as
+/// RFC 9110 §13.1.2 requires for this header).
+pub fn none_match(header: &str, etag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let wanted = opaque(etag);
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || opaque(t) == wanted)
+}
+
+/// Whether a resource last modified at `last_modified` (HTTP date) is
+/// unchanged since `if_modified_since` (HTTP date).
+pub fn not_modified_since(last_modified: &str, if_modified_since: &str) -> bool {
+    match (
+        httpdate::parse_http_date(last_modified),
+        httpdate::parse_http_date(if_modified_since),
+    ) {
+        (Ok(lm), Ok(ims)) => lm <= ims,
+        _ => false,
+    }
+}
+
+/// What reading a body up to the limit gave.
+enum Collected {
+    /// The whole body.
+    Full(Bytes),
+    /// Too large: the body, to be sent as it streams.
+    Large(Body),
+}
+
+/// Reads `body` into memory if it has at most `limit` bytes.
+async fn collect(body: Body, limit: usize) -> Result<Collected, axum::Error> {
+    let mut stream = body.into_data_stream();
+    let mut buffer: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if buffer.len() + chunk.len() > limit {
+            let head = futures_util::stream::iter([
+                Ok::<Bytes, axum::Error>(Bytes::from(buffer)),
+                Ok(chunk),
+            ]);
+            return Ok(Collected::Large(Body::from_stream(head.chain(stream))));
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(Collected::Full(Bytes::from(buffer)))
+}
+
+/// The headers a 304 keeps from the 200 it replaces (RFC 9110 §15.4.5).
+const KEPT_ON_304: [axum::http::HeaderName; 5] =
+    [CACHE_CONTROL, CONTENT_LOCATION, ETAG, EXPIRES, VARY];
+
+fn not_modified(headers: &HeaderMap) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::NOT_MODIFIED;
+    for name in KEPT_ON_304.iter().chain([&LAST_MODIFIED]) {
+        for value in headers.get_all(name) {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    response
+}
+
+/// Middleware: tags `GET` 200 responses and answers 304 when the client's
+/// copy is current.
+pub async fn conditional_get(request: Request, next: Next) -> Response {
+    if request.method() != Method::GET {
+        return next.run(request).await;
+    }
+    let if_none_match = request
+        .headers()
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let if_modified_since = request
+        .headers()
+        .get(IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let (etag, body) = match parts.headers.get(ETAG).and_then(|v| v.to_str().ok()) {
+        Some(tag) => (Some(tag.to_string()), body),
+        None => match collect(body, MAX_HASHED_BODY).await {
+            Ok(Collected::Full(bytes)) => {
+                let tag = etag_of(&bytes);
+                if let Ok(v) = HeaderValue::from_str(&tag) {
+                    parts.headers.insert(ETAG, v);
+                }
+                (Some(tag), Body::from(bytes))
+            }
+            Ok(Collected::Large(body)) => (None, body),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a response body");
+                let mut failed = Response::new(Body::empty());
+                *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                return failed;
+            }
+        },
+    };
+    let unchanged = match (&if_none_match, &etag) {
+        (Some(header), Some(tag)) => none_match(header, tag),
+        (Some(_), None) => false,
+        (None, _) => match (&if_modified_since, parts.headers.get(LAST_MODIFIED)) {
+            (Some(since), Some(lm)) => lm.to_str().is_ok_and(|lm| not_modified_since(lm, since)),
+            _ => false,
+        },
+    };
+    if unchanged {
+        return not_modified(&parts.headers);
+    }
+    Response::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_strong_and_stable() {
+        let a = etag_of(b"hello");
+        assert_eq!(a, etag_of(b"hello"));
+        assert_ne!(a, etag_of(b"hello!"));
+        assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 34);
+    }
+
+    #[test]
+    fn if_none_match_lists() {
+        assert!(none_match("\"a\"", "\"a\""));
+        assert!(none_match("\"x\", W/\"a\"", "\"a\""));
+        assert!(none_match("*", "\"a\""));
+        assert!(!none_match("\"b\"", "\"a\""));
+    }
+
+    #[test]
+    fn dates() {
+        let at: DateTime<Utc> = "2015-01-01T00:00:00.5Z".parse().unwrap();
+        let lm = http_date(at);
+        assert_eq!(lm, "Thu, 01 Jan 2015 00:00:00 GMT");
+        assert!(not_modified_since(&lm, &lm));
+        assert!(not_modified_since(&lm, "Fri, 02 Jan 2015 00:00:00 GMT"));
+        assert!(!not_modified_since(&lm, "Wed, 31 Dec 2014 23:59:59 GMT"));
+        assert!(!not_modified_since(&lm, "yesterday"));
+    }
+}

@@ -1,0 +1,417 @@
+//! Server configuration: defaults, a TOML file, the environment and the
+//! command line, merged with the precedence CLI > environment > file >
+//! defaults.
+//!
+//! Every setting is a field of [`ConfigLayer`] (all optional); each source
+//! gives one layer and [`ServerConfig::resolve`] merges them.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Address the server listens on by default (the original's Jetty port).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9204";
+
+/// Data directory used by default (relative to the working directory).
+pub const DEFAULT_DATA_DIR: &str = "./marketplace-data";
+
+/// File name of the embedded database inside the data directory.
+pub const SQLITE_FILE: &str = "marketplace.db";
+
+/// Rows an XML or JSON list returns when the request does not say.
+pub const DEFAULT_PAGE: u32 = 100;
+
+/// Seconds a request may take before the server answers 408.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+
+/// Prefix of every environment variable the server reads.
+pub const ENV_PREFIX: &str = "MARKETPLACE_";
+
+/// One source of settings; `None` means "not set here".
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ConfigLayer {
+    /// Address to listen on (`listen`, `MARKETPLACE_LISTEN`, `--listen`).
+    pub listen: Option<SocketAddr>,
+    /// Data directory (`data_dir`, `MARKETPLACE_DATA_DIR`, `--data-dir`).
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` URL; the embedded SQLite store is used when absent
+    /// (`database_url`, `MARKETPLACE_DATABASE_URL`, `--database-url`).
+    pub database_url: Option<String>,
+    /// Public base URL, used for every absolute link (`public_url`,
+    /// `MARKETPLACE_PUBLIC_URL`). Never taken from the Host header.
+    pub public_url: Option<String>,
+    /// IGTF CA directory: when set, signers' chains and CRLs are checked
+    /// (`ca_dir`, `MARKETPLACE_CA_DIR`).
+    pub ca_dir: Option<PathBuf>,
+    /// vomsdir for VOMS attributes, needs `ca_dir` (`vomsdir`, `MARKETPLACE_VOMSDIR`).
+    pub vomsdir: Option<PathBuf>,
+    /// Largest accepted document in bytes (`max_upload_bytes`, `MARKETPLACE_MAX_UPLOAD_BYTES`).
+    pub max_upload_bytes: Option<usize>,
+    /// Whether uploads whose endorser e-mail the certificate does not carry
+    /// go through e-mail confirmation (`validate_email`, `MARKETPLACE_VALIDATE_EMAIL`).
+    pub validate_email: Option<bool>,
+    /// Whether the endorser e-mail must be certified by the signing
+    /// certificate when it is not confirmed by e-mail (`require_certified_email`,
+    /// `MARKETPLACE_REQUIRE_CERTIFIED_EMAIL`). Turning it off reopens the
+    /// original's impersonation weakness; only for importing legacy data.
+    pub require_certified_email: Option<bool>,
+    /// Seconds before a request is abandoned with 408 (`request_timeout_secs`,
+    /// `MARKETPLACE_REQUEST_TIMEOUT_SECS`).
+    pub request_timeout_secs: Option<u64>,
+    /// Frozen clock: every time-dependent decision uses this instant
+    /// (`now`, `MARKETPLACE_NOW`, RFC 3339).
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Why a configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has an unknown key or a bad value.
+    #[error("configuration file {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An environment variable has a bad value.
+    #[error("environment variable {name}: {message}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A merged value is not usable.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl ConfigLayer {
+    /// Reads a TOML configuration file (unknown keys are errors).
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::File {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim().to_string())
+    }
+
+    /// Reads the `MARKETPLACE_*` variables through `get` (e.g.
+    /// `|k| std::env::var(k).ok()`); empty values count as unset.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| {
+            let full = format!("{ENV_PREFIX}{name}");
+            get(&full)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (full, v))
+        };
+        fn parsed<T: std::str::FromStr>(
+            v: Option<(String, String)>,
+        ) -> Result<Option<T>, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            v.map(|(name, value)| {
+                value.trim().parse::<T>().map_err(|e| ConfigError::Env {
+                    name,
+                    message: format!("'{value}': {e}"),
+                })
+            })
+            .transpose()
+        }
+        Ok(ConfigLayer {
+            listen: parsed(var("LISTEN"))?,
+            data_dir: var("DATA_DIR").map(|(_, v)| PathBuf::from(v)),
+            database_url: var("DATABASE_URL").map(|(_, v)| v),
+            public_url: var("PUBLIC_URL").map(|(_, v)| v),
+            ca_dir: var("CA_DIR").map(|(_, v)| PathBuf::from(v)),
+            vomsdir: var("VOMSDIR").map(|(_, v)| PathBuf::from(v)),
+            max_upload_bytes: parsed(var("MAX_UPLOAD_BYTES"))?,
+            validate_email: parsed(var("VALIDATE_EMAIL"))?,
+            require_certified_email: parsed(var("REQUIRE_CERTIFIED_EMAIL"))?,
+            request_timeout_secs: parsed(var("REQUEST_TIMEOUT_SECS"))?,
+            now: parsed(var("NOW"))?,
+        })
+    }
+
+    /// This layer with every unset field taken from `lower`.
+    pub fn over(self, lower: ConfigLayer) -> ConfigLayer {
+        ConfigLayer {
+            listen: self.listen.or(lower.listen),
+            data_dir: self.data_dir.or(lower.data_dir),
+            database_url: self.database_url.or(lower.database_url),
+            public_url: self.public_url.or(lower.public_url),
+            ca_dir: self.ca_dir.or(lower.ca_dir),
+            vomsdir: self.vomsdir.or(lower.vomsdir),
+            max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
+            validate_email: self.validate_email.or(lower.validate_email),
+            require_certified_email: self
+                .require_certified_email
+                .or(lower.require_certified_email),
+            request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
+            now: self.now.or(lower.now),
+        }
+    }
+}
+
+/// The configuration the server runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Data directory (holds the embedded database).
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL, when the shared store is used.
+    pub database_url: Option<String>,
+    /// Public base URL without a trailing slash (e.g. `https://host/marketplace`).
+    pub public_url: String,
+    /// CA directory for chain and CRL checks.
+    pub ca_dir: Option<PathBuf>,
+    /// vomsdir for VOMS checks.
+    pub vomsdir: Option<PathBuf>,
+    /// Largest accepted document, in bytes.
+    pub max_upload_bytes: usize,
+    /// E-mail confirmation of uploads whose e-mail the certificate does not carry.
+    pub validate_email: bool,
+    /// Refuse uncertified e-mails when confirmation is off.
+    pub require_certified_email: bool,
+    /// Request timeout in seconds.
+    pub request_timeout_secs: u64,
+    /// Frozen clock, if any.
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig::resolve(ConfigLayer::default()).expect("the defaults are valid")
+    }
+}
+
+impl ServerConfig {
+    /// Merges `layer` (already merged from CLI, environment and file) with the
+    /// defaults and checks the result.
+    pub fn resolve(layer: ConfigLayer) -> Result<Self, ConfigError> {
+        let listen = layer
+            .listen
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address"));
+        let public_url = match layer.public_url {
+            Some(url) => normalise_public_url(&url)?,
+            None => format!("http://{listen}"),
+        };
+        let max_upload_bytes = layer
+            .max_upload_bytes
+            .unwrap_or(marketplace_format::MAX_DOCUMENT_BYTES);
+        if max_upload_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "max_upload_bytes must be positive".into(),
+            ));
+        }
+        if layer.vomsdir.is_some() && layer.ca_dir.is_none() {
+            return Err(ConfigError::Invalid(
+                "vomsdir needs ca_dir (VOMS attributes are checked against the CA directory)"
+                    .into(),
+            ));
+        }
+        if let Some(url) = &layer.database_url
+            && !is_postgres_url(url)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "database_url must be a postgres:// URL (the embedded store needs none), not '{url}'"
+            )));
+        }
+        let request_timeout_secs = layer
+            .request_timeout_secs
+            .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS);
+        if request_timeout_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "request_timeout_secs must be positive".into(),
+            ));
+        }
+        Ok(ServerConfig {
+            listen,
+            data_dir: layer
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            database_url: layer.database_url,
+            public_url,
+            ca_dir: layer.ca_dir,
+            vomsdir: layer.vomsdir,
+            max_upload_bytes,
+            validate_email: layer.validate_email.unwrap_or(false),
+            require_certified_email: layer.require_certified_email.unwrap_or(true),
+            request_timeout_secs,
+            now: layer.now,
+        })
+    }
+
+    /// Loads the configuration: `cli` over the process environment over the
+    /// file (`cli_file`, else `MARKETPLACE_CONFIG`) over the defaults.
+    pub fn load(cli_file: Option<&Path>, cli: ConfigLayer) -> Result<Self, ConfigError> {
+        Self::load_with(cli_file, cli, |k| std::env::var(k).ok())
+    }
+
+    /// [`ServerConfig::load`] with an injectable environment.
+    pub fn load_with(
+        cli_file: Option<&Path>,
+        cli: ConfigLayer,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file_path = cli_file.map(Path::to_path_buf).or_else(|| {
+            env("MARKETPLACE_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        let file = match &file_path {
+            Some(p) => ConfigLayer::from_file(p)?,
+            None => ConfigLayer::default(),
+        };
+        let env_layer = ConfigLayer::from_env(&env)?;
+        Self::resolve(cli.over(env_layer).over(file))
+    }
+
+    /// Path of the embedded database.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join(SQLITE_FILE)
+    }
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Checks an `http(s)://host[:port][/path]` URL and removes trailing slashes.
+fn normalise_public_url(url: &str) -> Result<String, ConfigError> {
+    let url = url.trim();
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "public_url must start with http:// or https://, not '{url}'"
+            ))
+        })?;
+    let host = rest.split('/').next().unwrap_or("");
+    let bad = |c: char| c.is_whitespace() || c.is_control() || "\"<>\\^`{|}?#".contains(c);
+    if host.is_empty() || url.chars().any(bad) {
+        return Err(ConfigError::Invalid(format!(
+            "public_url '{url}' is not a plain http(s) URL with a host (no query or fragment)"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = ServerConfig::default();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(c.public_url, "http://127.0.0.1:9204");
+        assert_eq!(c.max_upload_bytes, 1024 * 1024);
+        assert!(!c.validate_email);
+        assert!(c.require_certified_email);
+        assert_eq!(
+            c.sqlite_path(),
+            PathBuf::from("./marketplace-data/marketplace.db")
+        );
+    }
+
+    #[test]
+    fn precedence_cli_env_file_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1000\"\ndata_dir = \"/from/file\"\npublic_url = \"https://file.example/mp/\"\nmax_upload_bytes = 5\n",
+        )
+        .unwrap();
+        let e = env(&[
+            ("MARKETPLACE_LISTEN", "127.0.0.1:2000"),
+            ("MARKETPLACE_DATA_DIR", "/from/env"),
+            ("MARKETPLACE_NOW", "2015-01-01T00:00:00Z"),
+        ]);
+        let cli = ConfigLayer {
+            listen: Some("127.0.0.1:3000".parse().unwrap()),
+            ..ConfigLayer::default()
+        };
+        let c = ServerConfig::load_with(Some(&file), cli, e).unwrap();
+        assert_eq!(c.listen.port(), 3000);
+        assert_eq!(c.data_dir, PathBuf::from("/from/env"));
+        assert_eq!(c.public_url, "https://file.example/mp");
+        assert_eq!(c.max_upload_bytes, 5);
+        assert_eq!(c.now.unwrap().to_rfc3339(), "2015-01-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn config_file_from_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.toml");
+        std::fs::write(&file, "validate_email = true\n").unwrap();
+        let path = file.to_str().unwrap().to_string();
+        let c = ServerConfig::load_with(
+            None,
+            ConfigLayer::default(),
+            env(&[("MARKETPLACE_CONFIG", &path)]),
+        )
+        .unwrap();
+        assert!(c.validate_email);
+    }
+
+    #[test]
+    fn errors_are_clear() {
+        assert!(
+            ConfigLayer::from_toml("lissen = \"x\"")
+                .unwrap_err()
+                .contains("unknown field")
+        );
+        let e = ConfigLayer::from_env(env(&[("MARKETPLACE_NOW", "yesterday")])).unwrap_err();
+        assert!(e.to_string().contains("MARKETPLACE_NOW"), "{e}");
+        let bad = ConfigLayer {
+            public_url: Some("ftp://x".into()),
+            ..ConfigLayer::default()
+        };
+        assert!(ServerConfig::resolve(bad).is_err());
+        let bad = ConfigLayer {
+            database_url: Some("mysql://x".into()),
+            ..ConfigLayer::default()
+        };
+        assert!(ServerConfig::resolve(bad).is_err());
+        let bad = ConfigLayer {
+            vomsdir: Some("/v".into()),
+            ..ConfigLayer::default()
+        };
+        assert!(ServerConfig::resolve(bad).is_err());
+    }
+}

@@ -1,0 +1,179 @@
+//! Error responses. Handlers return [`AppError`]; the [`error_bodies`]
+//! middleware turns every 4xx/5xx response (also those axum or tower-http
+//! produce themselves: 404, 405, 408, 413, 415) into the original's error
+//! bodies in the negotiated media:
+//!
+//! - XML: `<?xml …?><error>message</error>` (`application/xml`);
+//! - JSON: `{"404": "message"}`;
+//! - HTML: a status page titled with the reason phrase;
+//! - text: the message.
+//!
+//! The message is always escaped for the format (the original pasted it raw).
+
+use crate::html;
+use crate::negotiate::{Media, negotiate};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// An error with the status and the message the client sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The description (one or more lines).
+    pub message: String,
+}
+
+/// The message of an error response, carried to [`error_bodies`].
+#[derive(Debug, Clone)]
+pub struct ErrorMessage(pub String);
+
+/// Marks an error response whose body is already final (the JSON API's
+/// errors, `/healthz`): [`error_bodies`] leaves it as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct FinalBody;
+
+impl AppError {
+    /// An error with any status.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        AppError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// 500 with a generic message; the cause is logged, not shown.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal server error (the cause is in the server log)",
+        )
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<marketplace_store::StoreError> for AppError {
+    fn from(e: marketplace_store::StoreError) -> Self {
+        match e {
+            marketplace_store::StoreError::InvalidQuery(m) => {
+                AppError::bad_request(format!("invalid query: {m}"))
+            }
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.message.clone()).into_response();
+        response.extensions_mut().insert(ErrorMessage(self.message));
+        response
+    }
+}
+
+/// The message for an error response that carries none of ours.
+fn default_message(status: StatusCode, state: &AppState) -> String {
+    match status {
+        StatusCode::NOT_FOUND => "not found".into(),
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed".into(),
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "request entity too large: documents are limited to {} bytes",
+            state.config.max_upload_bytes
+        ),
+        StatusCode::REQUEST_TIMEOUT => "the request took too long".into(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported media type".into(),
+        other => other
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_ascii_lowercase(),
+    }
+}
+
+/// The body of an error response in `media`.
+pub fn render(status: StatusCode, message: &str, media: Media, state: &AppState) -> Response {
+    let (content_type, body) = match media {
+        Media::Xml | Media::Rdf => (
+            Media::Xml.content_type(),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<error>{}</error>\n",
+                crate::escape::xml(message)
+            ),
+        ),
+        Media::Json => (
+            Media::Json.content_type(),
+            serde_json::json!({ status.as_u16().to_string(): message }).to_string(),
+        ),
+        Media::Html => (
+            Media::Html.content_type(),
+            html::status_page(state, status.canonical_reason().unwrap_or("Error"), message),
+        ),
+        Media::Text => (Media::Text.content_type(), format!("{message}\n")),
+    };
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// Middleware: renders every error response in the negotiated media.
+pub async fn error_bodies(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let media = negotiate(request.uri().query(), request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<FinalBody>().is_some()
+    {
+        return response;
+    }
+    let message = match response.extensions().get::<ErrorMessage>() {
+        Some(ErrorMessage(m)) => m.clone(),
+        None => default_message(status, &state),
+    };
+    let (parts, _) = response.into_parts();
+    let mut rendered = render(status, &message, media, &state);
+    // Keep the headers handlers set (e.g. Allow on 405), not the old body's.
+    for (name, value) in parts.headers.iter() {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+            rendered.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rendered
+}
+
+/// A response with `body` as `content_type`.
+pub fn with_type(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Body>,
+) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}

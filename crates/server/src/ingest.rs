@@ -1,0 +1,370 @@
+//! The upload pipeline, shared by `POST /metadata`, `admin import` and
+//! (re-deriving signers) `admin rebuild-index`:
+//!
+//! 1. size limit, non-empty body;
+//! 2. the trust core ([`check_document`]) at the clock's instant, with the
+//!    configured CA directory and vomsdir: strict parse (no DTD), every
+//!    format rule, the signature and its binding to the endorser, the chain
+//!    and CRLs when a CA directory is configured;
+//! 3. the e-mail policy: the endorser e-mail must be certified by the
+//!    certificate, unless e-mail confirmation is enabled (then the entry
+//!    needs confirmation, see [`IngestOutcome::NeedsConfirmation`]) or the
+//!    operator turned `require_certified_email` off;
+//! 4. [`Store::put`]: durable, refusing entries older than the latest and
+//!    different documents with the same coordinates.
+
+use crate::clock::Clock;
+use crate::error::AppError;
+use crate::state::{AppState, TrustSettings};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use marketplace_format::{Rule, datetime};
+use marketplace_store::{EntryKey, NewEntry, PutOutcome, Signer, Store, StoreError};
+use marketplace_trust::document::{
+    ChainStatus, CheckOptions, DocumentReport, SignatureStatus, check_document,
+};
+use marketplace_trust::endorsement::EmailBinding;
+use std::sync::Arc;
+
+/// Prefix of every message about a refused document (as the original).
+pub const INVALID: &str = "invalid metadata: ";
+
+/// What the pipeline requires beyond the trust core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Largest document, in bytes.
+    pub max_bytes: usize,
+    /// E-mail confirmation is enabled (uncertified e-mails wait for it).
+    pub validate_email: bool,
+    /// Uncertified e-mails are refused when confirmation is off.
+    pub require_certified_email: bool,
+}
+
+impl Policy {
+    /// The policy of a configuration.
+    pub fn from_config(config: &crate::config::ServerConfig) -> Self {
+        Policy {
+            max_bytes: config.max_upload_bytes,
+            validate_email: config.validate_email,
+            require_certified_email: config.require_certified_email,
+        }
+    }
+}
+
+/// A verified document and what must happen to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Store it now.
+    Accept(NewEntry),
+    /// Its e-mail is not certified: it must be confirmed by e-mail first.
+    NeedsConfirmation(NewEntry),
+}
+
+/// What an ingested document became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// Stored as a new entry.
+    Created(EntryKey),
+    /// The very same document was already stored.
+    AlreadyPresent(EntryKey),
+    /// Valid, but waits for e-mail confirmation (nothing stored yet). The
+    /// confirmation flow (pending entry, mail) hooks in here.
+    NeedsConfirmation(Box<NewEntry>),
+}
+
+/// Why a document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IngestError {
+    /// No document at all.
+    #[error("post with null entity")]
+    Empty,
+    /// Over the size limit.
+    #[error("request entity too large: the document has {size} bytes; the limit is {limit}")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Refused by the trust core or the policy; the message starts with
+    /// `invalid metadata: ` and has one problem per line.
+    #[error("{0}")]
+    Invalid(String),
+    /// Older than the endorser's latest entry for the image.
+    #[error("invalid metadata: older than latest entry")]
+    OlderThanLatest {
+        /// The latest entry's created.
+        latest: String,
+    },
+    /// A different document has the same coordinates.
+    #[error("conflict: a different document is already stored as {0}")]
+    Conflict(EntryKey),
+    /// The store failed.
+    #[error("storage failure: {0}")]
+    Store(String),
+}
+
+impl IngestError {
+    /// The HTTP status for this refusal.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            IngestError::Empty | IngestError::Invalid(_) | IngestError::OlderThanLatest { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            IngestError::Conflict(_) => StatusCode::CONFLICT,
+            IngestError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<IngestError> for AppError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Store(cause) => AppError::internal(cause),
+            other => AppError::new(other.status(), other.to_string()),
+        }
+    }
+}
+
+fn invalid(lines: impl IntoIterator<Item = String>) -> IngestError {
+    let lines: Vec<String> = lines.into_iter().collect();
+    IngestError::Invalid(format!("{INVALID}{}", lines.join("\n")))
+}
+
+/// The coordinates a document claims, checked for shape.
+fn key_of(report: &DocumentReport) -> Result<EntryKey, IngestError> {
+    let m = &report.metadata;
+    let Some(endorsement) = &m.endorsement else {
+        return Err(invalid(["the document has no endorsement".to_string()]));
+    };
+    let mut problems = Vec::new();
+    if !marketplace_format::identifier::is_well_formed(&m.identifier) {
+        problems.push(format!(
+            "'{}' is not a well-formed identifier",
+            m.identifier
+        ));
+    }
+    if !marketplace_format::is_valid_email(&endorsement.endorser.email) {
+        problems.push(format!(
+            "the endorser e-mail '{}' is not a valid address",
+            endorsement.endorser.email
+        ));
+    }
+    if let Err(e) = datetime::parse_utc(&endorsement.created) {
+        problems.push(format!("the endorsement date: {e}"));
+    }
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+    Ok(EntryKey {
+        identifier: m.identifier.clone(),
+        email: endorsement.endorser.email.clone(),
+        created: endorsement.created.clone(),
+    })
+}
+
+/// The verified signer of a report whose signature is valid.
+fn signer_of(report: &DocumentReport) -> Option<Signer> {
+    let SignatureStatus::Valid {
+        identity, email, ..
+    } = &report.signature
+    else {
+        return None;
+    };
+    let (issuer, vo, fqans) = match &report.chain {
+        ChainStatus::Trusted { issuer, voms, .. } => {
+            let first = voms.first();
+            (
+                issuer.clone(),
+                first.map(|v| v.vo.clone()),
+                first.map(|v| v.fqans.clone()).unwrap_or_default(),
+            )
+        }
+        // The binding check made sure the certificate's issuer is among
+        // the endorsement's issuers.
+        _ => (
+            report
+                .metadata
+                .endorsement
+                .as_ref()
+                .and_then(|e| e.endorser.issuers.first().cloned())
+                .unwrap_or_default(),
+            None,
+            Vec::new(),
+        ),
+    };
+    Some(Signer {
+        subject: identity.clone(),
+        issuer,
+        email_certified: *email == EmailBinding::Certified,
+        vo,
+        fqans,
+    })
+}
+
+/// Runs the trust core and the policy on `bytes` at `at`. CPU-bound: call
+/// it from a blocking thread.
+pub fn verify(
+    bytes: Vec<u8>,
+    trust: &TrustSettings,
+    at: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<Verdict, IngestError> {
+    if bytes.is_empty() {
+        return Err(IngestError::Empty);
+    }
+    if bytes.len() > policy.max_bytes {
+        return Err(IngestError::TooLarge {
+            size: bytes.len(),
+            limit: policy.max_bytes,
+        });
+    }
+    let report = check_document(
+        &bytes,
+        &CheckOptions {
+            ca_dir: trust.ca_dir.as_ref(),
+            vomsdir: trust.vomsdir.as_ref(),
+            at: Some(at),
+        },
+    );
+    // Not XML at all (or a DTD): nothing else is meaningful.
+    if report
+        .problems
+        .iter()
+        .any(|p| matches!(p.rule, Rule::XmlSyntax | Rule::Dtd))
+    {
+        return Err(invalid(report.problems.iter().map(|p| p.to_string())));
+    }
+    if matches!(report.signature, SignatureStatus::Unsigned) {
+        return Err(invalid(["no signature".to_string()]));
+    }
+    if !report.problems.is_empty() {
+        return Err(invalid(report.problems.iter().map(|p| p.to_string())));
+    }
+    if let SignatureStatus::Invalid { reason } = &report.signature {
+        return Err(invalid([format!("invalid signature: {reason}")]));
+    }
+    if let ChainStatus::Untrusted { reason } = &report.chain {
+        return Err(invalid([format!("untrusted certificate: {reason}")]));
+    }
+    let key = key_of(&report)?;
+    let signer = signer_of(&report).ok_or_else(|| invalid(["no signature".to_string()]))?;
+    let certified = signer.email_certified;
+    let entry = NewEntry {
+        key,
+        metadata: report.metadata,
+        signer,
+        document: bytes,
+    };
+    if certified {
+        Ok(Verdict::Accept(entry))
+    } else if policy.validate_email {
+        Ok(Verdict::NeedsConfirmation(entry))
+    } else if !policy.require_certified_email {
+        Ok(Verdict::Accept(entry))
+    } else {
+        Err(invalid([format!(
+            "the signing certificate does not carry the endorser e-mail '{}', and e-mail \
+             confirmation is not enabled on this marketplace: sign with a certificate that \
+             carries this address",
+            entry.key.email
+        )]))
+    }
+}
+
+/// Re-derives the index entry of an already stored document (for
+/// `rebuild-index`): the format must hold and the signature verify; the
+/// chain (when a CA directory is configured) is checked at the endorsement
+/// instant, and only contributes VOMS attributes — an entry once accepted
+/// is never dropped because a certificate has expired since.
+pub fn reindex(bytes: &[u8], trust: &TrustSettings) -> Result<NewEntry, String> {
+    let parsed = marketplace_format::parse(bytes);
+    let at = datetime::parse_utc(parsed.metadata.endorsement_created()).ok();
+    let report = check_document(
+        bytes,
+        &CheckOptions {
+            ca_dir: trust.ca_dir.as_ref(),
+            vomsdir: trust.vomsdir.as_ref(),
+            at,
+        },
+    );
+    if let Some(p) = report.problems.first() {
+        return Err(format!("format: {p}"));
+    }
+    match &report.signature {
+        SignatureStatus::Valid { .. } => {}
+        SignatureStatus::Unsigned => return Err("no signature".into()),
+        SignatureStatus::Invalid { reason } => return Err(format!("invalid signature: {reason}")),
+    }
+    let key = key_of(&report).map_err(|e| e.to_string())?;
+    let signer = signer_of(&report).ok_or("no signature")?;
+    Ok(NewEntry {
+        key,
+        metadata: report.metadata,
+        signer,
+        document: bytes.to_vec(),
+    })
+}
+
+/// Stores an accepted entry, mapping the store's refusals.
+pub async fn store_entry(store: &dyn Store, entry: NewEntry) -> Result<IngestOutcome, IngestError> {
+    let key = entry.key.clone();
+    match store.put(entry).await {
+        Ok(PutOutcome::Created) => Ok(IngestOutcome::Created(key)),
+        Ok(PutOutcome::AlreadyPresent) => Ok(IngestOutcome::AlreadyPresent(key)),
+        Err(StoreError::OlderThanLatest { latest }) => Err(IngestError::OlderThanLatest { latest }),
+        Err(StoreError::Conflict(k)) => Err(IngestError::Conflict(k)),
+        Err(e) => Err(IngestError::Store(e.to_string())),
+    }
+}
+
+/// The pipeline with its dependencies.
+#[derive(Clone)]
+pub struct Ingestor {
+    /// Where accepted entries go.
+    pub store: Arc<dyn Store>,
+    /// Trust anchors.
+    pub trust: Arc<TrustSettings>,
+    /// The clock (the instant of every check).
+    pub clock: Clock,
+    /// The policy.
+    pub policy: Policy,
+}
+
+impl Ingestor {
+    /// The pipeline of a running application.
+    pub fn from_state(state: &AppState) -> Self {
+        Ingestor {
+            store: state.store.clone(),
+            trust: state.trust.clone(),
+            clock: state.clock,
+            policy: Policy::from_config(&state.config),
+        }
+    }
+
+    /// Verifies `bytes` (on a blocking thread) and stores the entry.
+    pub async fn ingest(&self, bytes: Vec<u8>) -> Result<IngestOutcome, IngestError> {
+        if bytes.is_empty() {
+            return Err(IngestError::Empty);
+        }
+        if bytes.len() > self.policy.max_bytes {
+            return Err(IngestError::TooLarge {
+                size: bytes.len(),
+                limit: self.policy.max_bytes,
+            });
+        }
+        let trust = self.trust.clone();
+        let policy = self.policy;
+        let at = self.clock.now();
+        let verdict = tokio::task::spawn_blocking(move || verify(bytes, &trust, at, &policy))
+            .await
+            .map_err(|e| IngestError::Store(format!("verification task failed: {e}")))??;
+        match verdict {
+            Verdict::Accept(entry) => store_entry(self.store.as_ref(), entry).await,
+            Verdict::NeedsConfirmation(entry) => {
+                Ok(IngestOutcome::NeedsConfirmation(Box::new(entry)))
+            }
+        }
+    }
+}

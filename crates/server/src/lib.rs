@@ -1,0 +1,40 @@
+//! The marketplace HTTP server.
+//!
+//! It serves the original StratusLab/EGI Marketplace routes (see
+//! `shared/design/server-spec.md`) without the original's defects: uploads
+//! go through the trust core ([`ingest`]), lists are typed queries over the
+//! [`marketplace_store::Store`] ([`listing`]), every output is escaped, no
+//! GET changes anything, links are built from the configured public URL.
+//!
+//! Modules: [`config`] (settings), [`clock`], [`state`], [`app`] (router
+//! and middleware), [`negotiate`] (media choice), [`error`] (error bodies),
+//! [`ingest`] (upload pipeline), [`listing`] (list queries), [`routes`]
+//! (handlers), [`html`] (pages), [`results`] (SPARQL-results-shaped
+//! tables), [`rdfjson`], [`escape`], [`serve`] (running) and [`admin`]
+//! (rebuild, import, export).
+
+pub mod admin;
+pub mod api;
+pub mod app;
+pub mod clock;
+pub mod conditional;
+pub mod config;
+pub mod error;
+pub mod escape;
+pub mod feeds;
+pub mod html;
+pub mod ingest;
+pub mod listing;
+pub mod metrics;
+pub mod negotiate;
+pub mod ops;
+pub mod rdfjson;
+pub mod results;
+pub mod routes;
+pub mod serve;
+pub mod state;
+
+pub use app::{App, app, router};
+pub use clock::Clock;
+pub use config::{ConfigLayer, ServerConfig};
+pub use state::{AppState, TrustSettings};

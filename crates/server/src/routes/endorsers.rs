@@ -1,0 +1,153 @@
+//! `/endorsers` (every endorser and the certificate names it used) and
+//! `/endorsers/{email}` (its history over the last `range` days).
+//!
+//! XML and JSON keep the original's shape: W3C SPARQL query results (see
+//! [`crate::results`]), columns `email, subject, issuer` for the list and
+//! `identifier, created, description, location, deprecated, email` for a
+//! history (one row per location).
+
+use crate::error::AppError;
+use crate::html::{self, EndorserRow, EndorsersPage, HistoryPage, HistoryRow};
+use crate::listing::Params;
+use crate::negotiate::Media;
+use crate::results::Table;
+use crate::routes::entry_path;
+use crate::routes::tags::table_response;
+use crate::state::AppState;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Duration;
+use marketplace_store::{HistoryQuery, MAX_LIMIT};
+
+/// Days of history shown by default.
+pub const DEFAULT_RANGE_DAYS: u32 = 30;
+
+/// The longest history range accepted (longer ranges are clamped).
+pub const MAX_RANGE_DAYS: u32 = 36_500;
+
+/// The first CN of a DN, or the whole DN.
+fn display_name(subject: &str) -> String {
+    subject
+        .split(',')
+        .find_map(|rdn| rdn.trim().strip_prefix("CN="))
+        .unwrap_or(subject)
+        .to_string()
+}
+
+/// `GET /endorsers`.
+pub async fn list(State(state): State<AppState>, media: Media) -> Result<Response, AppError> {
+    let endorsers = state.store.endorsers().await?;
+    Ok(match media {
+        Media::Html => {
+            let rows = endorsers
+                .into_iter()
+                .map(|e| EndorserRow {
+                    name: display_name(&e.subject),
+                    segment: crate::escape::path_segment(&e.email),
+                    subject: e.subject,
+                    issuer: e.issuer,
+                    email: e.email,
+                })
+                .collect();
+            html::page(
+                StatusCode::OK,
+                &EndorsersPage {
+                    base: &state.config.public_url,
+                    rows,
+                },
+            )
+        }
+        media => {
+            let mut table = Table::new(&["email", "subject", "issuer"]);
+            for e in endorsers {
+                table.push(vec![Some(e.email), Some(e.subject), Some(e.issuer)]);
+            }
+            table_response(&table, media)
+        }
+    })
+}
+
+/// `GET /endorsers/{email}?range=DAYS`.
+pub async fn history(
+    State(state): State<AppState>,
+    media: Media,
+    Path(email): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let params = Params::parse(query.as_deref());
+    // A missing or non-integer range means the default, as the original.
+    let range = params
+        .non_empty("range")
+        .and_then(|r| r.parse::<u32>().ok())
+        .unwrap_or(DEFAULT_RANGE_DAYS)
+        .min(MAX_RANGE_DAYS);
+    let now = state.clock.now();
+    let since = now.checked_sub_signed(Duration::days(i64::from(range)));
+    let entries = state
+        .store
+        .history(&HistoryQuery {
+            email: Some(email.clone()),
+            since,
+            now: Some(now),
+            limit: MAX_LIMIT,
+            ..HistoryQuery::default()
+        })
+        .await?;
+    let mut rows = Vec::new();
+    for e in &entries {
+        let m = &e.metadata;
+        let locations: Vec<Option<String>> = if m.locations.is_empty() {
+            vec![None]
+        } else {
+            m.locations.iter().cloned().map(Some).collect()
+        };
+        for location in locations {
+            rows.push((e, location));
+        }
+    }
+    Ok(match media {
+        Media::Html => {
+            let rows = rows
+                .into_iter()
+                .map(|(e, location)| HistoryRow {
+                    identifier: e.key.identifier.clone(),
+                    created: e.key.created.clone(),
+                    location: location.unwrap_or_default(),
+                    deprecated: e.metadata.deprecated.clone().unwrap_or_default(),
+                    href: entry_path(&e.key),
+                })
+                .collect();
+            html::page(
+                StatusCode::OK,
+                &HistoryPage {
+                    base: &state.config.public_url,
+                    email,
+                    ranges: [30, 60, 90].into_iter().map(|d| (d, d == range)).collect(),
+                    rows,
+                },
+            )
+        }
+        media => {
+            let mut table = Table::new(&[
+                "identifier",
+                "created",
+                "description",
+                "location",
+                "deprecated",
+                "email",
+            ]);
+            for (e, location) in rows {
+                table.push(vec![
+                    Some(e.key.identifier.clone()),
+                    Some(e.key.created.clone()),
+                    e.metadata.description.clone(),
+                    location,
+                    e.metadata.deprecated.clone(),
+                    Some(e.key.email.clone()),
+                ]);
+            }
+            table_response(&table, media)
+        }
+    })
+}

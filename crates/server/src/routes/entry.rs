@@ -1,0 +1,171 @@
+//! One entry: `/metadata/{identifier}/{email}/{created}` (any status,
+//! history included), and the tagged entry of an endorser
+//! (`/metadata/{email}?tag=T`, `/tag/{email}/{tag}`).
+//!
+//! - XML (default): the signed document exactly as stored,
+//!   `application/rdf+xml`, as an attachment `<identifier>.xml`;
+//! - JSON: RDF/JSON of the document without its signature, attachment
+//!   `<identifier>.json`;
+//! - HTML: a page with the properties and links to both downloads.
+
+use crate::error::{AppError, with_type};
+use crate::html::{self, EntryPage};
+use crate::negotiate::Media;
+use crate::rdfjson::to_rdf_json;
+use crate::routes::{entry_path, is_web_link};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_DISPOSITION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use marketplace_format::Metadata;
+use marketplace_store::{EntryKey, StoredEntry};
+
+/// The original's message for a missing entry.
+pub const NOT_FOUND: &str = "metadata entry not found.";
+
+/// `GET /metadata/{identifier}/{email}/{created}`.
+pub async fn get_entry(
+    State(state): State<AppState>,
+    media: Media,
+    Path((identifier, email, created)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let key = EntryKey {
+        identifier,
+        email,
+        created,
+    };
+    show(&state, media, &key).await
+}
+
+/// `GET /tag/{email}/{tag}`.
+pub async fn get_tag(
+    State(state): State<AppState>,
+    media: Media,
+    Path((email, tag)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    tagged(&state, media, &email, &tag).await
+}
+
+/// The entry `email`'s `tag` resolves to. One leading and one trailing
+/// double quote are removed (the original's tag links carried them).
+pub async fn tagged(
+    state: &AppState,
+    media: Media,
+    email: &str,
+    tag: &str,
+) -> Result<Response, AppError> {
+    let tag = tag.strip_prefix('"').unwrap_or(tag);
+    let tag = tag.strip_suffix('"').unwrap_or(tag);
+    match state.store.resolve_tag(email, tag).await? {
+        Some(key) => show(state, media, &key).await,
+        None => Err(AppError::not_found(NOT_FOUND)),
+    }
+}
+
+/// The representation of the entry at `key`.
+pub async fn show(state: &AppState, media: Media, key: &EntryKey) -> Result<Response, AppError> {
+    let Some(stored) = state.store.get(key).await? else {
+        return Err(AppError::not_found(NOT_FOUND));
+    };
+    Ok(match media {
+        Media::Html => html::page(StatusCode::OK, &page(state, &stored)),
+        Media::Json => {
+            let entry = &stored.entry;
+            let json = match to_rdf_json(&entry.document) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(key = %entry.key, error = %e, "no RDF/JSON; serving the metadata as JSON");
+                    serde_json::to_value(&entry.metadata).map_err(AppError::internal)?
+                }
+            };
+            attachment(
+                with_type(StatusCode::OK, Media::Json.content_type(), json.to_string()),
+                &format!("{}.json", entry.key.identifier),
+            )
+        }
+        _ => {
+            let entry = stored.entry;
+            let name = format!("{}.xml", entry.key.identifier);
+            attachment(
+                with_type(StatusCode::OK, "application/rdf+xml", entry.document),
+                &name,
+            )
+        }
+    })
+}
+
+/// Adds `Content-Disposition: attachment; filename=<name>` when `name` is
+/// a plain file name (identifiers are; anything else is left out).
+fn attachment(mut response: Response, name: &str) -> Response {
+    if name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && let Ok(v) = HeaderValue::from_str(&format!("attachment; filename={name}"))
+    {
+        response.headers_mut().insert(CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+fn heading(m: &Metadata) -> String {
+    match (&m.title, &m.alternative) {
+        (Some(t), Some(a)) => format!("{t} ({a})"),
+        (Some(t), None) => t.clone(),
+        (None, Some(a)) => a.clone(),
+        (None, None) => m.identifier.clone(),
+    }
+}
+
+fn page<'a>(state: &'a AppState, stored: &StoredEntry) -> EntryPage<'a> {
+    let m = &stored.entry.metadata;
+    let key = &stored.entry.key;
+    let os = [
+        m.os.clone(),
+        m.os_version.as_ref().map(|v| format!("v{v}")),
+        m.os_arch.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let optional: [(&'static str, Option<String>); 11] = [
+        ("Identifier", Some(m.identifier.clone())),
+        ("Type", Some(m.kind_type.clone().unwrap_or_default())),
+        ("Kind", m.kind.clone()),
+        ("Format", m.format.clone()),
+        ("OS", Some(os).filter(|s| !s.is_empty())),
+        ("Version", m.version.clone()),
+        ("Created", m.created.clone()),
+        ("Valid", m.valid.clone()),
+        ("Hypervisor", m.hypervisor.clone()),
+        ("Publisher", m.publisher.clone()),
+        ("Bytes", m.bytes.map(|b| b.to_string())),
+    ];
+    let path = entry_path(key);
+    EntryPage {
+        base: &state.config.public_url,
+        heading: heading(m),
+        description: m.description.clone().unwrap_or_default(),
+        email: key.email.clone(),
+        created: key.created.clone(),
+        deprecated: m.deprecated.clone(),
+        properties: optional
+            .into_iter()
+            .filter_map(|(label, v)| v.map(|v| (label, v)))
+            .collect(),
+        checksums: m
+            .checksums
+            .iter()
+            .map(|c| (c.algorithm.to_string(), c.value.clone()))
+            .collect(),
+        locations: m
+            .locations
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| (l.clone(), is_web_link(l).then(|| l.clone())))
+            .collect(),
+        xml_href: format!("{path}?media=xml"),
+        json_href: format!("{path}?media=json"),
+    }
+}

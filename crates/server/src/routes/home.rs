@@ -1,0 +1,17 @@
+//! `/`: a page that sends browsers to the metadata list.
+
+use crate::html::{self, HomePage};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+/// `GET /`.
+pub async fn home(State(state): State<AppState>) -> Response {
+    html::page(
+        StatusCode::OK,
+        &HomePage {
+            base: &state.config.public_url,
+        },
+    )
+}

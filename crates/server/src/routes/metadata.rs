@@ -1,0 +1,322 @@
+//! `/metadata[/{arg1}[/{arg2}]]`: the list (GET; POST with a form for the
+//! DataTables JSON) and uploads (POST with a document).
+//!
+//! - XML (default): `<metadata>` holding the stored signed documents of the
+//!   page (XML declarations removed); 404 `no metadata matching query
+//!   found` when nothing matches. `X-Total-Count` gives the number of
+//!   matching entries (a page holds at most 1000).
+//! - JSON: the DataTables object (`sEcho`, `iTotalRecords`,
+//!   `iTotalDisplayRecords`, `rMsg`, `aaData` rows of `["", os, osversion,
+//!   arch, email, kind, created, identifier, location, description, title]`,
+//!   missing values as the string `null`).
+//! - HTML: a simple list page.
+
+use crate::config::DEFAULT_PAGE;
+use crate::error::{AppError, with_type};
+use crate::escape::{self, path_segment};
+use crate::html::{self, ListRow, MetadataPage};
+use crate::listing::{ListRequest, Params, list_request};
+use crate::negotiate::Media;
+use crate::routes::{entry, entry_path, is_web_link, upload};
+use crate::state::AppState;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use marketplace_store::{EntrySummary, LocationFilter, SearchPage, StatusFilter};
+use serde_json::{Value, json};
+
+/// The original's message for an empty list.
+pub const NO_MATCH: &str = "no metadata matching query found";
+
+/// `GET /metadata`.
+pub async fn get_root(
+    State(state): State<AppState>,
+    media: Media,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    list(&state, media, Vec::new(), Params::parse(query.as_deref())).await
+}
+
+/// `GET /metadata/{arg1}`; with `?tag=` it is the tagged entry of the
+/// endorser `arg1`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    media: Media,
+    Path(arg1): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let params = Params::parse(query.as_deref());
+    if let Some(tag) = params.get("tag") {
+        return entry::tagged(&state, media, &arg1, tag).await;
+    }
+    list(&state, media, vec![arg1], params).await
+}
+
+/// `GET /metadata/{arg1}/{arg2}`.
+pub async fn get_two(
+    State(state): State<AppState>,
+    media: Media,
+    Path((arg1, arg2)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    list(
+        &state,
+        media,
+        vec![arg1, arg2],
+        Params::parse(query.as_deref()),
+    )
+    .await
+}
+
+/// `POST /metadata`.
+pub async fn post_root(
+    State(state): State<AppState>,
+    media: Media,
+    request: Request,
+) -> Result<Response, AppError> {
+    post(&state, media, Vec::new(), request).await
+}
+
+/// `POST /metadata/{arg1}`.
+pub async fn post_one(
+    State(state): State<AppState>,
+    media: Media,
+    Path(arg1): Path<String>,
+    request: Request,
+) -> Result<Response, AppError> {
+    post(&state, media, vec![arg1], request).await
+}
+
+/// `POST /metadata/{arg1}/{arg2}`.
+pub async fn post_two(
+    State(state): State<AppState>,
+    media: Media,
+    Path((arg1, arg2)): Path<(String, String)>,
+    request: Request,
+) -> Result<Response, AppError> {
+    post(&state, media, vec![arg1, arg2], request).await
+}
+
+/// Dispatches a POST on its content type.
+async fn post(
+    state: &AppState,
+    media: Media,
+    path_values: Vec<String>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match content_type.as_deref() {
+        Some("application/x-www-form-urlencoded") => {
+            let query = Params::parse(request.uri().query());
+            let body = axum::body::to_bytes(request.into_body(), upload::MULTIPART_OVERHEAD)
+                .await
+                .map_err(|e| AppError::bad_request(format!("cannot read the form: {e}")))?;
+            let params = Params::parse_bytes(&body).then(query);
+            list(state, Media::Json, path_values, params).await
+        }
+        Some("multipart/form-data") => upload::receive(state, media, request, true).await,
+        Some("application/rdf+xml") | Some("application/xml") => {
+            upload::receive(state, media, request, false).await
+        }
+        None => match axum::body::to_bytes(request.into_body(), 1).await {
+            Ok(body) if body.is_empty() => Err(AppError::bad_request("post with null entity")),
+            _ => Err(unsupported("none")),
+        },
+        Some(other) => Err(unsupported(other)),
+    }
+}
+
+fn unsupported(content_type: &str) -> AppError {
+    AppError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!(
+            "unsupported media type '{content_type}': upload a document as application/rdf+xml, \
+             application/xml or multipart/form-data; list with application/x-www-form-urlencoded"
+        ),
+    )
+}
+
+/// The list in `media`.
+async fn list(
+    state: &AppState,
+    media: Media,
+    path_values: Vec<String>,
+    params: Params,
+) -> Result<Response, AppError> {
+    let request = match list_request(&path_values, &params, DEFAULT_PAGE) {
+        Ok(r) => r,
+        Err(message) if media == Media::Json => {
+            return Ok(datatables(0, &SearchPage::default(), Some(&message)));
+        }
+        Err(message) => return Err(AppError::bad_request(format!("invalid query: {message}"))),
+    };
+    let page = if request.contradictory {
+        SearchPage::default()
+    } else {
+        match state.store.search(&request.query, state.clock.now()).await {
+            Ok(page) => page,
+            Err(marketplace_store::StoreError::InvalidQuery(m)) if media == Media::Json => {
+                return Ok(datatables(request.echo, &SearchPage::default(), Some(&m)));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    match media {
+        Media::Json => Ok(datatables(request.echo, &page, None)),
+        Media::Html => Ok(html_list(state, &path_values, &request, &params, &page)),
+        _ => xml_list(state, &page).await,
+    }
+}
+
+/// The stored documents of the page inside `<metadata>`.
+async fn xml_list(state: &AppState, page: &SearchPage) -> Result<Response, AppError> {
+    if page.entries.is_empty() {
+        return Err(AppError::not_found(NO_MATCH));
+    }
+    let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata>\n");
+    for summary in &page.entries {
+        let Some(stored) = state.store.get(&summary.key).await? else {
+            continue;
+        };
+        match std::str::from_utf8(&stored.entry.document) {
+            Ok(text) => {
+                body.push_str(escape::strip_xml_declaration(text).trim_end());
+                body.push('\n');
+            }
+            Err(_) => tracing::warn!(key = %summary.key, "stored document is not UTF-8; skipped"),
+        }
+    }
+    body.push_str("</metadata>\n");
+    let mut response = with_type(StatusCode::OK, Media::Xml.content_type(), body);
+    if let Ok(v) = HeaderValue::from_str(&page.matching.to_string()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-total-count"), v);
+    }
+    Ok(response)
+}
+
+fn or_null(v: Option<&String>) -> Value {
+    Value::String(v.cloned().unwrap_or_else(|| "null".into()))
+}
+
+/// One DataTables row.
+fn row(e: &EntrySummary) -> Value {
+    let m = &e.metadata;
+    json!([
+        "",
+        or_null(m.os.as_ref()),
+        or_null(m.os_version.as_ref()),
+        or_null(m.os_arch.as_ref()),
+        e.key.email,
+        or_null(m.kind.as_ref()),
+        e.key.created,
+        e.key.identifier,
+        or_null(m.locations.first()),
+        or_null(m.description.as_ref()),
+        or_null(m.title.as_ref()),
+    ])
+}
+
+/// The DataTables object; `error` becomes `rMsg` `ERROR: …` (still 200).
+fn datatables(echo: i64, page: &SearchPage, error: Option<&str>) -> Response {
+    let message = match error {
+        Some(e) => format!("ERROR: {e}"),
+        None => NO_MATCH.to_string(),
+    };
+    let body = json!({
+        "sEcho": echo,
+        "iTotalRecords": page.total,
+        "iTotalDisplayRecords": page.matching,
+        "rMsg": message,
+        "aaData": page.entries.iter().map(row).collect::<Vec<_>>(),
+    });
+    with_type(StatusCode::OK, Media::Json.content_type(), body.to_string())
+}
+
+fn html_list(
+    state: &AppState,
+    path_values: &[String],
+    request: &ListRequest,
+    params: &Params,
+    page: &SearchPage,
+) -> Response {
+    let status = request.query.status;
+    let location = request.query.location;
+    let rows = page
+        .entries
+        .iter()
+        .map(|e| {
+            let m = &e.metadata;
+            let os = [
+                m.os.clone(),
+                m.os_version.as_ref().map(|v| format!("v{v}")),
+                m.os_arch.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+            let heading = m
+                .title
+                .clone()
+                .filter(|t| !t.is_empty())
+                .or(Some(os).filter(|s| !s.is_empty()))
+                .unwrap_or_else(|| e.key.identifier.clone());
+            ListRow {
+                heading,
+                identifier: e.key.identifier.clone(),
+                email: e.key.email.clone(),
+                created: e.key.created.clone(),
+                kind: m.kind.clone().unwrap_or_default(),
+                description: m.description.clone().unwrap_or_default(),
+                download: m.locations.iter().find(|l| is_web_link(l)).cloned(),
+                status: e.status.as_str(),
+                href: entry_path(&e.key),
+            }
+        })
+        .collect();
+    let mut action = String::from("metadata");
+    for v in path_values {
+        action.push('/');
+        action.push_str(&path_segment(v));
+    }
+    html::page(
+        StatusCode::OK,
+        &MetadataPage {
+            base: &state.config.public_url,
+            action,
+            statuses: vec![
+                ("valid", "valid", status == StatusFilter::Valid),
+                ("expired", "expired", status == StatusFilter::Expired),
+                (
+                    "deprecated",
+                    "deprecated",
+                    status == StatusFilter::Deprecated,
+                ),
+                ("all", "all", status == StatusFilter::All),
+            ],
+            locations: vec![
+                ("all", "all", location == LocationFilter::Any),
+                ("web", "web", location == LocationFilter::Web),
+                ("pdisk", "pdisk", location == LocationFilter::Pdisk),
+            ],
+            search: params.non_empty("sSearch").unwrap_or("").to_string(),
+            total: page.total,
+            matching: page.matching,
+            shown: page.entries.len() as u64,
+            rows,
+        },
+    )
+}

@@ -1,0 +1,58 @@
+//! `/endorsers/{email}/tags`: the distinct tags an endorser used.
+
+use crate::error::{AppError, with_type};
+use crate::escape::path_segment;
+use crate::html::{self, TagsPage};
+use crate::negotiate::Media;
+use crate::results::Table;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+/// `GET /endorsers/{email}/tags`.
+pub async fn tags(
+    State(state): State<AppState>,
+    media: Media,
+    Path(email): Path<String>,
+) -> Result<Response, AppError> {
+    let tags = state.store.tags(&email).await?;
+    Ok(match media {
+        Media::Html => {
+            let links = tags
+                .iter()
+                .map(|t| {
+                    let href = format!("tag/{}/{}", path_segment(&email), path_segment(t));
+                    (t.clone(), href)
+                })
+                .collect();
+            html::page(
+                StatusCode::OK,
+                &TagsPage {
+                    base: &state.config.public_url,
+                    email,
+                    tags: links,
+                },
+            )
+        }
+        media => {
+            let mut table = Table::new(&["tag"]);
+            for t in tags {
+                table.push(vec![Some(t)]);
+            }
+            table_response(&table, media)
+        }
+    })
+}
+
+/// A table as SPARQL results JSON (for JSON) or XML (otherwise).
+pub fn table_response(table: &Table, media: Media) -> Response {
+    match media {
+        Media::Json => with_type(
+            StatusCode::OK,
+            Media::Json.content_type(),
+            table.to_json().to_string(),
+        ),
+        _ => with_type(StatusCode::OK, Media::Xml.content_type(), table.to_xml()),
+    }
+}

@@ -1,0 +1,163 @@
+//! Uploads: the form (`GET /upload`) and the receiving end of
+//! `POST /metadata` for documents (raw `application/rdf+xml` or
+//! `application/xml`, or `multipart/form-data` from the form: the first part
+//! with a file name).
+
+use crate::error::{AppError, with_type};
+use crate::html::{self, StatusPage, UploadPage};
+use crate::ingest::{IngestOutcome, Ingestor};
+use crate::negotiate::Media;
+use crate::routes::entry_path;
+use crate::state::AppState;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::header::{CONTENT_LENGTH, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use marketplace_store::{EntryKey, NewEntry};
+
+/// Room for multipart framing and other form fields beyond the document.
+pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+/// `GET /upload`.
+pub async fn form(State(state): State<AppState>) -> Response {
+    html::page(
+        StatusCode::OK,
+        &UploadPage {
+            base: &state.config.public_url,
+            max_bytes: state.config.max_upload_bytes,
+        },
+    )
+}
+
+fn too_large(state: &AppState) -> AppError {
+    AppError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "request entity too large: documents are limited to {} bytes",
+            state.config.max_upload_bytes
+        ),
+    )
+}
+
+/// The raw body, refusing more than the limit without reading it all.
+async fn raw_body(state: &AppState, request: Request) -> Result<Vec<u8>, AppError> {
+    let limit = state.config.max_upload_bytes;
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(state));
+    }
+    match axum::body::to_bytes(request.into_body(), limit).await {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(e) if e.to_string().contains("length limit") => Err(too_large(state)),
+        Err(e) => Err(AppError::bad_request(format!(
+            "cannot read the request body: {e}"
+        ))),
+    }
+}
+
+/// The first part with a file name of a multipart body.
+async fn multipart_file(state: &AppState, request: Request) -> Result<Vec<u8>, AppError> {
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| AppError::new(e.status(), e.body_text()))?;
+    let error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(state)
+        } else {
+            AppError::new(e.status(), e.body_text())
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(error)? {
+        if field.file_name().is_some() {
+            let bytes = field.bytes().await.map_err(error)?;
+            if bytes.len() > state.config.max_upload_bytes {
+                return Err(too_large(state));
+            }
+            return Ok(bytes.to_vec());
+        }
+    }
+    Err(AppError::bad_request("no valid file uploaded"))
+}
+
+/// Receives a document (`multipart` tells the body's form) and runs the
+/// upload pipeline.
+pub async fn receive(
+    state: &AppState,
+    media: Media,
+    request: Request,
+    multipart: bool,
+) -> Result<Response, AppError> {
+    let bytes = if multipart {
+        multipart_file(state, request).await?
+    } else {
+        raw_body(state, request).await?
+    };
+    let result = Ingestor::from_state(state).ingest(bytes).await;
+    state.metrics.record_upload(&result);
+    match result? {
+        IngestOutcome::Created(key) => Ok(outcome(
+            state,
+            media,
+            StatusCode::CREATED,
+            "metadata entry created",
+            &key,
+        )),
+        IngestOutcome::AlreadyPresent(key) => Ok(outcome(
+            state,
+            media,
+            StatusCode::OK,
+            "metadata entry already present",
+            &key,
+        )),
+        IngestOutcome::NeedsConfirmation(entry) => confirmation(state, media, *entry).await,
+    }
+}
+
+/// The hook of the e-mail confirmation flow (`validate_email`): the entry
+/// is valid but its e-mail is not certified. Until the flow exists the
+/// upload is refused with a message saying so (nothing is stored).
+async fn confirmation(
+    _state: &AppState,
+    _media: Media,
+    entry: NewEntry,
+) -> Result<Response, AppError> {
+    Err(AppError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        format!(
+            "the endorser e-mail '{}' is not carried by the signing certificate and needs \
+             e-mail confirmation, which this server does not provide yet",
+            entry.key.email
+        ),
+    ))
+}
+
+/// A successful upload: the message as text (or an HTML page for
+/// browsers), with the entry's URL built from the public base URL.
+fn outcome(
+    state: &AppState,
+    media: Media,
+    status: StatusCode,
+    message: &str,
+    key: &EntryKey,
+) -> Response {
+    let location = state.public_link(&format!("/{}", entry_path(key)));
+    let mut response = match media {
+        Media::Html => html::page(
+            status,
+            &StatusPage {
+                base: &state.config.public_url,
+                title: "Upload",
+                message,
+            },
+        ),
+        _ => with_type(status, Media::Text.content_type(), format!("{message}\n")),
+    };
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, v);
+    }
+    response
+}

@@ -1,0 +1,137 @@
+//! Running the server: opening the store the configuration names, binding,
+//! and serving until SIGINT or SIGTERM (in-flight requests finish).
+
+use crate::app::app;
+use crate::config::ServerConfig;
+use crate::state::{AppState, TrustSettings};
+use axum::ServiceExt;
+use axum::extract::Request;
+use marketplace_store::{PgStore, SqliteStore, Store};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Opens the store: PostgreSQL when `database_url` is set, otherwise the
+/// embedded SQLite database in the data directory (created if needed).
+pub async fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, String> {
+    match &config.database_url {
+        Some(url) => PgStore::connect(url)
+            .await
+            .map(|s| Arc::new(s) as Arc<dyn Store>)
+            .map_err(|e| format!("cannot open the PostgreSQL store {}: {e}", redact_url(url))),
+        None => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                format!(
+                    "cannot create the data directory {}: {e}",
+                    config.data_dir.display()
+                )
+            })?;
+            let path = config.sqlite_path();
+            SqliteStore::open(&path)
+                .await
+                .map(|s| Arc::new(s) as Arc<dyn Store>)
+                .map_err(|e| format!("cannot open the store {}: {e}", path.display()))
+        }
+    }
+}
+
+/// The application state for a configuration (store, trust anchors, clock).
+pub async fn state_for(config: ServerConfig) -> Result<AppState, String> {
+    let trust = TrustSettings::from_config(&config)?;
+    let store = open_store(&config).await?;
+    Ok(AppState::new(store, config, trust))
+}
+
+/// Where the data lives, for messages (passwords removed).
+pub fn data_location(config: &ServerConfig) -> String {
+    match &config.database_url {
+        Some(url) => redact_url(url),
+        None => config.data_dir.display().to_string(),
+    }
+}
+
+/// `url` with any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Serves `state` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        ServiceExt::<Request>::into_make_service(app(state)),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Completes at SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Opens everything, binds `config.listen`, prints
+/// `marketplace listening on http://ADDR (data in DIR)` to stderr and
+/// serves until a signal. `on_ready` gets the bound address.
+pub async fn run(config: ServerConfig, on_ready: impl FnOnce(SocketAddr)) -> Result<(), String> {
+    let listen = config.listen;
+    let location = data_location(&config);
+    let state = state_for(config).await?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!("marketplace listening on http://{addr} (data in {location})");
+    on_ready(addr);
+    serve(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

@@ -1,0 +1,70 @@
+//! What every request handler shares: the store, the configuration, the
+//! clock and the trust settings.
+
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+use marketplace_store::Store;
+use marketplace_trust::chain::CaDirectory;
+use marketplace_trust::voms::VomsDir;
+use std::sync::Arc;
+
+/// Trust anchors used by the upload pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct TrustSettings {
+    /// CA directory: when present, chains and CRLs are checked.
+    pub ca_dir: Option<CaDirectory>,
+    /// vomsdir: when present (with a CA directory), VOMS attributes are checked.
+    pub vomsdir: Option<VomsDir>,
+}
+
+impl TrustSettings {
+    /// Opens the directories named by the configuration.
+    pub fn from_config(config: &ServerConfig) -> Result<Self, String> {
+        let ca_dir = config
+            .ca_dir
+            .as_ref()
+            .map(CaDirectory::open)
+            .transpose()
+            .map_err(|e| format!("cannot use the CA directory: {e}"))?;
+        let vomsdir = config
+            .vomsdir
+            .as_ref()
+            .map(VomsDir::open)
+            .transpose()
+            .map_err(|e| format!("cannot use the vomsdir: {e}"))?;
+        Ok(TrustSettings { ca_dir, vomsdir })
+    }
+}
+
+/// The shared state of the application (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    /// Where entries are kept.
+    pub store: Arc<dyn Store>,
+    /// The configuration.
+    pub config: Arc<ServerConfig>,
+    /// The clock.
+    pub clock: Clock,
+    /// Trust anchors.
+    pub trust: Arc<TrustSettings>,
+    /// Prometheus metrics ([`crate::metrics`]).
+    pub metrics: Arc<crate::metrics::Metrics>,
+}
+
+impl AppState {
+    /// State from its parts; the clock comes from `config.now`.
+    pub fn new(store: Arc<dyn Store>, config: ServerConfig, trust: TrustSettings) -> Self {
+        AppState {
+            store,
+            clock: Clock::from_option(config.now),
+            config: Arc::new(config),
+            trust: Arc::new(trust),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
+        }
+    }
+
+    /// The public base URL joined with `path` (which starts with `/`).
+    pub fn public_link(&self, path: &str) -> String {
+        format!("{}{path}", self.config.public_url)
+    }
+}

@@ -1,0 +1,450 @@
+//! Shared test harness: credentials (the conformance `test.p12` and
+//! in-process generated ones), documents with the shapes of the original
+//! server's fixtures, signed by the tests, and a real server on loopback
+//! over SQLite (or PostgreSQL in a fresh schema).
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use marketplace_format::{edit, identifier};
+use marketplace_server::config::ServerConfig;
+use marketplace_server::state::{AppState, TrustSettings};
+use marketplace_store::{PgStore, SqliteStore, Store};
+use marketplace_trust::credential::Credential;
+use marketplace_trust::dsig::{self, SignOptions};
+use marketplace_trust::endorsement::endorsement_for;
+use openssl::asn1::Asn1Time;
+use openssl::bn::BigNum;
+use openssl::pkey::PKey;
+use openssl::rsa::Rsa;
+use openssl::x509::extension::SubjectAlternativeName;
+use openssl::x509::{X509Builder, X509NameBuilder};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The instant of §12.2: every expectation of the original suite holds then.
+pub const NOW: &str = "2015-01-01T00:00:00Z";
+/// The public URL the test servers are configured with (not their address).
+pub const PUBLIC_URL: &str = "https://marketplace.example.net/mp";
+/// The identifier of most original fixtures.
+pub const BEE8: &str = "BEE8-MMAw-Lk_IgsEExAy3d9R8h";
+/// The identifier of the expired fixture.
+pub const EXPIRED_ID: &str = "Ce3uQbAaxJMbTBaCXWO2FZPRFTT";
+/// The identifier of the second tagged image.
+pub const NEWID: &str = "F49uQGH1uwT4mG9Lqj2pYnWkApd";
+/// Jane's e-mail (the conformance credential).
+pub const JANE: &str = "jane.tester@example.org";
+
+/// The conformance corpus directory.
+pub fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/stratuslab-metadata")
+}
+
+/// Jane Tester (self-signed, e-mail in the subjectAltName), from `test.p12`.
+pub fn jane() -> &'static Credential {
+    static JANE_CRED: OnceLock<Credential> = OnceLock::new();
+    JANE_CRED.get_or_init(|| {
+        Credential::from_pkcs12(&corpus().join("test.p12"), "XYZXYZ")
+            .expect("the conformance credential opens")
+    })
+}
+
+/// A self-signed RSA credential generated in-process; `email` goes into an
+/// rfc822Name subjectAltName when given.
+pub fn generated(common_name: &str, email: Option<&str>) -> Credential {
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("C", "EU").unwrap();
+    name.append_entry_by_text("O", "Marketplace Tests").unwrap();
+    name.append_entry_by_text("CN", common_name).unwrap();
+    let name = name.build();
+    let mut b = X509Builder::new().unwrap();
+    b.set_version(2).unwrap();
+    let mut serial = BigNum::new().unwrap();
+    serial
+        .rand(63, openssl::bn::MsbOption::MAYBE_ZERO, false)
+        .unwrap();
+    b.set_serial_number(&serial.to_asn1_integer().unwrap())
+        .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::from_unix(1_400_000_000).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::from_unix(2_000_000_000).unwrap())
+        .unwrap();
+    if let Some(email) = email {
+        let san = SubjectAlternativeName::new()
+            .email(email)
+            .build(&b.x509v3_context(None, None))
+            .unwrap();
+        b.append_extension(san).unwrap();
+    }
+    b.sign(&key, openssl::hash::MessageDigest::sha256())
+        .unwrap();
+    Credential::new(key, vec![b.build()]).unwrap()
+}
+
+/// A generated credential shared by the tests that need a second endorser.
+pub fn alice() -> &'static Credential {
+    static ALICE: OnceLock<Credential> = OnceLock::new();
+    ALICE.get_or_init(|| generated("Alice Example", Some("alice@example.org")))
+}
+
+/// The content of a test document (the original fixtures' shape).
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// `dcterms:identifier`.
+    pub identifier: String,
+    /// `dcterms:valid`.
+    pub valid: Option<String>,
+    /// `dcterms:title`.
+    pub title: Option<String>,
+    /// `dcterms:description`.
+    pub description: Option<String>,
+    /// `dcterms:alternative` (the tag).
+    pub alternative: Option<String>,
+    /// `slterms:deprecated`.
+    pub deprecated: Option<String>,
+    /// `slterms:version`.
+    pub version: Option<String>,
+    /// `slterms:location`s.
+    pub locations: Vec<String>,
+    /// Raw XML added to the description (trusted test input).
+    pub extra: String,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+impl Doc {
+    /// Identifier BEE8…, ttylinux 9.3 i686, valid until 2016-03-05T14:12:57Z.
+    pub fn bee8() -> Doc {
+        Doc::with_id(BEE8)
+    }
+
+    /// The same shape for another identifier.
+    pub fn with_id(identifier: &str) -> Doc {
+        Doc {
+            identifier: identifier.into(),
+            valid: Some("2016-03-05T14:12:57Z".into()),
+            title: None,
+            description: None,
+            alternative: None,
+            deprecated: None,
+            version: None,
+            locations: Vec::new(),
+            extra: String::new(),
+        }
+    }
+
+    /// The unsigned document without an endorsement.
+    pub fn xml(&self) -> String {
+        let sha1 = identifier::to_sha1_hex(&self.identifier).unwrap();
+        let mut body = String::new();
+        let mut opt = |name: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                body.push_str(&format!("\t\t<{name}>{}</{name}>\n", esc(v)));
+            }
+        };
+        opt("dcterms:valid", &self.valid);
+        opt("dcterms:title", &self.title);
+        opt("dcterms:description", &self.description);
+        opt("dcterms:alternative", &self.alternative);
+        opt("slterms:version", &self.version);
+        opt("slterms:deprecated", &self.deprecated);
+        for l in &self.locations {
+            body.push_str(&format!(
+                "\t\t<slterms:location>{}</slterms:location>\n",
+                esc(l)
+            ));
+        }
+        format!(
+            r##"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+	xmlns:dcterms="http://purl.org/dc/terms/" xmlns:slreq="http://mp.stratuslab.eu/slreq#"
+	xmlns:slterms="http://mp.stratuslab.eu/slterms#" xml:base="http://mp.stratuslab.eu/">
+	<rdf:Description rdf:about="#{id}">
+		<dcterms:identifier>{id}</dcterms:identifier>
+		<slreq:bytes>1024</slreq:bytes>
+		<slreq:checksum rdf:parseType="Resource">
+			<slreq:algorithm>SHA-1</slreq:algorithm>
+			<slreq:value>{sha1}</slreq:value>
+		</slreq:checksum>
+		<dcterms:type>base</dcterms:type>
+		<slterms:kind>machine</slterms:kind>
+		<slterms:os>ttylinux</slterms:os>
+		<slterms:os-version>9.3</slterms:os-version>
+		<slterms:os-arch>i686</slterms:os-arch>
+{body}{extra}	</rdf:Description>
+</rdf:RDF>
+"##,
+            id = self.identifier,
+            extra = self.extra,
+        )
+    }
+
+    /// The document endorsed by `credential` at `created` and signed (a
+    /// certificate without e-mail claims `someone@example.org`).
+    pub fn signed_by(&self, credential: &Credential, created: &str) -> String {
+        self.signed_with(credential, created, None)
+    }
+
+    /// As [`Doc::signed_by`], claiming `email` when the certificate has none.
+    pub fn signed_with(
+        &self,
+        credential: &Credential,
+        created: &str,
+        email: Option<&str>,
+    ) -> String {
+        let at: DateTime<Utc> = created.parse().unwrap();
+        let (endorsement, _) = endorsement_for(credential.identity(), email, at)
+            .or_else(|_| endorsement_for(credential.identity(), Some("someone@example.org"), at))
+            .unwrap();
+        let text = edit::set_endorsement(&self.xml(), &endorsement)
+            .unwrap()
+            .text;
+        dsig::sign(
+            &text,
+            credential.key(),
+            &credential.key_info_certificates(),
+            SignOptions::default(),
+        )
+        .unwrap()
+    }
+
+    /// Signed by Jane at `created`.
+    pub fn signed(&self, created: &str) -> String {
+        self.signed_by(jane(), created)
+    }
+}
+
+/// Which store a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite in a temporary directory.
+    Sqlite,
+    /// PostgreSQL in a fresh schema.
+    Postgres,
+}
+
+/// The PostgreSQL the tests use.
+pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A PostgreSQL store in a new schema, or `None` (printing why) when the
+/// server is unreachable outside CI. In CI (`CI=true`) it must be there.
+pub async fn pg_store() -> Option<Arc<dyn Store>> {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use std::str::FromStr;
+    let url = std::env::var("MARKETPLACE_TEST_PG").unwrap_or_else(|_| PG_URL.into());
+    let pool = match PgPoolOptions::new().max_connections(1).connect(&url).await {
+        Ok(p) => p,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL at {url} is required in CI: {e}");
+            }
+            eprintln!("skipped: PostgreSQL at {url} is unreachable: {e}");
+            return None;
+        }
+    };
+    let schema = format!(
+        "server_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let options = PgConnectOptions::from_str(&url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    Some(Arc::new(PgStore::connect_with(options).await.unwrap()))
+}
+
+/// A server on a loopback port with its own store.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The store behind it.
+    pub store: Arc<dyn Store>,
+    /// A client (no redirects, no compression).
+    pub client: reqwest::Client,
+    /// The configuration it runs with.
+    pub config: ServerConfig,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// The test configuration: clock at [`NOW`], public URL [`PUBLIC_URL`].
+pub fn test_config(dir: &std::path::Path) -> ServerConfig {
+    ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.to_path_buf(),
+        public_url: PUBLIC_URL.into(),
+        now: Some(NOW.parse().unwrap()),
+        ..ServerConfig::default()
+    }
+}
+
+impl TestServer {
+    /// A server over SQLite with the test configuration.
+    pub async fn start() -> TestServer {
+        Self::start_with(Backend::Sqlite, |_| {}).await.unwrap()
+    }
+
+    /// A server on `backend` (None when PostgreSQL is unavailable outside
+    /// CI), with the configuration adjusted by `adjust`.
+    pub async fn start_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> Option<TestServer> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        let store: Arc<dyn Store> = match backend {
+            Backend::Sqlite => Arc::new(SqliteStore::open(config.sqlite_path()).await.unwrap()),
+            Backend::Postgres => pg_store().await?,
+        };
+        let trust = TrustSettings::from_config(&config).unwrap();
+        let state = AppState::new(store.clone(), config.clone(), trust);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            marketplace_server::serve::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Some(TestServer {
+            base: format!("http://{addr}"),
+            store,
+            client,
+            config,
+            shutdown: Some(tx),
+            _dir: dir,
+        })
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs `doc` as `application/rdf+xml` (no Accept: XML errors).
+    pub async fn upload(&self, doc: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/metadata"))
+            .header("Content-Type", "application/rdf+xml")
+            .body(doc.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads and asserts the status.
+    pub async fn upload_ok(&self, doc: &str) {
+        let r = self.upload(doc).await;
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        assert!(status == 201 || status == 200, "upload: {status} {body}");
+    }
+
+    /// GET with an optional Accept header.
+    pub async fn get(&self, path: &str, accept: Option<&str>) -> reqwest::Response {
+        let mut r = self.client.get(self.url(path));
+        if let Some(a) = accept {
+            r = r.header("Accept", a);
+        }
+        r.send().await.unwrap()
+    }
+
+    /// GET: (status, content type, body).
+    pub async fn fetch(&self, path: &str, accept: Option<&str>) -> (u16, String, String) {
+        let r = self.get(path, accept).await;
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, ct, r.text().await.unwrap())
+    }
+
+    /// Every stored entry's key, in acceptance order.
+    pub async fn keys(&self) -> Vec<String> {
+        self.store
+            .entries_after(None, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.entry.key.to_string())
+            .collect()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The text of every element `local` (any namespace) in `xml`, in order.
+pub fn texts(xml: &str, local: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == local)
+        .map(|n| n.text().unwrap_or("").to_string())
+        .collect()
+}
+
+/// The endorsement `created` values in a body (they are `dcterms:created`
+/// inside `slreq:endorsement`).
+pub fn endorsement_dates(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "endorsement")
+        .flat_map(|e| {
+            e.children()
+                .filter(|c| c.is_element() && c.tag_name().name() == "created")
+                .map(|c| c.text().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Signs an arbitrary unsigned document `xml` (e.g. [`Doc::xml`] edited)
+/// as `credential`, endorsed at `created`.
+pub fn sign_xml(xml: &str, credential: &Credential, created: &str) -> String {
+    let at: DateTime<Utc> = created.parse().unwrap();
+    let (endorsement, _) = endorsement_for(credential.identity(), None, at).unwrap();
+    let text = edit::set_endorsement(xml, &endorsement).unwrap().text;
+    dsig::sign(
+        &text,
+        credential.key(),
+        &credential.key_info_certificates(),
+        SignOptions::default(),
+    )
+    .unwrap()
+}
+
+/// A well-formed identifier made from one repeated SHA-1 byte.
+pub fn test_identifier(byte: u8) -> String {
+    identifier::from_sha1_bytes(&[byte; 20])
+}

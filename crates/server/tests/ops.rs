@@ -1,0 +1,327 @@
+//! Conditional GET (ETag / If-None-Match, Last-Modified /
+//! If-Modified-Since), `/healthz` (also with a store that is down) and the
+//! Prometheus `/metrics`, over real HTTP.
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::*;
+use marketplace_server::conditional::http_date;
+use marketplace_server::state::{AppState, TrustSettings};
+use marketplace_store::{
+    EndorserSummary, EntryKey, EntrySummary, HistoryQuery, NewEntry, PendingEntry, PutOutcome,
+    Reindex, SearchPage, SearchQuery, Store, StoreError, StoredEntry,
+};
+use std::sync::Arc;
+
+async fn get_with(server: &TestServer, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut r = server.client.get(server.url(path));
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    r.send().await.unwrap()
+}
+
+fn header(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn etags_and_if_none_match() {
+    let server = TestServer::start().await;
+    server
+        .upload_ok(&Doc::bee8().signed("2014-03-08T14:10:40Z"))
+        .await;
+    for path in [
+        format!("/api/v1/images/{BEE8}"),
+        "/api/v1/images".to_string(),
+        "/feeds/entries.atom".to_string(),
+        "/metadata?media=json".to_string(),
+        format!("/metadata/{BEE8}/{JANE}/2014-03-08T14:10:40Z"),
+    ] {
+        let first = get_with(&server, &path, &[]).await;
+        assert_eq!(first.status().as_u16(), 200, "{path}");
+        let etag = header(&first, "etag").unwrap_or_else(|| panic!("{path}: no ETag"));
+        assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
+        let body = first.text().await.unwrap();
+        // Same representation, same tag.
+        let again = get_with(&server, &path, &[]).await;
+        assert_eq!(header(&again, "etag").as_deref(), Some(etag.as_str()));
+        // 304 without a body for a matching tag (also in a list, or *).
+        for inm in [etag.clone(), format!("\"nope\", {etag}"), "*".to_string()] {
+            let r = get_with(&server, &path, &[("If-None-Match", &inm)]).await;
+            assert_eq!(r.status().as_u16(), 304, "{path} {inm}");
+            assert_eq!(header(&r, "etag").as_deref(), Some(etag.as_str()));
+            assert!(r.text().await.unwrap().is_empty());
+        }
+        let r = get_with(&server, &path, &[("If-None-Match", "\"other\"")]).await;
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(r.text().await.unwrap(), body);
+    }
+
+    // A change of the resource changes the tag.
+    let path = format!("/api/v1/images/{BEE8}");
+    let etag = header(&get_with(&server, &path, &[]).await, "etag").unwrap();
+    server
+        .upload_ok(&Doc::bee8().signed_by(alice(), "2014-03-09T00:00:00Z"))
+        .await;
+    let r = get_with(&server, &path, &[("If-None-Match", &etag)]).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_ne!(header(&r, "etag").unwrap(), etag);
+
+    // Each content coding has its own strong tag.
+    let plain = header(&get_with(&server, "/api/v1/images", &[]).await, "etag").unwrap();
+    let gz = get_with(&server, "/api/v1/images", &[("Accept-Encoding", "gzip")]).await;
+    assert_eq!(header(&gz, "content-encoding").as_deref(), Some("gzip"));
+    let gz_tag = header(&gz, "etag").unwrap();
+    assert_ne!(gz_tag, plain);
+    let r = get_with(
+        &server,
+        "/api/v1/images",
+        &[("Accept-Encoding", "gzip"), ("If-None-Match", &gz_tag)],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 304);
+
+    // Errors and other methods are left alone.
+    let r = get_with(&server, "/api/v1/images/unknown", &[("If-None-Match", "*")]).await;
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(header(&r, "etag").is_none());
+}
+
+#[tokio::test]
+async fn last_modified_and_if_modified_since() {
+    let server = TestServer::start().await;
+    server
+        .upload_ok(&Doc::bee8().signed("2014-03-08T14:10:40Z"))
+        .await;
+    let accepted: DateTime<Utc> = server.store.entries_after(None, 1).await.unwrap()[0].accepted_at;
+    let lm = http_date(accepted);
+    let earlier = http_date(accepted - chrono::Duration::hours(1));
+    for path in [
+        format!("/api/v1/entries/{BEE8}/{JANE}/2014-03-08T14:10:40Z"),
+        format!("/api/v1/images/{BEE8}"),
+        format!("/api/v1/images/{BEE8}/history"),
+        format!("/api/v1/endorsers/{JANE}"),
+        "/feeds/entries.atom".to_string(),
+        format!("/feeds/images/{BEE8}.atom"),
+    ] {
+        let r = get_with(&server, &path, &[]).await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert_eq!(
+            header(&r, "last-modified").as_deref(),
+            Some(lm.as_str()),
+            "{path}"
+        );
+        let r = get_with(&server, &path, &[("If-Modified-Since", &lm)]).await;
+        assert_eq!(r.status().as_u16(), 304, "{path}");
+        assert_eq!(header(&r, "last-modified").as_deref(), Some(lm.as_str()));
+        let r = get_with(&server, &path, &[("If-Modified-Since", &earlier)]).await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        // If-None-Match wins over If-Modified-Since.
+        let r = get_with(
+            &server,
+            &path,
+            &[("If-Modified-Since", &lm), ("If-None-Match", "\"other\"")],
+        )
+        .await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+    }
+    // An entry that expired since its acceptance changed then (the clock
+    // is at 2015-01-01; the entry was valid until 2014-12-01).
+    let mut short = Doc::with_id(NEWID);
+    short.valid = Some("2014-12-01T00:00:00Z".into());
+    server
+        .upload_ok(&short.signed("2014-03-08T14:10:40Z"))
+        .await;
+    let r = get_with(&server, &format!("/api/v1/images/{NEWID}"), &[]).await;
+    let newest: DateTime<Utc> = server.store.entries_after(None, 10).await.unwrap()[1].accepted_at;
+    // The expiry (2014-12-01) is older than the acceptance (now), so the
+    // acceptance is the change.
+    assert_eq!(header(&r, "last-modified"), Some(http_date(newest)));
+    // Searches have no Last-Modified (an entry can leave a filtered list
+    // by a change elsewhere), only an ETag.
+    let r = get_with(&server, "/api/v1/images", &[]).await;
+    assert!(header(&r, "last-modified").is_none());
+    assert!(header(&r, "etag").is_some());
+}
+
+#[tokio::test]
+async fn healthz_ok() {
+    let server = TestServer::start().await;
+    let (status, content_type, body) = server.fetch("/healthz", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "application/json");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({"status": "ok"})
+    );
+}
+
+/// A store that is down: every call fails.
+struct Down;
+
+fn down<T>() -> Result<T, StoreError> {
+    Err(StoreError::Backend("connection refused".into()))
+}
+
+#[async_trait::async_trait]
+impl Store for Down {
+    async fn put(&self, _: NewEntry) -> Result<PutOutcome, StoreError> {
+        down()
+    }
+    async fn get(&self, _: &EntryKey) -> Result<Option<StoredEntry>, StoreError> {
+        down()
+    }
+    async fn search(&self, _: &SearchQuery, _: DateTime<Utc>) -> Result<SearchPage, StoreError> {
+        down()
+    }
+    async fn history(&self, _: &HistoryQuery) -> Result<Vec<EntrySummary>, StoreError> {
+        down()
+    }
+    async fn endorsers(&self) -> Result<Vec<EndorserSummary>, StoreError> {
+        down()
+    }
+    async fn tags(&self, _: &str) -> Result<Vec<String>, StoreError> {
+        down()
+    }
+    async fn resolve_tag(&self, _: &str, _: &str) -> Result<Option<EntryKey>, StoreError> {
+        down()
+    }
+    async fn entries_after(&self, _: Option<i64>, _: u32) -> Result<Vec<StoredEntry>, StoreError> {
+        down()
+    }
+    async fn rebuild_index(&self, _: &Reindex<'_>) -> Result<u64, StoreError> {
+        down()
+    }
+    async fn put_pending(&self, _: PendingEntry) -> Result<(), StoreError> {
+        down()
+    }
+    async fn get_pending(
+        &self,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<Option<PendingEntry>, StoreError> {
+        down()
+    }
+    async fn delete_pending(&self, _: &str) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn purge_pending(&self, _: DateTime<Utc>) -> Result<u64, StoreError> {
+        down()
+    }
+    async fn count(&self) -> Result<u64, StoreError> {
+        down()
+    }
+}
+
+#[tokio::test]
+async fn healthz_and_metrics_when_the_store_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::new(
+        Arc::new(Down),
+        test_config(dir.path()),
+        TrustSettings::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(marketplace_server::serve::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    let r = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(body["status"], "unavailable");
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(value(&text, "marketplace_store_up"), 0.0);
+    // The API answers 500 as JSON, without the cause.
+    let r = reqwest::get(format!("{base}/api/v1/images")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 500);
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("connection refused"), "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"]["status"],
+        500
+    );
+    let _ = tx.send(());
+    task.await.unwrap().unwrap();
+}
+
+/// The value of the series `series` (name and labels exactly as exposed),
+/// 0 when absent.
+fn value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap_or(0.0)
+}
+
+async fn metrics(server: &TestServer) -> String {
+    let (status, content_type, body) = server.fetch("/metrics", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    body
+}
+
+#[tokio::test]
+async fn metrics_move_after_requests() {
+    let server = TestServer::start().await;
+    let image = r#"marketplace_http_requests_total{method="GET",route="/api/v1/images/{identifier}",status="200"}"#;
+    let missing = r#"marketplace_http_requests_total{method="GET",route="/api/v1/images/{identifier}",status="404"}"#;
+    let created = r#"marketplace_uploads_total{outcome="accepted",reason="created"}"#;
+    let invalid = r#"marketplace_uploads_total{outcome="refused",reason="invalid"}"#;
+    let older = r#"marketplace_uploads_total{outcome="refused",reason="older_than_latest"}"#;
+    let before = metrics(&server).await;
+    assert_eq!(value(&before, "marketplace_store_entries"), 0.0);
+    assert_eq!(value(&before, "marketplace_store_up"), 1.0);
+
+    server
+        .upload_ok(&Doc::bee8().signed("2014-03-08T14:10:40Z"))
+        .await;
+    assert_eq!(
+        server.upload("<not-metadata/>").await.status().as_u16(),
+        400
+    );
+    assert_eq!(
+        server
+            .upload(&Doc::bee8().signed("2014-01-01T00:00:00Z"))
+            .await
+            .status()
+            .as_u16(),
+        400
+    );
+    for _ in 0..3 {
+        server.fetch(&format!("/api/v1/images/{BEE8}"), None).await;
+    }
+    server.fetch("/api/v1/images/unknown-12345", None).await;
+    server.fetch("/no/such/path/98765", None).await;
+
+    let after = metrics(&server).await;
+    assert_eq!(value(&after, image) - value(&before, image), 3.0);
+    assert_eq!(value(&after, missing) - value(&before, missing), 1.0);
+    assert_eq!(value(&after, created) - value(&before, created), 1.0);
+    assert_eq!(value(&after, invalid) - value(&before, invalid), 1.0);
+    assert_eq!(value(&after, older) - value(&before, older), 1.0);
+    assert_eq!(value(&after, "marketplace_store_entries"), 1.0);
+    let post = r#"marketplace_http_requests_total{method="POST",route="/metadata",status="201"}"#;
+    assert_eq!(value(&after, post), 1.0);
+    let duration = r#"marketplace_http_request_duration_seconds_count{method="GET",route="/api/v1/images/{identifier}"}"#;
+    assert!(value(&after, duration) >= 4.0);
+    // Route labels are templates: raw paths never become labels.
+    assert!(
+        !after.contains("12345") && !after.contains("98765"),
+        "{after}"
+    );
+    assert!(after.contains(r#"route="unmatched""#), "{after}");
+}
