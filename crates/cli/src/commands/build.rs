@@ -43,6 +43,55 @@ pub struct BuildArgs {
     #[arg(value_name = "IMAGE")]
     pub image: PathBuf,
 
+    /// What the image is: the descriptive terms.
+    #[command(flatten)]
+    pub terms: Box<Terms>,
+
+    /// Known MD5 of the image (hex), used instead of computing it.
+    #[arg(long, value_name = "HEX", value_parser = md5_hex, conflicts_with = "no_md5")]
+    pub md5: Option<String>,
+    /// Known SHA-1 of the image (hex), used instead of computing it.
+    #[arg(long, value_name = "HEX", value_parser = sha1_hex)]
+    pub sha1: Option<String>,
+    /// Known SHA-256 of the image (hex), used instead of computing it.
+    #[arg(long, value_name = "HEX", value_parser = sha256_hex, conflicts_with = "no_sha256")]
+    pub sha256: Option<String>,
+    /// Known SHA-512 of the image (hex), used instead of computing it.
+    #[arg(long, value_name = "HEX", value_parser = sha512_hex, conflicts_with = "no_sha512")]
+    pub sha512: Option<String>,
+    /// Size of the image in bytes; needed when every checksum is given and IMAGE is not a
+    /// regular file here. Checked against the file when it is read.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub bytes: Option<u64>,
+    /// Leave out the MD5 checksum.
+    #[arg(long)]
+    pub no_md5: bool,
+    /// Leave out the SHA-256 checksum.
+    #[arg(long)]
+    pub no_sha256: bool,
+    /// Leave out the SHA-512 checksum.
+    #[arg(long)]
+    pub no_sha512: bool,
+
+    /// Expiry of the entry (dcterms:valid): a date and time (2027-01-31T12:00:00Z, any RFC 3339
+    /// offset, or a date 2027-01-31 meaning midnight UTC), or a duration after the creation time:
+    /// N followed by y (years), m (months), w (weeks), d (days) or h (hours). The default, six
+    /// months, is the one of stratus-build-metadata.
+    #[arg(long, value_name = "WHEN", default_value = "6m", value_parser = parse_expiry)]
+    pub valid: Expiry,
+    /// Creation time of the record (dcterms:created), same forms as a --valid date; default: now.
+    #[arg(long, value_name = "DATETIME", value_parser = parse_instant)]
+    pub created: Option<DateTime<Utc>>,
+    /// Where to write the document; `-` for standard output (default: IMAGE's file name plus
+    /// ".xml", in the current directory).
+    #[arg(short, long, value_name = "F")]
+    pub output: Option<PathBuf>,
+}
+
+/// The options that map one to one to descriptive terms of the document
+/// (boxed in [`BuildArgs`] to keep the command enum small).
+#[derive(Debug, clap::Args)]
+pub struct Terms {
     /// Author of the image (dcterms:creator).
     #[arg(long, value_name = "NAME")]
     pub author: Option<String>,
@@ -88,46 +137,6 @@ pub struct BuildArgs {
     /// Disk bus driver, e.g. virtio (slterms:disks-bus); repeatable.
     #[arg(long, value_name = "BUS")]
     pub disks_bus: Vec<String>,
-
-    /// Known MD5 of the image (hex), used instead of computing it.
-    #[arg(long, value_name = "HEX", value_parser = md5_hex, conflicts_with = "no_md5")]
-    pub md5: Option<String>,
-    /// Known SHA-1 of the image (hex), used instead of computing it.
-    #[arg(long, value_name = "HEX", value_parser = sha1_hex)]
-    pub sha1: Option<String>,
-    /// Known SHA-256 of the image (hex), used instead of computing it.
-    #[arg(long, value_name = "HEX", value_parser = sha256_hex, conflicts_with = "no_sha256")]
-    pub sha256: Option<String>,
-    /// Known SHA-512 of the image (hex), used instead of computing it.
-    #[arg(long, value_name = "HEX", value_parser = sha512_hex, conflicts_with = "no_sha512")]
-    pub sha512: Option<String>,
-    /// Size of the image in bytes; needed when every checksum is given and IMAGE is not a
-    /// regular file here. Checked against the file when it is read.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub bytes: Option<u64>,
-    /// Leave out the MD5 checksum.
-    #[arg(long)]
-    pub no_md5: bool,
-    /// Leave out the SHA-256 checksum.
-    #[arg(long)]
-    pub no_sha256: bool,
-    /// Leave out the SHA-512 checksum.
-    #[arg(long)]
-    pub no_sha512: bool,
-
-    /// Expiry of the entry (dcterms:valid): a date and time (2027-01-31T12:00:00Z, any RFC 3339
-    /// offset, or a date 2027-01-31 meaning midnight UTC), or a duration after the creation time:
-    /// N followed by y (years), m (months), w (weeks), d (days) or h (hours). The default, six
-    /// months, is the one of stratus-build-metadata.
-    #[arg(long, value_name = "WHEN", default_value = "6m", value_parser = parse_expiry)]
-    pub valid: Expiry,
-    /// Creation time of the record (dcterms:created), same forms as a --valid date; default: now.
-    #[arg(long, value_name = "DATETIME", value_parser = parse_instant)]
-    pub created: Option<DateTime<Utc>>,
-    /// Where to write the document; `-` for standard output (default: IMAGE's file name plus
-    /// ".xml", in the current directory).
-    #[arg(short, long, value_name = "F")]
-    pub output: Option<PathBuf>,
 }
 
 /// When an entry expires, as given to `--valid`.
@@ -317,28 +326,29 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         .value;
     let sha1_bytes = identifier::sha1_hex_to_bytes(sha1).map_err(|e| anyhow::anyhow!("{e}"))?;
 
+    let t = *args.terms;
     let metadata = Metadata {
         identifier: identifier::from_sha1_bytes(&sha1_bytes),
         valid: Some(format_utc(valid)),
-        title: args.title,
-        description: args.comment,
-        kind_type: Some(args.image_type),
-        kind: args.kind,
-        creator: args.author,
+        title: t.title,
+        description: t.comment,
+        kind_type: Some(t.image_type),
+        kind: t.kind,
+        creator: t.author,
         created: Some(format_utc(created)),
-        format: args.format,
-        alternative: args.tag,
-        compression: args.compression,
+        format: t.format,
+        alternative: t.tag,
+        compression: t.compression,
         bytes: Some(bytes),
         checksums,
         endorsement: None,
-        locations: args.location,
-        version: args.image_version,
-        hypervisor: args.hypervisor,
-        os: args.os,
-        os_version: args.os_version,
-        os_arch: args.os_arch,
-        disks_bus: args.disks_bus,
+        locations: t.location,
+        version: t.image_version,
+        hypervisor: t.hypervisor,
+        os: t.os,
+        os_version: t.os_version,
+        os_arch: t.os_arch,
+        disks_bus: t.disks_bus,
         ..Metadata::default()
     };
     let xml = to_xml(&metadata);
@@ -408,7 +418,7 @@ fn compute(image: &Path, algorithms: &[Algorithm]) -> anyhow::Result<digest::Dig
         bail!("'{}' is a directory, not an image file", image.display());
     }
     let bar = if std::io::stderr().is_terminal() {
-        let length = meta.is_file().then(|| meta.len());
+        let length = meta.is_file().then_some(meta.len());
         let bar = ProgressBar::with_draw_target(length, ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
             "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
@@ -434,7 +444,7 @@ fn check_document(xml: &str) -> anyhow::Result<()> {
         .problems
         .iter()
         .filter(|p| !is_about_empty_endorsement(p))
-        .map(|p| format!("  {p}"))
+        .map(|p| format!("  {}: {} [{}]", p.element, p.message, p.rule))
         .collect();
     if !problems.is_empty() {
         bail!(
@@ -445,11 +455,12 @@ fn check_document(xml: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Whether `problem` is one the still-empty endorsement causes.
+/// Whether `problem` is one the still-empty endorsement causes: its
+/// `dcterms:created` and `slreq:endorser` are missing.
 pub fn is_about_empty_endorsement(problem: &marketplace_format::Problem) -> bool {
-    problem.element.starts_with("slreq:endorse")
-        || problem.message.contains("slreq:endorsement")
-        || problem.message.contains("slreq:endorser")
+    problem.rule == marketplace_format::Rule::Cardinality
+        && (problem.element.starts_with("slreq:endorse")
+            || problem.message.ends_with("in slreq:endorsement"))
 }
 
 #[cfg(test)]
@@ -488,7 +499,17 @@ mod tests {
 
     #[test]
     fn rejects_bad_expiries() {
-        for bad in ["", "m", "0d", "6x", "-3d", "6 m", "tomorrow", "2027-13-01", "99999999999y"] {
+        for bad in [
+            "",
+            "m",
+            "0d",
+            "6x",
+            "-3d",
+            "6 m",
+            "tomorrow",
+            "2027-13-01",
+            "99999999999y",
+        ] {
             assert!(parse_expiry(bad).is_err(), "{bad}");
         }
     }
