@@ -94,3 +94,196 @@ fn indentation(text: &str, at: usize) -> String {
         .take_while(|c| c.is_whitespace())
         .collect()
 }
+
+/// Sets the text of the simple term `{namespace}local` of the description
+/// (e.g. `slterms:deprecated`, `dcterms:alternative`) to `value`, keeping
+/// every other byte: an existing element keeps its name and attributes and
+/// only its content changes; otherwise a new element is added before the
+/// `slreq:endorsement` (or at the end of the description), indented like
+/// its neighbour, with the prefix the document binds to `namespace` (or a
+/// declaration of the conventional one).
+///
+/// Fails when the description has the term more than once, or when the
+/// existing element has child elements or an `rdf:resource`.
+pub fn set_term(text: &str, namespace: &str, local: &str, value: &str) -> Result<String, String> {
+    let doc = parse_xml(text).map_err(|p| p.to_string())?;
+    let description = doc
+        .root_element()
+        .children()
+        .find(|n| n.has_tag_name((RDF, "Description")))
+        .ok_or("the document has no rdf:Description")?;
+    let name = ns::qname(namespace, local);
+    let existing = description
+        .children()
+        .filter(|n| n.has_tag_name((namespace, local)))
+        .collect::<Vec<_>>();
+    let escaped = crate::write::escape(value);
+    match existing.as_slice() {
+        [] => {}
+        [node] => {
+            if node.children().any(|c| c.is_element())
+                || node.attribute((RDF, "resource")).is_some()
+            {
+                return Err(format!("{name} is not a plain literal; edit it by hand"));
+            }
+            let r = node.range();
+            let element = &text[r.clone()];
+            let start_tag_end = start_tag_end(element).ok_or("malformed start tag")?;
+            let mut out = String::with_capacity(text.len() + escaped.len());
+            out.push_str(&text[..r.start]);
+            if element[..start_tag_end].ends_with("/>") {
+                let open = &element[..start_tag_end - 2];
+                let qname_end = open.find(|c: char| c.is_whitespace()).unwrap_or(open.len());
+                out.push_str(open.trim_end());
+                out.push('>');
+                out.push_str(&escaped);
+                out.push_str(&format!("</{}>", &open[1..qname_end]));
+            } else {
+                let close = element.rfind("</").ok_or("malformed end tag")?;
+                out.push_str(&element[..start_tag_end]);
+                out.push_str(&escaped);
+                out.push_str(&element[close..]);
+            }
+            out.push_str(&text[r.end..]);
+            return Ok(out);
+        }
+        _ => return Err(format!("the description has more than one {name}")),
+    }
+    let (qname, declaration) = match description.lookup_prefix(namespace) {
+        Some(prefix) if !prefix.is_empty() => (format!("{prefix}:{local}"), String::new()),
+        _ if description.default_namespace() == Some(namespace) => {
+            (local.to_string(), String::new())
+        }
+        _ => {
+            let prefix = match ns::prefix_of(namespace) {
+                "" => "ns",
+                p => p,
+            };
+            (
+                format!("{prefix}:{local}"),
+                format!(" xmlns:{prefix}=\"{namespace}\""),
+            )
+        }
+    };
+    let new = format!("<{qname}{declaration}>{escaped}</{qname}>");
+    let anchor = description
+        .children()
+        .find(|n| n.has_tag_name((SLREQ, "endorsement")));
+    let mut out = String::with_capacity(text.len() + new.len() + 16);
+    match anchor {
+        Some(node) => {
+            let at = node.range().start;
+            out.push_str(&text[..at]);
+            out.push_str(&new);
+            out.push('\n');
+            out.push_str(&indentation(text, at));
+            out.push_str(&text[at..]);
+        }
+        None => {
+            let r = description.range();
+            let close = text[r.clone()]
+                .rfind("</")
+                .ok_or("rdf:Description has no content to add a term to")?;
+            let at = r.start + close;
+            let indent = description
+                .children()
+                .find(|n| n.is_element())
+                .map(|n| indentation(text, n.range().start))
+                .unwrap_or_else(|| "    ".to_string());
+            // Insert on its own line before the closing tag's line.
+            let line_start = text[..at].rfind('\n').map_or(at, |i| i + 1);
+            let (at, prefix) = if text[line_start..at].trim().is_empty() {
+                (line_start, String::new())
+            } else {
+                (at, "\n".to_string())
+            };
+            out.push_str(&text[..at]);
+            out.push_str(&prefix);
+            out.push_str(&indent);
+            out.push_str(&new);
+            out.push('\n');
+            out.push_str(&text[at..]);
+        }
+    }
+    Ok(out)
+}
+
+/// The offset just after the `>` closing the start tag at the beginning of
+/// `element` (quotes in attribute values respected).
+fn start_tag_end(element: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    for (i, c) in element.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '>' => return Some(i + 1),
+            None => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ns::{DCTERMS, SLTERMS};
+
+    const DOC: &str = r##"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:slreq="http://mp.stratuslab.eu/slreq#" xml:base="http://mp.stratuslab.eu/">
+	<rdf:Description rdf:about="#X">
+		<dcterms:alternative xml:lang="en">old</dcterms:alternative>
+		<!-- keep me -->
+		<slreq:endorsement rdf:parseType="Resource"/>
+	</rdf:Description>
+</rdf:RDF>
+"##;
+
+    #[test]
+    fn replaces_the_content_of_an_existing_term() {
+        let out = set_term(DOC, DCTERMS, "alternative", "new & <b>").unwrap();
+        assert_eq!(
+            out,
+            DOC.replace(">old<", ">new &amp; &lt;b&gt;<"),
+            "only the content changes"
+        );
+        let empty = DOC.replace(
+            r#"<dcterms:alternative xml:lang="en">old</dcterms:alternative>"#,
+            r#"<dcterms:alternative xml:lang="en" />"#,
+        );
+        let out = set_term(&empty, DCTERMS, "alternative", "t").unwrap();
+        assert!(out.contains(r#"<dcterms:alternative xml:lang="en">t</dcterms:alternative>"#));
+    }
+
+    #[test]
+    fn adds_a_term_before_the_endorsement_with_a_declaration() {
+        let out = set_term(DOC, SLTERMS, "deprecated", "gone").unwrap();
+        let expected = DOC.replace(
+            "\t\t<slreq:endorsement",
+            "\t\t<slterms:deprecated xmlns:slterms=\"http://mp.stratuslab.eu/slterms#\">gone</slterms:deprecated>\n\t\t<slreq:endorsement",
+        );
+        assert_eq!(out, expected);
+        let parsed = crate::parse(out.as_bytes());
+        assert_eq!(parsed.metadata.deprecated.as_deref(), Some("gone"));
+        assert_eq!(parsed.metadata.alternative.as_deref(), Some("old"));
+    }
+
+    #[test]
+    fn adds_a_term_at_the_end_without_endorsement() {
+        let doc = DOC.replace("\t\t<slreq:endorsement rdf:parseType=\"Resource\"/>\n", "");
+        let out = set_term(&doc, DCTERMS, "valid", "2030-01-01T00:00:00Z").unwrap();
+        assert!(
+            out.contains("<!-- keep me -->\n\t\t<dcterms:valid>2030-01-01T00:00:00Z</dcterms:valid>\n\t</rdf:Description>"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn refuses_repeated_terms() {
+        let doc = DOC.replace(
+            "<!-- keep me -->",
+            "<dcterms:alternative>b</dcterms:alternative>",
+        );
+        assert!(set_term(&doc, DCTERMS, "alternative", "x").is_err());
+    }
+}

@@ -1,0 +1,338 @@
+//! HTTP: the one place where HTTP clients are built ([`builder`]), and the
+//! marketplace's API as the client commands use it ([`Marketplace`]).
+//!
+//! Every client the commands use comes from [`builder`], so TLS settings —
+//! the grid CA directory as trust anchors and X.509 (proxy) client
+//! certificates through a custom `rustls` `ResolvesClientCert` passed with
+//! `ClientBuilder::tls_backend_preconfigured` (design note `rust-stack.md`
+//! §3.10) — are added there once, for the marketplace, the image locations
+//! and OCCI endpoints alike.
+//!
+//! Reads use the JSON API under `/api/v1` and the signed documents at
+//! `/metadata/{identifier}/{email}/{created}`; uploads `POST /metadata`.
+//! Failures carry the exit status ([`crate::failure::Code`]) and the
+//! server's own message.
+
+use crate::failure::Failure;
+use crate::settings::Settings;
+use marketplace_server::api::types::{HistoryView, ImageView, SearchResult};
+use reqwest::Url;
+use reqwest::blocking::{Client, ClientBuilder, Response};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// The `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("marketplace-cli/", env!("CARGO_PKG_VERSION"));
+
+/// How long establishing a connection may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A client builder with this tool's defaults: user agent, connection
+/// timeout, at most 5 redirects, and `timeout` for whole requests (`None`
+/// for downloads, which may take hours). TLS client authentication is to be
+/// configured here.
+pub fn builder(timeout: Option<Duration>) -> ClientBuilder {
+    Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .timeout(timeout)
+}
+
+/// Builds a client from [`builder`].
+pub fn build(builder: ClientBuilder) -> Result<Client, Failure> {
+    builder
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot set up HTTP: {}", chain(&e))))
+}
+
+/// An error and its causes on one line.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// The failure for a request that got no answer.
+pub fn send_failure(what: &str, url: &Url, e: &reqwest::Error) -> Failure {
+    if e.is_timeout() {
+        Failure::network(format!(
+            "{what} at {url} did not answer in time ({}); try again, or give a larger --timeout",
+            chain(e)
+        ))
+    } else if e.is_connect() {
+        Failure::network(format!(
+            "cannot connect to {what} at {url}: {}; check the address (`marketplace config` shows \
+             the endpoint in use) and your network",
+            chain(e)
+        ))
+    } else {
+        Failure::network(format!("request to {what} at {url} failed: {}", chain(e)))
+    }
+}
+
+/// The message of an error body: the JSON API's `{"error": {"message"}}`,
+/// the original routes' `{"404": "…"}` or `<error>…</error>`, or the text.
+pub fn error_message(body: &str) -> String {
+    let trimmed = body.trim();
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
+        if let Some(m) = value.pointer("/error/message").and_then(|m| m.as_str()) {
+            return m.to_string();
+        }
+        if let Some(obj) = value.as_object()
+            && obj.len() == 1
+            && let Some(m) = obj.values().next().and_then(|m| m.as_str())
+        {
+            return m.to_string();
+        }
+    }
+    if let Some(start) = trimmed.find("<error>")
+        && let Some(len) = trimmed[start + 7..].find("</error>")
+    {
+        return unescape_xml(&trimmed[start + 7..start + 7 + len]);
+    }
+    if trimmed.starts_with('<') && trimmed.to_ascii_lowercase().contains("<html") {
+        return "(an HTML page)".into();
+    }
+    const MAX: usize = 2000;
+    if trimmed.len() > MAX {
+        let mut end = MAX;
+        while !trimmed.is_char_boundary(end) {
+            end -= 1;
+        }
+        return format!("{}…", &trimmed[..end]);
+    }
+    trimmed.to_string()
+}
+
+fn unescape_xml(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The answer to an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// The `Location` header (the entry's URL), if any.
+    pub location: Option<String>,
+    /// The server's message.
+    pub message: String,
+}
+
+/// The marketplace at one endpoint.
+#[derive(Debug, Clone)]
+pub struct Marketplace {
+    base: Url,
+    http: Client,
+}
+
+impl Marketplace {
+    /// The marketplace of `settings` (endpoint and timeout).
+    pub fn new(settings: &Settings) -> Result<Self, Failure> {
+        let base = settings.endpoint_url()?;
+        let http = build(builder(Some(settings.timeout())))?;
+        Ok(Marketplace { base, http })
+    }
+
+    /// The endpoint.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The endpoint URL with `segments` appended (each percent-encoded).
+    pub fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    /// The URL of an entry's page at the original routes.
+    pub fn entry_url(&self, identifier: &str, email: &str, created: &str) -> Url {
+        self.url(&["metadata", identifier, email, created])
+    }
+
+    fn get(&self, url: &Url, accept: &str) -> Result<Response, Failure> {
+        self.http
+            .get(url.clone())
+            .header(ACCEPT, accept)
+            .send()
+            .map_err(|e| send_failure("the marketplace", &self.base, &e))
+    }
+
+    /// Fails for any status but 2xx, with the server's message.
+    fn check(&self, response: Response, what: &str) -> Result<Response, Failure> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let url = response.url().clone();
+        let message = error_message(&response.text().unwrap_or_default());
+        Err(status_failure(status.as_u16(), &message, what, &url))
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, url: &Url, what: &str) -> Result<T, Failure> {
+        let response = self.check(self.get(url, "application/json")?, what)?;
+        let text = response
+            .text()
+            .map_err(|e| send_failure("the marketplace", &self.base, &e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            Failure::network(format!(
+                "the answer of {url} is not what this client expects ({e}); is {} a marketplace \
+                 endpoint (of the same version)?",
+                self.base
+            ))
+        })
+    }
+
+    /// `GET /api/v1/images?…`: a page of search results.
+    pub fn search(&self, query: &[(String, String)]) -> Result<SearchResult, Failure> {
+        let mut url = self.url(&["api", "v1", "images"]);
+        url.query_pairs_mut().extend_pairs(query);
+        self.get_json(&url, "the search")
+    }
+
+    /// `GET /api/v1/images/{identifier}`: the image with every endorser's latest entry.
+    pub fn image(&self, identifier: &str) -> Result<ImageView, Failure> {
+        let url = self.url(&["api", "v1", "images", identifier]);
+        self.get_json(&url, &format!("image {identifier}"))
+    }
+
+    /// `GET /api/v1/images/{identifier}/history?limit=N`: every entry, newest first.
+    pub fn history(&self, identifier: &str, limit: u32) -> Result<HistoryView, Failure> {
+        let mut url = self.url(&["api", "v1", "images", identifier, "history"]);
+        url.query_pairs_mut()
+            .append_pair("limit", &limit.to_string());
+        self.get_json(&url, &format!("image {identifier}"))
+    }
+
+    /// The signed document of an entry, byte for byte.
+    pub fn document(
+        &self,
+        identifier: &str,
+        email: &str,
+        created: &str,
+    ) -> Result<Vec<u8>, Failure> {
+        let mut url = self.entry_url(identifier, email, created);
+        url.query_pairs_mut().append_pair("media", "xml");
+        let what = format!("the entry {identifier}/{email}/{created}");
+        let response = self.check(self.get(&url, "application/rdf+xml")?, &what)?;
+        response
+            .bytes()
+            .map(|b| b.to_vec())
+            .map_err(|e| send_failure("the marketplace", &self.base, &e))
+    }
+
+    /// `POST /metadata` with a signed document.
+    pub fn upload(&self, document: Vec<u8>) -> Result<UploadResponse, Failure> {
+        let url = self.url(&["metadata"]);
+        let response = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, "application/rdf+xml")
+            .header(ACCEPT, "text/plain")
+            .body(document)
+            .send()
+            .map_err(|e| send_failure("the marketplace", &self.base, &e))?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response.text().unwrap_or_default();
+        Ok(UploadResponse {
+            status,
+            location,
+            message: error_message(&body),
+        })
+    }
+}
+
+/// The failure for an HTTP error status.
+pub fn status_failure(status: u16, message: &str, what: &str, url: &Url) -> Failure {
+    let message = if message.is_empty() {
+        reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("error")
+            .to_ascii_lowercase()
+    } else {
+        message.to_string()
+    };
+    match status {
+        401 | 403 => Failure::auth(format!(
+            "{what}: the server at {url} requires other credentials ({status}: {message})"
+        )),
+        404 => Failure::not_found(format!("{what}: not found ({message})")),
+        400..=499 => Failure::usage(format!(
+            "{what}: the server refused the request ({status}): {message}"
+        )),
+        500..=599 => Failure::network(format!(
+            "{what}: the server failed ({status}): {message}; try again later, or tell the \
+             operator of {url}"
+        )),
+        _ => Failure::network(format!(
+            "{what}: unexpected answer {status} from {url}: {message}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_from_error_bodies() {
+        assert_eq!(
+            error_message(r#"{"error": {"status": 404, "message": "no image 'x'"}}"#),
+            "no image 'x'"
+        );
+        assert_eq!(error_message(r#"{"404": "not found"}"#), "not found");
+        assert_eq!(
+            error_message("<?xml version=\"1.0\"?><error>bad &lt;x&gt; &amp; y</error>"),
+            "bad <x> & y"
+        );
+        assert_eq!(error_message("  plain text\n"), "plain text");
+        assert_eq!(
+            error_message("<html><body>x</body></html>"),
+            "(an HTML page)"
+        );
+    }
+
+    #[test]
+    fn urls_keep_the_base_path_and_escape_segments() {
+        let m = Marketplace {
+            base: Url::parse("http://h:1/mp").unwrap(),
+            http: Client::new(),
+        };
+        assert_eq!(
+            m.entry_url("ID", "a b@x.org", "2024-01-01T00:00:00Z")
+                .as_str(),
+            "http://h:1/mp/metadata/ID/a%20b@x.org/2024-01-01T00:00:00Z"
+        );
+        let root = Marketplace {
+            base: Url::parse("http://h:1/").unwrap(),
+            http: Client::new(),
+        };
+        assert_eq!(
+            root.url(&["api", "v1", "images"]).as_str(),
+            "http://h:1/api/v1/images"
+        );
+    }
+}

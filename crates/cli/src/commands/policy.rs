@@ -1,0 +1,141 @@
+//! `marketplace policy check ID --policy FILE`: what a cloud site runs
+//! before it starts an image (see [`crate::policy`] for the policy file).
+
+use crate::client::Marketplace;
+use crate::failure::Failure;
+use crate::output;
+use crate::policy::{Fetched, Policy};
+use crate::settings::{ClientOptions, Settings};
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Options of `marketplace policy`.
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: PolicyAction,
+}
+
+/// The policy subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum PolicyAction {
+    /// Decide whether the site's policy allows an image (exit status 0 only then).
+    Check(CheckArgs),
+}
+
+/// Options of `marketplace policy check`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Every endorser's latest entry of the image is fetched as its signed document and verified here:
+signature, endorser binding, chain and CRLs against the policy's ca_dirs, VOMS attributes against
+its vomsdir; the marketplace's own view of the entries is not trusted. Then the rules apply, in
+this order: a deprecation by a trusted endorser refuses (refuse_deprecated); otherwise the image is
+allowed when at least required_endorsements distinct trusted endorsers (listed in endorsers, by
+certified e-mail or DN, from the listed VOs / FQANs) vouch for it, expired endorsements not
+counting (refuse_expired).
+
+Policy file (TOML, paths relative to it):
+  ca_dirs = [\"/etc/grid-security/certificates\"]
+  vomsdir = \"/etc/grid-security/vomsdir\"
+  endorsers = [\"jane@example.org\", \"/C=EU/O=Example Grid/CN=John Roe\"]   # empty: anyone trusted
+  vos = [\"biomed\"]
+  fqans = [\"/biomed/Role=endorser\"]
+  required_endorsements = 2
+  refuse_deprecated = true
+  refuse_expired = true
+
+Exit status: 0 when the image is allowed, 1 when it is not, 2 for a bad policy file, 3 for
+network errors, 4 when the marketplace has no such image.
+
+Examples:
+  marketplace policy check --policy /etc/marketplace/site-policy.toml BEE8-MMAw-Lk_IgsEExAy3d9R8h
+  marketplace policy check --policy site.toml --explain BEE8-MMAw-Lk_IgsEExAy3d9R8h
+  marketplace policy check --policy site.toml --json BEE8-MMAw-Lk_IgsEExAy3d9R8h | jq .allowed")]
+pub struct CheckArgs {
+    /// Endpoint and output.
+    #[command(flatten)]
+    pub client: ClientOptions,
+    /// The policy file.
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// Say which rule decided, and what each entry counted for.
+    #[arg(long)]
+    pub explain: bool,
+    /// Evaluate certificates, CRLs and expiry at this instant (RFC 3339) instead of now.
+    #[arg(long, value_name = "RFC3339-TIME")]
+    pub at: Option<DateTime<Utc>>,
+    /// The image identifier.
+    #[arg(value_name = "ID")]
+    pub identifier: String,
+}
+
+/// Runs the command.
+pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
+    let PolicyAction::Check(args) = args.action;
+    let policy = Policy::load(&args.policy).map_err(Failure::usage)?;
+    let anchors = policy.anchors().map_err(|e| {
+        Failure::usage(format!(
+            "the policy {} names unusable trust anchors: {e}",
+            args.policy.display()
+        ))
+    })?;
+    let settings = Settings::load(&args.client, None)?;
+    let marketplace = Marketplace::new(&settings)?;
+    let id = &args.identifier;
+    let image = marketplace.image(id)?;
+    let entries: Vec<Fetched> = crate::reissue::latest_entries(&image)
+        .map(|e| Fetched {
+            email: e.endorser.email.clone(),
+            created: e.created.clone(),
+            document: marketplace
+                .document(id, &e.endorser.email, &e.created)
+                .map_err(|f| f.message),
+        })
+        .collect();
+    if entries.iter().any(|e| e.document.is_err()) && entries.iter().all(|e| e.document.is_err()) {
+        let first = entries
+            .iter()
+            .find_map(|e| e.document.as_ref().err())
+            .cloned()
+            .unwrap_or_default();
+        return Err(Failure::network(format!(
+            "no signed document of image {id} could be fetched: {first}"
+        ))
+        .into());
+    }
+    let at = args.at.unwrap_or_else(Utc::now);
+    let decision = policy.evaluate(id, &entries, &anchors, at);
+    if settings.json {
+        output::json(&decision);
+    } else {
+        println!("{}: {}", id, decision.reason);
+        if args.explain {
+            let rule = serde_json::to_value(decision.rule)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            println!("decided by rule {rule}");
+            for v in &decision.entries {
+                let mut line = format!("  {} {}: ", v.email, v.created);
+                line.push_str(if v.counts { "counts" } else { "does not count" });
+                if v.reason != "counts" {
+                    line.push_str(&format!(" ({})", v.reason));
+                }
+                if let Some(s) = &v.signer {
+                    line.push_str(&format!("; signer {s}"));
+                }
+                if !v.fqans.is_empty() {
+                    line.push_str(&format!("; FQANs {}", v.fqans.join(" ")));
+                }
+                println!("{line}");
+            }
+        }
+    }
+    Ok(if decision.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

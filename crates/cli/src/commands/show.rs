@@ -1,0 +1,205 @@
+//! `marketplace show ID`: an image with every endorser's current entry,
+//! its timeline with `--history`, or a signed document with `--xml`.
+
+use crate::client::Marketplace;
+use crate::failure::Failure;
+use crate::output::{self, Table, or_dash};
+use crate::settings::{ClientOptions, Settings};
+use marketplace_server::api::types::EntryItem;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Options of `marketplace show`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Without options: the image's status, then every endorser's current entry (what it says about the
+image, who signed it, where to download it), then the endorsers' latest entries that are expired
+or deprecated. --history lists every entry of every endorser, newest first. --xml prints the
+signed document of one entry byte for byte (the newest current one, or --endorser's latest).
+
+Examples:
+  marketplace show BEE8-MMAw-Lk_IgsEExAy3d9R8h
+  marketplace show --history BEE8-MMAw-Lk_IgsEExAy3d9R8h
+  marketplace show --xml --endorser jane@example.org BEE8-MMAw-Lk_IgsEExAy3d9R8h > entry.xml
+  marketplace show --json BEE8-MMAw-Lk_IgsEExAy3d9R8h | jq '.current[].locations'")]
+pub struct ShowArgs {
+    /// Endpoint and output.
+    #[command(flatten)]
+    pub client: ClientOptions,
+    /// Every entry of every endorser, newest first.
+    #[arg(long, conflicts_with = "xml")]
+    pub history: bool,
+    /// With --history: at most this many entries.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// Print the signed XML document of one entry.
+    #[arg(long)]
+    pub xml: bool,
+    /// With --xml: this endorser's latest entry.
+    #[arg(long, value_name = "EMAIL", requires = "xml", alias = "email")]
+    pub endorser: Option<String>,
+    /// The image identifier.
+    #[arg(value_name = "ID")]
+    pub identifier: String,
+}
+
+fn status_name<T: serde::Serialize>(status: T) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn print_entry(e: &EntryItem) {
+    let field = |name: &str, value: String| println!("  {name:<12} {value}");
+    let mut signer = format!("{} ({})", e.endorser.email, e.endorser.subject);
+    if !e.endorser.email_certified {
+        signer.push_str(" [e-mail not in the certificate]");
+    }
+    if let Some(vo) = &e.endorser.vo {
+        signer.push_str(&format!(" [VO {vo}]"));
+    }
+    field("endorser", signer);
+    field("created", e.created.clone());
+    let mut status = status_name(e.status);
+    if let Some(reason) = &e.deprecated {
+        status.push_str(&format!(": {reason}"));
+    }
+    field("status", status);
+    field("valid until", or_dash(e.valid.as_deref()));
+    if let Some(t) = &e.title {
+        field("title", t.clone());
+    }
+    if let Some(d) = &e.description {
+        field("description", d.clone());
+    }
+    let os = [
+        e.os.as_deref(),
+        e.os_version.as_deref(),
+        e.os_arch.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    if !os.is_empty() {
+        field("os", os);
+    }
+    let kind = [
+        e.kind_type.as_deref().map(|t| format!("type {t}")),
+        e.format.as_deref().map(|f| format!("format {f}")),
+        e.compression
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|c| format!("compression {c}")),
+        e.hypervisor.as_deref().map(|h| format!("hypervisor {h}")),
+        e.version.as_deref().map(|v| format!("version {v}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    if !kind.is_empty() {
+        field("image", kind);
+    }
+    if let Some(tag) = &e.tag {
+        field("tag", tag.clone());
+    }
+    if let Some(b) = e.bytes {
+        field("size", output::bytes(b));
+    }
+    for c in &e.checksums {
+        field(&c.algorithm, c.value.clone());
+    }
+    for l in &e.locations {
+        field("location", l.clone());
+    }
+    field("document", e.links.document.clone());
+}
+
+/// Runs the command.
+pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(&args.client, None)?;
+    let marketplace = Marketplace::new(&settings)?;
+    let id = &args.identifier;
+    if args.history {
+        let history = marketplace.history(id, args.limit)?;
+        if settings.json {
+            output::json(&history);
+            return Ok(ExitCode::SUCCESS);
+        }
+        let mut t = Table::new(&["CREATED", "ENDORSER", "STATUS", "LATEST", "TAG", "NOTE"]);
+        for e in &history.items {
+            t.row(vec![
+                e.created.clone(),
+                e.endorser.email.clone(),
+                status_name(e.status),
+                if e.latest { "yes" } else { "" }.into(),
+                or_dash(e.tag.as_deref()),
+                e.deprecated
+                    .as_ref()
+                    .map(|r| format!("deprecated: {r}"))
+                    .unwrap_or_default(),
+            ]);
+        }
+        println!("image {id}: {} entries, newest first", history.count);
+        t.print();
+        return Ok(ExitCode::SUCCESS);
+    }
+    let image = marketplace.image(id)?;
+    if args.xml {
+        let entry = match &args.endorser {
+            Some(email) => crate::reissue::entry_of(&image, email).ok_or_else(|| {
+                Failure::not_found(format!("{email} has no entry for image {id}"))
+            })?,
+            None => {
+                let newest = |list: &'_ [EntryItem]| -> Option<usize> {
+                    (0..list.len()).max_by(|a, b| list[*a].created.cmp(&list[*b].created))
+                };
+                match newest(&image.current) {
+                    Some(i) => &image.current[i],
+                    None => {
+                        &image.inactive[newest(&image.inactive).ok_or_else(|| {
+                            Failure::not_found(format!("image {id} has no entries"))
+                        })?]
+                    }
+                }
+            }
+        };
+        if args.endorser.is_none() && image.current.len() > 1 {
+            eprintln!(
+                "note: {} endorsers describe this image; this is {}'s entry (--endorser EMAIL \
+                 for another)",
+                image.current.len(),
+                entry.endorser.email
+            );
+        }
+        let bytes = marketplace.document(id, &entry.endorser.email, &entry.created)?;
+        let mut out = std::io::stdout().lock();
+        out.write_all(&bytes)?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if settings.json {
+        output::json(&image);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "image {id}: {} ({} current endorsement(s), {} inactive)",
+        status_name(image.status),
+        image.current.len(),
+        image.inactive.len()
+    );
+    for e in &image.current {
+        println!();
+        print_entry(e);
+    }
+    if !image.inactive.is_empty() {
+        println!("\nexpired or deprecated:");
+        for e in &image.inactive {
+            println!();
+            print_entry(e);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

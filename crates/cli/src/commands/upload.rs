@@ -1,0 +1,236 @@
+//! `marketplace upload FILE...`: posts signed documents to the marketplace
+//! (the successor of `stratus-upload-metadata`).
+
+use crate::client::{Marketplace, UploadResponse};
+use crate::failure::{Code, Failure};
+use crate::output;
+use crate::settings::{ClientOptions, Settings};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Options of `marketplace upload`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Each file is posted in turn; one line per file says where the entry is (its URL), that it was
+already there, that it waits for e-mail confirmation, or the server's reason for refusing it.
+Exit status: 0 when every file is stored (or waits for confirmation), 1 when the server refused
+one, 3 when the server could not be reached or failed.
+
+Examples:
+  marketplace upload -m https://mp.example.org ubuntu.img.xml
+  MARKETPLACE_ENDPOINT=https://mp.example.org marketplace upload *.xml --json")]
+pub struct UploadArgs {
+    /// Endpoint and output.
+    #[command(flatten)]
+    pub client: ClientOptions,
+    /// Signed metadata documents (`marketplace sign` makes them).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// What happened to one uploaded document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// 201: a new entry.
+    Created,
+    /// 200: the same document was already stored.
+    AlreadyPresent,
+    /// 202: stored once the endorser confirms by e-mail.
+    PendingConfirmation,
+    /// 4xx: the server refused the document.
+    Refused,
+    /// Not sent or no usable answer (unreadable file, network, 5xx).
+    Failed,
+}
+
+/// The report of one upload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The file (absent for documents made by other commands).
+    pub file: Option<String>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The HTTP status, when there was an answer.
+    pub status: Option<u16>,
+    /// The entry's URL.
+    pub url: Option<String>,
+    /// The server's message (or ours).
+    pub message: String,
+}
+
+impl Report {
+    /// The exit status this report calls for.
+    pub fn code(&self) -> Option<Code> {
+        match self.outcome {
+            Outcome::Created | Outcome::AlreadyPresent | Outcome::PendingConfirmation => None,
+            Outcome::Refused if matches!(self.status, Some(401 | 403)) => Some(Code::Auth),
+            Outcome::Refused => Some(Code::Refused),
+            Outcome::Failed => Some(Code::Network),
+        }
+    }
+
+    /// One line for people.
+    pub fn line(&self) -> String {
+        let prefix = self
+            .file
+            .as_ref()
+            .map(|f| format!("{f}: "))
+            .unwrap_or_default();
+        let url = self.url.as_deref().unwrap_or("(no URL given)");
+        match self.outcome {
+            Outcome::Created => format!("{prefix}created {url}"),
+            Outcome::AlreadyPresent => format!("{prefix}already present {url}"),
+            Outcome::PendingConfirmation => format!(
+                "{prefix}accepted, waiting for e-mail confirmation: {}; the entry appears at \
+                 {url} once the link in that message is followed",
+                self.message
+            ),
+            Outcome::Refused => format!(
+                "{prefix}refused ({}): {}",
+                self.status.unwrap_or_default(),
+                self.message
+            ),
+            Outcome::Failed => format!("{prefix}failed: {}", self.message),
+        }
+    }
+}
+
+/// The entry URL the original client computed: `<endpoint>/metadata/<id>/<email>/<created>`.
+fn local_url(marketplace: &Marketplace, document: &[u8]) -> Option<String> {
+    let m = marketplace_format::parse(document).metadata;
+    let e = m.endorsement.as_ref()?;
+    Some(
+        marketplace
+            .entry_url(&m.identifier, &e.endorser.email, &e.created)
+            .to_string(),
+    )
+}
+
+/// Interprets the server's answer to an upload of `document`.
+pub fn interpret(
+    marketplace: &Marketplace,
+    document: &[u8],
+    file: Option<String>,
+    answer: Result<UploadResponse, Failure>,
+) -> Report {
+    let answer = match answer {
+        Ok(a) => a,
+        Err(f) => {
+            return Report {
+                file,
+                outcome: Outcome::Failed,
+                status: None,
+                url: None,
+                message: f.message,
+            };
+        }
+    };
+    let outcome = match answer.status {
+        201 => Outcome::Created,
+        200 => Outcome::AlreadyPresent,
+        202 => Outcome::PendingConfirmation,
+        400..=499 => Outcome::Refused,
+        _ => Outcome::Failed,
+    };
+    let url = answer
+        .location
+        .clone()
+        .or_else(|| local_url(marketplace, document));
+    let message = match outcome {
+        Outcome::PendingConfirmation if answer.message.is_empty() => {
+            "the marketplace sent a confirmation link to the endorser's address".to_string()
+        }
+        Outcome::Failed if (500..=599).contains(&answer.status) => format!(
+            "the server failed ({}): {}; try again later, or tell the operator of {}",
+            answer.status,
+            answer.message,
+            marketplace.base()
+        ),
+        Outcome::Failed => format!(
+            "unexpected answer {} from {}: {}",
+            answer.status,
+            marketplace.base(),
+            answer.message
+        ),
+        _ => answer.message,
+    };
+    Report {
+        file,
+        outcome,
+        status: Some(answer.status),
+        url: if matches!(outcome, Outcome::Refused | Outcome::Failed) {
+            None
+        } else {
+            url
+        },
+        message,
+    }
+}
+
+/// Runs the command.
+pub fn run(args: UploadArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(&args.client, None)?;
+    let marketplace = Marketplace::new(&settings)?;
+    let mut reports = Vec::new();
+    for path in &args.files {
+        let name = path.display().to_string();
+        let report = match std::fs::read(path) {
+            Err(e) => Report {
+                file: Some(name),
+                outcome: Outcome::Failed,
+                status: None,
+                url: None,
+                message: format!("cannot read the file: {e}"),
+            },
+            Ok(bytes) if !marketplace_trust::dsig::is_signed(&String::from_utf8_lossy(&bytes)) => {
+                Report {
+                    file: Some(name),
+                    outcome: Outcome::Refused,
+                    status: None,
+                    url: None,
+                    message: "the document is not signed; sign it first with `marketplace sign`"
+                        .into(),
+                }
+            }
+            Ok(bytes) => {
+                let answer = marketplace.upload(bytes.clone());
+                interpret(&marketplace, &bytes, Some(name), answer)
+            }
+        };
+        if !settings.json {
+            match report.code() {
+                None => println!("{}", report.line()),
+                Some(_) => eprintln!("{}", report.line()),
+            }
+        }
+        reports.push(report);
+    }
+    if settings.json {
+        output::json(&reports);
+    }
+    // Unreadable files are usage errors; otherwise the worst outcome decides.
+    let worst = reports
+        .iter()
+        .filter_map(|r| {
+            if r.outcome == Outcome::Failed
+                && r.status.is_none()
+                && r.message.starts_with("cannot read")
+            {
+                Some(Code::Usage)
+            } else {
+                r.code()
+            }
+        })
+        .max_by_key(|c| match c {
+            Code::Network => 4,
+            Code::Auth => 3,
+            Code::Usage => 2,
+            _ => 1,
+        });
+    Ok(match worst {
+        None => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(code as u8),
+    })
+}

@@ -1,0 +1,12 @@
+//! The client commands driven as a user drives them: the real binary
+//! against a real marketplace server, image mirrors and an OCCI service
+//! started by the tests on loopback, with the test PKI's credentials.
+
+mod harness;
+
+mod config;
+mod download;
+mod entries;
+mod occi;
+mod policy;
+mod workflow;
