@@ -128,16 +128,22 @@ fn is_element(doc: &Document<'_>, id: NodeId, ns: &str, local: &str) -> bool {
         .is_some_and(|e| e.name.namespace_uri.as_deref() == Some(ns) && e.name.local_name == local)
 }
 
-fn descendants_named(doc: &Document<'_>, from: NodeId, ns: &str, local: &str) -> Vec<NodeId> {
-    let mut found = Vec::new();
+/// Every node of the subtree at `from` (itself included), depth first. Walks
+/// with `children_iter`, which allocates nothing per node (verification is a
+/// hot path: `children` would build a vector at every node).
+fn subtree<'d>(doc: &'d Document<'_>, from: NodeId) -> impl Iterator<Item = NodeId> + 'd {
     let mut stack = vec![from];
-    while let Some(id) = stack.pop() {
-        if is_element(doc, id, ns, local) {
-            found.push(id);
-        }
-        stack.extend(doc.children(id));
-    }
-    found
+    std::iter::from_fn(move || {
+        let id = stack.pop()?;
+        stack.extend(doc.children_iter(id));
+        Some(id)
+    })
+}
+
+fn descendants_named(doc: &Document<'_>, from: NodeId, ns: &str, local: &str) -> Vec<NodeId> {
+    subtree(doc, from)
+        .filter(|&id| is_element(doc, id, ns, local))
+        .collect()
 }
 
 /// Element children of `id`; any non-whitespace text or other node is an error.
@@ -147,7 +153,7 @@ fn element_children(
     what: &str,
 ) -> Result<Vec<NodeId>, SignatureError> {
     let mut out = Vec::new();
-    for c in doc.children(id) {
+    for c in doc.children_iter(id) {
         match doc.node_kind(c) {
             Some(NodeKind::Element(_)) => out.push(c),
             Some(NodeKind::Text(t)) if t.trim().is_empty() => {}
@@ -389,9 +395,7 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
             if is_element(doc, c, DS, "X509Certificate") {
                 expect_leaf(doc, Some(&c), "X509Certificate")?;
                 let der = b64(&text_of(doc, c))?;
-                certificates.push(X509::from_der(&der).map_err(|e| {
-                    SignatureError::Certificate(format!("unreadable X509Certificate: {e}"))
-                })?);
+                certificates.push(decode_certificate(&der)?);
             }
         }
     }
@@ -414,6 +418,46 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
     })
 }
 
+/// How many decoded certificates [`decode_certificate`] keeps.
+const CERTIFICATE_CACHE_SIZE: usize = 256;
+
+/// Larger certificates are decoded every time (real ones are 1–8 KiB), so
+/// that the cache stays within a few MiB whatever documents come in.
+const CERTIFICATE_CACHE_MAX_DER: usize = 16 * 1024;
+
+/// `X509::from_der`, remembering the last few certificates by their exact
+/// DER bytes. With OpenSSL 3.0 decoding a certificate costs ~100 µs (the
+/// public key goes through `OSSL_DECODER_CTX_new_for_pkey`), over half of a
+/// whole `verify`, and documents come from a few endorsers. The cache holds
+/// at most [`CERTIFICATE_CACHE_SIZE`] entries of at most
+/// [`CERTIFICATE_CACHE_MAX_DER`] bytes and is emptied when full; an
+/// `X509` is immutable and reference-counted, so a hit is the same object a
+/// fresh decoding of the same bytes would give.
+fn decode_certificate(der: &[u8]) -> Result<X509, SignatureError> {
+    type Cache = std::sync::Mutex<std::collections::HashMap<Vec<u8>, X509>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    let lock = || {
+        cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(cert) = lock().get(der) {
+        return Ok(cert.clone());
+    }
+    let cert = X509::from_der(der)
+        .map_err(|e| SignatureError::Certificate(format!("unreadable X509Certificate: {e}")))?;
+    if der.len() > CERTIFICATE_CACHE_MAX_DER {
+        return Ok(cert);
+    }
+    let mut map = lock();
+    if map.len() >= CERTIFICATE_CACHE_SIZE {
+        map.clear();
+    }
+    map.insert(der.to_vec(), cert.clone());
+    Ok(cert)
+}
+
 fn signature_method_check(uri: &str) -> Result<(), SignatureError> {
     signature_method(uri).map(|_| ())
 }
@@ -423,31 +467,21 @@ const DSIG11: &str = "http://www.w3.org/2009/xmldsig11#";
 
 /// The name of the first element under `from` outside the XML Signature namespaces.
 fn foreign_element(doc: &Document<'_>, from: NodeId) -> Option<String> {
-    let mut stack = vec![from];
-    while let Some(id) = stack.pop() {
-        if let Some(e) = doc.element(id) {
-            let ns = e.name.namespace_uri.as_deref();
-            if ns != Some(DS) && ns != Some(DSIG11) {
-                return Some(format!("{{{}}}{}", ns.unwrap_or(""), e.name.local_name));
-            }
-        }
-        stack.extend(doc.children(id));
-    }
-    None
+    subtree(doc, from).find_map(|id| {
+        let e = doc.element(id)?;
+        let ns = e.name.namespace_uri.as_deref();
+        (ns != Some(DS) && ns != Some(DSIG11))
+            .then(|| format!("{{{}}}{}", ns.unwrap_or(""), e.name.local_name))
+    })
 }
 
 fn has_comment_or_pi(doc: &Document<'_>, from: NodeId) -> bool {
-    let mut stack = vec![from];
-    while let Some(id) = stack.pop() {
-        if matches!(
+    subtree(doc, from).any(|id| {
+        matches!(
             doc.node_kind(id),
             Some(NodeKind::Comment(_)) | Some(NodeKind::ProcessingInstruction(_))
-        ) {
-            return true;
-        }
-        stack.extend(doc.children(id));
-    }
-    false
+        )
+    })
 }
 
 fn canonical(doc: &Document<'_>, mode: C14nMode, set: &NodeSet) -> Result<Vec<u8>, SignatureError> {
@@ -463,10 +497,8 @@ fn reference_bytes(
     mode: Option<C14nMode>,
 ) -> Result<Vec<u8>, SignatureError> {
     let mut set = NodeSet::all_without_comments(doc);
-    let mut stack = vec![signature];
-    while let Some(id) = stack.pop() {
+    for id in subtree(doc, signature) {
         set.remove_id(id);
-        stack.extend(doc.children(id));
     }
     canonical(doc, mode.unwrap_or(C14nMode::Inclusive), &set)
 }
