@@ -2,9 +2,9 @@
 //! importing a directory of signed documents through the upload pipeline,
 //! and exporting every stored document.
 
-use crate::ingest::{self, IngestOutcome, Ingestor};
+use crate::ingest::{self, IngestError, IngestOutcome, Ingestor, Verdict};
 use crate::state::TrustSettings;
-use marketplace_store::{EntryKey, Store, StoreError};
+use marketplace_store::{EntryKey, NewEntry, PutOutcome, Store, StoreError};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -67,19 +67,74 @@ fn coordinates(path: &Path) -> Option<(String, String, String)> {
     Some((m.identifier, e.endorser.email, e.created))
 }
 
+/// What the writer of [`import_dir`] receives for one file, in the order
+/// the verifiers produced them (per (identifier, endorser): oldest first).
+enum Verified {
+    /// Verified and accepted by the policy: to store.
+    Accept(PathBuf, Box<NewEntry>),
+    /// Refused (unreadable, invalid, needs confirmation, …).
+    Refused(PathBuf, String),
+}
+
+/// How long the writer of [`import_dir`] waits to fill a batch.
+const BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The message of a refused import that would need e-mail confirmation.
+const NEEDS_CONFIRMATION: &str = "invalid metadata: the endorser e-mail is not certified by the \
+     certificate and import cannot confirm it by e-mail";
+
+/// Reads and verifies one file exactly as an upload is verified
+/// ([`ingest::verify`] at the ingestor's clock, with its trust settings
+/// and policy).
+fn verify_file(path: PathBuf, ingestor: &Ingestor) -> Verified {
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => return Verified::Refused(path, format!("cannot read: {e}")),
+    };
+    let at = ingestor.clock.now();
+    match ingest::verify(bytes, &ingestor.trust, at, &ingestor.policy) {
+        Ok(Verdict::Accept(entry)) => Verified::Accept(path, Box::new(entry)),
+        Ok(Verdict::NeedsConfirmation(_)) => Verified::Refused(path, NEEDS_CONFIRMATION.into()),
+        Err(e) => Verified::Refused(path, e.to_string()),
+    }
+}
+
+/// What a store outcome means for an imported file (as
+/// [`ingest::store_entry`] maps it for an upload).
+fn file_result(key: EntryKey, outcome: Result<PutOutcome, StoreError>) -> FileResult {
+    let result = match outcome {
+        Ok(PutOutcome::Created) => Ok(IngestOutcome::Created(key)),
+        Ok(PutOutcome::AlreadyPresent) => Ok(IngestOutcome::AlreadyPresent(key)),
+        Err(StoreError::OlderThanLatest { latest }) => Err(IngestError::OlderThanLatest { latest }),
+        Err(StoreError::Conflict(k)) => Err(IngestError::Conflict(k)),
+        Err(e) => Err(IngestError::Store(e.to_string())),
+    };
+    result.map_err(|e| e.to_string())
+}
+
 /// Imports every `*.xml` under `dir` through the upload pipeline, with
-/// `workers` concurrent workers; `report` sees each file's outcome.
+/// `workers` threads verifying documents in parallel; `report` sees each
+/// file's outcome.
 ///
-/// Entries of one (identifier, endorser) are ingested oldest first, one
-/// after the other (a newer entry stored first would make the older ones
-/// "older than latest"), so the history survives whatever the layout;
-/// different pairs go in parallel.
+/// Each document is verified exactly as an upload ([`ingest::verify`]:
+/// size, strict parse, every format rule, signature, chain and CRLs when a
+/// CA directory is configured, the e-mail policy). Accepted entries are
+/// stored in batches ([`Store::put_many`]: up to
+/// [`marketplace_store::PUT_MANY_BATCH`] per transaction, with the outcome
+/// each would have had on its own); a file is reported once its batch is
+/// committed.
+///
+/// Entries of one (identifier, endorser) are verified and stored oldest
+/// first, one after the other (a newer entry stored first would make the
+/// older ones "older than latest"), so the history survives whatever the
+/// layout; different pairs go in parallel.
 pub async fn import_dir(
     dir: &Path,
     ingestor: Ingestor,
     workers: usize,
     mut report: impl FnMut(&Path, &FileResult),
 ) -> std::io::Result<ImportSummary> {
+    let started = std::time::Instant::now();
     let files = find_documents(dir)?;
     let workers = workers.max(1);
     let mut summary = ImportSummary {
@@ -106,6 +161,12 @@ pub async fn import_dir(
         located.extend(t.await.map_err(std::io::Error::other)?);
     }
 
+    tracing::info!(
+        files = files.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "import: coordinates read"
+    );
+
     // Phase 2: group by (identifier, email), oldest first within a group.
     located.sort_by(|(pa, a), (pb, b)| a.cmp(b).then_with(|| pa.cmp(pb)));
     let mut groups: VecDeque<Vec<PathBuf>> = VecDeque::new();
@@ -119,46 +180,86 @@ pub async fn import_dir(
         last = pair;
     }
 
-    // Phase 3: workers take whole groups.
+    // Phase 3: verifier threads take whole groups and hand their files,
+    // in order, to the writer (this task), which stores them in batches.
     let queue = Arc::new(Mutex::new(groups));
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(PathBuf, FileResult)>(256);
+    let batch = marketplace_store::PUT_MANY_BATCH;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Verified>(2 * batch);
+    let mut verifiers = Vec::with_capacity(workers);
     for _ in 0..workers {
         let queue = queue.clone();
         let tx = tx.clone();
         let ingestor = ingestor.clone();
-        tokio::spawn(async move {
+        verifiers.push(tokio::task::spawn_blocking(move || {
             loop {
                 let group = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some(group) = group else { break };
                 for path in group {
-                    let result = match tokio::fs::read(&path).await {
-                        Ok(bytes) => match ingestor.ingest(bytes).await {
-                            Ok(IngestOutcome::NeedsConfirmation(_)) => Err(
-                                "invalid metadata: the endorser e-mail is not certified by the \
-                                 certificate and import cannot confirm it by e-mail"
-                                    .to_string(),
-                            ),
-                            Ok(outcome) => Ok(outcome),
-                            Err(e) => Err(e.to_string()),
-                        },
-                        Err(e) => Err(format!("cannot read: {e}")),
-                    };
-                    if tx.send((path, result)).await.is_err() {
+                    if tx.blocking_send(verify_file(path, &ingestor)).is_err() {
                         return;
                     }
                 }
             }
-        });
+        }));
     }
     drop(tx);
-    while let Some((path, result)) = rx.recv().await {
+
+    let mut count = |summary: &mut ImportSummary, path: &Path, result: FileResult| {
         match &result {
             Ok(IngestOutcome::Created(_)) => summary.created += 1,
             Ok(IngestOutcome::AlreadyPresent(_)) => summary.present += 1,
             _ => summary.refused += 1,
         }
-        report(&path, &result);
+        report(path, &result);
+    };
+    let mut open = true;
+    while open {
+        // Wait for one, then gather a batch: until it is full, the
+        // verifiers are done, or BATCH_WAIT has passed (a commit costs a
+        // disk flush: few large batches, not many small ones).
+        let mut accepted: Vec<(PathBuf, NewEntry)> = Vec::new();
+        let mut deadline = None;
+        while accepted.len() < batch {
+            let next = match deadline {
+                None => rx.recv().await,
+                Some(at) => match tokio::time::timeout_at(at, rx.recv()).await {
+                    Ok(next) => next,
+                    Err(_) => break,
+                },
+            };
+            let Some(v) = next else {
+                open = false;
+                break;
+            };
+            deadline.get_or_insert_with(|| tokio::time::Instant::now() + BATCH_WAIT);
+            match v {
+                Verified::Accept(path, entry) => accepted.push((path, *entry)),
+                Verified::Refused(path, message) => count(&mut summary, &path, Err(message)),
+            }
+        }
+        if accepted.is_empty() {
+            continue;
+        }
+        let (paths, entries): (Vec<PathBuf>, Vec<NewEntry>) = accepted.into_iter().unzip();
+        let keys: Vec<EntryKey> = entries.iter().map(|e| e.key.clone()).collect();
+        let mut outcomes = ingestor.store.put_many(entries).await.into_iter();
+        for (path, key) in paths.iter().zip(keys) {
+            let outcome = outcomes
+                .next()
+                .unwrap_or_else(|| Err(StoreError::Backend("the store gave no outcome".into())));
+            count(&mut summary, path, file_result(key, outcome));
+        }
     }
+    for v in verifiers {
+        v.await.map_err(std::io::Error::other)?;
+    }
+    tracing::info!(
+        created = summary.created,
+        present = summary.present,
+        refused = summary.refused,
+        seconds = started.elapsed().as_secs_f64(),
+        "import: done"
+    );
     Ok(summary)
 }
 

@@ -2,9 +2,12 @@
 //! before routing (`//` collapsed to `/`, trailing `/` removed, so every
 //! route also answers with a trailing slash).
 //!
-//! Middleware, outermost first: tracing, metrics ([`crate::metrics::track`]),
-//! conditional GET ([`crate::conditional`]), compression, error bodies
+//! Middleware, outermost first: security headers
+//! ([`crate::security::security_headers`]), tracing, metrics
+//! ([`crate::metrics::track`]), conditional GET ([`crate::conditional`]),
+//! compression, CSRF protection ([`crate::security::csrf`]), error bodies
 //! ([`crate::error::error_bodies`]), request timeout, request body limit.
+//! The web interface's own routes are merged from [`crate::ui`].
 //! The JSON API is nested at `/api/v1` ([`crate::api`]); feeds
 //! ([`crate::feeds`]) and `/healthz`, `/metrics` ([`crate::ops`]) are merged.
 
@@ -22,7 +25,7 @@ use tower::util::MapRequestLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 /// The application as a service: the router behind path normalisation.
@@ -54,10 +57,12 @@ pub fn router(state: AppState) -> Router {
         .route("/endorsers", get(endorsers::list))
         .route("/endorsers/{email}", get(endorsers::history))
         .route("/endorsers/{email}/tags", get(tags::tags))
-        .route("/upload", get(upload::form))
+        .route("/upload", get(upload::form).post(crate::ui::upload::submit))
         .nest(crate::api::PREFIX, crate::api::router())
         .merge(crate::feeds::router())
         .merge(crate::ops::router())
+        .merge(crate::routes::action::router())
+        .merge(crate::ui::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
@@ -66,14 +71,21 @@ pub fn router(state: AppState) -> Router {
             timeout,
         ))
         .layer(from_fn_with_state(state.clone(), error_bodies))
+        .layer(from_fn_with_state(state.clone(), crate::security::csrf))
         .layer(CompressionLayer::new())
         .layer(from_fn(crate::conditional::conditional_get))
         .layer(from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(crate::routes::action::request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(from_fn_with_state(
+            std::sync::Arc::new(crate::security::SecurityHeaders::new(
+                &state.config.public_url,
+            )),
+            crate::security::security_headers,
+        ))
         .with_state(state)
 }
 

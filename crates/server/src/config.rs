@@ -5,6 +5,7 @@
 //! Every setting is a field of [`ConfigLayer`] (all optional); each source
 //! gives one layer and [`ServerConfig::resolve`] merges them.
 
+use crate::mail::{Secret, SmtpTls};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -63,6 +64,24 @@ pub struct ConfigLayer {
     /// Frozen clock: every time-dependent decision uses this instant
     /// (`now`, `MARKETPLACE_NOW`, RFC 3339).
     pub now: Option<DateTime<Utc>>,
+    /// SMTP server for confirmation mails (`smtp_host`, `MARKETPLACE_SMTP_HOST`).
+    pub smtp_host: Option<String>,
+    /// Its port; 25, 587 or 465 by `smtp_tls` (`smtp_port`, `MARKETPLACE_SMTP_PORT`).
+    pub smtp_port: Option<u16>,
+    /// `none`, `starttls` (default) or `tls` (`smtp_tls`, `MARKETPLACE_SMTP_TLS`).
+    pub smtp_tls: Option<SmtpTls>,
+    /// SMTP user; no authentication when absent (`smtp_user`, `MARKETPLACE_SMTP_USER`).
+    pub smtp_user: Option<String>,
+    /// SMTP password, never logged (`smtp_password`, `MARKETPLACE_SMTP_PASSWORD`).
+    pub smtp_password: Option<Secret>,
+    /// Sender of the mails, the administrator (`mail_from`, `MARKETPLACE_MAIL_FROM`).
+    pub mail_from: Option<String>,
+    /// How long an upload waits for confirmation, e.g. `24h`, `3d`
+    /// (`confirmation_ttl`, `MARKETPLACE_CONFIRMATION_TTL`).
+    pub confirmation_ttl: Option<String>,
+    /// File of certificate DNs whose uploads skip confirmation; needs
+    /// `ca_dir` (`endorser_whitelist`, `MARKETPLACE_ENDORSER_WHITELIST`).
+    pub endorser_whitelist: Option<PathBuf>,
 }
 
 /// Why a configuration could not be read.
@@ -150,6 +169,14 @@ impl ConfigLayer {
             require_certified_email: parsed(var("REQUIRE_CERTIFIED_EMAIL"))?,
             request_timeout_secs: parsed(var("REQUEST_TIMEOUT_SECS"))?,
             now: parsed(var("NOW"))?,
+            smtp_host: var("SMTP_HOST").map(|(_, v)| v),
+            smtp_port: parsed(var("SMTP_PORT"))?,
+            smtp_tls: parsed(var("SMTP_TLS"))?,
+            smtp_user: var("SMTP_USER").map(|(_, v)| v),
+            smtp_password: var("SMTP_PASSWORD").map(|(_, v)| Secret::new(v)),
+            mail_from: var("MAIL_FROM").map(|(_, v)| v),
+            confirmation_ttl: var("CONFIRMATION_TTL").map(|(_, v)| v),
+            endorser_whitelist: var("ENDORSER_WHITELIST").map(|(_, v)| PathBuf::from(v)),
         })
     }
 
@@ -169,6 +196,14 @@ impl ConfigLayer {
                 .or(lower.require_certified_email),
             request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
             now: self.now.or(lower.now),
+            smtp_host: self.smtp_host.or(lower.smtp_host),
+            smtp_port: self.smtp_port.or(lower.smtp_port),
+            smtp_tls: self.smtp_tls.or(lower.smtp_tls),
+            smtp_user: self.smtp_user.or(lower.smtp_user),
+            smtp_password: self.smtp_password.or(lower.smtp_password),
+            mail_from: self.mail_from.or(lower.mail_from),
+            confirmation_ttl: self.confirmation_ttl.or(lower.confirmation_ttl),
+            endorser_whitelist: self.endorser_whitelist.or(lower.endorser_whitelist),
         }
     }
 }
@@ -198,6 +233,22 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Frozen clock, if any.
     pub now: Option<DateTime<Utc>>,
+    /// SMTP server for confirmation mails.
+    pub smtp_host: Option<String>,
+    /// Its port (`None`: the usual port of `smtp_tls`).
+    pub smtp_port: Option<u16>,
+    /// Connection protection.
+    pub smtp_tls: SmtpTls,
+    /// SMTP user.
+    pub smtp_user: Option<String>,
+    /// SMTP password (prints as `***`).
+    pub smtp_password: Option<Secret>,
+    /// Sender address of the mails.
+    pub mail_from: Option<String>,
+    /// How long an upload waits for confirmation.
+    pub confirmation_ttl: std::time::Duration,
+    /// Whitelist file of signer DNs that skip confirmation.
+    pub endorser_whitelist: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -210,6 +261,7 @@ impl ServerConfig {
     /// Merges `layer` (already merged from CLI, environment and file) with the
     /// defaults and checks the result.
     pub fn resolve(layer: ConfigLayer) -> Result<Self, ConfigError> {
+        check_mail_settings(&layer)?;
         let listen = layer
             .listen
             .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address"));
@@ -238,6 +290,11 @@ impl ServerConfig {
                 "database_url must be a postgres:// URL (the embedded store needs none), not '{url}'"
             )));
         }
+        let confirmation_ttl = match &layer.confirmation_ttl {
+            Some(text) => crate::confirm::parse_ttl(text)
+                .map_err(|e| ConfigError::Invalid(format!("confirmation_ttl: {e}")))?,
+            None => crate::confirm::DEFAULT_TTL,
+        };
         let request_timeout_secs = layer
             .request_timeout_secs
             .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS);
@@ -260,6 +317,14 @@ impl ServerConfig {
             require_certified_email: layer.require_certified_email.unwrap_or(true),
             request_timeout_secs,
             now: layer.now,
+            smtp_host: layer.smtp_host,
+            smtp_port: layer.smtp_port,
+            smtp_tls: layer.smtp_tls.unwrap_or_default(),
+            smtp_user: layer.smtp_user,
+            smtp_password: layer.smtp_password,
+            mail_from: layer.mail_from,
+            confirmation_ttl,
+            endorser_whitelist: layer.endorser_whitelist,
         })
     }
 
@@ -292,6 +357,45 @@ impl ServerConfig {
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join(SQLITE_FILE)
     }
+}
+
+/// Checks the e-mail confirmation settings: `validate_email` needs a mail
+/// server and a sender, the whitelist needs a CA directory (only verified
+/// chains are compared with it).
+fn check_mail_settings(layer: &ConfigLayer) -> Result<(), ConfigError> {
+    if layer.smtp_port == Some(0) {
+        return Err(ConfigError::Invalid("smtp_port must be 1-65535".into()));
+    }
+    if let Some(from) = &layer.mail_from
+        && !marketplace_format::is_valid_email(from)
+    {
+        return Err(ConfigError::Invalid(format!(
+            "mail_from '{from}' is not an e-mail address"
+        )));
+    }
+    if let Some(host) = &layer.smtp_host
+        && (host.trim().is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/'))
+    {
+        return Err(ConfigError::Invalid(format!(
+            "smtp_host '{host}' is not a host name"
+        )));
+    }
+    if layer.validate_email == Some(true)
+        && (layer.smtp_host.is_none() || layer.mail_from.is_none())
+    {
+        return Err(ConfigError::Invalid(
+            "validate_email needs smtp_host and mail_from (confirmation mails are sent over SMTP)"
+                .into(),
+        ));
+    }
+    if layer.endorser_whitelist.is_some() && layer.ca_dir.is_none() {
+        return Err(ConfigError::Invalid(
+            "endorser_whitelist needs ca_dir (only signers whose chain was verified are \
+             compared with the whitelist)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -378,7 +482,11 @@ mod tests {
     fn config_file_from_environment() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("m.toml");
-        std::fs::write(&file, "validate_email = true\n").unwrap();
+        std::fs::write(
+            &file,
+            "validate_email = true\nsmtp_host = \"localhost\"\nmail_from = \"admin@example.org\"\n",
+        )
+        .unwrap();
         let path = file.to_str().unwrap().to_string();
         let c = ServerConfig::load_with(
             None,
@@ -413,5 +521,44 @@ mod tests {
             ..ConfigLayer::default()
         };
         assert!(ServerConfig::resolve(bad).is_err());
+    }
+
+    #[test]
+    fn mail_settings() {
+        let c = ServerConfig::default();
+        assert_eq!(c.confirmation_ttl, crate::confirm::DEFAULT_TTL);
+        assert_eq!(c.smtp_tls, SmtpTls::Starttls);
+        let toml = "validate_email = true\nsmtp_host = \"mail.example.org\"\n\
+                    smtp_tls = \"tls\"\nsmtp_user = \"mp\"\nsmtp_password = \"from-file\"\n\
+                    mail_from = \"admin@example.org\"\nconfirmation_ttl = \"24h\"\n";
+        let file = ConfigLayer::from_toml(toml).unwrap();
+        let e = env(&[
+            ("MARKETPLACE_SMTP_PASSWORD", "s3cret"),
+            ("MARKETPLACE_SMTP_PORT", "2465"),
+        ]);
+        let c = ServerConfig::resolve(ConfigLayer::from_env(e).unwrap().over(file)).unwrap();
+        assert_eq!(c.smtp_host.as_deref(), Some("mail.example.org"));
+        assert_eq!(c.smtp_tls, SmtpTls::Tls);
+        assert_eq!(c.smtp_port, Some(2465));
+        assert_eq!(c.smtp_password.as_ref().unwrap().expose(), "s3cret");
+        assert_eq!(c.confirmation_ttl.as_secs(), 86400);
+        assert!(!format!("{c:?}").contains("s3cret"));
+        for bad in [
+            "validate_email = true\nmail_from = \"a@b.org\"\n",
+            "validate_email = true\nsmtp_host = \"h\"\n",
+            "mail_from = \"not an address\"\n",
+            "confirmation_ttl = \"3 days\"\n",
+            "smtp_tls = \"ssl\"\n",
+            "endorser_whitelist = \"/w\"\n",
+            "smtp_port = 0\n",
+        ] {
+            let layer = ConfigLayer::from_toml(bad);
+            assert!(
+                layer.is_err() || ServerConfig::resolve(layer.unwrap()).is_err(),
+                "{bad}"
+            );
+        }
+        let e = ConfigLayer::from_env(env(&[("MARKETPLACE_SMTP_TLS", "ssl")])).unwrap_err();
+        assert!(e.to_string().contains("MARKETPLACE_SMTP_TLS"), "{e}");
     }
 }

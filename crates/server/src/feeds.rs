@@ -4,7 +4,7 @@
 //! - `/feeds/endorsers/{email}.atom`: one endorser's entries;
 //! - `/feeds/images/{identifier}.atom`: one image's entries.
 //!
-//! At most [`FEED_LIMIT`] entries (the newest endorsements), newest
+//! At most [`FEED_LIMIT`] entries (the most recently accepted), newest
 //! acceptance first. An entry's `id` is its URL under the configured
 //! public base URL (never the Host header), `updated` is when the
 //! marketplace accepted it, and it links to the signed document, its page
@@ -23,7 +23,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use marketplace_store::{EntrySummary, HistoryQuery};
+use marketplace_store::{EntrySummary, HistoryOrder, HistoryQuery};
 
 /// The most entries a feed carries.
 pub const FEED_LIMIT: u32 = 100;
@@ -112,13 +112,15 @@ async fn feed(state: &AppState, scope: Scope) -> Result<Response, AppError> {
             email,
             now: Some(now),
             limit: FEED_LIMIT,
+            order: HistoryOrder::Accepted,
             ..HistoryQuery::default()
         })
         .await?;
     if entries.is_empty() && !matches!(scope, Scope::All) {
         return Err(AppError::not_found("no entries for this feed"));
     }
-    // Newest acceptance first (the store returns newest `created` first).
+    // Newest acceptance first (the store's order is commit order; the
+    // instants the entries carry decide).
     entries.sort_by(|a, b| {
         b.accepted_at
             .cmp(&a.accepted_at)

@@ -8,7 +8,8 @@
 //!    and CRLs when a CA directory is configured;
 //! 3. the e-mail policy: the endorser e-mail must be certified by the
 //!    certificate, unless e-mail confirmation is enabled (then the entry
-//!    needs confirmation, see [`IngestOutcome::NeedsConfirmation`]) or the
+//!    needs confirmation, see [`IngestOutcome::NeedsConfirmation`], unless
+//!    the signer is whitelisted: the rule is in [`crate::confirm`]) or the
 //!    operator turned `require_certified_email` off;
 //! 4. [`Store::put`]: durable, refusing entries older than the latest and
 //!    different documents with the same coordinates.
@@ -251,13 +252,19 @@ pub fn verify(
     let key = key_of(&report)?;
     let signer = signer_of(&report).ok_or_else(|| invalid(["no signature".to_string()]))?;
     let certified = signer.email_certified;
+    // The rule is documented in `crate::confirm`.
+    let whitelisted = crate::whitelist::skips_confirmation(
+        trust.whitelist.as_ref(),
+        &report.chain,
+        &signer.subject,
+    );
     let entry = NewEntry {
         key,
         metadata: report.metadata,
         signer,
         document: bytes,
     };
-    if certified {
+    if certified || (policy.validate_email && whitelisted) {
         Ok(Verdict::Accept(entry))
     } else if policy.validate_email {
         Ok(Verdict::NeedsConfirmation(entry))

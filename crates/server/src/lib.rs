@@ -11,7 +11,9 @@
 //! [`ingest`] (upload pipeline), [`listing`] (list queries), [`routes`]
 //! (handlers), [`html`] (pages), [`results`] (SPARQL-results-shaped
 //! tables), [`rdfjson`], [`escape`], [`serve`] (running) and [`admin`]
-//! (rebuild, import, export).
+//! (rebuild, import, export); [`confirm`], [`mail`] and [`whitelist`]: the
+//! e-mail confirmation of uploads; [`ui`] (the web interface) and
+//! [`security`] (security headers, CSRF protection of forms).
 
 pub mod admin;
 pub mod api;
@@ -19,20 +21,25 @@ pub mod app;
 pub mod clock;
 pub mod conditional;
 pub mod config;
+pub mod confirm;
 pub mod error;
 pub mod escape;
 pub mod feeds;
 pub mod html;
 pub mod ingest;
 pub mod listing;
+pub mod mail;
 pub mod metrics;
 pub mod negotiate;
 pub mod ops;
 pub mod rdfjson;
 pub mod results;
 pub mod routes;
+pub mod security;
 pub mod serve;
 pub mod state;
+pub mod ui;
+pub mod whitelist;
 
 pub use app::{App, app, router};
 pub use clock::Clock;

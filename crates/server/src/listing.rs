@@ -201,9 +201,9 @@ pub fn list_request(
         Some(s) if s == "pdisk" => LocationFilter::Pdisk,
         _ => LocationFilter::Any,
     };
-    // Free text: the global search plus the endorser and kind column
-    // searches (the other columns have exact filters).
-    let text: Vec<&str> = ["sSearch", "sSearch_4", "sSearch_5", "q"]
+    // Free text: the global search plus the endorser column search (the
+    // other columns have exact filters, kind included).
+    let text: Vec<&str> = ["sSearch", "sSearch_4", "q"]
         .iter()
         .filter_map(|n| params.non_empty(n))
         .collect();
@@ -237,6 +237,7 @@ pub fn list_request(
         os: params.non_empty("sSearch_1").map(str::to_string),
         os_version: params.non_empty("sSearch_2").map(str::to_string),
         os_arch: params.non_empty("sSearch_3").map(str::to_string),
+        kind: params.non_empty("sSearch_5").map(str::to_string),
         tag: params.non_empty("tag").map(str::to_string),
         status,
         location,
@@ -302,6 +303,13 @@ mod tests {
                 .location,
             LocationFilter::Pdisk
         );
+    }
+
+    #[test]
+    fn kind_column_search_is_a_filter() {
+        let r = req(&[], "sSearch_5=machine&sSearch_4=jane").unwrap();
+        assert_eq!(r.query.kind.as_deref(), Some("machine"));
+        assert_eq!(r.query.text.as_deref(), Some("jane"));
     }
 
     #[test]

@@ -73,12 +73,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // Expired pending uploads: purged now, then periodically.
+    let purger = crate::confirm::start_purger(state.clone()).await;
+    let served = axum::serve(
         listener,
         ServiceExt::<Request>::into_make_service(app(state)),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    purger.abort();
+    served
 }
 
 /// Completes at SIGINT (Ctrl-C) or SIGTERM.

@@ -15,6 +15,8 @@ pub struct TrustSettings {
     pub ca_dir: Option<CaDirectory>,
     /// vomsdir: when present (with a CA directory), VOMS attributes are checked.
     pub vomsdir: Option<VomsDir>,
+    /// Signers whose uploads skip e-mail confirmation ([`crate::whitelist`]).
+    pub whitelist: Option<crate::whitelist::Whitelist>,
 }
 
 impl TrustSettings {
@@ -32,7 +34,16 @@ impl TrustSettings {
             .map(VomsDir::open)
             .transpose()
             .map_err(|e| format!("cannot use the vomsdir: {e}"))?;
-        Ok(TrustSettings { ca_dir, vomsdir })
+        let whitelist = config
+            .endorser_whitelist
+            .as_deref()
+            .map(crate::whitelist::Whitelist::load)
+            .transpose()?;
+        Ok(TrustSettings {
+            ca_dir,
+            vomsdir,
+            whitelist,
+        })
     }
 }
 

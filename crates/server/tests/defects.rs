@@ -84,7 +84,8 @@ async fn uncertified_email_allowed_only_when_configured() {
         .await
         .unwrap();
     let r = s.upload(&Doc::bee8().signed_by(&nobody, CREATED)).await;
-    assert_eq!(r.status(), 501, "confirmation hook");
+    // Confirmation on, but no mail server configured: refused, nothing kept.
+    assert_eq!(r.status(), 503, "confirmation without SMTP");
     assert!(s.keys().await.is_empty());
 }
 

@@ -32,6 +32,8 @@ pub(crate) struct Indexed {
     pub os_arch: Option<String>,
     /// See `os`.
     pub kind_type: Option<String>,
+    /// See `os` (`slterms:kind`).
+    pub kind: Option<String>,
     /// See `os`.
     pub format: Option<String>,
     /// See `os`.
@@ -111,6 +113,7 @@ impl Indexed {
             os_version: opt_key(&m.os_version),
             os_arch: opt_key(&m.os_arch),
             kind_type: opt_key(&m.kind_type),
+            kind: opt_key(&m.kind),
             format: opt_key(&m.format),
             hypervisor: opt_key(&m.hypervisor),
             tag: m.alternative.clone().filter(|t| !t.is_empty()),

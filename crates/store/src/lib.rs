@@ -27,9 +27,9 @@ mod sqlite;
 pub use model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Signer, Status, StoredEntry};
 pub use postgres::PgStore;
 pub use query::{
-    DEFAULT_LIMIT, EndorserSummary, HistoryQuery, LocationFilter, MAX_LIMIT, MAX_TEXT_BYTES,
-    MAX_TEXT_TERMS, MAX_UNPAGED_ROWS, SearchPage, SearchQuery, SortKey, StatusFilter,
-    effective_limit,
+    DEFAULT_LIMIT, EndorserSummary, HistoryOrder, HistoryQuery, LocationFilter, MAX_LIMIT,
+    MAX_TEXT_BYTES, MAX_TEXT_TERMS, MAX_UNPAGED_ROWS, SearchOptions, SearchPage, SearchQuery,
+    SortKey, StatusFilter, effective_limit,
 };
 pub use sqlite::SqliteStore;
 /// Connection options of [`PgStore::connect_with`] (re-exported from sqlx).
@@ -76,6 +76,10 @@ pub enum PutOutcome {
     AlreadyPresent,
 }
 
+/// The most entries [`Store::put_many`] writes in one transaction (a
+/// longer list is written as several consecutive transactions).
+pub const PUT_MANY_BATCH: usize = 500;
+
 /// What [`Store::rebuild_index`] calls to re-read a stored signed document
 /// into a [`NewEntry`] (an error is a sentence saying why it cannot). The
 /// closure may borrow (`'a`).
@@ -98,6 +102,37 @@ pub trait Store: Send + Sync + 'static {
     /// The key is taken as given (the caller derives it from the document).
     async fn put(&self, entry: NewEntry) -> Result<PutOutcome, StoreError>;
 
+    /// Stores several entries, in the order given, with the outcome of
+    /// each exactly as [`Store::put`] would give it had they been put one
+    /// after the other (an entry sees those before it: a newer entry of a
+    /// pair after an older one is stored, the other way round the older is
+    /// [`StoreError::OlderThanLatest`]). Refusals do not stop the others.
+    ///
+    /// Entries are written in transactions of up to [`PUT_MANY_BATCH`],
+    /// each durable when committed and the outcomes are returned once all
+    /// are committed. If the database fails, the failing transaction is
+    /// rolled back and it and every later entry get that
+    /// [`StoreError::Backend`] (never stored), so that no newer entry of a
+    /// pair is stored after an older one was lost.
+    ///
+    /// The default implementation calls [`Store::put`] for each.
+    async fn put_many(&self, entries: Vec<NewEntry>) -> Vec<Result<PutOutcome, StoreError>> {
+        let mut outcomes = Vec::with_capacity(entries.len());
+        let mut failed: Option<String> = None;
+        for entry in entries {
+            if let Some(message) = &failed {
+                outcomes.push(Err(StoreError::Backend(message.clone())));
+                continue;
+            }
+            let outcome = self.put(entry).await;
+            if let Err(StoreError::Backend(message)) = &outcome {
+                failed = Some(message.clone());
+            }
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
     /// The entry with these coordinates, any status, with its signed bytes.
     async fn get(&self, key: &EntryKey) -> Result<Option<StoredEntry>, StoreError>;
 
@@ -112,14 +147,56 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<SearchPage, StoreError>;
 
-    /// All entries (history, any status) matching `query`, newest first
-    /// (`created` descending), at most [`effective_limit`]`(query.limit)`.
+    /// [`Store::search`], computing what `options` asks for: without the
+    /// total (one count less over the whole catalogue) and/or with the
+    /// signed documents of the page (one query instead of a
+    /// [`Store::get`] per entry).
+    ///
+    /// The default implementation calls [`Store::search`] and
+    /// [`Store::get`].
+    async fn search_with(
+        &self,
+        query: &SearchQuery,
+        now: DateTime<Utc>,
+        options: SearchOptions,
+    ) -> Result<SearchPage, StoreError> {
+        let mut page = self.search(query, now).await?;
+        if !options.total {
+            page.total = 0;
+        }
+        if options.documents {
+            let mut documents = Vec::with_capacity(page.entries.len());
+            for e in &page.entries {
+                let stored = self.get(&e.key).await?.ok_or_else(|| {
+                    StoreError::Backend(format!("entry {} vanished during a search", e.key))
+                })?;
+                documents.push(stored.entry.document);
+            }
+            page.documents = documents;
+        }
+        Ok(page)
+    }
+
+    /// All entries (history, any status) matching `query`, in
+    /// `query.order` (by default newest endorsement first: `created`
+    /// descending), at most [`effective_limit`]`(query.limit)`.
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<EntrySummary>, StoreError>;
 
     /// Every endorser with the certificate names used (the verified
     /// [`Signer`]'s subject and issuer), any status, history included,
     /// sorted by e-mail, subject, issuer; at most [`MAX_UNPAGED_ROWS`].
     async fn endorsers(&self) -> Result<Vec<EndorserSummary>, StoreError>;
+
+    /// The rows of [`Store::endorsers`] with this e-mail (one per
+    /// certificate subject and issuer it signed with; empty for an unknown
+    /// endorser), without reading the others.
+    ///
+    /// The default implementation filters [`Store::endorsers`].
+    async fn endorser(&self, email: &str) -> Result<Vec<EndorserSummary>, StoreError> {
+        let mut all = self.endorsers().await?;
+        all.retain(|e| e.email == email);
+        Ok(all)
+    }
 
     /// Distinct non-empty tags (`dcterms:alternative`) an endorser used,
     /// history and deprecated entries included, sorted (by code point); at

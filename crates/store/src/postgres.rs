@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -12,7 +13,7 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, SqlSafeStr, Transaction};
 
 use crate::StoreError;
-use crate::engine::impl_store;
+use crate::engine::{TotalCache, impl_store};
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx, backend, decode};
 
 /// Connections in the pool of one server process.
@@ -27,6 +28,7 @@ const MAX_CONNECTIONS: u32 = 10;
 /// `search_path` schema (by default `public`).
 #[derive(Debug, Clone)]
 pub struct PgStore {
+    totals: Arc<TotalCache>,
     pool: PgPool,
 }
 
@@ -42,11 +44,18 @@ fn migrator() -> Migrator {
             false,
         )
     };
-    Migrator::with_migrations(vec![migration(
-        1,
-        "init",
-        include_str!("../migrations/postgres/0001_init.sql"),
-    )])
+    Migrator::with_migrations(vec![
+        migration(
+            1,
+            "init",
+            include_str!("../migrations/postgres/0001_init.sql"),
+        ),
+        migration(
+            2,
+            "latest documents",
+            include_str!("../migrations/postgres/0002_latest_documents.sql"),
+        ),
+    ])
 }
 
 impl PgStore {
@@ -70,7 +79,10 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migrating the PostgreSQL database: {e}")))?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            totals: Arc::default(),
+        })
     }
 
     /// The connection pool (for health checks and maintenance).
@@ -106,11 +118,15 @@ impl RowRead for PgRow {
         self.try_get(i).map_err(|e| decode(i, e))
     }
 
-    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
         self.try_get(i).map_err(|e| decode(i, e))
     }
 
-    fn int(&self, i: usize) -> Result<i64, StoreError> {
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        self.try_get(i).map_err(|e| decode(i, e))
+    }
+
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
         self.try_get(i).map_err(|e| decode(i, e))
     }
 
@@ -181,6 +197,10 @@ impl Db for PgStore {
 
     async fn begin_write(&self) -> Result<PgTx, StoreError> {
         self.pool.begin().await.map(PgTx).map_err(backend)
+    }
+
+    fn totals(&self) -> &TotalCache {
+        &self.totals
     }
 }
 

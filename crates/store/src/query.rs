@@ -111,6 +111,8 @@ pub struct SearchQuery {
     pub os_arch: Option<String>,
     /// Exact `dcterms:type` (case-insensitive).
     pub kind_type: Option<String>,
+    /// Exact `slterms:kind` (case-insensitive).
+    pub kind: Option<String>,
     /// Exact `dcterms:format` (case-insensitive).
     pub format: Option<String>,
     /// Exact hypervisor (case-insensitive).
@@ -145,15 +147,54 @@ pub struct SearchQuery {
     pub limit: u32,
 }
 
+/// What [`crate::Store::search_with`] computes besides the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchOptions {
+    /// Compute [`SearchPage::total`] (a count over every latest entry);
+    /// when false, `total` is 0.
+    pub total: bool,
+    /// Return the signed document of each entry of the page in
+    /// [`SearchPage::documents`].
+    pub documents: bool,
+}
+
+impl Default for SearchOptions {
+    /// What [`crate::Store::search`] computes: the total, no documents.
+    fn default() -> Self {
+        SearchOptions {
+            total: true,
+            documents: false,
+        }
+    }
+}
+
 /// One page of search results.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchPage {
-    /// Latest entries with the status filter only.
+    /// Latest entries with the status filter only (0 when the search was
+    /// asked not to count them, see [`SearchOptions::total`]).
     pub total: u64,
     /// Entries matching every filter (before paging).
     pub matching: u64,
     /// The page.
     pub entries: Vec<EntrySummary>,
+    /// With [`SearchOptions::documents`]: the signed document of each entry
+    /// of `entries`, byte for byte, in the same order; otherwise empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<Vec<u8>>,
+}
+
+/// The order of [`crate::Store::history`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryOrder {
+    /// Newest endorsement first (`created` descending, then newest
+    /// acceptance).
+    #[default]
+    Created,
+    /// Newest acceptance first (acceptance = commit order): what a feed
+    /// shows.
+    Accepted,
 }
 
 /// History: every entry (not only latest) of an image and/or endorser.
@@ -167,6 +208,8 @@ pub struct HistoryQuery {
     pub since: Option<DateTime<Utc>>,
     /// The instant statuses are computed at (`None`: the current time).
     pub now: Option<DateTime<Utc>>,
+    /// The order (and so which entries a limit keeps).
+    pub order: HistoryOrder,
     /// At most this many: 0 means [`DEFAULT_LIMIT`], more than
     /// [`MAX_LIMIT`] is clamped (see [`effective_limit`]).
     pub limit: u32,

@@ -1,9 +1,10 @@
 //! A small SQL builder shared by the back ends, and the few operations the
 //! shared code ([`crate::engine`]) needs from a back end.
 //!
-//! SQL text is assembled only from `&'static str` fragments and
-//! placeholders; every value travels as a bound [`Arg`]. That is what makes
-//! handing the text to sqlx as `AssertSqlSafe` sound.
+//! SQL text is assembled only from `&'static str` fragments, placeholders
+//! and integer literals ([`Sql::count_literal`]); every other value travels
+//! as a bound [`Arg`]. That is what makes handing the text to sqlx as
+//! `AssertSqlSafe` sound.
 
 use std::future::Future;
 
@@ -94,16 +95,27 @@ impl Sql {
     pub fn int(&mut self, value: i64) -> &mut Sql {
         self.bind(Arg::Int(value))
     }
+
+    /// Appends a row count (for LIMIT and OFFSET) as a literal: SQLite
+    /// uses a bound LIMIT or OFFSET when it plans, and so re-prepares the
+    /// statement every time one is bound again, which costs more than the
+    /// lookup itself. A formatted integer carries no SQL.
+    pub fn count_literal(&mut self, value: u64) -> &mut Sql {
+        self.text.push_str(&value.to_string());
+        self
+    }
 }
 
 /// Reading a result row, whatever the back end.
 pub(crate) trait RowRead {
     /// Text column.
     fn text(&self, i: usize) -> Result<String, StoreError>;
-    /// Nullable text column.
-    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError>;
     /// Integer column.
     fn int(&self, i: usize) -> Result<i64, StoreError>;
+    /// Nullable integer column.
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError>;
+    /// Nullable text column.
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError>;
     /// Nullable float column.
     fn opt_float(&self, i: usize) -> Result<Option<f64>, StoreError>;
     /// Boolean column.
@@ -147,6 +159,9 @@ pub(crate) trait Db: Send + Sync {
     fn begin_read(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
     /// Begins a write transaction (SQLite: takes the write lock at once).
     fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
+    /// The catalogue totals this process computed (see
+    /// [`crate::engine::TotalCache`]).
+    fn totals(&self) -> &crate::engine::TotalCache;
 }
 
 /// Maps a database error.

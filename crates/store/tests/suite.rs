@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use common::{Harness, at, entry, id, meta, put};
 use marketplace_store::{
-    EntryKey, HistoryQuery, LocationFilter, NewEntry, PendingEntry, PutOutcome, SearchQuery,
-    SortKey, Status, StatusFilter, Store, StoreError,
+    EntryKey, HistoryOrder, HistoryQuery, LocationFilter, NewEntry, PendingEntry, PutOutcome,
+    SearchOptions, SearchQuery, SortKey, Status, StatusFilter, Store, StoreError,
 };
 
 /// The instant most tests evaluate statuses at.
@@ -1450,6 +1450,540 @@ async fn entries_after_in_acceptance_order(h: &Harness) {
     );
 }
 
+// ------------------------------------------------------------- put_many
+
+/// Outcomes as comparable values.
+fn outcome_kinds(outcomes: &[Result<PutOutcome, StoreError>]) -> Vec<String> {
+    outcomes
+        .iter()
+        .map(|o| match o {
+            Ok(PutOutcome::Created) => "created".to_string(),
+            Ok(PutOutcome::AlreadyPresent) => "present".to_string(),
+            Err(StoreError::Conflict(_)) => "conflict".to_string(),
+            Err(StoreError::OlderThanLatest { latest }) => format!("older than {latest}"),
+            Err(e) => format!("error {e}"),
+        })
+        .collect()
+}
+
+async fn put_many_outcomes_as_put(h: &Harness) {
+    let s = h.store();
+    // Already stored before the batch.
+    put(s, meta(&id("A"), JANE, "2020-01-01T00:00:00Z")).await;
+    let a2 = entry(meta(&id("A"), JANE, "2020-02-01T00:00:00Z"));
+    let mut other_bytes = meta(&id("A"), JANE, "2020-02-01T00:00:00Z");
+    other_bytes.title = Some("Other bytes".into());
+    let b = entry(meta(&id("B"), JOHN, "2020-03-01T00:00:00Z"));
+    let batch = vec![
+        entry(meta(&id("A"), JANE, "2020-01-01T00:00:00Z")), // stored before
+        a2.clone(),                                          // newer: created
+        entry(meta(&id("A"), JANE, "2020-01-15T00:00:00Z")), // older than a2
+        a2.clone(),                                          // same bytes again
+        entry(other_bytes),                                  // same key, other bytes
+        b.clone(),
+        entry(meta(&id("B"), JOHN, "2020-04-01T00:00:00Z")), // newer than b
+        entry(meta(&id("A"), JOHN, "2019-01-01T00:00:00Z")), // its own pair
+    ];
+    let outcomes = s.put_many(batch).await;
+    assert_eq!(
+        outcome_kinds(&outcomes),
+        [
+            "present",
+            "created",
+            "older than 2020-02-01T00:00:00Z",
+            "present",
+            "conflict",
+            "created",
+            "created",
+            "created"
+        ]
+    );
+    assert_eq!(s.count().await.unwrap(), 5);
+    assert_eq!(s.get(&a2.key).await.unwrap().unwrap().entry, a2);
+    assert_eq!(s.get(&b.key).await.unwrap().unwrap().entry, b);
+    // Exactly one latest per pair, the newest.
+    let page = search(s, all()).await;
+    let mut latest: Vec<(String, String, String)> = page
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.key.identifier.clone(),
+                e.key.email.clone(),
+                e.key.created.clone(),
+            )
+        })
+        .collect();
+    latest.sort();
+    assert_eq!(
+        latest,
+        [
+            (
+                id("A"),
+                JANE.to_string(),
+                "2020-02-01T00:00:00Z".to_string()
+            ),
+            (
+                id("A"),
+                JOHN.to_string(),
+                "2019-01-01T00:00:00Z".to_string()
+            ),
+            (
+                id("B"),
+                JOHN.to_string(),
+                "2020-04-01T00:00:00Z".to_string()
+            ),
+        ]
+    );
+    let history = s
+        .history(&HistoryQuery {
+            identifier: Some(id("A")),
+            email: Some(JANE.into()),
+            ..HistoryQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.latest).collect::<Vec<_>>(),
+        [true, false]
+    );
+    // A later single put sees the batch.
+    assert!(matches!(
+        s.put(entry(meta(&id("B"), JOHN, "2020-03-15T00:00:00Z")))
+            .await,
+        Err(StoreError::OlderThanLatest { .. })
+    ));
+    assert!(s.put_many(Vec::new()).await.is_empty());
+}
+
+async fn put_many_spans_transactions(h: &Harness) {
+    let s = h.store();
+    let batch = marketplace_store::PUT_MANY_BATCH;
+    // Pairs whose history crosses the transaction boundaries, oldest first.
+    let n = 2 * batch + 7;
+    let entries: Vec<NewEntry> = (0..n)
+        .map(|i| {
+            let day = 1 + i / 60;
+            entry(meta(
+                &id(&format!("M{}", i % 60)),
+                JANE,
+                &format!("2020-{:02}-{:02}T00:00:00Z", 1 + day / 28, 1 + day % 28),
+            ))
+        })
+        .collect();
+    let outcomes = s.put_many(entries.clone()).await;
+    assert_eq!(outcomes.len(), n);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Ok(PutOutcome::Created)))
+    );
+    assert_eq!(s.count().await.unwrap(), n as u64);
+    let page = search(
+        s,
+        SearchQuery {
+            limit: 1000,
+            ..all()
+        },
+    )
+    .await;
+    assert_eq!(page.matching, 60);
+    // Acceptance order is the order given.
+    let stored = s.entries_after(None, 1000).await.unwrap();
+    let stored: Vec<&EntryKey> = stored.iter().map(|e| &e.entry.key).collect();
+    let given: Vec<&EntryKey> = entries.iter().take(1000).map(|e| &e.key).collect();
+    assert_eq!(stored, given);
+    // Again: all present, nothing added.
+    let again = s.put_many(entries).await;
+    assert!(
+        again
+            .iter()
+            .all(|o| matches!(o, Ok(PutOutcome::AlreadyPresent)))
+    );
+    assert_eq!(s.count().await.unwrap(), n as u64);
+}
+
+async fn concurrent_put_many_keep_one_latest(h: &Harness) {
+    // Two "processes" writing overlapping pairs in opposite orders, in
+    // batches and one by one: no deadlock, one latest per pair.
+    let first: Arc<dyn Store> = Arc::from(h.second().await);
+    let second: Arc<dyn Store> = Arc::from(h.second().await);
+    let base = at("2020-01-01T00:00:00Z");
+    let make = |pair: usize, step: usize| {
+        let created =
+            marketplace_format::datetime::format_utc(base + chrono::Duration::seconds(step as i64));
+        entry(meta(&id(&format!("C{pair}")), JANE, &created))
+    };
+    let mut handles = Vec::new();
+    for task in 0..4usize {
+        let store = if task % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        let mut batch: Vec<NewEntry> = (0..30)
+            .flat_map(|pair| (0..3).map(move |k| (pair, task * 3 + k)))
+            .map(|(pair, step)| make(pair, step))
+            .collect();
+        if task % 2 == 1 {
+            batch.reverse();
+        }
+        handles.push(tokio::spawn(async move {
+            if task < 2 {
+                store.put_many(batch).await
+            } else {
+                let mut out = Vec::new();
+                for e in batch {
+                    out.push(store.put(e).await);
+                }
+                out
+            }
+        }));
+    }
+    for handle in handles {
+        for outcome in handle.await.expect("task") {
+            assert!(
+                matches!(
+                    outcome,
+                    Ok(PutOutcome::Created) | Err(StoreError::OlderThanLatest { .. })
+                ),
+                "{outcome:?}"
+            );
+        }
+    }
+    let s = h.store();
+    let page = search(
+        s,
+        SearchQuery {
+            limit: 1000,
+            ..all()
+        },
+    )
+    .await;
+    assert_eq!(page.matching, 30, "one latest per pair on {}", h.name());
+    let history = s
+        .history(&HistoryQuery {
+            limit: 1000,
+            ..HistoryQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(history.iter().filter(|e| e.latest).count(), 30);
+    for e in page.entries {
+        let newest = history
+            .iter()
+            .filter(|h| h.key.identifier == e.key.identifier)
+            .map(|h| h.key.created.clone())
+            .max()
+            .unwrap();
+        assert_eq!(e.key.created, newest);
+    }
+}
+
+// ------------------------------------------------ search options, lookups
+
+async fn search_with_options(h: &Harness) {
+    let s = h.store();
+    let mut stored = Vec::new();
+    for i in 0..5 {
+        let mut e = entry(meta(
+            &id(&format!("S{i}")),
+            JANE,
+            &format!("2020-01-0{}T00:00:00Z", i + 1),
+        ));
+        e.document
+            .extend_from_slice(format!("\r\n<!-- {i} -->").as_bytes());
+        assert_eq!(s.put(e.clone()).await.unwrap(), PutOutcome::Created);
+        stored.push(e);
+    }
+    let q = SearchQuery {
+        sort: SortKey::Identifier,
+        limit: 2,
+        offset: 1,
+        ..SearchQuery::default()
+    };
+    let plain = s.search(&q, now()).await.unwrap();
+    assert!(plain.documents.is_empty());
+    let with = s
+        .search_with(
+            &q,
+            now(),
+            SearchOptions {
+                total: false,
+                documents: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(with.total, 0);
+    assert_eq!(with.matching, plain.matching);
+    assert_eq!(with.entries, plain.entries);
+    assert_eq!(
+        with.documents,
+        [stored[1].document.clone(), stored[2].document.clone()]
+    );
+    let defaults = s
+        .search_with(&q, now(), SearchOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(defaults, plain);
+    assert_eq!((plain.total, plain.matching), (5, 5));
+    // Counts at every page position: full, partial, empty, beyond.
+    for (offset, limit, shown) in [
+        (0, 5, 5),
+        (0, 6, 5),
+        (3, 2, 2),
+        (4, 2, 1),
+        (5, 2, 0),
+        (9, 2, 0),
+    ] {
+        let p = s
+            .search_with(
+                &SearchQuery {
+                    offset,
+                    limit,
+                    ..q.clone()
+                },
+                now(),
+                SearchOptions {
+                    total: true,
+                    documents: true,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (p.total, p.matching, p.entries.len(), p.documents.len()),
+            (5, 5, shown, shown),
+            "offset {offset} limit {limit}"
+        );
+    }
+    let none = s
+        .search_with(
+            &SearchQuery {
+                identifier: Some(id("nothing")),
+                ..SearchQuery::default()
+            },
+            now(),
+            SearchOptions {
+                total: true,
+                documents: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((none.total, none.matching), (5, 0));
+    assert!(none.entries.is_empty() && none.documents.is_empty());
+    // The lookup of an image: its documents, with or without the total.
+    for total in [false, true] {
+        let lookup = s
+            .search_with(
+                &SearchQuery {
+                    identifier: Some(id("S3")),
+                    ..SearchQuery::default()
+                },
+                now(),
+                SearchOptions {
+                    total,
+                    documents: true,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(lookup.matching, 1);
+        assert_eq!(lookup.total, if total { 5 } else { 0 });
+        assert_eq!(lookup.entries[0].key, stored[3].key);
+        assert_eq!(lookup.documents, [stored[3].document.clone()]);
+    }
+}
+
+async fn history_by_acceptance(h: &Harness) {
+    let s = h.store();
+    // Accepted in this order; endorsed in another.
+    let order = [
+        (id("A"), JANE, "2020-05-01T00:00:00Z"),
+        (id("B"), JANE, "2020-01-01T00:00:00Z"),
+        (id("C"), JOHN, "2020-03-01T00:00:00Z"),
+        (id("A"), JOHN, "2020-02-01T00:00:00Z"),
+    ];
+    for (i, e, c) in &order {
+        put(s, meta(i, e, c)).await;
+    }
+    let keys = |entries: Vec<marketplace_store::EntrySummary>| -> Vec<String> {
+        entries.into_iter().map(|e| e.key.created).collect()
+    };
+    let by = |order: HistoryOrder, email: Option<&str>, limit: u32| HistoryQuery {
+        email: email.map(str::to_string),
+        order,
+        limit,
+        ..HistoryQuery::default()
+    };
+    assert_eq!(
+        keys(
+            s.history(&by(HistoryOrder::Accepted, None, 0))
+                .await
+                .unwrap()
+        ),
+        [
+            "2020-02-01T00:00:00Z",
+            "2020-03-01T00:00:00Z",
+            "2020-01-01T00:00:00Z",
+            "2020-05-01T00:00:00Z"
+        ]
+    );
+    // The limit keeps the newest accepted.
+    assert_eq!(
+        keys(
+            s.history(&by(HistoryOrder::Accepted, None, 2))
+                .await
+                .unwrap()
+        ),
+        ["2020-02-01T00:00:00Z", "2020-03-01T00:00:00Z"]
+    );
+    assert_eq!(
+        keys(
+            s.history(&by(HistoryOrder::Accepted, Some(JANE), 0))
+                .await
+                .unwrap()
+        ),
+        ["2020-01-01T00:00:00Z", "2020-05-01T00:00:00Z"]
+    );
+    // The default order is by endorsement.
+    assert_eq!(
+        keys(
+            s.history(&by(HistoryOrder::Created, None, 2))
+                .await
+                .unwrap()
+        ),
+        ["2020-05-01T00:00:00Z", "2020-03-01T00:00:00Z"]
+    );
+}
+
+async fn single_endorser(h: &Harness) {
+    let s = h.store();
+    put(s, meta(&id("A"), JANE, "2020-01-01T00:00:00Z")).await;
+    put(s, meta(&id("B"), JANE, "2020-02-01T00:00:00Z")).await;
+    let mut other_cert = entry(meta(&id("C"), JANE, "2020-03-01T00:00:00Z"));
+    other_cert.signer.subject = "CN=Jane Again,O=Test".into();
+    s.put(other_cert).await.unwrap();
+    put(s, meta(&id("A"), JOHN, "2020-01-01T00:00:00Z")).await;
+    let all = s.endorsers().await.unwrap();
+    for email in [JANE, JOHN] {
+        let expected: Vec<_> = all.iter().filter(|e| e.email == email).cloned().collect();
+        assert_eq!(s.endorser(email).await.unwrap(), expected);
+    }
+    assert_eq!(s.endorser(JANE).await.unwrap().len(), 2);
+    assert!(s.endorser("nobody@example.org").await.unwrap().is_empty());
+    assert!(s.endorser("%").await.unwrap().is_empty());
+}
+
+async fn kind_filter(h: &Harness) {
+    let s = h.store();
+    put(s, meta(&id("A"), JANE, "2020-01-01T00:00:00Z")).await;
+    let mut disk = meta(&id("B"), JANE, "2020-01-01T00:00:00Z");
+    disk.kind = Some(" Disk ".into());
+    put(s, disk).await;
+    let mut machine = meta(&id("C"), JANE, "2020-01-01T00:00:00Z");
+    machine.kind = Some("MACHINE".into());
+    put(s, machine).await;
+    let kind = |k: &str| SearchQuery {
+        kind: Some(k.into()),
+        sort: SortKey::Identifier,
+        ..SearchQuery::default()
+    };
+    assert_eq!(identifiers(&search(s, kind("disk")).await), [id("B")]);
+    assert_eq!(identifiers(&search(s, kind("Machine ")).await), [id("C")]);
+    assert!(search(s, kind("   ")).await.entries.is_empty());
+    assert!(search(s, kind("d%")).await.entries.is_empty());
+}
+
+async fn rebuild_index_restores_latest(h: &Harness) {
+    let s = h.store();
+    put(s, meta(&id("A"), JANE, "2020-01-01T00:00:00Z")).await;
+    put(s, meta(&id("A"), JANE, "2020-02-01T00:00:00Z")).await;
+    put(s, meta(&id("B"), JANE, "2020-01-01T00:00:00Z")).await;
+    let from_document = |bytes: &[u8]| -> Result<NewEntry, String> {
+        Ok(entry(marketplace_format::parse(bytes).metadata))
+    };
+    assert_eq!(s.rebuild_index(&from_document).await.unwrap(), 3);
+    let history = s.history(&HistoryQuery::default()).await.unwrap();
+    let flags: Vec<(String, bool)> = history
+        .iter()
+        .map(|e| (e.key.created.clone(), e.latest))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("2020-02-01T00:00:00Z".to_string(), true),
+            ("2020-01-01T00:00:00Z".to_string(), true),
+            ("2020-01-01T00:00:00Z".to_string(), false),
+        ]
+    );
+    assert_eq!(search(s, all()).await.matching, 2);
+    put(s, meta(&id("A"), JANE, "2020-03-01T00:00:00Z")).await;
+    assert_eq!(search(s, all()).await.matching, 2);
+}
+
+async fn totals_follow_time_puts_and_rebuilds(h: &Harness) {
+    let s = h.store();
+    let mut m = meta(&id("A"), JANE, "2020-01-01T00:00:00Z");
+    m.valid = Some("2021-01-01T00:00:00Z".into());
+    put(s, m).await;
+    let mut m = meta(&id("B"), JANE, "2020-01-01T00:00:00Z");
+    m.valid = Some("2022-01-01T00:00:00Z".into());
+    put(s, m).await;
+    let total = |status: StatusFilter, t: &'static str| {
+        let q = SearchQuery {
+            status,
+            ..SearchQuery::default()
+        };
+        async move { s.search(&q, at(t)).await.unwrap().total }
+    };
+    // Across expiries, forwards and back again.
+    for (t, valid, expired) in [
+        ("2020-06-01T00:00:00Z", 2, 0),
+        ("2021-01-01T00:00:00Z", 1, 1),
+        ("2021-06-01T00:00:00Z", 1, 1),
+        ("2020-12-31T23:59:59Z", 2, 0),
+        ("2022-01-01T00:00:00Z", 0, 2),
+        ("2021-12-31T23:59:59Z", 1, 1),
+    ] {
+        assert_eq!(total(StatusFilter::Valid, t).await, valid, "valid at {t}");
+        assert_eq!(
+            total(StatusFilter::Expired, t).await,
+            expired,
+            "expired at {t}"
+        );
+        assert_eq!(total(StatusFilter::All, t).await, 2, "all at {t}");
+    }
+    // Another process adds an entry: this one's totals follow.
+    let other = h.second().await;
+    other
+        .put(entry(meta(&id("C"), JOHN, "2020-01-01T00:00:00Z")))
+        .await
+        .unwrap();
+    assert_eq!(total(StatusFilter::Valid, "2020-06-01T00:00:00Z").await, 3);
+    assert_eq!(total(StatusFilter::All, "2020-06-01T00:00:00Z").await, 3);
+    // A rebuild that finds C deprecated (no new entry): so do they.
+    assert_eq!(
+        total(StatusFilter::Deprecated, "2020-06-01T00:00:00Z").await,
+        0
+    );
+    let deprecate_c = |bytes: &[u8]| -> Result<NewEntry, String> {
+        let mut e = entry(marketplace_format::parse(bytes).metadata);
+        if e.key.identifier == id("C") {
+            e.metadata.deprecated = Some("found broken".into());
+        }
+        Ok(e)
+    };
+    assert_eq!(other.rebuild_index(&deprecate_c).await.unwrap(), 3);
+    assert_eq!(total(StatusFilter::Valid, "2020-06-01T00:00:00Z").await, 2);
+    assert_eq!(
+        total(StatusFilter::Deprecated, "2020-06-01T00:00:00Z").await,
+        1
+    );
+}
+
 // -------------------------------------------------------------- concurrency
 
 async fn concurrent_puts_keep_one_latest(h: &Harness) {
@@ -1595,4 +2129,13 @@ suite!(
     entries_after_in_acceptance_order,
     concurrent_puts_keep_one_latest,
     reopen_keeps_everything,
+    put_many_outcomes_as_put,
+    put_many_spans_transactions,
+    concurrent_put_many_keep_one_latest,
+    search_with_options,
+    history_by_acceptance,
+    single_endorser,
+    kind_filter,
+    rebuild_index_restores_latest,
+    totals_follow_time_puts_and_rebuilds,
 );

@@ -10,6 +10,13 @@ use std::process::ExitCode;
 
 /// Options of `marketplace admin`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  marketplace admin import /var/lib/stratuslab/marketplace    # an original data directory
+  marketplace admin export backup/ --data-dir /srv/marketplace
+  marketplace admin rebuild-index --database-url postgres://marketplace@db/marketplace
+
+The store is chosen as for `marketplace serve` (--data-dir, --database-url, --config).")]
 pub struct AdminArgs {
     #[command(subcommand)]
     task: Task,

@@ -200,6 +200,7 @@ fn every_command_has_an_example_in_its_help() {
         "policy check",
         "config",
         "serve",
+        "admin",
     ] {
         let args: Vec<&str> = command.split(' ').chain(["--help"]).collect();
         let o = run(&args);

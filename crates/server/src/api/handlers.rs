@@ -203,13 +203,7 @@ pub async fn endorser(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let limit = list_limit(&Params::parse(query.as_deref()))?;
-    let rows = state
-        .store
-        .endorsers()
-        .await?
-        .into_iter()
-        .filter(|r| r.email == email)
-        .collect();
+    let rows = state.store.endorser(&email).await?;
     let links = linker(&state);
     let Some(item) = EndorserItem::group(rows, links).into_iter().next() else {
         return Err(ApiError::not_found(format!("no endorser '{email}'")));

@@ -266,6 +266,11 @@ fn search_parameters() -> Vec<Value> {
             "Exact dcterms:type (case-insensitive).",
         ),
         query(
+            "kind",
+            text.clone(),
+            "Exact slterms:kind (case-insensitive).",
+        ),
+        query(
             "format",
             text.clone(),
             "Exact dcterms:format (case-insensitive).",

@@ -19,6 +19,7 @@ pub const PARAMETERS: &[&str] = &[
     "os_version",
     "os_arch",
     "type",
+    "kind",
     "format",
     "hypervisor",
     "endorser",
@@ -146,6 +147,7 @@ pub fn search_query(params: &Params) -> Result<SearchQuery, ApiError> {
         os_version: text("os_version"),
         os_arch: text("os_arch"),
         kind_type: text("type"),
+        kind: text("kind"),
         format: text("format"),
         hypervisor: text("hypervisor"),
         vo: text("vo"),
@@ -218,7 +220,9 @@ mod tests {
 
     #[test]
     fn filters_and_defaults() {
-        let query = q("q=tty+linux&os=ubuntu&type=base&endorser=a%40b.org&status=all").unwrap();
+        let query =
+            q("q=tty+linux&os=ubuntu&type=base&kind=disk&endorser=a%40b.org&status=all").unwrap();
+        assert_eq!(query.kind.as_deref(), Some("disk"));
         assert_eq!(query.text.as_deref(), Some("tty linux"));
         assert_eq!(query.os.as_deref(), Some("ubuntu"));
         assert_eq!(query.kind_type.as_deref(), Some("base"));

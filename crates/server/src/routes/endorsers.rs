@@ -7,11 +7,10 @@
 //! history (one row per location).
 
 use crate::error::AppError;
-use crate::html::{self, EndorserRow, EndorsersPage, HistoryPage, HistoryRow};
+use crate::html::{self, EndorserRow, EndorsersPage};
 use crate::listing::Params;
 use crate::negotiate::Media;
 use crate::results::Table;
-use crate::routes::entry_path;
 use crate::routes::tags::table_response;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
@@ -76,6 +75,9 @@ pub async fn history(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let params = Params::parse(query.as_deref());
+    if media == Media::Html {
+        return crate::ui::endorser::page(&state, &email, params.get("range")).await;
+    }
     // A missing or non-integer range means the default, as the original.
     let range = params
         .non_empty("range")
@@ -106,48 +108,23 @@ pub async fn history(
             rows.push((e, location));
         }
     }
-    Ok(match media {
-        Media::Html => {
-            let rows = rows
-                .into_iter()
-                .map(|(e, location)| HistoryRow {
-                    identifier: e.key.identifier.clone(),
-                    created: e.key.created.clone(),
-                    location: location.unwrap_or_default(),
-                    deprecated: e.metadata.deprecated.clone().unwrap_or_default(),
-                    href: entry_path(&e.key),
-                })
-                .collect();
-            html::page(
-                StatusCode::OK,
-                &HistoryPage {
-                    base: &state.config.public_url,
-                    email,
-                    ranges: [30, 60, 90].into_iter().map(|d| (d, d == range)).collect(),
-                    rows,
-                },
-            )
-        }
-        media => {
-            let mut table = Table::new(&[
-                "identifier",
-                "created",
-                "description",
-                "location",
-                "deprecated",
-                "email",
-            ]);
-            for (e, location) in rows {
-                table.push(vec![
-                    Some(e.key.identifier.clone()),
-                    Some(e.key.created.clone()),
-                    e.metadata.description.clone(),
-                    location,
-                    e.metadata.deprecated.clone(),
-                    Some(e.key.email.clone()),
-                ]);
-            }
-            table_response(&table, media)
-        }
-    })
+    let mut table = Table::new(&[
+        "identifier",
+        "created",
+        "description",
+        "location",
+        "deprecated",
+        "email",
+    ]);
+    for (e, location) in rows {
+        table.push(vec![
+            Some(e.key.identifier.clone()),
+            Some(e.key.created.clone()),
+            e.metadata.description.clone(),
+            location,
+            e.metadata.deprecated.clone(),
+            Some(e.key.email.clone()),
+        ]);
+    }
+    Ok(table_response(&table, media))
 }

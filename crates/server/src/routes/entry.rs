@@ -6,20 +6,17 @@
 //!   `application/rdf+xml`, as an attachment `<identifier>.xml`;
 //! - JSON: RDF/JSON of the document without its signature, attachment
 //!   `<identifier>.json`;
-//! - HTML: a page with the properties and links to both downloads.
+//! - HTML: the entry page of the web interface ([`crate::ui::image::entry_page`]).
 
 use crate::error::{AppError, with_type};
-use crate::html::{self, EntryPage};
 use crate::negotiate::Media;
 use crate::rdfjson::to_rdf_json;
-use crate::routes::{entry_path, is_web_link};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_DISPOSITION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
-use marketplace_format::Metadata;
-use marketplace_store::{EntryKey, StoredEntry};
+use marketplace_store::EntryKey;
 
 /// The original's message for a missing entry.
 pub const NOT_FOUND: &str = "metadata entry not found.";
@@ -69,7 +66,7 @@ pub async fn show(state: &AppState, media: Media, key: &EntryKey) -> Result<Resp
         return Err(AppError::not_found(NOT_FOUND));
     };
     Ok(match media {
-        Media::Html => html::page(StatusCode::OK, &page(state, &stored)),
+        Media::Html => crate::ui::image::entry_page(state, &stored).await?,
         Media::Json => {
             let entry = &stored.entry;
             let json = match to_rdf_json(&entry.document) {
@@ -106,66 +103,4 @@ fn attachment(mut response: Response, name: &str) -> Response {
         response.headers_mut().insert(CONTENT_DISPOSITION, v);
     }
     response
-}
-
-fn heading(m: &Metadata) -> String {
-    match (&m.title, &m.alternative) {
-        (Some(t), Some(a)) => format!("{t} ({a})"),
-        (Some(t), None) => t.clone(),
-        (None, Some(a)) => a.clone(),
-        (None, None) => m.identifier.clone(),
-    }
-}
-
-fn page<'a>(state: &'a AppState, stored: &StoredEntry) -> EntryPage<'a> {
-    let m = &stored.entry.metadata;
-    let key = &stored.entry.key;
-    let os = [
-        m.os.clone(),
-        m.os_version.as_ref().map(|v| format!("v{v}")),
-        m.os_arch.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
-    let optional: [(&'static str, Option<String>); 11] = [
-        ("Identifier", Some(m.identifier.clone())),
-        ("Type", Some(m.kind_type.clone().unwrap_or_default())),
-        ("Kind", m.kind.clone()),
-        ("Format", m.format.clone()),
-        ("OS", Some(os).filter(|s| !s.is_empty())),
-        ("Version", m.version.clone()),
-        ("Created", m.created.clone()),
-        ("Valid", m.valid.clone()),
-        ("Hypervisor", m.hypervisor.clone()),
-        ("Publisher", m.publisher.clone()),
-        ("Bytes", m.bytes.map(|b| b.to_string())),
-    ];
-    let path = entry_path(key);
-    EntryPage {
-        base: &state.config.public_url,
-        heading: heading(m),
-        description: m.description.clone().unwrap_or_default(),
-        email: key.email.clone(),
-        created: key.created.clone(),
-        deprecated: m.deprecated.clone(),
-        properties: optional
-            .into_iter()
-            .filter_map(|(label, v)| v.map(|v| (label, v)))
-            .collect(),
-        checksums: m
-            .checksums
-            .iter()
-            .map(|c| (c.algorithm.to_string(), c.value.clone()))
-            .collect(),
-        locations: m
-            .locations
-            .iter()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| (l.clone(), is_web_link(l).then(|| l.clone())))
-            .collect(),
-        xml_href: format!("{path}?media=xml"),
-        json_href: format!("{path}?media=json"),
-    }
 }

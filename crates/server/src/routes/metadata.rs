@@ -9,21 +9,20 @@
 //!   `iTotalDisplayRecords`, `rMsg`, `aaData` rows of `["", os, osversion,
 //!   arch, email, kind, created, identifier, location, description, title]`,
 //!   missing values as the string `null`).
-//! - HTML: a simple list page.
+//! - HTML: the search page of the web interface ([`crate::ui::search`]).
 
 use crate::config::DEFAULT_PAGE;
 use crate::error::{AppError, with_type};
-use crate::escape::{self, path_segment};
-use crate::html::{self, ListRow, MetadataPage};
-use crate::listing::{ListRequest, Params, list_request};
+use crate::escape;
+use crate::listing::{Params, list_request};
 use crate::negotiate::Media;
-use crate::routes::{entry, entry_path, is_web_link, upload};
+use crate::routes::{entry, upload};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use marketplace_store::{EntrySummary, LocationFilter, SearchPage, StatusFilter};
+use marketplace_store::{EntrySummary, SearchOptions, SearchPage};
 use serde_json::{Value, json};
 
 /// The original's message for an empty list.
@@ -154,6 +153,10 @@ async fn list(
     path_values: Vec<String>,
     params: Params,
 ) -> Result<Response, AppError> {
+    if media == Media::Html {
+        // Browsers get the search page of the web interface.
+        return crate::ui::search::page(state, &path_values, &params).await;
+    }
     let request = match list_request(&path_values, &params, DEFAULT_PAGE) {
         Ok(r) => r,
         Err(message) if media == Media::Json => {
@@ -164,7 +167,13 @@ async fn list(
     let page = if request.contradictory {
         SearchPage::default()
     } else {
-        match state.store.search(&request.query, state.clock.now()).await {
+        // The XML list shows the signed documents, not the catalogue total.
+        let options = SearchOptions {
+            total: media == Media::Json,
+            documents: media != Media::Json,
+        };
+        let now = state.clock.now();
+        match state.store.search_with(&request.query, now, options).await {
             Ok(page) => page,
             Err(marketplace_store::StoreError::InvalidQuery(m)) if media == Media::Json => {
                 return Ok(datatables(request.echo, &SearchPage::default(), Some(&m)));
@@ -174,22 +183,18 @@ async fn list(
     };
     match media {
         Media::Json => Ok(datatables(request.echo, &page, None)),
-        Media::Html => Ok(html_list(state, &path_values, &request, &params, &page)),
-        _ => xml_list(state, &page).await,
+        _ => xml_list(&page),
     }
 }
 
 /// The stored documents of the page inside `<metadata>`.
-async fn xml_list(state: &AppState, page: &SearchPage) -> Result<Response, AppError> {
+fn xml_list(page: &SearchPage) -> Result<Response, AppError> {
     if page.entries.is_empty() {
         return Err(AppError::not_found(NO_MATCH));
     }
     let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata>\n");
-    for summary in &page.entries {
-        let Some(stored) = state.store.get(&summary.key).await? else {
-            continue;
-        };
-        match std::str::from_utf8(&stored.entry.document) {
+    for (summary, document) in page.entries.iter().zip(&page.documents) {
+        match std::str::from_utf8(document) {
             Ok(text) => {
                 body.push_str(escape::strip_xml_declaration(text).trim_end());
                 body.push('\n');
@@ -243,80 +248,4 @@ fn datatables(echo: i64, page: &SearchPage, error: Option<&str>) -> Response {
         "aaData": page.entries.iter().map(row).collect::<Vec<_>>(),
     });
     with_type(StatusCode::OK, Media::Json.content_type(), body.to_string())
-}
-
-fn html_list(
-    state: &AppState,
-    path_values: &[String],
-    request: &ListRequest,
-    params: &Params,
-    page: &SearchPage,
-) -> Response {
-    let status = request.query.status;
-    let location = request.query.location;
-    let rows = page
-        .entries
-        .iter()
-        .map(|e| {
-            let m = &e.metadata;
-            let os = [
-                m.os.clone(),
-                m.os_version.as_ref().map(|v| format!("v{v}")),
-                m.os_arch.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-            let heading = m
-                .title
-                .clone()
-                .filter(|t| !t.is_empty())
-                .or(Some(os).filter(|s| !s.is_empty()))
-                .unwrap_or_else(|| e.key.identifier.clone());
-            ListRow {
-                heading,
-                identifier: e.key.identifier.clone(),
-                email: e.key.email.clone(),
-                created: e.key.created.clone(),
-                kind: m.kind.clone().unwrap_or_default(),
-                description: m.description.clone().unwrap_or_default(),
-                download: m.locations.iter().find(|l| is_web_link(l)).cloned(),
-                status: e.status.as_str(),
-                href: entry_path(&e.key),
-            }
-        })
-        .collect();
-    let mut action = String::from("metadata");
-    for v in path_values {
-        action.push('/');
-        action.push_str(&path_segment(v));
-    }
-    html::page(
-        StatusCode::OK,
-        &MetadataPage {
-            base: &state.config.public_url,
-            action,
-            statuses: vec![
-                ("valid", "valid", status == StatusFilter::Valid),
-                ("expired", "expired", status == StatusFilter::Expired),
-                (
-                    "deprecated",
-                    "deprecated",
-                    status == StatusFilter::Deprecated,
-                ),
-                ("all", "all", status == StatusFilter::All),
-            ],
-            locations: vec![
-                ("all", "all", location == LocationFilter::Any),
-                ("web", "web", location == LocationFilter::Web),
-                ("pdisk", "pdisk", location == LocationFilter::Pdisk),
-            ],
-            search: params.non_empty("sSearch").unwrap_or("").to_string(),
-            total: page.total,
-            matching: page.matching,
-            shown: page.entries.len() as u64,
-            rows,
-        },
-    )
 }

@@ -1,5 +1,6 @@
 //! Request handlers of the original routes, one module per resource.
 
+pub mod action;
 pub mod endorsers;
 pub mod entry;
 pub mod home;

@@ -4,7 +4,7 @@
 //! with a file name).
 
 use crate::error::{AppError, with_type};
-use crate::html::{self, StatusPage, UploadPage};
+use crate::html::{self, StatusPage};
 use crate::ingest::{IngestOutcome, Ingestor};
 use crate::negotiate::Media;
 use crate::routes::entry_path;
@@ -18,15 +18,9 @@ use marketplace_store::{EntryKey, NewEntry};
 /// Room for multipart framing and other form fields beyond the document.
 pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
-/// `GET /upload`.
+/// `GET /upload`: the form of the web interface ([`crate::ui::upload`]).
 pub async fn form(State(state): State<AppState>) -> Response {
-    html::page(
-        StatusCode::OK,
-        &UploadPage {
-            base: &state.config.public_url,
-            max_bytes: state.config.max_upload_bytes,
-        },
-    )
+    html::page(StatusCode::OK, &crate::ui::upload::UploadPage::form(&state))
 }
 
 fn too_large(state: &AppState) -> AppError {
@@ -60,7 +54,7 @@ async fn raw_body(state: &AppState, request: Request) -> Result<Vec<u8>, AppErro
 }
 
 /// The first part with a file name of a multipart body.
-async fn multipart_file(state: &AppState, request: Request) -> Result<Vec<u8>, AppError> {
+pub async fn multipart_file(state: &AppState, request: Request) -> Result<Vec<u8>, AppError> {
     let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|e| AppError::new(e.status(), e.body_text()))?;
@@ -118,21 +112,45 @@ pub async fn receive(
 }
 
 /// The hook of the e-mail confirmation flow (`validate_email`): the entry
-/// is valid but its e-mail is not certified. Until the flow exists the
-/// upload is refused with a message saying so (nothing is stored).
+/// is valid but its e-mail is not certified. It waits as pending and a
+/// mail goes to the endorser ([`crate::confirm`]): 202, no `Location`.
 async fn confirmation(
-    _state: &AppState,
-    _media: Media,
+    state: &AppState,
+    media: Media,
     entry: NewEntry,
 ) -> Result<Response, AppError> {
-    Err(AppError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        format!(
-            "the endorser e-mail '{}' is not carried by the signing certificate and needs \
-             e-mail confirmation, which this server does not provide yet",
-            entry.key.email
-        ),
-    ))
+    match crate::confirm::request(state, entry).await? {
+        crate::confirm::Requested::Sent { key, expires_at } => {
+            let message = format!(
+                "confirmation email sent for new metadata entry {key}: it is published once \
+                 the endorser follows the link mailed to {email} (before {expires})",
+                email = key.email,
+                expires = expires_at.format("%Y-%m-%dT%H:%M:%SZ"),
+            );
+            Ok(match media {
+                Media::Html => html::page(
+                    StatusCode::ACCEPTED,
+                    &StatusPage {
+                        base: &state.config.public_url,
+                        title: "Upload",
+                        message: &message,
+                    },
+                ),
+                _ => with_type(
+                    StatusCode::ACCEPTED,
+                    Media::Text.content_type(),
+                    format!("{message}\n"),
+                ),
+            })
+        }
+        crate::confirm::Requested::AlreadyPresent(key) => Ok(outcome(
+            state,
+            media,
+            StatusCode::OK,
+            "metadata entry already present",
+            &key,
+        )),
+    }
 }
 
 /// A successful upload: the message as text (or an HTML page for

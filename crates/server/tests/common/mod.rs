@@ -448,3 +448,40 @@ pub fn sign_xml(xml: &str, credential: &Credential, created: &str) -> String {
 pub fn test_identifier(byte: u8) -> String {
     identifier::from_sha1_bytes(&[byte; 20])
 }
+
+impl TestServer {
+    /// A server over an existing `store` (e.g. another server's, to see it
+    /// at another instant), with the test configuration adjusted by `adjust`.
+    pub async fn start_on(
+        store: Arc<dyn Store>,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        let trust = TrustSettings::from_config(&config).unwrap();
+        let state = AppState::new(store.clone(), config.clone(), trust);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            marketplace_server::serve::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestServer {
+            base: format!("http://{addr}"),
+            store,
+            client,
+            config,
+            shutdown: Some(tx),
+            _dir: dir,
+        }
+    }
+}

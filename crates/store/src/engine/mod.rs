@@ -2,41 +2,49 @@
 //! back ends differ only in connection handling, placeholders, the lock
 //! taken by a put, and how full text is indexed (SQLite FTS5 rows written
 //! here; a PostgreSQL generated tsvector column).
+//!
+//! Tables: `entries` (coordinates, the indexed fields, and the `latest`
+//! flag of the latest entry of each (identifier, email), kept by the put
+//! transaction), `documents` (the signed bytes, by sequence), `pending`.
 
 mod search;
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
-pub(crate) use search::search;
+pub(crate) use search::{TotalCache, search};
 
 use crate::index::Indexed;
 use crate::model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Status, StoredEntry};
-use crate::query::{EndorserSummary, HistoryQuery, MAX_UNPAGED_ROWS, effective_limit};
+use crate::query::{
+    EndorserSummary, HistoryOrder, HistoryQuery, MAX_UNPAGED_ROWS, effective_limit,
+};
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 use crate::{PutOutcome, StoreError};
 
-/// True when no entry of the same (identifier, email) is newer than `e`.
-pub(crate) const LATEST: &str = "NOT EXISTS (SELECT 1 FROM entries n \
-     WHERE n.identifier = e.identifier AND n.email = e.email AND n.created > e.created)";
+/// True when `e` is the latest entry of its (identifier, email): no entry
+/// of the pair is newer. A flag set by the put that stores the entry and
+/// cleared by the put that stores a newer one, in the same transaction.
+pub(crate) const LATEST: &str = "e.latest";
 
 /// The columns [`summary`] reads (then, optionally, a rank).
 pub(crate) const SUMMARY_COLUMNS: &str = "SELECT e.identifier, e.email, e.created, e.metadata, \
-     e.signer, e.accepted_at, ";
+     e.signer, e.accepted_at, e.latest, e.seq";
+
+/// The column of [`SUMMARY_COLUMNS`] holding the sequence.
+pub(crate) const SUMMARY_SEQ: usize = 7;
 
 /// Advisory-lock key serialising PostgreSQL inserts, so that sequence
 /// order is commit order (feeds reading by sequence never skip an entry).
 const PG_SEQUENCE_LOCK: i64 = 0x6d6b_7470_6c61_6365;
 
 /// Rows read per batch by [`rebuild_index`].
-const REBUILD_BATCH: i64 = 256;
+const REBUILD_BATCH: u64 = 256;
 
-/// Reads a summary from [`SUMMARY_COLUMNS`] + latest (+ rank at 7).
-pub(crate) fn summary<R: RowRead>(
-    r: &R,
-    now: DateTime<Utc>,
-    with_rank: bool,
-) -> Result<EntrySummary, StoreError> {
+/// Reads a summary from [`SUMMARY_COLUMNS`] (without a rank).
+pub(crate) fn summary<R: RowRead>(r: &R, now: DateTime<Utc>) -> Result<EntrySummary, StoreError> {
     let metadata = r.json(3)?;
     Ok(EntrySummary {
         key: EntryKey {
@@ -49,17 +57,17 @@ pub(crate) fn summary<R: RowRead>(
         signer: r.json(4)?,
         accepted_at: r.time(5)?,
         latest: r.boolean(6)?,
-        rank: if with_rank { r.opt_float(7)? } else { None },
+        rank: None,
     })
 }
 
 /// Appends `e.identifier = ? AND e.email = ? AND e.created = ?`.
 fn key_condition(s: &mut Sql, key: &EntryKey) {
-    s.push("identifier = ")
+    s.push("e.identifier = ")
         .text(&key.identifier)
-        .push(" AND email = ")
+        .push(" AND e.email = ")
         .text(&key.email)
-        .push(" AND created = ")
+        .push(" AND e.created = ")
         .text(&key.created);
 }
 
@@ -75,6 +83,7 @@ fn indexed_values(s: &mut Sql, ix: &Indexed) {
         Arg::OptText(ix.os_version.clone()),
         Arg::OptText(ix.os_arch.clone()),
         Arg::OptText(ix.kind_type.clone()),
+        Arg::OptText(ix.kind.clone()),
         Arg::OptText(ix.format.clone()),
         Arg::OptText(ix.hypervisor.clone()),
         Arg::OptText(ix.tag.clone()),
@@ -97,123 +106,356 @@ fn indexed_values(s: &mut Sql, ix: &Indexed) {
 
 /// The indexed columns, re-derived by a rebuild.
 const INDEXED_COLUMNS: &str = "metadata, signer, title, title_key, description, os, os_version, \
-     os_arch, kind_type, format, hypervisor, tag, vo, valid_at, deprecated, loc_web, loc_pdisk, \
+     os_arch, kind_type, kind, format, hypervisor, tag, vo, valid_at, deprecated, loc_web, loc_pdisk, \
      signer_subject, signer_issuer, endorser_text";
 
-/// Writes the FTS5 row of entry `seq` (SQLite only; PostgreSQL derives its
-/// tsvector column itself).
+/// Writes the FTS5 rows of `rows` (sequence, entry, indexed fields),
+/// [`INSERT_ROWS`] at most (SQLite only; PostgreSQL derives its tsvector
+/// column itself).
 async fn index_text<T: Tx>(
     tx: &mut T,
     dialect: Dialect,
-    seq: i64,
-    ix: &Indexed,
+    rows: &[(i64, &NewEntry, &Indexed)],
 ) -> Result<(), StoreError> {
-    if dialect != Dialect::Sqlite {
+    if dialect != Dialect::Sqlite || rows.is_empty() {
         return Ok(());
     }
     let mut s = Sql::new(dialect);
     s.push(
         "INSERT INTO entries_fts (rowid, title, description, os, os_version, tag, endorser) \
-         VALUES (",
-    )
-    .int(seq)
-    .push(", ");
-    for (i, v) in [&ix.title, &ix.description, &ix.os, &ix.os_version, &ix.tag]
-        .into_iter()
-        .enumerate()
-    {
-        if i > 0 {
+         VALUES ",
+    );
+    for (n, (seq, _, ix)) in rows.iter().enumerate() {
+        if n > 0 {
             s.push(", ");
         }
-        s.bind(Arg::OptText(v.clone()));
+        s.push("(").int(*seq);
+        for v in [&ix.title, &ix.description, &ix.os, &ix.os_version, &ix.tag] {
+            s.push(", ").bind(Arg::OptText(v.clone()));
+        }
+        s.push(", ").text(&ix.endorser_text).push(")");
     }
-    s.push(", ").text(&ix.endorser_text).push(")");
     tx.execute(s).await?;
     Ok(())
 }
 
-/// [`crate::Store::put`].
-pub(crate) async fn put<D: Db>(db: &D, entry: NewEntry) -> Result<PutOutcome, StoreError> {
-    let d = D::DIALECT;
-    let ix = Indexed::of(&entry)?;
-    let key = &entry.key;
-    let mut tx = db.begin_write().await?;
-    if d == Dialect::Postgres {
-        let mut s = Sql::new(d);
-        s.push("SELECT pg_advisory_xact_lock(hashtextextended(")
+/// Takes the PostgreSQL advisory locks of the (identifier, email) pairs of
+/// `keys` (the same keys [`put`] takes), in ascending key order so that two
+/// batches never wait for each other in a cycle. No-op on SQLite, whose
+/// write transaction already excludes every other writer.
+async fn lock_pairs<T: Tx>(tx: &mut T, d: Dialect, keys: &[&EntryKey]) -> Result<(), StoreError> {
+    if d != Dialect::Postgres || keys.is_empty() {
+        return Ok(());
+    }
+    let mut s = Sql::new(d);
+    s.push("SELECT DISTINCT hashtextextended(t.pair, 0) AS k FROM (VALUES ");
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            s.push(", ");
+        }
+        s.push("(")
             .text(format!("{}/{}", key.identifier, key.email))
-            .push(", 0))");
-        tx.execute(s).await?;
+            .push(")");
+    }
+    s.push(") AS t (pair) ORDER BY k");
+    let mut hashes = Vec::with_capacity(keys.len());
+    for row in tx.fetch(s).await? {
+        hashes.push(row.int(0)?);
+    }
+    // A VALUES list is scanned in order: the locks are taken in key order.
+    let mut s = Sql::new(d);
+    s.push("SELECT pg_advisory_xact_lock(t.k) FROM (VALUES ");
+    for (i, hash) in hashes.into_iter().enumerate() {
+        if i > 0 {
+            s.push(", ");
+        }
+        s.push("(").int(hash).push(")");
+    }
+    s.push(") AS t (k)");
+    tx.execute(s).await?;
+    Ok(())
+}
+
+/// Rows per multi-row INSERT (a fixed size, so that the prepared
+/// statements are few and reused).
+const INSERT_ROWS: usize = 100;
+
+/// Where the latest entry of a pair is, while a batch is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Latest {
+    /// Stored before, with this sequence.
+    Stored(i64),
+    /// The batch's entry at this index.
+    Batch(usize),
+}
+
+/// Puts a batch inside a write transaction that holds the pair locks of
+/// its entries: the checks of [`crate::Store::put`] for each entry in
+/// order, each seeing the outcome of those before it, then the writes of
+/// the created ones (a few multi-row statements, whatever the batch size).
+/// `batch` pairs each entry with its indexed fields (or why they could not
+/// be derived: that entry's outcome). The outer error is a database
+/// failure (the transaction must be abandoned).
+async fn put_in<T: Tx>(
+    tx: &mut T,
+    d: Dialect,
+    batch: Vec<(&NewEntry, Result<Indexed, StoreError>)>,
+) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
+    // What is stored of the batch's pairs: the latest entry of each, and
+    // any entry with the coordinates of one of the batch's.
+    let mut stored: HashMap<(String, String, String), (i64, String, bool)> = HashMap::new();
+    let keys: Vec<&EntryKey> = batch
+        .iter()
+        .filter(|(_, ix)| ix.is_ok())
+        .map(|(e, _)| &e.key)
+        .collect();
+    for chunk in keys.chunks(INSERT_ROWS) {
+        let mut s = Sql::new(d);
+        s.push(
+            "SELECT e.seq, e.identifier, e.email, e.created, e.document_sha256, e.latest \
+             FROM entries e JOIN (VALUES ",
+        );
+        for (i, key) in chunk.iter().enumerate() {
+            if i > 0 {
+                s.push(", ");
+            }
+            s.push("(")
+                .text(&key.identifier)
+                .push(", ")
+                .text(&key.email)
+                .push(", ")
+                .text(&key.created)
+                .push(")");
+        }
+        s.push(
+            ") AS k ON e.identifier = k.column1 AND e.email = k.column2 \
+             WHERE e.latest OR e.created = k.column3",
+        );
+        for row in tx.fetch(s).await? {
+            let coordinates = (row.text(1)?, row.text(2)?, row.text(3)?);
+            stored.insert(coordinates, (row.int(0)?, row.text(4)?, row.boolean(5)?));
+        }
+    }
+    let mut latest: HashMap<(String, String), (String, Latest)> = HashMap::new();
+    let mut exact: HashMap<(String, String, String), String> = HashMap::new();
+    for ((identifier, email, created), (seq, sha, is_latest)) in stored {
+        if is_latest {
+            latest.insert(
+                (identifier.clone(), email.clone()),
+                (created.clone(), Latest::Stored(seq)),
+            );
+        }
+        exact.insert((identifier, email, created), sha);
     }
 
-    let mut s = Sql::new(d);
-    s.push("SELECT document_sha256 FROM entries WHERE ");
-    key_condition(&mut s, key);
-    if let Some(row) = tx.fetch(s).await?.first() {
-        return if row.text(0)? == ix.document_sha256 {
-            Ok(PutOutcome::AlreadyPresent)
-        } else {
-            Err(StoreError::Conflict(key.clone()))
+    // The checks, in order.
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut created: Vec<(usize, &NewEntry, Indexed)> = Vec::new();
+    let mut displaced = Vec::new();
+    for (i, (entry, ix)) in batch.into_iter().enumerate() {
+        let ix = match ix {
+            Ok(ix) => ix,
+            Err(e) => {
+                outcomes.push(Err(e));
+                continue;
+            }
         };
+        let key = &entry.key;
+        let coordinates = (
+            key.identifier.clone(),
+            key.email.clone(),
+            key.created.clone(),
+        );
+        if let Some(sha) = exact.get(&coordinates) {
+            outcomes.push(if *sha == ix.document_sha256 {
+                Ok(PutOutcome::AlreadyPresent)
+            } else {
+                Err(StoreError::Conflict(key.clone()))
+            });
+            continue;
+        }
+        let pair = (key.identifier.clone(), key.email.clone());
+        if let Some((newest, _)) = latest.get(&pair)
+            && newest.as_str() > key.created.as_str()
+        {
+            outcomes.push(Err(StoreError::OlderThanLatest {
+                latest: newest.clone(),
+            }));
+            continue;
+        }
+        // Newer than the pair's latest: it takes the flag.
+        if let Some((_, Latest::Stored(seq))) =
+            latest.insert(pair, (key.created.clone(), Latest::Batch(i)))
+        {
+            displaced.push(seq);
+        }
+        exact.insert(coordinates, ix.document_sha256.clone());
+        outcomes.push(Ok(PutOutcome::Created));
+        created.push((i, entry, ix));
+    }
+    if created.is_empty() {
+        return Ok(outcomes);
     }
 
-    let mut s = Sql::new(d);
-    s.push("SELECT MAX(created) FROM entries WHERE identifier = ")
-        .text(&key.identifier)
-        .push(" AND email = ")
-        .text(&key.email);
-    let latest = match tx.fetch(s).await?.first() {
-        Some(row) => row.opt_text(0)?,
-        None => None,
-    };
-    if let Some(latest) = latest
-        && latest.as_str() > key.created.as_str()
-    {
-        return Err(StoreError::OlderThanLatest { latest });
-    }
-
+    // The writes.
     if d == Dialect::Postgres {
+        // Sequence order is commit order: one inserting transaction at a
+        // time, from here to the commit.
         let mut s = Sql::new(d);
         s.push("SELECT pg_advisory_xact_lock(")
             .int(PG_SEQUENCE_LOCK)
             .push(")");
         tx.execute(s).await?;
     }
+    for chunk in displaced.chunks(INSERT_ROWS) {
+        let mut s = Sql::new(d);
+        s.push("UPDATE entries SET latest = ")
+            .bind(Arg::Bool(false))
+            .push(" WHERE seq IN (");
+        for (i, seq) in chunk.iter().enumerate() {
+            if i > 0 {
+                s.push(", ");
+            }
+            s.int(*seq);
+        }
+        s.push(")");
+        tx.execute(s).await?;
+    }
     let accepted_at = DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
         .ok_or_else(|| StoreError::Backend("clock out of range".into()))?;
-    let mut s = Sql::new(d);
-    s.push(
-        "INSERT INTO entries (identifier, email, created, document, document_sha256, accepted_at, ",
-    )
-    .push(INDEXED_COLUMNS)
-    .push(") VALUES (")
-    .text(&key.identifier)
-    .push(", ")
-    .text(&key.email)
-    .push(", ")
-    .text(&key.created)
-    .push(", ")
-    .bind(Arg::Bytes(entry.document.clone()))
-    .push(", ")
-    .text(&ix.document_sha256)
-    .push(", ")
-    .bind(Arg::Time(accepted_at))
-    .push(", ");
-    indexed_values(&mut s, &ix);
-    s.push(") RETURNING seq");
-    let rows = tx.fetch(s).await?;
-    let seq = rows
-        .first()
-        .ok_or_else(|| StoreError::Backend("insert returned no sequence".into()))?
-        .int(0)?;
-    index_text(&mut tx, d, seq, &ix).await?;
+    for chunk in created.chunks(INSERT_ROWS) {
+        let mut s = Sql::new(d);
+        s.push(
+            "INSERT INTO entries (identifier, email, created, document_sha256, accepted_at, \
+             latest, ",
+        )
+        .push(INDEXED_COLUMNS)
+        .push(") VALUES ");
+        for (n, (i, entry, ix)) in chunk.iter().enumerate() {
+            let key = &entry.key;
+            let is_latest = latest
+                .get(&(key.identifier.clone(), key.email.clone()))
+                .is_some_and(|(_, at)| *at == Latest::Batch(*i));
+            if n > 0 {
+                s.push(", ");
+            }
+            s.push("(")
+                .text(&key.identifier)
+                .push(", ")
+                .text(&key.email)
+                .push(", ")
+                .text(&key.created)
+                .push(", ")
+                .text(&ix.document_sha256)
+                .push(", ")
+                .bind(Arg::Time(accepted_at))
+                .push(", ")
+                .bind(Arg::Bool(is_latest))
+                .push(", ");
+            indexed_values(&mut s, ix);
+            s.push(")");
+        }
+        s.push(" RETURNING seq, identifier, email, created");
+        let mut seqs = HashMap::with_capacity(chunk.len());
+        for row in tx.fetch(s).await? {
+            seqs.insert((row.text(1)?, row.text(2)?, row.text(3)?), row.int(0)?);
+        }
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (_, entry, ix) in chunk {
+            let key = &entry.key;
+            let seq = seqs
+                .get(&(
+                    key.identifier.clone(),
+                    key.email.clone(),
+                    key.created.clone(),
+                ))
+                .copied()
+                .ok_or_else(|| StoreError::Backend(format!("no sequence for {key}")))?;
+            rows.push((seq, *entry, ix));
+        }
+        let mut s = Sql::new(d);
+        s.push("INSERT INTO documents (seq, document) VALUES ");
+        for (n, (seq, entry, _)) in rows.iter().enumerate() {
+            if n > 0 {
+                s.push(", ");
+            }
+            s.push("(")
+                .int(*seq)
+                .push(", ")
+                .bind(Arg::Bytes(entry.document.clone()))
+                .push(")");
+        }
+        tx.execute(s).await?;
+        index_text(tx, d, &rows).await?;
+    }
+    Ok(outcomes)
+}
+
+/// [`crate::Store::put`]: a batch of one.
+pub(crate) async fn put<D: Db>(db: &D, entry: NewEntry) -> Result<PutOutcome, StoreError> {
+    let d = D::DIALECT;
+    let ix = Indexed::of(&entry)?;
+    let mut tx = db.begin_write().await?;
+    lock_pairs(&mut tx, d, &[&entry.key]).await?;
+    let outcome = put_in(&mut tx, d, vec![(&entry, Ok(ix))])
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Backend("a put gave no outcome".into()))??;
+    if outcome == PutOutcome::Created {
+        tx.commit().await?;
+    }
+    Ok(outcome)
+}
+
+/// One transaction of [`put_many`].
+async fn put_batch<D: Db>(
+    db: &D,
+    batch: &[NewEntry],
+) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
+    let d = D::DIALECT;
+    // Derived before the write lock is taken.
+    let indexed: Vec<(&NewEntry, Result<Indexed, StoreError>)> =
+        batch.iter().map(|e| (e, Indexed::of(e))).collect();
+    let mut tx = db.begin_write().await?;
+    let keys: Vec<&EntryKey> = batch.iter().map(|e| &e.key).collect();
+    lock_pairs(&mut tx, d, &keys).await?;
+    let outcomes = put_in(&mut tx, d, indexed).await?;
     tx.commit().await?;
-    Ok(PutOutcome::Created)
+    Ok(outcomes)
+}
+
+/// [`crate::Store::put_many`].
+pub(crate) async fn put_many<D: Db>(
+    db: &D,
+    entries: Vec<NewEntry>,
+) -> Vec<Result<PutOutcome, StoreError>> {
+    let mut outcomes = Vec::with_capacity(entries.len());
+    let mut failed: Option<String> = None;
+    for batch in entries.chunks(crate::PUT_MANY_BATCH) {
+        if failed.is_none() {
+            match put_batch(db, batch).await {
+                Ok(done) => {
+                    outcomes.extend(done);
+                    continue;
+                }
+                Err(StoreError::Backend(message)) => failed = Some(message),
+                Err(other) => failed = Some(other.to_string()),
+            }
+        }
+        if let Some(message) = &failed {
+            outcomes.extend(
+                batch
+                    .iter()
+                    .map(|_| Err(StoreError::Backend(message.clone()))),
+            );
+        }
+    }
+    outcomes
 }
 
 /// The columns [`stored`] reads.
-const STORED_COLUMNS: &str =
-    "SELECT seq, accepted_at, identifier, email, created, document, metadata, signer FROM entries";
+const STORED_COLUMNS: &str = "SELECT e.seq, e.accepted_at, e.identifier, e.email, e.created, \
+     d.document, e.metadata, e.signer FROM entries e JOIN documents d ON d.seq = e.seq";
 
 fn stored<R: RowRead>(r: &R) -> Result<StoredEntry, StoreError> {
     Ok(StoredEntry {
@@ -248,10 +490,10 @@ pub(crate) async fn entries_after<D: Db>(
 ) -> Result<Vec<StoredEntry>, StoreError> {
     let mut s = Sql::new(D::DIALECT);
     s.push(STORED_COLUMNS)
-        .push(" WHERE seq > ")
+        .push(" WHERE e.seq > ")
         .int(after.unwrap_or(i64::MIN))
-        .push(" ORDER BY seq LIMIT ")
-        .int(effective_limit(limit).into());
+        .push(" ORDER BY e.seq LIMIT ")
+        .count_literal(effective_limit(limit).into());
     db.fetch(s).await?.iter().map(stored).collect()
 }
 
@@ -262,9 +504,7 @@ pub(crate) async fn history<D: Db>(
 ) -> Result<Vec<EntrySummary>, StoreError> {
     let now = q.now.unwrap_or_else(Utc::now);
     let mut s = Sql::new(D::DIALECT);
-    s.push(SUMMARY_COLUMNS)
-        .push(LATEST)
-        .push(" FROM entries e WHERE 1 = 1");
+    s.push(SUMMARY_COLUMNS).push(" FROM entries e WHERE 1 = 1");
     if let Some(identifier) = &q.identifier {
         s.push(" AND e.identifier = ").text(identifier);
     }
@@ -274,13 +514,23 @@ pub(crate) async fn history<D: Db>(
     if let Some(since) = q.since {
         s.push(" AND e.created >= ").text(format_utc(since));
     }
-    s.push(" ORDER BY e.created DESC, e.seq DESC LIMIT ")
-        .int(effective_limit(q.limit).into());
-    db.fetch(s)
-        .await?
-        .iter()
-        .map(|r| summary(r, now, false))
-        .collect()
+    s.push(match q.order {
+        HistoryOrder::Created => " ORDER BY e.created DESC, e.seq DESC LIMIT ",
+        HistoryOrder::Accepted => " ORDER BY e.seq DESC LIMIT ",
+    })
+    .count_literal(effective_limit(q.limit).into());
+    db.fetch(s).await?.iter().map(|r| summary(r, now)).collect()
+}
+
+/// Reads the rows of [`endorsers`] and [`endorser`].
+fn endorser_summary<R: RowRead>(r: &R) -> Result<EndorserSummary, StoreError> {
+    Ok(EndorserSummary {
+        email: r.text(0)?,
+        subject: r.text(1)?,
+        issuer: r.text(2)?,
+        entries: u64::try_from(r.int(3)?).unwrap_or(0),
+        latest: r.text(4)?,
+    })
 }
 
 /// [`crate::Store::endorsers`].
@@ -291,20 +541,27 @@ pub(crate) async fn endorsers<D: Db>(db: &D) -> Result<Vec<EndorserSummary>, Sto
          GROUP BY email, signer_subject, signer_issuer \
          ORDER BY email, signer_subject, signer_issuer LIMIT ",
     )
-    .int(MAX_UNPAGED_ROWS.into());
-    db.fetch(s)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(EndorserSummary {
-                email: r.text(0)?,
-                subject: r.text(1)?,
-                issuer: r.text(2)?,
-                entries: u64::try_from(r.int(3)?).unwrap_or(0),
-                latest: r.text(4)?,
-            })
-        })
-        .collect()
+    .count_literal(MAX_UNPAGED_ROWS.into());
+    db.fetch(s).await?.iter().map(endorser_summary).collect()
+}
+
+/// [`crate::Store::endorser`].
+pub(crate) async fn endorser<D: Db>(
+    db: &D,
+    email: &str,
+) -> Result<Vec<EndorserSummary>, StoreError> {
+    let mut s = Sql::new(D::DIALECT);
+    s.push(
+        "SELECT email, signer_subject, signer_issuer, COUNT(*), MAX(created) FROM entries \
+         WHERE email = ",
+    )
+    .text(email)
+    .push(
+        " GROUP BY email, signer_subject, signer_issuer \
+         ORDER BY email, signer_subject, signer_issuer LIMIT ",
+    )
+    .count_literal(MAX_UNPAGED_ROWS.into());
+    db.fetch(s).await?.iter().map(endorser_summary).collect()
 }
 
 /// [`crate::Store::tags`].
@@ -313,7 +570,7 @@ pub(crate) async fn tags<D: Db>(db: &D, email: &str) -> Result<Vec<String>, Stor
     s.push("SELECT DISTINCT tag FROM entries WHERE email = ")
         .text(email)
         .push(" AND tag IS NOT NULL AND tag <> '' ORDER BY tag LIMIT ")
-        .int(MAX_UNPAGED_ROWS.into());
+        .count_literal(MAX_UNPAGED_ROWS.into());
     db.fetch(s).await?.iter().map(|r| r.text(0)).collect()
 }
 
@@ -367,10 +624,13 @@ pub(crate) async fn rebuild_index<D: Db>(
     let mut done = 0u64;
     loop {
         let mut s = Sql::new(d);
-        s.push("SELECT seq, identifier, email, created, document FROM entries WHERE seq > ")
-            .int(after)
-            .push(" ORDER BY seq LIMIT ")
-            .int(REBUILD_BATCH);
+        s.push(
+            "SELECT e.seq, e.identifier, e.email, e.created, d.document FROM entries e \
+             JOIN documents d ON d.seq = e.seq WHERE e.seq > ",
+        )
+        .int(after)
+        .push(" ORDER BY e.seq LIMIT ")
+        .count_literal(REBUILD_BATCH);
         let rows = tx.fetch(s).await?;
         if rows.is_empty() {
             break;
@@ -394,7 +654,8 @@ pub(crate) async fn rebuild_index<D: Db>(
                     ),
                 });
             }
-            let ix = Indexed::of(&NewEntry { document, ..fresh })?;
+            let fresh_entry = NewEntry { document, ..fresh };
+            let ix = Indexed::of(&fresh_entry)?;
             let mut s = Sql::new(d);
             s.push("UPDATE entries SET (")
                 .push(INDEXED_COLUMNS)
@@ -402,11 +663,30 @@ pub(crate) async fn rebuild_index<D: Db>(
             indexed_values(&mut s, &ix);
             s.push(") WHERE seq = ").int(sequence);
             tx.execute(s).await?;
-            index_text(&mut tx, d, sequence, &ix).await?;
+            index_text(&mut tx, d, &[(sequence, &fresh_entry, &ix)]).await?;
             after = sequence;
             done += 1;
         }
     }
+    // Cached totals of every process are stale from here.
+    let mut s = Sql::new(d);
+    s.push("UPDATE store_meta SET value = value + 1 WHERE name = 'generation'");
+    tx.execute(s).await?;
+    // The latest flags, recomputed from the coordinates (cleared first: at
+    // no point may a pair have two).
+    let mut s = Sql::new(d);
+    s.push("UPDATE entries SET latest = ")
+        .bind(Arg::Bool(false))
+        .push(" WHERE latest");
+    tx.execute(s).await?;
+    let mut s = Sql::new(d);
+    s.push("UPDATE entries SET latest = ")
+        .bind(Arg::Bool(true))
+        .push(
+            " WHERE NOT EXISTS (SELECT 1 FROM entries n WHERE n.identifier = entries.identifier \
+             AND n.email = entries.email AND n.created > entries.created)",
+        );
+    tx.execute(s).await?;
     tx.commit().await?;
     Ok(done)
 }
@@ -521,6 +801,13 @@ macro_rules! impl_store {
                 $crate::engine::put(self, entry).await
             }
 
+            async fn put_many(
+                &self,
+                entries: Vec<$crate::NewEntry>,
+            ) -> Vec<Result<$crate::PutOutcome, $crate::StoreError>> {
+                $crate::engine::put_many(self, entries).await
+            }
+
             async fn get(
                 &self,
                 key: &$crate::EntryKey,
@@ -533,7 +820,16 @@ macro_rules! impl_store {
                 query: &$crate::SearchQuery,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<$crate::SearchPage, $crate::StoreError> {
-                $crate::engine::search(self, query, now).await
+                $crate::engine::search(self, query, now, $crate::SearchOptions::default()).await
+            }
+
+            async fn search_with(
+                &self,
+                query: &$crate::SearchQuery,
+                now: chrono::DateTime<chrono::Utc>,
+                options: $crate::SearchOptions,
+            ) -> Result<$crate::SearchPage, $crate::StoreError> {
+                $crate::engine::search(self, query, now, options).await
             }
 
             async fn history(
@@ -545,6 +841,13 @@ macro_rules! impl_store {
 
             async fn endorsers(&self) -> Result<Vec<$crate::EndorserSummary>, $crate::StoreError> {
                 $crate::engine::endorsers(self).await
+            }
+
+            async fn endorser(
+                &self,
+                email: &str,
+            ) -> Result<Vec<$crate::EndorserSummary>, $crate::StoreError> {
+                $crate::engine::endorser(self, email).await
             }
 
             async fn tags(&self, email: &str) -> Result<Vec<String>, $crate::StoreError> {

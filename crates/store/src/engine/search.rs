@@ -1,14 +1,19 @@
-//! [`crate::Store::search`]: three statements (total, matching, page) in
-//! one read transaction, built from fixed fragments and bound values.
+//! [`crate::Store::search_with`]: in one read transaction, the page, then
+//! (only when the page does not tell) the number of matching entries, the
+//! total when asked, and the documents of the page when asked; built from
+//! fixed fragments and bound values.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
-use super::{LATEST, SUMMARY_COLUMNS, summary};
+use super::{LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, summary};
 use crate::StoreError;
 use crate::index::{filter_key, fts5_match, text_terms};
 use crate::query::{
-    LocationFilter, SearchPage, SearchQuery, SortKey, StatusFilter, effective_limit,
+    LocationFilter, SearchOptions, SearchPage, SearchQuery, SortKey, StatusFilter, effective_limit,
 };
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 
@@ -94,6 +99,7 @@ fn from_where(s: &mut Sql, q: &SearchQuery, terms: Option<&[String]>, now: &str)
     equal_ci(s, "e.os_version", q.os_version.as_ref());
     equal_ci(s, "e.os_arch", q.os_arch.as_ref());
     equal_ci(s, "e.kind_type", q.kind_type.as_ref());
+    equal_ci(s, "e.kind", q.kind.as_ref());
     equal_ci(s, "e.format", q.format.as_ref());
     equal_ci(s, "e.hypervisor", q.hypervisor.as_ref());
     equal(s, "e.vo", q.vo.clone());
@@ -138,14 +144,31 @@ fn sort_column(key: SortKey) -> &'static str {
     }
 }
 
+/// Appends the ORDER BY of `q`. Ties are broken by newest `created`, then
+/// newest acceptance; the columns that are never NULL (created,
+/// identifier, e-mail) need no NULLs-last term, so that an index can give
+/// their order.
 fn order_by(s: &mut Sql, q: &SearchQuery, ranked: bool) {
+    let direction = if q.descending { " DESC" } else { " ASC" };
     match q.sort {
         SortKey::Relevance if ranked => {
             let rank = rank_expression(s.dialect);
-            s.push(" ORDER BY ").push(rank).push(" DESC");
+            s.push(" ORDER BY ").push(rank).push(" DESC, ");
         }
         SortKey::Relevance => {
-            s.push(" ORDER BY e.created DESC");
+            s.push(" ORDER BY ");
+        }
+        SortKey::Created if q.descending => {
+            s.push(" ORDER BY ");
+        }
+        SortKey::Created => {
+            s.push(" ORDER BY e.created ASC, ");
+        }
+        SortKey::Identifier | SortKey::Endorser => {
+            s.push(" ORDER BY ")
+                .push(sort_column(q.sort))
+                .push(direction)
+                .push(", ");
         }
         key => {
             let column = sort_column(key);
@@ -153,10 +176,112 @@ fn order_by(s: &mut Sql, q: &SearchQuery, ranked: bool) {
                 .push(column)
                 .push(" IS NULL THEN 1 ELSE 0 END, ")
                 .push(column)
-                .push(if q.descending { " DESC" } else { " ASC" });
+                .push(direction)
+                .push(", ");
         }
     }
-    s.push(", e.created DESC, e.seq DESC");
+    s.push("e.created DESC, e.seq DESC");
+}
+
+/// A total computed earlier, and where it still holds.
+#[derive(Debug, Clone)]
+struct CachedTotal {
+    /// (newest sequence, rebuild generation) of the snapshot it was
+    /// counted in: the same pair means the same entries and fields.
+    version: (i64, i64),
+    /// It holds for instants from this one (`None`: since ever) ...
+    from: Option<String>,
+    /// ... up to, not including, this one (`None`: for ever): between two
+    /// expiries (`valid_at` of latest, non-deprecated entries) no status
+    /// changes.
+    until: Option<String>,
+    /// The count.
+    total: u64,
+}
+
+/// The catalogue totals ([`SearchPage::total`]) a store process counted,
+/// one per status filter. A total changes only when an entry is accepted
+/// (the newest sequence grows), when a rebuild re-derives the fields (the
+/// generation grows), or when the instant passes an expiry; a total is
+/// reused while none of these happened, so a search costs one cheap
+/// version query instead of a count over the whole catalogue.
+#[derive(Debug, Default)]
+pub(crate) struct TotalCache(Mutex<[Option<CachedTotal>; 4]>);
+
+fn status_slot(status: StatusFilter) -> usize {
+    match status {
+        StatusFilter::Valid => 0,
+        StatusFilter::Expired => 1,
+        StatusFilter::Deprecated => 2,
+        StatusFilter::All => 3,
+    }
+}
+
+/// The total of latest entries with `status` at `now`, from the cache
+/// when it holds, else counted (and cached) in the caller's snapshot.
+async fn total<T: Tx>(
+    tx: &mut T,
+    d: Dialect,
+    cache: &TotalCache,
+    status: StatusFilter,
+    now: &str,
+) -> Result<u64, StoreError> {
+    let mut s = Sql::new(d);
+    s.push(
+        "SELECT (SELECT MAX(seq) FROM entries), \
+         (SELECT value FROM store_meta WHERE name = 'generation')",
+    );
+    let version = match tx.fetch(s).await?.first() {
+        Some(r) => (r.opt_int(0)?.unwrap_or(0), r.opt_int(1)?.unwrap_or(0)),
+        None => (0, 0),
+    };
+    let slot = status_slot(status);
+    if let Ok(cached) = cache.0.lock()
+        && let Some(c) = &cached[slot]
+        && c.version == version
+        && c.from.as_deref().is_none_or(|f| f <= now)
+        && c.until.as_deref().is_none_or(|u| now < u)
+    {
+        return Ok(c.total);
+    }
+    let mut s = Sql::new(d);
+    s.push("SELECT COUNT(*) FROM entries e WHERE ").push(LATEST);
+    status_condition(&mut s, status, now);
+    let total = count(tx, s).await?;
+    let (from, until) = match status {
+        StatusFilter::Valid | StatusFilter::Expired => {
+            // The expiries around `now` (`valid_at <= now` is expired).
+            let bound = |aggregate: &'static str, op: &'static str| {
+                let mut s = Sql::new(d);
+                s.push("SELECT ")
+                    .push(aggregate)
+                    .push("(e.valid_at) FROM entries e WHERE ")
+                    .push(LATEST)
+                    .push(" AND e.deprecated = ")
+                    .bind(Arg::Bool(false))
+                    .push(" AND e.valid_at ")
+                    .push(op)
+                    .text(now);
+                s
+            };
+            let from = tx.fetch(bound("MAX", " <= ")).await?;
+            let until = tx.fetch(bound("MIN", " > ")).await?;
+            (
+                from.first().map(|r| r.opt_text(0)).transpose()?.flatten(),
+                until.first().map(|r| r.opt_text(0)).transpose()?.flatten(),
+            )
+        }
+        StatusFilter::Deprecated | StatusFilter::All => (None, None),
+    };
+    if let Ok(mut cached) = cache.0.lock() {
+        cached[slot] = Some(CachedTotal {
+            version,
+            from,
+            until,
+            total,
+        });
+    }
+    Ok(total)
 }
 
 async fn count<T: Tx>(tx: &mut T, s: Sql) -> Result<u64, StoreError> {
@@ -164,58 +289,205 @@ async fn count<T: Tx>(tx: &mut T, s: Sql) -> Result<u64, StoreError> {
     Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
-/// [`crate::Store::search`].
+/// `columns FROM table WHERE e.seq IN (seqs)` (`table` is `entries e` or
+/// `documents e`); `None` for no sequences.
+fn by_sequence(
+    d: Dialect,
+    columns: &'static str,
+    table: &'static str,
+    seqs: &[i64],
+) -> Option<Sql> {
+    if seqs.is_empty() {
+        return None;
+    }
+    let mut s = Sql::new(d);
+    s.push(columns)
+        .push(" FROM ")
+        .push(table)
+        .push(" WHERE e.seq IN (");
+    for (i, seq) in seqs.iter().enumerate() {
+        if i > 0 {
+            s.push(", ");
+        }
+        s.int(*seq);
+    }
+    s.push(")");
+    Some(s)
+}
+
+/// The documents of the entries `seqs`, in that order. Documents never
+/// change once stored: any snapshot reads the same bytes.
+fn documents_in_order<R: RowRead>(rows: Vec<R>, seqs: &[i64]) -> Result<Vec<Vec<u8>>, StoreError> {
+    in_order(rows, seqs, |r| r.int(0))?
+        .iter()
+        .map(|r| r.bytes(1))
+        .collect()
+}
+
+/// How many entries match, when a page with `shown` rows at `offset` (of
+/// at most `limit`) tells: a page that is neither empty nor full ends the
+/// result, and so does an empty first page.
+fn matching_from_page(shown: usize, limit: u32, offset: u64) -> Option<u64> {
+    let shown = shown as u64;
+    ((shown > 0 && shown < u64::from(limit)) || (shown == 0 && offset == 0))
+        .then_some(offset + shown)
+}
+
+/// `rows` (`seq_of` reads a row's sequence) in the order of `seqs`.
+fn in_order<R>(
+    rows: Vec<R>,
+    seqs: &[i64],
+    seq_of: impl Fn(&R) -> Result<i64, StoreError>,
+) -> Result<Vec<R>, StoreError> {
+    let mut by_seq = HashMap::with_capacity(rows.len());
+    for r in rows {
+        by_seq.insert(seq_of(&r)?, r);
+    }
+    seqs.iter()
+        .map(|seq| {
+            by_seq
+                .remove(seq)
+                .ok_or_else(|| StoreError::Backend(format!("entry {seq} vanished from a read")))
+        })
+        .collect()
+}
+
+/// [`crate::Store::search_with`] ([`crate::Store::search`] with the
+/// default options).
+///
+/// Without text and without the total (a lookup), one statement usually
+/// does: the page, with the documents when the query names an image (a
+/// few rows), and the count when the page tells it; only otherwise is the
+/// search redone in a read transaction. Without text, one statement gives
+/// the page (an index can give the order and stop early). With text, every
+/// match has to be ranked anyway: a narrow statement ranks them and counts
+/// them in the same pass (`COUNT(*) OVER ()`), and a second one reads the
+/// page's entries.
 pub(crate) async fn search<D: Db>(
     db: &D,
     q: &SearchQuery,
     now: DateTime<Utc>,
+    options: SearchOptions,
 ) -> Result<SearchPage, StoreError> {
     let d = D::DIALECT;
     let terms = text_terms(q.text.as_deref())?;
     let terms = terms.as_deref();
-    let offset = i64::try_from(q.offset)
-        .map_err(|_| StoreError::InvalidQuery(format!("offset {} is too large", q.offset)))?;
+    if i64::try_from(q.offset).is_err() {
+        return Err(StoreError::InvalidQuery(format!(
+            "offset {} is too large",
+            q.offset
+        )));
+    }
     let limit = effective_limit(q.limit);
     let now_text = format_utc(now);
+    let paged = |s: &mut Sql| {
+        order_by(s, q, terms.is_some());
+        s.push(" LIMIT ")
+            .count_literal(limit.into())
+            .push(" OFFSET ")
+            .count_literal(q.offset);
+    };
 
-    let mut total = Sql::new(d);
-    total
-        .push("SELECT COUNT(*) FROM entries e WHERE ")
-        .push(LATEST);
-    status_condition(&mut total, q.status, &now_text);
-
-    let mut matching = Sql::new(d);
-    matching.push("SELECT COUNT(*)");
-    from_where(&mut matching, q, terms, &now_text);
+    if terms.is_none() && !options.total {
+        // One statement is its own snapshot.
+        let with_documents = options.documents && q.identifier.is_some();
+        let mut page = Sql::new(d);
+        page.push(SUMMARY_COLUMNS);
+        if with_documents {
+            page.push(", (SELECT x.document FROM documents x WHERE x.seq = e.seq)");
+        }
+        from_where(&mut page, q, None, &now_text);
+        paged(&mut page);
+        let rows = db.fetch(page).await?;
+        if let Some(matching) = matching_from_page(rows.len(), limit, q.offset) {
+            let entries = rows
+                .iter()
+                .map(|r| summary(r, now))
+                .collect::<Result<Vec<_>, _>>()?;
+            let documents = if with_documents {
+                rows.iter()
+                    .map(|r| r.bytes(SUMMARY_SEQ + 1))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else if options.documents {
+                let seqs = rows
+                    .iter()
+                    .map(|r| r.int(SUMMARY_SEQ))
+                    .collect::<Result<Vec<_>, _>>()?;
+                match by_sequence(d, "SELECT e.seq, e.document", "documents e", &seqs) {
+                    Some(s) => documents_in_order(db.fetch(s).await?, &seqs)?,
+                    None => Vec::new(),
+                }
+            } else {
+                Vec::new()
+            };
+            return Ok(SearchPage {
+                total: 0,
+                matching,
+                entries,
+                documents,
+            });
+        }
+    }
 
     let mut page = Sql::new(d);
-    page.push(SUMMARY_COLUMNS).push(LATEST);
     if terms.is_some() {
-        page.push(", ").push(rank_expression(d));
+        page.push("SELECT e.seq, ")
+            .push(rank_expression(d))
+            .push(", COUNT(*) OVER ()");
+    } else {
+        page.push(SUMMARY_COLUMNS);
     }
     from_where(&mut page, q, terms, &now_text);
-    order_by(&mut page, q, terms.is_some());
-    page.push(" LIMIT ")
-        .int(limit.into())
-        .push(" OFFSET ")
-        .int(offset);
+    paged(&mut page);
 
     let mut tx = db.begin_read().await?;
-    let total = count(&mut tx, total).await?;
-    let matching = count(&mut tx, matching).await?;
-    let rows = if matching > q.offset {
-        tx.fetch(page).await?
+    let rows = tx.fetch(page).await?;
+    let counted = match (terms, rows.first()) {
+        (Some(_), Some(first)) => Some(u64::try_from(first.int(2)?).unwrap_or(0)),
+        _ => None,
+    };
+    let matching = match counted.or_else(|| matching_from_page(rows.len(), limit, q.offset)) {
+        Some(n) => n,
+        None => {
+            let mut matching = Sql::new(d);
+            matching.push("SELECT COUNT(*)");
+            from_where(&mut matching, q, terms, &now_text);
+            count(&mut tx, matching).await?
+        }
+    };
+    let seqs = rows
+        .iter()
+        .map(|r| r.int(if terms.is_some() { 0 } else { SUMMARY_SEQ }))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut entries = Vec::with_capacity(rows.len());
+    if terms.is_some() {
+        if let Some(s) = by_sequence(d, SUMMARY_COLUMNS, "entries e", &seqs) {
+            let found = in_order(tx.fetch(s).await?, &seqs, |r| r.int(SUMMARY_SEQ))?;
+            for (r, ranked) in found.iter().zip(&rows) {
+                let mut e = summary(r, now)?;
+                e.rank = ranked.opt_float(1)?;
+                entries.push(e);
+            }
+        }
     } else {
-        Vec::new()
+        for r in &rows {
+            entries.push(summary(r, now)?);
+        }
+    }
+    let total = if options.total {
+        total(&mut tx, d, db.totals(), q.status, &now_text).await?
+    } else {
+        0
+    };
+    let documents = match by_sequence(d, "SELECT e.seq, e.document", "documents e", &seqs) {
+        Some(s) if options.documents => documents_in_order(tx.fetch(s).await?, &seqs)?,
+        _ => Vec::new(),
     };
     tx.commit().await?;
-    let entries = rows
-        .iter()
-        .map(|r| summary(r, now, terms.is_some()))
-        .collect::<Result<_, _>>()?;
     Ok(SearchPage {
         total,
         matching,
         entries,
+        documents,
     })
 }

@@ -140,9 +140,10 @@ fn schema_name() -> String {
     )
 }
 
-/// A fresh PostgreSQL store in its own schema, or `None` (skipped) when
-/// the server cannot be reached outside CI.
-pub async fn postgres() -> Option<Harness> {
+/// A fresh, empty PostgreSQL schema: connection options whose
+/// `search_path` is that schema, and the guard that drops it; `None`
+/// (skipped) when the server cannot be reached outside CI.
+pub async fn pg_schema() -> Option<(PgConnectOptions, SchemaGuard)> {
     // Once a test found the server unreachable, the others skip at once.
     static UNREACHABLE: AtomicBool = AtomicBool::new(false);
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
@@ -180,7 +181,13 @@ pub async fn postgres() -> Option<Harness> {
         options: base.clone(),
         schema: schema.clone(),
     };
-    let options = base.options([("search_path", schema.as_str())]);
+    Some((base.options([("search_path", schema.as_str())]), guard))
+}
+
+/// A fresh PostgreSQL store in its own schema, or `None` (skipped) when
+/// the server cannot be reached outside CI.
+pub async fn postgres() -> Option<Harness> {
+    let (options, guard) = pg_schema().await?;
     let store = PgStore::connect_with(options.clone())
         .await
         .expect("connect PgStore");

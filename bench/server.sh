@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# Benchmark of `marketplace serve` (and of `marketplace admin import`) against
+# nginx serving a static file, all on loopback, in one run.
+#
+# 1. Generates N signed entries once (crates/server/examples/bench_data.rs:
+#    varied images, ~40 endorsers with self-signed RSA-2048 certificates
+#    carrying their e-mail, some history, some expired or deprecated), kept
+#    in the cache directory.
+# 2. Times `marketplace admin import --quiet DIR` into a fresh data
+#    directory (every document verified as an upload is, stored in batches).
+# 3. Starts `marketplace serve` (release build, RUST_LOG=warn) on a free
+#    loopback port, and nginx (Debian package; a temporary configuration,
+#    foreground, access log off, on another free loopback port) serving a
+#    static file of exactly the size of a lookup response (it *is* one).
+# 4. Runs `wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency` against:
+#    nginx's static file; `GET /metadata/{id}` for random identifiers (the
+#    check a site makes: the signed documents of the image, XML); the
+#    filtered full-text search `GET /api/v1/images?q=ubuntu&os_arch=x86_64`;
+#    and a mix of filtered searches (random words, OS and architectures).
+#    The searches are also run with one connection per core, which shows the
+#    time a search takes rather than the queue in front of it.
+# 5. Prints requests/s, p50 and p99 latency, the lookup/nginx ratio, the
+#    import time, against the targets; stops everything it started.
+#
+# wrk and nginx are installed with apt-get if missing (root needed).
+#
+# Environment:
+#   BENCH_SERVER_N       entries to generate and import (default 100000)
+#   BENCH_CACHE_DIR      where generated documents are kept (default bench/.cache)
+#   BENCH_DURATION       wrk duration per run (default 10s)
+#   BENCH_THREADS        wrk threads (default 2)
+#   BENCH_CONNECTIONS    wrk connections (default 32)
+#   CARGO_TARGET_DIR     as for cargo (default ./target)
+#
+# Usage: bench/server.sh                 # from anywhere in the repository
+#        BENCH_SERVER_N=10000 bench/server.sh
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+n=${BENCH_SERVER_N:-100000}
+cache=${BENCH_CACHE_DIR:-$root/bench/.cache}
+duration=${BENCH_DURATION:-10s}
+threads=${BENCH_THREADS:-2}
+connections=${BENCH_CONNECTIONS:-32}
+target=${CARGO_TARGET_DIR:-$root/target}
+data=$cache/server-$n
+cores=$(nproc)
+
+if ! [[ $n =~ ^[1-9][0-9]*$ ]]; then
+    echo "BENCH_SERVER_N must be a positive number, not '$n'" >&2
+    exit 2
+fi
+
+log() { echo "server.sh: $*" >&2; }
+
+# --- tools -------------------------------------------------------------------
+missing=()
+command -v wrk > /dev/null || missing+=(wrk)
+command -v nginx > /dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+if ((${#missing[@]})); then
+    log "installing ${missing[*]} (apt-get, for the benchmark only)..."
+    if [[ $(id -u) -ne 0 ]]; then
+        log "not root: install ${missing[*]} yourself (apt-get install ${missing[*]})"
+        exit 2
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
+        > /dev/null || {
+        apt-get update > /dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" > /dev/null
+    }
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+
+# --- build and data ----------------------------------------------------------
+log "building the release binary and the data generator..."
+(cd "$root" && cargo build --release --quiet -p marketplace -p marketplace-server --example bench_data)
+bin=$target/release/marketplace
+if [[ ! -f $data/summary.txt ]]; then
+    mkdir -p "$cache"
+    log "generating and signing $n entries into $data (once)..."
+    "$target/release/examples/bench_data" --count "$n" --out "$data" > /dev/null
+fi
+docs=$(awk '/^documents/ { print $2 }' "$data/summary.txt")
+
+# --- everything we start, stopped on exit ------------------------------------
+work=$(mktemp -d)
+serve_pid=""
+nginx_pid=""
+cleanup() {
+    for pid in $serve_pid $nginx_pid; do
+        kill "$pid" 2> /dev/null || true
+    done
+    for pid in $serve_pid $nginx_pid; do
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2> /dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$pid" 2> /dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_http() { # url
+    for _ in $(seq 300); do
+        curl -fsS -o /dev/null "$1" 2> /dev/null && return 0
+        sleep 0.1
+    done
+    log "no answer from $1"
+    return 1
+}
+
+# --- import ------------------------------------------------------------------
+log "importing $docs documents (marketplace admin import)..."
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+t0=$(date +%s.%N)
+timeout 900 "$bin" admin import --quiet --data-dir "$work/data" "$data/docs" > "$work/import.txt"
+t1=$(date +%s.%N)
+import_line=$(tail -1 "$work/import.txt")
+import_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+log "import: $import_line in $import_secs s"
+
+# --- servers -----------------------------------------------------------------
+port=$(free_port)
+RUST_LOG=warn timeout 900 "$bin" serve --listen "127.0.0.1:$port" --data-dir "$work/data" \
+    2> "$work/serve.log" &
+serve_pid=$!
+base=http://127.0.0.1:$port
+wait_http "$base/healthz" || {
+    cat "$work/serve.log" >&2
+    exit 1
+}
+
+mkdir -p "$work/www" "$work/nginx"
+# nginx's workers run as an unprivileged user: they must reach the file.
+chmod 755 "$work" "$work/www"
+id=$(head -1 "$data/ids.txt")
+curl -fsS -o "$work/www/lookup.xml" "$base/metadata/$id"
+size=$(stat -c %s "$work/www/lookup.xml")
+nport=$(free_port)
+cat > "$work/nginx/nginx.conf" << EOF
+daemon off;
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    types { application/rdf+xml xml; }
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    server {
+        listen 127.0.0.1:$nport;
+        root $work/www;
+    }
+}
+EOF
+timeout 900 "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" 2> "$work/nginx/stderr.log" &
+nginx_pid=$!
+wait_http "http://127.0.0.1:$nport/lookup.xml" || {
+    cat "$work/nginx/stderr.log" "$work/nginx/error.log" >&2 2> /dev/null
+    exit 1
+}
+
+# --- request lists -----------------------------------------------------------
+sed 's|^|/metadata/|' "$data/ids.txt" > "$work/lookup.paths"
+echo "/api/v1/images?q=ubuntu&os_arch=x86_64" > "$work/search.paths"
+for word in ubuntu centos debian docker jupyter cuda kubernetes condor postgresql grid \
+    "ubuntu server" "centos worker" "debian minimal" "rocky hpc" "alpine nginx"; do
+    q=${word// /+}
+    for filter in "" "&os_arch=x86_64" "&os_arch=aarch64" "&type=appliance" "&hypervisor=kvm"; do
+        echo "/api/v1/images?q=$q$filter"
+    done
+done > "$work/mixed.paths"
+# Every path answers 200 (a search may match nothing; it still answers).
+for f in lookup search mixed; do
+    p=$(head -1 "$work/$f.paths")
+    curl -fsS -o /dev/null "$base$p"
+done
+
+# --- runs --------------------------------------------------------------------
+run() { # name url paths-file connections
+    local out=$work/$1.wrk
+    BENCH_PATHS=${3:-/dev/null} timeout 300 wrk -t"$threads" -c"$4" -d"$duration" --latency \
+        ${3:+-s "$root/bench/wrk/paths.lua"} "$2" > "$out"
+    awk -v name="$1" -v conns="$4" '
+        /Requests\/sec:/ { rps = $2 }
+        /^ +50%/ { p50 = $2 }
+        /^ +99%/ { p99 = $2 }
+        /Non-2xx or 3xx responses:/ { bad = $5 }
+        /Socket errors:/ { gsub(",", ""); bad += $4 + $6 + $8 + $10 }
+        /requests in/ { total = $1 }
+        END {
+            printf "%s %s %s %s %s %s\n", name, conns, rps, p50, p99, (bad == "" ? 0 : bad) "/" total
+        }' "$out" >> "$work/results"
+}
+log "wrk -t$threads -c$connections -d$duration: nginx, lookup, search, mixed searches..."
+run nginx "http://127.0.0.1:$nport/lookup.xml" "" "$connections"
+run lookup "$base" "$work/lookup.paths" "$connections"
+run search "$base" "$work/search.paths" "$connections"
+run mixed "$base" "$work/mixed.paths" "$connections"
+low=$((cores > threads ? cores : threads))
+run search "$base" "$work/search.paths" "$low"
+run mixed "$base" "$work/mixed.paths" "$low"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- report ------------------------------------------------------------------
+ms() { # wrk latency (e.g. 1.23ms, 456.78us, 1.02s) -> milliseconds
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
+        else printf "%s", v }'
+}
+echo
+echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "machine:  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $cores cores," \
+    "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average before: $load_before, after: $load_after"
+echo "data:     $docs signed entries ($(awk '/^images/ { print $2 }' "$data/summary.txt") images," \
+    "$(awk '/^endorsers/ { print $2 }' "$data/summary.txt") endorsers); lookup response $size bytes"
+echo "import:   $import_line in $import_secs s" \
+    "($(awk -v n="$docs" -v s="$import_secs" 'BEGIN { printf "%.0f", n / s }') documents/s; target: 100000 in < 60 s)"
+echo
+printf '%-28s %5s %10s %10s %10s %12s\n' "run" "conns" "req/s" "p50 ms" "p99 ms" "failed/all"
+nginx_rps=""
+while read -r name conns rps p50 p99 bad; do
+    [[ $name == nginx ]] && nginx_rps=$rps
+    case $name in
+        nginx) label="nginx static file" ;;
+        lookup) label="GET /metadata/{id}" ;;
+        search) label="search ubuntu x86_64" ;;
+        mixed) label="mixed filtered searches" ;;
+    esac
+    printf '%-28s %5s %10s %10s %10s %12s\n' "$label" "$conns" "$rps" "$(ms "$p50")" "$(ms "$p99")" "$bad"
+done < "$work/results"
+lookup_rps=$(awk '$1 == "lookup" { print $3 }' "$work/results")
+echo
+awk -v l="$lookup_rps" -v g="$nginx_rps" 'BEGIN {
+    printf "lookup / nginx: %.2f (target: 0.50 or better)\n", l / g }'
+awk -v c="$connections" '$1 == "search" && $2 == c {
+    printf "search p99 at %s connections: %s (target: under 50 ms)\n", c, $5 }' "$work/results"

@@ -1,0 +1,475 @@
+//! E-mail confirmation of uploads (issue 3; server-spec §6.5 and §7,
+//! without the defects of §13.1.7–10).
+//!
+//! # When an upload waits for confirmation
+//!
+//! The endorser e-mail must be bound to the signing certificate unless the
+//! entry is confirmed by e-mail. After the trust core accepted a document
+//! ([`crate::ingest::verify`]):
+//!
+//! 1. the certificate carries the endorser e-mail (subjectAltName) → stored
+//!    at once (with `ca_dir` a CA vouches for that certificate; without,
+//!    the e-mail is only as good as the certificate that claims it);
+//! 2. otherwise, with `validate_email` on: a signer whose identity DN is on
+//!    the `endorser_whitelist` **and** whose chain was verified against
+//!    `ca_dir` is stored at once ([`crate::whitelist::skips_confirmation`]);
+//!    every other upload waits for confirmation (this module);
+//! 3. otherwise (`validate_email` off): refused, unless
+//!    `require_certified_email` is off (legacy imports).
+//!
+//! # The flow
+//!
+//! - [`request`]: refuses early what the store would refuse anyway (an
+//!   entry older than the endorser's latest, a different document with the
+//!   same coordinates), keeps a [`PendingEntry`] under a 256-bit random
+//!   token (base64url) for `confirmation_ttl`, and mails the endorser the
+//!   links `{public_url}/action/{token}/confirm` and `…/abort` (built from
+//!   the configured public URL, never the Host header). The upload answers
+//!   202. When the mail cannot be sent the pending entry is removed again
+//!   and the upload answers 503.
+//! - Following a link (`GET`, [`crate::routes::action`]) shows what is
+//!   pending and a form; nothing changes on GET (link scanners).
+//! - [`confirm`] (`POST …/confirm`): the document is verified again at the
+//!   current instant (a certificate revoked or expired meanwhile is
+//!   refused) and stored through [`marketplace_store::Store::put`], so an
+//!   entry superseded meanwhile is refused as older than the latest instead
+//!   of being rolled back. The pending entry is removed once the store has
+//!   decided (kept only when the store itself failed). [`abort`]
+//!   (`POST …/abort`) removes it.
+//! - Expired pending entries are invisible at once and purged at start-up
+//!   and every [`PURGE_INTERVAL`] ([`start_purger`]).
+//!
+//! Tokens and links are never logged: log lines name the entry's
+//! coordinates, request spans mask the token ([`crate::routes::action`]),
+//! and metrics count by route template.
+
+use crate::error::AppError;
+use crate::ingest::{self, INVALID, IngestError, IngestOutcome, Policy, Verdict};
+use crate::mail::{self, Mail, MailError, MailSettings, one_line};
+use crate::state::AppState;
+use axum::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, TimeDelta, Utc};
+use marketplace_format::datetime;
+use marketplace_store::{EntryKey, HistoryQuery, NewEntry, PendingEntry, StoreError};
+use std::time::Duration;
+
+/// Random bytes in a token (256 bits).
+pub const TOKEN_BYTES: usize = 32;
+
+/// Length of a token: [`TOKEN_BYTES`] in unpadded base64url.
+pub const TOKEN_CHARS: usize = 43;
+
+/// How long an upload waits for confirmation unless configured.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(3 * 24 * 3600);
+
+/// Longest configurable wait.
+pub const MAX_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// How often expired pending uploads are purged.
+pub const PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// The longest title shown in a mail subject.
+const SUBJECT_TITLE_CHARS: usize = 80;
+
+/// The longest value of the document shown in a mail body.
+const BODY_VALUE_CHARS: usize = 300;
+
+/// A decision a link leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Publish the pending entry.
+    Confirm,
+    /// Drop it.
+    Abort,
+}
+
+impl Command {
+    /// The command named by a path segment.
+    pub fn from_segment(segment: &str) -> Option<Self> {
+        match segment {
+            "confirm" => Some(Command::Confirm),
+            "abort" => Some(Command::Abort),
+            _ => None,
+        }
+    }
+
+    /// Its path segment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::Confirm => "confirm",
+            Command::Abort => "abort",
+        }
+    }
+}
+
+/// A fresh token: [`TOKEN_BYTES`] from the operating system's generator,
+/// base64url without padding.
+pub fn new_token() -> Result<String, String> {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a token: {e}"))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Whether `text` has the shape of a token (checked before any look-up).
+pub fn is_token(text: &str) -> bool {
+    text.len() == TOKEN_CHARS
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Parses a waiting time: a positive whole number with a unit `s`, `m`,
+/// `h`, `d` or `w` (`90m`, `24h`, `3d`); a bare number is seconds. At most
+/// [`MAX_TTL`].
+pub fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let unit_secs: u64 = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 24 * 3600,
+        "w" => 7 * 24 * 3600,
+        _ => return Err(format!("'{text}' is not a duration such as 90m, 24h or 3d")),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration such as 90m, 24h or 3d"))?;
+    let secs = n.saturating_mul(unit_secs);
+    if secs == 0 || secs > MAX_TTL.as_secs() {
+        return Err(format!("'{text}' must be positive and at most 365d"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// The link of `command` for `token`, under the configured public URL.
+pub fn action_link(state: &AppState, token: &str, command: Command) -> String {
+    state.public_link(&format!("/action/{token}/{}", command.as_str()))
+}
+
+/// What [`request`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requested {
+    /// The mail went out; the entry waits until `expires_at`.
+    Sent {
+        /// The entry's coordinates.
+        key: EntryKey,
+        /// When the wait ends.
+        expires_at: DateTime<Utc>,
+    },
+    /// The very same document is already stored: nothing to confirm.
+    AlreadyPresent(EntryKey),
+}
+
+/// `text` on one line, at most `max` characters (an ellipsis marks a cut).
+fn clip(text: &str, max: usize) -> String {
+    let line = one_line(text);
+    if line.chars().count() <= max {
+        return line;
+    }
+    let mut cut: String = line.chars().take(max).collect();
+    cut.push('…');
+    cut
+}
+
+/// An instant as the documents write it.
+fn instant(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The confirmation mail for `pending`.
+pub fn confirmation_mail(state: &AppState, pending: &PendingEntry) -> Mail {
+    let entry = &pending.entry;
+    let key = &entry.key;
+    let title = entry.metadata.title.as_deref().unwrap_or("");
+    let subject = if title.trim().is_empty() {
+        format!(
+            "Marketplace: confirm the endorsement of image {}",
+            key.identifier
+        )
+    } else {
+        format!(
+            "Marketplace: confirm the endorsement of image {} ({})",
+            key.identifier,
+            clip(title, SUBJECT_TITLE_CHARS)
+        )
+    };
+    let field = |text: &str| {
+        if text.trim().is_empty() {
+            "(none)".to_string()
+        } else {
+            clip(text, BODY_VALUE_CHARS)
+        }
+    };
+    let deprecation = match &entry.metadata.deprecated {
+        Some(reason) => format!(
+            "\nThis entry DEPRECATES the image; the reason given: {}\n",
+            field(reason)
+        ),
+        None => String::new(),
+    };
+    let body = format!(
+        "A signed metadata entry endorsed with this e-mail address ({email}) was\n\
+         uploaded to the marketplace at {base}:\n\
+         \n\
+         \x20 image identifier: {identifier}\n\
+         \x20 title:            {title}\n\
+         \x20 endorsed at:      {created}\n\
+         \x20 signed by:        {subject}\n\
+         \x20 issued by:        {issuer}\n\
+         {deprecation}\n\
+         It is published only if you confirm it. To confirm, open this link and\n\
+         press the button on the page:\n\
+         \n\
+         \x20 {confirm}\n\
+         \n\
+         If you did not upload it, or do not want it published, abort it here\n\
+         (nothing has been published):\n\
+         \n\
+         \x20 {abort}\n\
+         \n\
+         Unconfirmed uploads are removed after {expires} (UTC).\n",
+        email = key.email,
+        base = state.config.public_url,
+        identifier = key.identifier,
+        title = field(title),
+        created = key.created,
+        subject = field(&entry.signer.subject),
+        issuer = field(&entry.signer.issuer),
+        confirm = action_link(state, &pending.token, Command::Confirm),
+        abort = action_link(state, &pending.token, Command::Abort),
+        expires = instant(pending.expires_at),
+    );
+    Mail {
+        to: key.email.clone(),
+        subject,
+        body,
+    }
+}
+
+/// Refuses what [`marketplace_store::Store::put`] would refuse for `entry`,
+/// so that no mail is sent for it; `Some(key)` when the very same document
+/// is already stored.
+async fn precheck(state: &AppState, entry: &NewEntry) -> Result<Option<EntryKey>, AppError> {
+    let key = &entry.key;
+    if let Some(stored) = state.store.get(key).await? {
+        return if stored.entry.document == entry.document {
+            Ok(Some(key.clone()))
+        } else {
+            Err(IngestError::Conflict(key.clone()).into())
+        };
+    }
+    let latest = state
+        .store
+        .history(&HistoryQuery {
+            identifier: Some(key.identifier.clone()),
+            email: Some(key.email.clone()),
+            now: Some(state.clock.now()),
+            limit: 1,
+            ..HistoryQuery::default()
+        })
+        .await?;
+    if let Some(latest) = latest.first() {
+        let newer = match (
+            datetime::parse_utc(&latest.key.created),
+            datetime::parse_utc(&key.created),
+        ) {
+            (Ok(l), Ok(c)) => l > c,
+            _ => latest.key.created > key.created,
+        };
+        if newer {
+            return Err(IngestError::OlderThanLatest {
+                latest: latest.key.created.clone(),
+            }
+            .into());
+        }
+    }
+    Ok(None)
+}
+
+/// Starts the confirmation of `entry` (see the module documentation).
+pub async fn request(state: &AppState, entry: NewEntry) -> Result<Requested, AppError> {
+    let Some(settings) = MailSettings::from_config(&state.config) else {
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the endorser e-mail '{}' is not carried by the signing certificate and needs \
+                 e-mail confirmation, but no mail server is configured on this marketplace \
+                 (smtp_host, mail_from): nothing was stored",
+                entry.key.email
+            ),
+        ));
+    };
+    if let Some(key) = precheck(state, &entry).await? {
+        return Ok(Requested::AlreadyPresent(key));
+    }
+    let token = new_token().map_err(AppError::internal)?;
+    let now = state.clock.now();
+    let ttl = TimeDelta::from_std(state.config.confirmation_ttl).unwrap_or(TimeDelta::days(3));
+    let expires_at = now + ttl;
+    let key = entry.key.clone();
+    let pending = PendingEntry {
+        token: token.clone(),
+        entry,
+        received_at: now,
+        expires_at,
+    };
+    let mail = confirmation_mail(state, &pending);
+    mail::check(&settings, &mail).map_err(|e| match e {
+        MailError::Recipient(_) => AppError::bad_request(format!("{INVALID}{e}")),
+        other => AppError::internal(other),
+    })?;
+    state.store.put_pending(pending).await?;
+    if let Err(e) = mail::send(&settings, &mail).await {
+        tracing::warn!(entry = %key, error = %e, "confirmation mail not sent; upload dropped");
+        if let Err(e) = state.store.delete_pending(&token).await {
+            tracing::error!(entry = %key, error = %e, "cannot remove the unsent pending upload");
+        }
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cannot send the confirmation e-mail (the mail server is not available): \
+             nothing was stored, please upload again later",
+        ));
+    }
+    tracing::info!(entry = %key, expires_at = %instant(expires_at), "confirmation mail sent");
+    Ok(Requested::Sent { key, expires_at })
+}
+
+/// The answer for a token that leads nowhere (malformed, unknown, used or
+/// expired): 404 without detail.
+pub fn unknown_link() -> AppError {
+    AppError::not_found(
+        "unknown or expired confirmation link: the upload was already confirmed or aborted, \
+         or it waited too long (upload the document again)",
+    )
+}
+
+/// The pending upload of `token`, if it has not expired.
+pub async fn find(state: &AppState, token: &str) -> Result<PendingEntry, AppError> {
+    if !is_token(token) {
+        return Err(unknown_link());
+    }
+    state
+        .store
+        .get_pending(token, state.clock.now())
+        .await?
+        .ok_or_else(unknown_link)
+}
+
+/// Removes a pending upload, logging a failure.
+async fn discard(state: &AppState, token: &str, key: &EntryKey) {
+    if let Err(e) = state.store.delete_pending(token).await {
+        tracing::error!(entry = %key, error = %e, "cannot remove a pending upload");
+    }
+}
+
+/// Confirms the upload of `token`: verified again now, then stored.
+pub async fn confirm(state: &AppState, token: &str) -> Result<IngestOutcome, AppError> {
+    let pending = find(state, token).await?;
+    let key = pending.entry.key.clone();
+    let trust = state.trust.clone();
+    let policy = Policy::from_config(&state.config);
+    let at = state.clock.now();
+    let bytes = pending.entry.document;
+    let verdict = tokio::task::spawn_blocking(move || ingest::verify(bytes, &trust, at, &policy))
+        .await
+        .map_err(AppError::internal)?;
+    let entry = match verdict {
+        Ok(Verdict::Accept(entry) | Verdict::NeedsConfirmation(entry)) => entry,
+        Err(e) => {
+            tracing::info!(entry = %key, error = %e, "confirmed upload no longer valid");
+            discard(state, token, &key).await;
+            return Err(e.into());
+        }
+    };
+    let result = ingest::store_entry(state.store.as_ref(), entry).await;
+    match &result {
+        Err(IngestError::Store(_)) => {}
+        _ => discard(state, token, &key).await,
+    }
+    match &result {
+        Ok(_) => tracing::info!(entry = %key, "pending upload confirmed"),
+        Err(e) => {
+            tracing::info!(entry = %key, error = %e, "pending upload refused at confirmation")
+        }
+    }
+    result.map_err(AppError::from)
+}
+
+/// Aborts the upload of `token`; returns its coordinates.
+pub async fn abort(state: &AppState, token: &str) -> Result<EntryKey, AppError> {
+    let pending = find(state, token).await?;
+    if !state.store.delete_pending(token).await? {
+        return Err(unknown_link());
+    }
+    tracing::info!(entry = %pending.entry.key, "pending upload aborted");
+    Ok(pending.entry.key)
+}
+
+/// Removes the pending uploads that expired at the clock's instant.
+pub async fn purge(state: &AppState) -> Result<u64, StoreError> {
+    state.store.purge_pending(state.clock.now()).await
+}
+
+async fn purge_logged(state: &AppState) {
+    match purge(state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "expired pending uploads removed"),
+        Err(e) => tracing::warn!(error = %e, "cannot purge expired pending uploads"),
+    }
+}
+
+/// Purges expired pending uploads now, then every [`PURGE_INTERVAL`] in a
+/// background task (abort the handle to stop it).
+pub async fn start_purger(state: AppState) -> tokio::task::JoinHandle<()> {
+    purge_logged(&state).await;
+    tokio::spawn(async move {
+        let start = tokio::time::Instant::now() + PURGE_INTERVAL;
+        let mut ticker = tokio::time::interval_at(start, PURGE_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            purge_logged(&state).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_well_formed() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert!(is_token(&a), "{a}");
+        assert_eq!(a.len(), TOKEN_CHARS);
+        assert!(!is_token("../../etc/passwd"));
+        assert!(!is_token(&format!("{a}x")));
+        assert!(!is_token(&a.replace(|c: char| c.is_alphanumeric(), "=")));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_ttl("24h").unwrap(), Duration::from_secs(86400));
+        assert_eq!(parse_ttl("3d").unwrap(), DEFAULT_TTL);
+        assert_eq!(parse_ttl(" 90m ").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_ttl("45").unwrap(), Duration::from_secs(45));
+        assert_eq!(parse_ttl("1w").unwrap(), Duration::from_secs(604800));
+        for bad in ["", "0d", "3 days", "-1h", "h", "400d", "1.5h"] {
+            assert!(parse_ttl(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn clipping() {
+        assert_eq!(clip("a\r\nb", 10), "a  b");
+        assert_eq!(clip("abcdef", 3), "abc…");
+    }
+}

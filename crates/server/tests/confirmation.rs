@@ -1,0 +1,702 @@
+//! E-mail confirmation of uploads over real HTTP, with a real SMTP server on
+//! loopback: Debian's `python3-aiosmtpd` with its Mailbox handler, which
+//! writes every message it receives into a Maildir the tests read. Without
+//! aiosmtpd the tests that need it print "skipped" (they fail in CI).
+
+mod common;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use common::*;
+use marketplace_server::config::ServerConfig;
+use marketplace_server::mail::SmtpTls;
+use marketplace_trust::credential::Credential;
+use openssl::x509::{X509, X509Crl};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const CREATED: &str = "2014-03-08T14:10:40Z";
+const LATER: &str = "2014-06-01T00:00:00Z";
+const CAROL: &str = "carol@example.org";
+const ADMIN: &str = "marketplace-admin@example.net";
+
+/// A Python that has aiosmtpd, if any (`MARKETPLACE_TEST_PYTHON`, then
+/// Debian's, then the one on the PATH).
+fn python() -> Option<String> {
+    let mut candidates = Vec::new();
+    if let Ok(p) = std::env::var("MARKETPLACE_TEST_PYTHON") {
+        candidates.push(p);
+    }
+    candidates.push("/usr/bin/python3".into());
+    candidates.push("python3".into());
+    candidates.into_iter().find(|p| {
+        Command::new(p)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// A port nobody listens on (bound and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An aiosmtpd process on a loopback port, writing mail to a Maildir.
+struct Smtp {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Smtp {
+    /// Starts the server, or returns `None` (printing why) when aiosmtpd is
+    /// missing outside CI.
+    fn start() -> Option<Smtp> {
+        let Some(python) = python() else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("python3-aiosmtpd is required in CI (see .ci/run)");
+            }
+            eprintln!("skipped: python3 with aiosmtpd (Debian python3-aiosmtpd) is not installed");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(&python)
+                .args(["-m", "aiosmtpd", "-n", "-l"])
+                .arg(format!("127.0.0.1:{port}"))
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(dir.path().join("box"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("python starts");
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Some(Smtp { port, dir, child });
+                }
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // exited: port taken meanwhile, try another
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("aiosmtpd did not start");
+    }
+
+    /// Every message received so far, oldest first.
+    fn messages(&self) -> Vec<Mail> {
+        let mut files: Vec<PathBuf> = ["new", "cur"]
+            .iter()
+            .filter_map(|d| std::fs::read_dir(self.dir.path().join("box").join(d)).ok())
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .map(|p| Mail::parse(&std::fs::read_to_string(p).unwrap()))
+            .collect()
+    }
+
+    /// Waits until `n` messages arrived (at most 10 s) and returns them.
+    async fn wait_for(&self, n: usize) -> Vec<Mail> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let m = self.messages();
+            if m.len() >= n || Instant::now() > deadline {
+                assert_eq!(m.len(), n, "messages received");
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The server settings of a marketplace that mails through it.
+    fn configure(&self, c: &mut ServerConfig) {
+        mail_to(c, self.port);
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Confirmation on, mail through plain SMTP on `port` of 127.0.0.1.
+fn mail_to(c: &mut ServerConfig, port: u16) {
+    c.validate_email = true;
+    c.smtp_host = Some("127.0.0.1".into());
+    c.smtp_port = Some(port);
+    c.smtp_tls = SmtpTls::None;
+    c.mail_from = Some(ADMIN.into());
+}
+
+/// A received message.
+#[derive(Debug)]
+struct Mail {
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Mail {
+    fn parse(raw: &str) -> Mail {
+        let raw = raw.replace("\r\n", "\n");
+        let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in head.lines() {
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, v)) = headers.last_mut() {
+                    v.push(' ');
+                    v.push_str(line.trim());
+                }
+            } else if let Some((k, v)) = line.split_once(':') {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            }
+        }
+        let mut mail = Mail {
+            headers,
+            body: body.to_string(),
+        };
+        if mail
+            .header("content-transfer-encoding")
+            .eq_ignore_ascii_case("quoted-printable")
+        {
+            mail.body = decode_qp(&mail.body);
+        }
+        mail
+    }
+
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// The links of the body.
+    fn links(&self) -> Vec<String> {
+        self.body
+            .split_whitespace()
+            .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The link ending with `/{command}`.
+    fn link(&self, command: &str) -> String {
+        self.links()
+            .into_iter()
+            .find(|l| l.contains("/action/") && l.ends_with(&format!("/{command}")))
+            .unwrap_or_else(|| panic!("no {command} link in {}", self.body))
+    }
+}
+
+fn decode_qp(text: &str) -> String {
+    let joined = text.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && let Some(b) = joined
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The path of a mailed link on the test server (links use PUBLIC_URL).
+fn path_of(link: &str) -> String {
+    link.strip_prefix(PUBLIC_URL)
+        .unwrap_or_else(|| panic!("{link} is not under {PUBLIC_URL}"))
+        .to_string()
+}
+
+/// The token of a mailed link.
+fn token_of(link: &str) -> String {
+    path_of(link).split('/').nth(2).unwrap().to_string()
+}
+
+/// A credential whose certificate carries no e-mail (so every claimed
+/// address is uncertified).
+fn no_mail() -> &'static Credential {
+    static CRED: OnceLock<Credential> = OnceLock::new();
+    CRED.get_or_init(|| generated("Carol Uncertified", None))
+}
+
+/// BEE8 endorsed by Carol at `created`, her address not certified.
+fn carol_doc(created: &str, title: &str) -> String {
+    let mut doc = Doc::bee8();
+    doc.title = Some(title.into());
+    doc.signed_with(no_mail(), created, Some(CAROL))
+}
+
+async fn post(
+    s: &TestServer,
+    path: &str,
+    accept: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let mut r = s
+        .client
+        .post(s.url(path))
+        .header("Content-Type", "application/x-www-form-urlencoded");
+    if let Some(a) = accept {
+        r = r.header("Accept", a);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.text().await.unwrap())
+}
+
+fn entry_url(created: &str) -> String {
+    format!("{PUBLIC_URL}/metadata/{BEE8}/{CAROL}/{created}")
+}
+
+#[tokio::test]
+async fn confirm_by_mail_over_real_smtp() {
+    let Some(smtp) = Smtp::start() else { return };
+    let s = TestServer::start_with(Backend::Sqlite, |c| smtp.configure(c))
+        .await
+        .unwrap();
+
+    // The upload, with a hostile Host header.
+    let r = s
+        .client
+        .post(s.url("/metadata"))
+        .header("Content-Type", "application/rdf+xml")
+        .header("Host", "evil.example")
+        .body(carol_doc(CREATED, "Ubuntu 14.04 base"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    assert!(r.headers().get("location").is_none());
+    let body = r.text().await.unwrap();
+    assert!(
+        body.starts_with("confirmation email sent for new metadata entry"),
+        "{body}"
+    );
+    assert!(body.contains(CAROL), "{body}");
+    assert!(
+        s.keys().await.is_empty(),
+        "nothing stored before confirmation"
+    );
+
+    // The mail: to the endorser, from the administrator, naming the image,
+    // its title and the signer; links under the configured public URL.
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail.header("x-rcptto"), CAROL);
+    assert!(mail.header("from").contains(ADMIN), "{mail:?}");
+    let subject = mail.header("subject");
+    assert!(subject.contains(BEE8), "{subject}");
+    assert!(subject.contains("Ubuntu 14.04 base"), "{subject}");
+    for needle in [
+        BEE8,
+        "Ubuntu 14.04 base",
+        "CN=Carol Uncertified,O=Marketplace Tests,C=EU",
+        CREATED,
+    ] {
+        assert!(mail.body.contains(needle), "{needle} in {}", mail.body);
+    }
+    assert!(!mail.body.contains("evil.example"), "{}", mail.body);
+    assert!(!mail.body.contains(&s.base), "{}", mail.body);
+    let confirm = mail.link("confirm");
+    let abort = mail.link("abort");
+    assert!(
+        confirm.starts_with(&format!("{PUBLIC_URL}/action/")),
+        "{confirm}"
+    );
+    assert!(
+        abort.starts_with(&format!("{PUBLIC_URL}/action/")),
+        "{abort}"
+    );
+    let token = token_of(&confirm);
+    assert_eq!(token, token_of(&abort));
+    assert_eq!(token.len(), 43, "256 bits in base64url");
+
+    // Following the link shows a page whose button POSTs; nothing changes.
+    for _ in 0..2 {
+        let r = s.get(&path_of(&confirm), Some("text/html")).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains(&format!(
+                "<form action=\"action/{token}/confirm\" method=\"post\">"
+            )),
+            "{page}"
+        );
+        assert!(page.contains("Ubuntu 14.04 base"), "{page}");
+    }
+    let (status, _, page) = s.fetch(&path_of(&abort), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("action=\"action/{token}/abort\"")),
+        "{page}"
+    );
+    assert!(s.keys().await.is_empty(), "GET changed nothing");
+    let now: DateTime<Utc> = NOW.parse().unwrap();
+    assert!(s.store.get_pending(&token, now).await.unwrap().is_some());
+
+    // The POST publishes it.
+    let (status, headers, body) = post(&s, &path_of(&confirm), None).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body, "metadata entry created\n");
+    assert_eq!(headers["location"], entry_url(CREATED).as_str());
+    assert_eq!(s.keys().await, vec![format!("{BEE8}/{CAROL}/{CREATED}")]);
+    let (status, _, _) = s
+        .fetch(&format!("/metadata/{BEE8}/{CAROL}/{CREATED}"), None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _, listed) = s.fetch("/metadata?media=json", None).await;
+    assert_eq!(status, 200);
+    assert!(listed.contains(CAROL), "{listed}");
+
+    // The token is used up.
+    for (method, path) in [
+        ("POST", path_of(&confirm)),
+        ("POST", path_of(&abort)),
+        ("GET", path_of(&confirm)),
+    ] {
+        let (status, _, body) = if method == "POST" {
+            post(&s, &path, None).await
+        } else {
+            let (st, _, b) = s.fetch(&path, None).await;
+            (st, Default::default(), b)
+        };
+        assert_eq!(status, 404, "{method} {path}: {body}");
+        assert!(
+            body.contains("unknown or expired confirmation link"),
+            "{body}"
+        );
+        assert!(!body.contains(&token), "{body}");
+    }
+    assert_eq!(s.keys().await.len(), 1);
+
+    // Metrics never carry tokens.
+    let (_, _, metrics) = s.fetch("/metrics", None).await;
+    assert!(!metrics.contains(&token));
+    assert!(metrics.contains("/action/{token}/{command}"), "{metrics}");
+}
+
+#[tokio::test]
+async fn abort_stores_nothing() {
+    let Some(smtp) = Smtp::start() else { return };
+    let s = TestServer::start_with(Backend::Sqlite, |c| smtp.configure(c))
+        .await
+        .unwrap();
+    // A browser upload gets the HTML status page.
+    let r = s
+        .client
+        .post(s.url("/metadata"))
+        .header("Content-Type", "application/rdf+xml")
+        .header("Accept", "text/html")
+        .body(carol_doc(CREATED, "<b>bold</b> title"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("confirmation email sent"), "{page}");
+    let mail = smtp.wait_for(1).await.remove(0);
+    let abort = mail.link("abort");
+    let token = token_of(&abort);
+
+    let r = s.get(&path_of(&abort), Some("text/html")).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(!page.contains("<b>bold</b>"), "escaped: {page}");
+    assert!(page.contains("&#60;b&#62;bold"), "{page}");
+
+    let (status, _, body) = post(&s, &path_of(&abort), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        format!("aborted addition of metadata entry {BEE8}/{CAROL}/{CREATED}\n")
+    );
+    assert!(s.keys().await.is_empty());
+    let now: DateTime<Utc> = NOW.parse().unwrap();
+    assert!(s.store.get_pending(&token, now).await.unwrap().is_none());
+    for link in [mail.link("confirm"), abort] {
+        let (status, _, _) = post(&s, &path_of(&link), Some("text/html")).await;
+        assert_eq!(status, 404);
+    }
+    assert!(s.keys().await.is_empty());
+    // Malformed tokens and other commands: 404 as well.
+    for path in [
+        "/action/short/confirm".to_string(),
+        format!("/action/{token}/abuse"),
+        "/action/..%2F..%2Fetc%2Fpasswd/confirm".to_string(),
+    ] {
+        let (status, _, body) = post(&s, &path, None).await;
+        assert_eq!(status, 404, "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn expired_uploads_are_purged() {
+    let Some(smtp) = Smtp::start() else { return };
+    let s = TestServer::start_with(Backend::Sqlite, |c| smtp.configure(c))
+        .await
+        .unwrap();
+    let r = s.upload(&carol_doc(CREATED, "soon expired")).await;
+    assert_eq!(r.status(), 202);
+    let mail = smtp.wait_for(1).await.remove(0);
+    let confirm = mail.link("confirm");
+    let token = token_of(&confirm);
+    let now: DateTime<Utc> = NOW.parse().unwrap();
+    let expires = now + TimeDelta::days(3);
+    assert!(mail.body.contains("2015-01-04T00:00:00Z"), "{}", mail.body);
+
+    // The same store seen by a server whose clock is past the wait.
+    let later = TestServer::start_on(s.store.clone(), |c| {
+        smtp.configure(c);
+        c.now = Some(expires + TimeDelta::seconds(1));
+    })
+    .await;
+    let (status, _, _) = later.fetch(&path_of(&confirm), None).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = post(&later, &path_of(&confirm), None).await;
+    assert_eq!(status, 404);
+    // Purged at start-up: gone even for a reader at the upload's instant.
+    assert!(s.store.get_pending(&token, now).await.unwrap().is_none());
+    let (status, _, _) = post(&s, &path_of(&confirm), None).await;
+    assert_eq!(status, 404);
+    assert!(s.keys().await.is_empty());
+}
+
+#[tokio::test]
+async fn entry_superseded_meanwhile_is_not_rolled_back() {
+    let Some(smtp) = Smtp::start() else { return };
+    let s = TestServer::start_with(Backend::Sqlite, |c| smtp.configure(c))
+        .await
+        .unwrap();
+    assert_eq!(s.upload(&carol_doc(CREATED, "old")).await.status(), 202);
+    let old = smtp.wait_for(1).await.remove(0).link("confirm");
+    assert_eq!(s.upload(&carol_doc(LATER, "new")).await.status(), 202);
+    let new = smtp.wait_for(2).await.remove(1).link("confirm");
+
+    let (status, _, body) = post(&s, &path_of(&new), None).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _, body) = post(&s, &path_of(&old), None).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        texts(&body, "error")[0].contains("older than latest entry"),
+        "{body}"
+    );
+    assert_eq!(s.keys().await, vec![format!("{BEE8}/{CAROL}/{LATER}")]);
+    // The refused upload is gone, and uploading it again is refused at once
+    // (no mail for an entry that could never be stored).
+    let (status, _, _) = post(&s, &path_of(&old), None).await;
+    assert_eq!(status, 404);
+    let r = s.upload(&carol_doc(CREATED, "old")).await;
+    assert_eq!(r.status(), 400);
+    // The very same document again: already there, no mail.
+    let r = s.upload(&carol_doc(LATER, "new")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "metadata entry already present\n");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.messages().len(), 2);
+}
+
+/// A CA directory with the conformance CA and an empty CRL.
+fn conformance_ca_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = std::fs::read(corpus().join("test-ca.pem")).unwrap();
+    let ca = X509::from_pem(&pem).unwrap();
+    let hash = format!("{:08x}", ca.subject_name_hash());
+    std::fs::write(dir.path().join(format!("{hash}.0")), &pem).unwrap();
+    let crl_pem = std::fs::read(corpus().join("test-crl-empty.pem")).unwrap();
+    X509Crl::from_pem(&crl_pem).unwrap();
+    std::fs::write(dir.path().join(format!("{hash}.r0")), crl_pem).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn whitelisted_signers_skip_confirmation() {
+    let Some(smtp) = Smtp::start() else { return };
+    // Jim Tester: issued by the conformance CA, no e-mail in the certificate.
+    let jim = Credential::from_pkcs12(&corpus().join("test-ca-signed.p12"), "XYZXYZ").unwrap();
+    let jim_dn = marketplace_trust::dn::openssl_oneline(jim.identity().subject_name());
+    assert!(jim_dn.starts_with('/'), "{jim_dn}");
+    let ca = conformance_ca_dir();
+    let lists = tempfile::tempdir().unwrap();
+    let listed = lists.path().join("listed");
+    std::fs::write(&listed, format!("# endorsers\n{jim_dn}\n")).unwrap();
+    let other = lists.path().join("other");
+    std::fs::write(&other, "/C=EU/O=Elsewhere/CN=Someone Else\n").unwrap();
+    let doc = Doc::bee8().signed_with(&jim, "2012-05-01T00:00:00Z", Some("jim.tester@example.org"));
+
+    let server = |whitelist: PathBuf| {
+        let ca = ca.path().to_path_buf();
+        let smtp = &smtp;
+        async move {
+            TestServer::start_with(Backend::Sqlite, move |c| {
+                smtp.configure(c);
+                c.ca_dir = Some(ca);
+                c.endorser_whitelist = Some(whitelist);
+                c.now = Some("2012-06-01T00:00:00Z".parse().unwrap());
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let s = server(listed).await;
+    let r = s.upload(&doc).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(s.keys().await.len(), 1);
+
+    let s = server(other).await;
+    let r = s.upload(&doc).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    assert!(s.keys().await.is_empty());
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail.header("x-rcptto"), "jim.tester@example.org");
+    assert!(mail.body.contains("CN=Jim Tester"), "{}", mail.body);
+}
+
+#[tokio::test]
+async fn smtp_down_leaves_nothing_pending() {
+    let port = free_port();
+    let s = TestServer::start_with(Backend::Sqlite, |c| mail_to(c, port))
+        .await
+        .unwrap();
+    let r = s.upload(&carol_doc(CREATED, "no mail server")).await;
+    assert_eq!(r.status(), 503);
+    let message = texts(&r.text().await.unwrap(), "error").remove(0);
+    assert!(
+        message.contains("cannot send the confirmation e-mail"),
+        "{message}"
+    );
+    assert!(message.contains("nothing was stored"), "{message}");
+    assert!(s.keys().await.is_empty());
+    let far: DateTime<Utc> = "2100-01-01T00:00:00Z".parse().unwrap();
+    assert_eq!(
+        s.store.purge_pending(far).await.unwrap(),
+        0,
+        "no pending upload left behind"
+    );
+}
+
+#[tokio::test]
+async fn browser_confirms_through_the_page_form() {
+    let Some(smtp) = Smtp::start() else { return };
+    let s = TestServer::start_with(Backend::Sqlite, |c| smtp.configure(c))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.upload(&carol_doc(CREATED, "by browser")).await.status(),
+        202
+    );
+    let confirm = smtp.wait_for(1).await.remove(0).link("confirm");
+    let path = path_of(&confirm);
+
+    // The page, as a browser opens it from a mail client.
+    let r = s
+        .client
+        .get(s.url(&path))
+        .header("Accept", "text/html")
+        .header("Sec-Fetch-Site", "none")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.split(';').next().filter(|c| c.starts_with("mp_csrf=")))
+        .map(str::to_string);
+    let page = r.text().await.unwrap();
+    // Every hidden field of the form, posted back as the browser would.
+    let form: Vec<(String, String)> = page
+        .split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|tag| {
+            let attr = |name: &str| {
+                let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+                Some(tag[start..].split('"').next()?.to_string())
+            };
+            Some((attr("name")?, attr("value")?))
+        })
+        .collect();
+
+    // A forged POST from another site is refused and changes nothing.
+    let forged = s
+        .client
+        .post(s.url(&path))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Origin", "https://evil.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(s.keys().await.is_empty());
+
+    // The button.
+    let mut post = s
+        .client
+        .post(s.url(&path))
+        .header("Accept", "text/html")
+        .header("Origin", s.base.as_str())
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&form).unwrap());
+    if let Some(c) = &cookie {
+        post = post.header("Cookie", c.as_str());
+    }
+    let r = post.send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["location"], entry_url(CREATED).as_str());
+    let page = r.text().await.unwrap();
+    assert!(page.contains("metadata entry created"), "{page}");
+    assert_eq!(s.keys().await.len(), 1);
+}
+
+#[tokio::test]
+async fn confirm_and_abort_on_postgres() {
+    let Some(smtp) = Smtp::start() else { return };
+    let Some(s) = TestServer::start_with(Backend::Postgres, |c| smtp.configure(c)).await else {
+        return;
+    };
+    assert_eq!(s.upload(&carol_doc(CREATED, "pg old")).await.status(), 202);
+    assert_eq!(s.upload(&carol_doc(LATER, "pg new")).await.status(), 202);
+    let mails = smtp.wait_for(2).await;
+    let (status, _, body) = post(&s, &path_of(&mails[0].link("abort")), None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = post(&s, &path_of(&mails[1].link("confirm")), None).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(s.keys().await, vec![format!("{BEE8}/{CAROL}/{LATER}")]);
+    for mail in &mails {
+        let (status, _, _) = post(&s, &path_of(&mail.link("confirm")), None).await;
+        assert_eq!(status, 404);
+    }
+}
