@@ -11,7 +11,7 @@
 //! With `--dir DIR` the SQLite database is kept in `DIR/store.db` and
 //! reused when it already holds `--count` entries. With `--postgres URL`
 //! the entries go into a fresh schema `store_bench_<pid>` of that
-//! database, dropped at the end. Prints the load rate, then per query the
+//! database, dropped at the end (kept with `STORE_BENCH_KEEP=1`). Prints the load rate, then per query the
 //! mean, median and 99th percentile over `--repeat` runs (default 200).
 
 use chrono::{DateTime, Utc};
@@ -213,7 +213,11 @@ where
     );
 }
 
-async fn run(store: &dyn Store, args: &Args) {
+/// Loads (unless already there) and times the queries. `analyze`: the
+/// PostgreSQL pool, to refresh the planner's statistics after a load as
+/// autovacuum would soon do (SQLite is left without statistics, as the
+/// server leaves it).
+async fn run(store: &dyn Store, args: &Args, analyze: Option<&sqlx::PgPool>) {
     let have = store.count().await.expect("count") as usize;
     if have < args.count {
         let mut rng = Rng(7 + have as u64);
@@ -234,6 +238,9 @@ async fn run(store: &dyn Store, args: &Args) {
             "loaded {created} entries with put_many in {secs:.1} s ({:.0}/s)",
             created as f64 / secs
         );
+    }
+    if let Some(pool) = analyze {
+        sqlx::query("ANALYZE").execute(pool).await.expect("ANALYZE");
     }
     let now: DateTime<Utc> = "2025-06-01T00:00:00Z".parse().expect("instant");
     let n = args.count.max(1);
@@ -403,19 +410,23 @@ async fn main() {
             let store = PgStore::connect_with(base.options([("search_path", schema.as_str())]))
                 .await
                 .expect("PgStore");
-            run(&store, &args).await;
+            run(&store, &args, Some(store.pool())).await;
             store.close().await;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&admin)
-                .await
-                .expect("drop schema");
+            if std::env::var_os("STORE_BENCH_KEEP").is_some() {
+                println!("kept schema {schema}");
+            } else {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                    .execute(&admin)
+                    .await
+                    .expect("drop schema");
+            }
         }
         None => {
             let tmp = tempfile::tempdir().expect("tempdir");
             let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
             std::fs::create_dir_all(&dir).expect("dir");
             let store = SqliteStore::open(dir.join("store.db")).await.expect("open");
-            run(&store, &args).await;
+            run(&store, &args, None).await;
             store.close().await;
         }
     }

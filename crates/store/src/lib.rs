@@ -12,7 +12,9 @@
 //!
 //! Status (valid, expired, deprecated) is never stored: it is computed from
 //! the latest entry of each (identifier, endorser) at the instant a query
-//! gives.
+//! gives. Which entry is the latest of its pair is derived data kept with
+//! the entries: the put transaction that stores a newer entry moves the
+//! flag, and a rebuild recomputes it.
 
 #![warn(missing_docs)]
 
@@ -77,7 +79,10 @@ pub enum PutOutcome {
 }
 
 /// The most entries [`Store::put_many`] writes in one transaction (a
-/// longer list is written as several consecutive transactions).
+/// longer list is written as several consecutive transactions). On
+/// PostgreSQL such a transaction holds one advisory lock per distinct
+/// (identifier, e-mail): 500 stays well inside the default lock table
+/// (64 per connection slot).
 pub const PUT_MANY_BATCH: usize = 500;
 
 /// What [`Store::rebuild_index`] calls to re-read a stored signed document

@@ -82,14 +82,8 @@ impl SqliteStore {
             .foreign_keys(true)
             // Reads through a memory map (no copy into the page cache, no
             // system call per page); writes are unchanged.
-            .pragma(
-                "mmap_size",
-                std::env::var("XMMAP").unwrap_or(MMAP_BYTES.to_string()),
-            )
-            .pragma(
-                "cache_size",
-                std::env::var("XCACHE").unwrap_or(format!("-{CACHE_KIB}")),
-            );
+            .pragma("mmap_size", MMAP_BYTES.to_string())
+            .pragma("cache_size", format!("-{CACHE_KIB}"));
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             // A local file: nothing to test before lending a connection

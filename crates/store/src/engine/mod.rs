@@ -29,7 +29,7 @@ use crate::{PutOutcome, StoreError};
 /// cleared by the put that stores a newer one, in the same transaction.
 pub(crate) const LATEST: &str = "e.latest";
 
-/// The columns [`summary`] reads (then, optionally, a rank).
+/// The columns [`summary`] reads; the sequence last ([`SUMMARY_SEQ`]).
 pub(crate) const SUMMARY_COLUMNS: &str = "SELECT e.identifier, e.email, e.created, e.metadata, \
      e.signer, e.accepted_at, e.latest, e.seq";
 

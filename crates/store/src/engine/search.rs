@@ -324,6 +324,46 @@ fn documents_in_order<R: RowRead>(rows: Vec<R>, seqs: &[i64]) -> Result<Vec<Vec<
         .collect()
 }
 
+/// Whether `q` filters on the status only, so that the entries matching
+/// it are those [`SearchPage::total`] counts.
+fn is_catalogue(q: &SearchQuery) -> bool {
+    let SearchQuery {
+        text,
+        identifier,
+        email,
+        created,
+        os,
+        os_version,
+        os_arch,
+        kind_type,
+        kind,
+        format,
+        hypervisor,
+        vo,
+        tag,
+        created_from,
+        created_to,
+        valid_from,
+        valid_to,
+        status: _,
+        location,
+        sort: _,
+        descending: _,
+        offset: _,
+        limit: _,
+    } = q;
+    [
+        text, identifier, email, created, os, os_version, os_arch, kind_type, kind, format,
+        hypervisor, vo, tag,
+    ]
+    .iter()
+    .all(|v| v.is_none())
+        && [created_from, created_to, valid_from, valid_to]
+            .iter()
+            .all(|v| v.is_none())
+        && *location == LocationFilter::Any
+}
+
 /// How many entries match, when a page with `shown` rows at `offset` (of
 /// at most `limit`) tells: a page that is neither empty nor full ends the
 /// result, and so does an empty first page.
@@ -448,6 +488,8 @@ pub(crate) async fn search<D: Db>(
     };
     let matching = match counted.or_else(|| matching_from_page(rows.len(), limit, q.offset)) {
         Some(n) => n,
+        // The whole catalogue with a status: what the total counts.
+        None if is_catalogue(q) => total(&mut tx, d, db.totals(), q.status, &now_text).await?,
         None => {
             let mut matching = Sql::new(d);
             matching.push("SELECT COUNT(*)");
