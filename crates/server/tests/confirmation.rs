@@ -82,8 +82,16 @@ impl Smtp {
                 .expect("python starts");
             let deadline = Instant::now() + Duration::from_secs(15);
             while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Some(Smtp { port, dir, child });
+                // The SMTP greeting proves the listener is aiosmtpd, not another
+                // test's server that took the same free port meanwhile.
+                if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                    let mut banner = [0u8; 3];
+                    if std::io::Read::read_exact(&mut stream, &mut banner).is_ok()
+                        && &banner == b"220"
+                    {
+                        return Some(Smtp { port, dir, child });
+                    }
                 }
                 if child.try_wait().ok().flatten().is_some() {
                     break; // exited: port taken meanwhile, try another
