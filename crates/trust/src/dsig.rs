@@ -340,7 +340,7 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
         ));
     }
     let signature_method = algorithm(doc, sm_id)?;
-    signature_method_check(&signature_method)?;
+    self::signature_method(&signature_method)?;
     let (reference, rc) = expect(doc, si.get(2), "Reference")?;
     if doc.get_attribute(reference, "URI") != Some("") {
         return Err(profile(
@@ -456,10 +456,6 @@ fn decode_certificate(der: &[u8]) -> Result<X509, SignatureError> {
     }
     map.insert(der.to_vec(), cert.clone());
     Ok(cert)
-}
-
-fn signature_method_check(uri: &str) -> Result<(), SignatureError> {
-    signature_method(uri).map(|_| ())
 }
 
 /// The XML Signature 1.1 namespace (`dsig11:ECKeyValue`, ...).
@@ -679,7 +675,7 @@ pub fn sign(
     let draft_doc = parse(&draft)?;
     let parts = locate(&draft_doc)?;
     let digest = hash(
-        md_for_digest(digest_method)?,
+        digest_of(digest_method)?,
         &reference_bytes(&draft_doc, parts.0, None)?,
     )
     .map_err(|e| SignatureError::Signing(e.to_string()))?;
@@ -701,10 +697,6 @@ pub fn sign(
         value = der_to_raw_ecdsa(&value, key)?;
     }
     Ok(assemble(&template(&digest_b64, &B64.encode(value))))
-}
-
-fn md_for_digest(uri: &str) -> Result<MessageDigest, SignatureError> {
-    digest_of(uri)
 }
 
 /// The Signature and SignedInfo of a document we just assembled.

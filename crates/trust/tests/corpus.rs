@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use marketplace_trust::chain::CaDirectory;
 use marketplace_trust::credential::Credential;
-use marketplace_trust::document::{ChainStatus, CheckOptions, SignatureStatus, check_document};
+use marketplace_trust::document::{
+    ChainStatus, CheckOptions, DocumentReport, SignatureStatus, check_document,
+};
 use marketplace_trust::dsig::{self, SignOptions};
 use marketplace_trust::endorsement::endorsement_for;
 use openssl::x509::{X509, X509Crl};
@@ -124,19 +126,24 @@ fn ca_dir_with(crl: &str) -> tempfile::TempDir {
     dir
 }
 
-#[test]
-fn ca_signed_document_chain_is_trusted_with_the_empty_crl_and_revoked_with_the_other() {
-    let doc = std::fs::read(corpus().join("valid-ca-signed.xml")).unwrap();
-    let good = ca_dir_with("test-crl-empty.pem");
-    let ca = CaDirectory::open(good.path()).unwrap();
-    let report = check_document(
-        &doc,
+/// The document checked at [`when_current`] against the CA directory `dir`.
+fn check_with_ca(doc: &[u8], dir: &tempfile::TempDir) -> DocumentReport {
+    let ca = CaDirectory::open(dir.path()).unwrap();
+    check_document(
+        doc,
         &CheckOptions {
             ca_dir: Some(&ca),
             at: Some(when_current()),
             ..CheckOptions::default()
         },
-    );
+    )
+}
+
+#[test]
+fn ca_signed_document_chain_is_trusted_with_the_empty_crl_and_revoked_with_the_other() {
+    let doc = std::fs::read(corpus().join("valid-ca-signed.xml")).unwrap();
+    let good = ca_dir_with("test-crl-empty.pem");
+    let report = check_with_ca(&doc, &good);
     assert!(
         matches!(&report.chain, ChainStatus::Trusted { subject, .. } if subject.contains("Jim Tester")),
         "{:?}",
@@ -145,15 +152,7 @@ fn ca_signed_document_chain_is_trusted_with_the_empty_crl_and_revoked_with_the_o
     assert!(report.is_valid());
 
     let revoked = ca_dir_with("test-crl-revoked.pem");
-    let ca = CaDirectory::open(revoked.path()).unwrap();
-    let report = check_document(
-        &doc,
-        &CheckOptions {
-            ca_dir: Some(&ca),
-            at: Some(when_current()),
-            ..CheckOptions::default()
-        },
-    );
+    let report = check_with_ca(&doc, &revoked);
     assert!(
         matches!(&report.chain, ChainStatus::Untrusted { reason } if reason.contains("revoked")),
         "{:?}",
@@ -166,15 +165,7 @@ fn ca_signed_document_chain_is_trusted_with_the_empty_crl_and_revoked_with_the_o
 fn self_signed_document_is_untrusted_by_the_corpus_ca() {
     let doc = std::fs::read(corpus().join("valid-full-signature.xml")).unwrap();
     let dir = ca_dir_with("test-crl-empty.pem");
-    let ca = CaDirectory::open(dir.path()).unwrap();
-    let report = check_document(
-        &doc,
-        &CheckOptions {
-            ca_dir: Some(&ca),
-            at: Some(when_current()),
-            ..CheckOptions::default()
-        },
-    );
+    let report = check_with_ca(&doc, &dir);
     assert!(
         matches!(report.chain, ChainStatus::Untrusted { .. }),
         "{:?}",
