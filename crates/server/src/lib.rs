@@ -13,7 +13,8 @@
 //! tables), [`rdfjson`], [`escape`], [`serve`] (running) and [`admin`]
 //! (rebuild, import, export); [`confirm`], [`mail`] and [`whitelist`]: the
 //! e-mail confirmation of uploads; [`ui`] (the web interface) and
-//! [`security`] (security headers, CSRF protection of forms).
+//! [`security`] (security headers, CSRF protection of forms); [`identity`]
+//! (who is calling: the client certificate or trusted-proxy identity).
 
 pub mod admin;
 pub mod api;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod escape;
 pub mod feeds;
 pub mod html;
+pub mod identity;
 pub mod ingest;
 pub mod listing;
 pub mod mail;
