@@ -11,6 +11,8 @@
 #   alice, bob, mallory, eve, AA . 2020-01-01T00:00:00Z .. 2090-01-01T00:00:00Z
 #   expired ...................... 2020-01-01T00:00:00Z .. 2021-01-01T00:00:00Z
 #   alice-proxy(2), bob-proxy .... 2020-01-01T00:00:00Z .. 2090-01-01T00:00:00Z
+#   server, server-revoked ....... 2020-01-01T00:00:00Z .. 2090-01-01T00:00:00Z
+#   alice-proxy-expired .......... 2020-01-01T00:00:00Z .. 2021-01-01T00:00:00Z
 #   CRL (ca.crl.pem) ............. lastUpdate 2020-01-01T00:00:00Z, nextUpdate 2080-01-01T00:00:00Z
 # The VOMS proxies are made by voms-proxy-fake relative to the moment of generation G
 # (GENERATED_AT in fixtures.env): proxy valid G-1h05m .. G+47h, attribute certificate G-1h .. G+11h.
@@ -22,6 +24,8 @@
 #   alice ......... /C=EU/O=Marketplace Test Grid/OU=Users/CN=Alice Example   (SAN email:alice@example.org)
 #   bob ........... /C=EU/O=Marketplace Test Grid/OU=Users/CN=Bob Example     (a second good user)
 #   mallory ....... /C=EU/O=Marketplace Test Grid/OU=Users/CN=Mallory Example (revoked in ca.crl.pem)
+#   server ........ /C=EU/O=Marketplace Test Grid/OU=Services/CN=localhost (TLS host certificate)
+#   server-revoked  /C=EU/O=Marketplace Test Grid/OU=Services/CN=revoked.localhost (revoked in ca.crl.pem)
 #   expired ....... /C=EU/O=Marketplace Test Grid/OU=Users/CN=Expired Example
 #   VOMS AA ....... /C=EU/O=Marketplace Test Grid/OU=Services/CN=voms.example.org
 #   untrusted CA .. /C=EU/O=Untrusted Grid/CN=Untrusted CA (not in certificates/)
@@ -32,7 +36,7 @@
 # Output files (all PEM unless noted; every .key is an unencrypted PKCS#8 private key):
 #   fixtures.env                 KEY=VALUE lines: the instants above, GENERATED_AT, VOMS=yes|no
 #   ca.pem ca.key                Test CA certificate and key
-#   ca.crl.pem                   CRL of the Test CA listing mallory (keyCompromise)
+#   ca.crl.pem                   CRL of the Test CA listing mallory and server-revoked (keyCompromise)
 #   certificates/<hash>.0        CA directory in IGTF layout (/etc/grid-security/certificates):
 #   certificates/<hash>.r0         Test CA certificate and its CRL
 #   certificates-nocrl/<hash>.0  the same CA directory without any CRL
@@ -54,6 +58,13 @@
 #                                certificate, alice's certificate
 #   alice-proxy2.key             the proxy2 key alone
 #   bob-proxy.pem bob-proxy.key  RFC 3820 proxy of bob (same layout as alice-proxy.pem)
+#   alice-proxy-expired.pem      proxy of alice (same layout) that expired on 2021-01-01
+#   alice-proxy-expired.key      its key alone
+#   server.pem server.key        TLS host certificate of the Test CA for loopback servers:
+#                                CN=localhost, subjectAltName DNS:localhost, IP:127.0.0.1, IP:::1,
+#                                extendedKeyUsage serverAuth (and clientAuth, as IGTF host certs)
+#   server-chain.pem             server.pem followed by ca.pem
+#   server-revoked.pem server-revoked.key   the same for CN=revoked.localhost, revoked in ca.crl.pem
 #   aa.pem aa.key                VOMS attribute-authority (AA) certificate voms.example.org, Test CA
 #   forged-aa.key                a key that is not the AA's (used to forge an AC)
 #   vomsdir/testvo/voms.example.org.lsc   vomsdir entry: AA subject, then its issuer (oneline DNs)
@@ -153,6 +164,13 @@ extendedKeyUsage = serverAuth,clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = DNS:voms.example.org
+[ v3_server ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth,clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:localhost,IP:127.0.0.1,IP:::1
 [ v3_proxy ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
@@ -225,9 +243,22 @@ csr "$OUT/aa.key" "$AA_DN" aa.csr
 sign testca "$OUT/ca.pem" "$OUT/ca.key" aa.csr "$OUT/aa.pem" v3_aa "$USER_START" "$USER_END"
 newkey "$OUT/forged-aa.key"
 
+# --- TLS host certificates for loopback servers (server.pem; server-revoked.pem is revoked) -------------
+# host NAME CN
+host() {
+    newkey "$OUT/$1.key"
+    csr "$OUT/$1.key" "$BASE/OU=Services/CN=$2" "$1.csr"
+    sign testca "$OUT/ca.pem" "$OUT/ca.key" "$1.csr" "$OUT/$1.pem" v3_server "$USER_START" "$USER_END"
+}
+host server localhost
+host server-revoked revoked.localhost
+cat "$OUT/server.pem" "$OUT/ca.pem" > "$OUT/server-chain.pem"
+
 # --- CRL and the CA directories -----------------------------------------------------------------------
 openssl ca -config ca.cnf -name testca -cert "$OUT/ca.pem" -keyfile "$OUT/ca.key" \
     -revoke "$OUT/mallory.pem" -crl_reason keyCompromise 2>/dev/null
+openssl ca -config ca.cnf -name testca -cert "$OUT/ca.pem" -keyfile "$OUT/ca.key" \
+    -revoke "$OUT/server-revoked.pem" -crl_reason keyCompromise 2>/dev/null
 openssl ca -config ca.cnf -name testca -cert "$OUT/ca.pem" -keyfile "$OUT/ca.key" -gencrl \
     -crl_lastupdate "$CRL_LAST" -crl_nextupdate "$CRL_NEXT" -out "$OUT/ca.crl.pem" 2>/dev/null
 HASH=$(openssl x509 -hash -noout -in "$OUT/ca.pem")
@@ -236,15 +267,15 @@ cp "$OUT/ca.crl.pem" "$OUT/certificates/$HASH.r0"
 cp "$OUT/ca.pem" "$OUT/certificates-nocrl/$HASH.0"
 
 # --- RFC 3820 proxies -----------------------------------------------------------------------------------
-# proxy ISSUER_NAME OUT_NAME SERIAL_DECIMAL; writes OUT.pem (proxy file) and OUT.key
+# proxy ISSUER_NAME OUT_NAME SERIAL_DECIMAL [END]; writes OUT.pem (proxy file) and OUT.key
 proxy() {
-    local issuer=$1 name=$2 serial=$3
+    local issuer=$1 name=$2 serial=$3 end=${4:-$USER_END}
     local subject
     subject=$(openssl x509 -noout -subject -nameopt compat -in "$W/$issuer.cert.pem" | sed 's/^subject=//')
     newkey "$OUT/$name.key"
     csr "$OUT/$name.key" "$subject/CN=$serial" "$name.csr"
     sign proxies "$W/$issuer.cert.pem" "$OUT/$issuer.key" "$name.csr" "$name.cert.pem" v3_proxy \
-        "$USER_START" "$USER_END" "$(printf '%X' "$serial")"
+        "$USER_START" "$end" "$(printf '%X' "$serial")"
     cat "$name.cert.pem" "$OUT/$name.key" "$W/$issuer.chain.pem" > "$OUT/$name.pem"
     cat "$name.cert.pem" "$W/$issuer.chain.pem" > "$name.chain.pem"
 }
@@ -255,6 +286,7 @@ done
 proxy alice alice-proxy 1234567890
 proxy alice-proxy alice-proxy2 987654321
 proxy bob bob-proxy 1122334455
+proxy alice alice-proxy-expired 1357924680 "$EXPIRED_END"
 
 # --- vomsdir and VOMS proxies ---------------------------------------------------------------------------
 printf '%s\n%s\n' "$AA_DN" "$CA_DN" > "$OUT/vomsdir/testvo/voms.example.org.lsc"
