@@ -1,25 +1,30 @@
 //! HTTP: the one place where HTTP clients are built ([`builder`]), and the
 //! marketplace's API as the client commands use it ([`Marketplace`]).
 //!
-//! Every client the commands use comes from [`builder`], so TLS settings —
-//! the grid CA directory as trust anchors and X.509 (proxy) client
-//! certificates through a custom `rustls` `ResolvesClientCert` passed with
+//! Every client the commands use comes from [`builder`]. The marketplace's
+//! client adds, for an `https` endpoint, the grid TLS of
+//! [`crate::client_tls`]: the CA directory as trust anchors and the user's
+//! grid credential (proxy, PEM or PKCS#12) as client certificate through a
+//! custom `rustls` `ResolvesClientCert`, passed with
 //! `ClientBuilder::tls_backend_preconfigured` (design note `rust-stack.md`
-//! §3.10) — are added there once, for the marketplace, the image locations
-//! and OCCI endpoints alike.
+//! §3.10). A plain `http` endpoint gets neither: no credential is ever
+//! loaded or sent for it. Image locations and OCCI endpoints keep reqwest's
+//! defaults (the system's CAs, no client certificate).
 //!
 //! Reads use the JSON API under `/api/v1` and the signed documents at
 //! `/metadata/{identifier}/{email}/{created}`; uploads `POST /metadata`.
 //! Failures carry the exit status ([`crate::failure::Code`]) and the
 //! server's own message.
 
+use crate::client_tls::{self, TlsState};
 use crate::failure::Failure;
 use crate::settings::Settings;
 use marketplace_server::api::types::{HistoryView, ImageView, SearchResult};
 use reqwest::Url;
-use reqwest::blocking::{Client, ClientBuilder, Response};
+use reqwest::blocking::{Client, ClientBuilder, RequestBuilder, Response};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The `User-Agent` of every request.
@@ -30,8 +35,8 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A client builder with this tool's defaults: user agent, connection
 /// timeout, at most 5 redirects, and `timeout` for whole requests (`None`
-/// for downloads, which may take hours). TLS client authentication is to be
-/// configured here.
+/// for downloads, which may take hours). The marketplace's client adds its
+/// TLS settings in [`Marketplace::new`].
 pub fn builder(timeout: Option<Duration>) -> ClientBuilder {
     Client::builder()
         .user_agent(USER_AGENT)
@@ -138,14 +143,44 @@ pub struct UploadResponse {
 pub struct Marketplace {
     base: Url,
     http: Client,
+    /// What the TLS handshakes saw (https endpoints).
+    tls: Option<Arc<TlsState>>,
 }
 
 impl Marketplace {
-    /// The marketplace of `settings` (endpoint and timeout).
+    /// The marketplace of `settings`: endpoint and timeout, and for an
+    /// `https` endpoint the server's trust anchors and the client
+    /// certificate (see [`client_tls::setup`]).
     pub fn new(settings: &Settings) -> Result<Self, Failure> {
         let base = settings.endpoint_url()?;
-        let http = build(builder(Some(settings.timeout())))?;
-        Ok(Marketplace { base, http })
+        let mut http = builder(Some(settings.timeout()));
+        let mut tls = None;
+        if base.scheme() == "https" {
+            let setup = client_tls::setup(settings, &base)?;
+            http = http.tls_backend_preconfigured(setup.config);
+            tls = Some(setup.state);
+        }
+        Ok(Marketplace {
+            base,
+            http: build(http)?,
+            tls,
+        })
+    }
+
+    /// Sends a request; failures say what went wrong, in TLS too.
+    fn send(&self, request: RequestBuilder) -> Result<Response, Failure> {
+        if let Some(tls) = &self.tls {
+            tls.reset();
+        }
+        request.send().map_err(|e| self.failure(&e))
+    }
+
+    /// The failure for a request that got no (complete) answer.
+    fn failure(&self, e: &reqwest::Error) -> Failure {
+        self.tls
+            .as_ref()
+            .and_then(|tls| tls.explain(&self.base, e))
+            .unwrap_or_else(|| send_failure("the marketplace", &self.base, e))
     }
 
     /// The endpoint.
@@ -168,11 +203,7 @@ impl Marketplace {
     }
 
     fn get(&self, url: &Url, accept: &str) -> Result<Response, Failure> {
-        self.http
-            .get(url.clone())
-            .header(ACCEPT, accept)
-            .send()
-            .map_err(|e| send_failure("the marketplace", &self.base, &e))
+        self.send(self.http.get(url.clone()).header(ACCEPT, accept))
     }
 
     /// Fails for any status but 2xx, with the server's message.
@@ -188,9 +219,7 @@ impl Marketplace {
 
     fn get_json<T: DeserializeOwned>(&self, url: &Url, what: &str) -> Result<T, Failure> {
         let response = self.check(self.get(url, "application/json")?, what)?;
-        let text = response
-            .text()
-            .map_err(|e| send_failure("the marketplace", &self.base, &e))?;
+        let text = response.text().map_err(|e| self.failure(&e))?;
         serde_json::from_str(&text).map_err(|e| {
             Failure::network(format!(
                 "the answer of {url} is not what this client expects ({e}); is {} a marketplace \
@@ -235,20 +264,19 @@ impl Marketplace {
         response
             .bytes()
             .map(|b| b.to_vec())
-            .map_err(|e| send_failure("the marketplace", &self.base, &e))
+            .map_err(|e| self.failure(&e))
     }
 
     /// `POST /metadata` with a signed document.
     pub fn upload(&self, document: Vec<u8>) -> Result<UploadResponse, Failure> {
         let url = self.url(&["metadata"]);
-        let response = self
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, "application/rdf+xml")
-            .header(ACCEPT, "text/plain")
-            .body(document)
-            .send()
-            .map_err(|e| send_failure("the marketplace", &self.base, &e))?;
+        let response = self.send(
+            self.http
+                .post(url)
+                .header(CONTENT_TYPE, "application/rdf+xml")
+                .header(ACCEPT, "text/plain")
+                .body(document),
+        )?;
         let status = response.status().as_u16();
         let location = response
             .headers()
@@ -320,6 +348,7 @@ mod tests {
         let m = Marketplace {
             base: Url::parse("http://h:1/mp").unwrap(),
             http: Client::new(),
+            tls: None,
         };
         assert_eq!(
             m.entry_url("ID", "a b@x.org", "2024-01-01T00:00:00Z")
@@ -329,6 +358,7 @@ mod tests {
         let root = Marketplace {
             base: Url::parse("http://h:1/").unwrap(),
             http: Client::new(),
+            tls: None,
         };
         assert_eq!(
             root.url(&["api", "v1", "images"]).as_str(),

@@ -1,8 +1,11 @@
-//! The signing credential of the commands that make new entries
-//! (`deprecate`, `endorse`, `tag`): the options of `marketplace sign` and of
-//! the original tools (`--p12-cert`, `--p12-password`), then
-//! `$X509_USER_PROXY`, then the configuration file, then the grid defaults
-//! (`~/.globus/usercred.p12`, `usercert.pem` + `userkey.pem`).
+//! The grid credential of the client commands: the client certificate sent
+//! to an HTTPS marketplace (see [`crate::client_tls`]) and the signing
+//! credential of the commands that make new entries (`deprecate`, `endorse`,
+//! `tag`) — one credential for both, named by the options of `marketplace
+//! sign` and of the original tools (`--p12-cert`, `--p12-password`, `--cert`
+//! / `--key`, `--proxy`), then `$X509_USER_PROXY`, then the configuration
+//! file, then the grid defaults (`/tmp/x509up_u<uid>`,
+//! `~/.globus/usercred.p12`, `usercert.pem` + `userkey.pem`).
 
 use crate::failure::Failure;
 use crate::settings::{Setting, Settings, Source};
@@ -12,6 +15,7 @@ use std::path::PathBuf;
 
 /// Credential options (the names of `marketplace sign` and `stratus-*-metadata`).
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Grid credential (client certificate over HTTPS; signs new entries)")]
 pub struct CredentialArgs {
     /// PKCS#12 file holding the certificate and key.
     #[arg(long = "p12-cert", value_name = "FILE", conflicts_with_all = ["cert", "proxy"])]
@@ -28,12 +32,43 @@ pub struct CredentialArgs {
     /// Password of an encrypted PEM key [env: MARKETPLACE_KEY_PASSWORD].
     #[arg(long = "key-password", value_name = "PASSWORD")]
     pub key_password: Option<String>,
-    /// RFC 3820 proxy file (certificate, key and chain) [default: $X509_USER_PROXY].
+    /// RFC 3820 proxy file (certificate, key and chain)
+    /// [default: $X509_USER_PROXY, then /tmp/x509up_u<uid> if it exists].
     #[arg(long, value_name = "FILE")]
     pub proxy: Option<PathBuf>,
+}
+
+/// The endorser e-mail option of the commands that sign new entries.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct EmailArgs {
     /// Endorser e-mail, only when the certificate carries none (it is then marked unverified).
     #[arg(long, value_name = "ADDRESS")]
     pub email: Option<String>,
+}
+
+impl EmailArgs {
+    /// The endorser e-mail option, then the configuration file's.
+    pub fn email(&self, settings: &Settings) -> Setting<String> {
+        match (&self.email, &settings.file.email) {
+            (Some(e), _) => Setting {
+                value: Some(e.clone()),
+                source: Source::Option("--email"),
+            },
+            (None, Some(e)) => Setting {
+                value: Some(e.clone()),
+                source: Source::File("email"),
+            },
+            (None, None) => Setting::unset(),
+        }
+    }
+}
+
+/// The proxy file grid tools (`voms-proxy-init`, `grid-proxy-init`) write
+/// when `X509_USER_PROXY` is not set: `/tmp/x509up_u<uid>`.
+pub fn grid_proxy_file() -> PathBuf {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    PathBuf::from(format!("/tmp/x509up_u{uid}"))
 }
 
 /// Which credential is used and where it was named.
@@ -133,6 +168,13 @@ impl CredentialArgs {
                 Source::File("proxy"),
             );
         }
+        let proxy = grid_proxy_file();
+        if proxy.is_file() {
+            return set(
+                CredentialChoice::Proxy { file: proxy },
+                Source::Grid("/tmp/x509up_u<uid>"),
+            );
+        }
         match default_credential() {
             Some(DefaultCredential::Proxy(file)) => set(
                 CredentialChoice::Proxy { file },
@@ -150,21 +192,6 @@ impl CredentialArgs {
         }
     }
 
-    /// The endorser e-mail option, then the configuration file's.
-    pub fn email(&self, settings: &Settings) -> Setting<String> {
-        match (&self.email, &settings.file.email) {
-            (Some(e), _) => Setting {
-                value: Some(e.clone()),
-                source: Source::Option("--email"),
-            },
-            (None, Some(e)) => Setting {
-                value: Some(e.clone()),
-                source: Source::File("email"),
-            },
-            (None, None) => Setting::unset(),
-        }
-    }
-
     /// Loads the credential, or fails saying how to name one.
     pub fn load(&self, settings: &Settings) -> Result<Credential, Failure> {
         let choice = self.choice(settings);
@@ -175,6 +202,11 @@ impl CredentialArgs {
                  p12_cert = \"…\" in the configuration file (see `marketplace config`)",
             ));
         };
+        self.load_choice(&choice)
+    }
+
+    /// Loads the credential `choice` names (with these options' passwords).
+    pub fn load_choice(&self, choice: &CredentialChoice) -> Result<Credential, Failure> {
         let p12_password = self
             .p12_password
             .clone()
@@ -185,7 +217,7 @@ impl CredentialArgs {
             .key_password
             .clone()
             .or_else(|| env("MARKETPLACE_KEY_PASSWORD"));
-        let loaded = match &choice {
+        let loaded = match choice {
             CredentialChoice::Pkcs12 { file } => Credential::from_pkcs12(file, &p12_password),
             CredentialChoice::Pem { cert, key } => {
                 Credential::from_pem_files(cert, key, key_password.as_deref())

@@ -5,6 +5,7 @@
 //! [`failure::Code`]; the table is in `--help`).
 
 mod client;
+mod client_tls;
 mod codec;
 mod commands;
 mod credentials;
@@ -75,7 +76,7 @@ enum Command {
     #[command(alias = "stratus-upload-metadata")]
     Upload(commands::upload::UploadArgs),
     /// Search the marketplace: filters and free text, a page at a time.
-    Search(commands::search::SearchArgs),
+    Search(Box<commands::search::SearchArgs>),
     /// Show an image with every endorser's current entry, its history, or a signed document.
     Show(commands::show::ShowArgs),
     /// Download an image from its locations, verifying size and every checksum.
@@ -121,7 +122,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => commands::sign::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Upload(args) => commands::upload::run(args),
-        Command::Search(args) => commands::search::run(args),
+        Command::Search(args) => commands::search::run(*args),
         Command::Show(args) => commands::show::run(args),
         Command::Download(args) => commands::download::run(args),
         Command::Deprecate(args) => commands::deprecate::run(args),

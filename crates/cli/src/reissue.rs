@@ -5,7 +5,7 @@
 
 use crate::client::Marketplace;
 use crate::commands::upload::{self, Report};
-use crate::credentials::CredentialArgs;
+use crate::credentials::EmailArgs;
 use crate::failure::Failure;
 use crate::settings::Settings;
 use anyhow::Context;
@@ -27,10 +27,11 @@ pub struct Signer {
 }
 
 impl Signer {
-    /// Loads the credential the options and settings name.
-    pub fn load(args: &CredentialArgs, settings: &Settings) -> Result<Signer, Failure> {
-        let credential = args.load(settings)?;
-        let email_option = args.email(settings).value;
+    /// Loads the credential the settings name (the same one the HTTPS
+    /// connection uses), with the e-mail option.
+    pub fn load(email: &EmailArgs, settings: &Settings) -> Result<Signer, Failure> {
+        let credential = settings.credentials.load(settings)?;
+        let email_option = email.email(settings).value;
         let (endorsement, _) =
             endorsement_for(credential.identity(), email_option.as_deref(), Utc::now())
                 .map_err(Failure::usage)?;

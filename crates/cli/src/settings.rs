@@ -1,13 +1,15 @@
 //! Settings of the client commands — the marketplace endpoint, the request
-//! timeout and the trust anchors — taken from the command line, then the
-//! environment, then the configuration file, then defaults, each with the
-//! place it came from (`marketplace config` prints both).
+//! timeout, the grid credential and the trust anchors — taken from the
+//! command line, then the environment, then the configuration file, then
+//! defaults, each with the place it came from (`marketplace config` prints
+//! both).
 //!
 //! The configuration file is `$XDG_CONFIG_HOME/marketplace/config.toml`, or
 //! `$HOME/.config/marketplace/config.toml` when `XDG_CONFIG_HOME` is unset
 //! or not absolute. It is optional; unknown keys are errors. Relative paths
 //! in it are relative to its directory, and `~/` is the home directory.
 
+use crate::credentials::CredentialArgs;
 use crate::failure::Failure;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
@@ -22,18 +24,20 @@ pub struct ConfigFile {
     pub endpoint: Option<String>,
     /// Seconds before a request to the marketplace gives up.
     pub timeout_secs: Option<u64>,
-    /// PKCS#12 credential for signing (deprecate, endorse, tag).
+    /// PKCS#12 credential (client certificate over HTTPS; signing by deprecate, endorse, tag).
     pub p12_cert: Option<PathBuf>,
-    /// PEM certificate for signing (with `key`).
+    /// PEM certificate (with `key`).
     pub cert: Option<PathBuf>,
-    /// PEM key for signing (with `cert`).
+    /// PEM key (with `cert`).
     pub key: Option<PathBuf>,
-    /// RFC 3820 proxy file for signing.
+    /// RFC 3820 proxy file.
     pub proxy: Option<PathBuf>,
     /// Endorser e-mail when the certificate carries none.
     pub email: Option<String>,
-    /// CA directory for verifying signers' chains (download, show).
+    /// CA directory: trust anchors of an HTTPS marketplace, and of signers' chains (download).
     pub ca_dir: Option<PathBuf>,
+    /// Also trust the system's CA certificates for an HTTPS marketplace.
+    pub system_roots: Option<bool>,
     /// vomsdir for VOMS attributes.
     pub vomsdir: Option<PathBuf>,
 }
@@ -113,16 +117,43 @@ pub struct ClientOptions {
     /// Seconds before a request to the marketplace gives up [default: 30].
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
+    /// Trust anchors of an HTTPS marketplace.
+    #[command(flatten)]
+    pub tls: TlsOptions,
+    /// The grid credential: client certificate over HTTPS, signer of new entries.
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+    /// Puts the command's own options, which follow, back under "Options"
+    /// (a flattened struct's help heading otherwise carries over).
+    #[command(flatten, next_help_heading = None::<&str>)]
+    pub end_of_headings: EndOfHeadings,
 }
 
-/// Options naming the trust anchors used to check signers' chains locally.
+/// Nothing: see [`ClientOptions::end_of_headings`].
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct TrustOptions {
-    /// CA directory (`<hash>.0`, `<hash>.r0`) to verify signers' chains against
-    /// [default: $X509_CERT_DIR, then `ca_dir` in the config file; without one only the
-    /// signature is checked].
+#[group(skip)]
+pub struct EndOfHeadings {}
+
+/// Options naming the CAs an HTTPS marketplace's certificate must chain to.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Server trust (HTTPS)")]
+pub struct TlsOptions {
+    /// CA directory in the IGTF layout (`<hash>.0` certificates, `<hash>.r0` CRLs): the CAs an
+    /// HTTPS marketplace's certificate must chain to (instead of the system's), and those
+    /// signers' chains are checked against (download)
+    /// [default: $X509_CERT_DIR, then `ca_dir` in the config file, then
+    /// /etc/grid-security/certificates for HTTPS; download without one checks only signatures].
     #[arg(long = "ca-dir", value_name = "DIR")]
     pub ca_dir: Option<PathBuf>,
+    /// Also trust the system's CA certificates for an HTTPS marketplace (one with a certificate
+    /// of a public CA) [env: MARKETPLACE_SYSTEM_ROOTS; config file: system_roots].
+    #[arg(long = "system-roots")]
+    pub system_roots: bool,
+}
+
+/// Options naming the trust anchors used to check signers' VOMS attributes locally.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TrustOptions {
     /// vomsdir to verify VOMS attributes against (with a CA directory)
     /// [default: $X509_VOMS_DIR, then `vomsdir` in the config file].
     #[arg(long, value_name = "DIR")]
@@ -144,14 +175,21 @@ pub struct Settings {
     pub timeout_secs: Setting<u64>,
     /// CA directory.
     pub ca_dir: Setting<PathBuf>,
+    /// Whether the system's CAs are trusted too for an HTTPS marketplace.
+    pub system_roots: Setting<bool>,
     /// vomsdir.
     pub vomsdir: Setting<PathBuf>,
+    /// The credential options (resolved by [`CredentialArgs::choice`]).
+    pub credentials: CredentialArgs,
     /// Whether to print JSON.
     pub json: bool,
 }
 
 /// The default request timeout.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+
+/// The CA directory of an HTTPS marketplace when none is set (the grid's).
+pub const GRID_CA_DIR: &str = "/etc/grid-security/certificates";
 
 /// The configuration file path: `$XDG_CONFIG_HOME/marketplace/config.toml`
 /// or `$HOME/.config/marketplace/config.toml`.
@@ -189,7 +227,7 @@ pub fn read_config(path: &Path) -> Result<Option<ConfigFile>, Failure> {
     let mut file: ConfigFile = toml::from_str(&text).map_err(|e| {
         Failure::usage(format!(
             "the configuration file {} is invalid: {e}\n(known keys: endpoint, timeout_secs, \
-             p12_cert, cert, key, proxy, email, ca_dir, vomsdir)",
+             p12_cert, cert, key, proxy, email, ca_dir, system_roots, vomsdir)",
             path.display()
         ))
     })?;
@@ -225,7 +263,7 @@ pub fn resolve_path(dir: &Path, path: &Path) -> PathBuf {
 }
 
 impl Settings {
-    /// The settings for `options` (and `trust`, for commands that verify chains).
+    /// The settings for `options` (and `trust`, for commands that verify VOMS attributes).
     pub fn load(options: &ClientOptions, trust: Option<&TrustOptions>) -> Result<Self, Failure> {
         let config_path = config_path();
         let loaded = match &config_path {
@@ -267,10 +305,8 @@ impl Settings {
             Setting::from(DEFAULT_TIMEOUT_SECS, Source::Default)
         };
 
-        let (ca_option, voms_option) = trust
-            .map(|t| (t.ca_dir.clone(), t.vomsdir.clone()))
-            .unwrap_or_default();
-        let ca_dir = if let Some(d) = ca_option {
+        let voms_option = trust.and_then(|t| t.vomsdir.clone());
+        let ca_dir = if let Some(d) = options.tls.ca_dir.clone() {
             Setting::from(d, Source::Option("--ca-dir"))
         } else if let Some(d) = env("X509_CERT_DIR") {
             Setting::from(PathBuf::from(d), Source::Env("X509_CERT_DIR"))
@@ -278,6 +314,20 @@ impl Settings {
             Setting::from(d.clone(), Source::File("ca_dir"))
         } else {
             Setting::unset()
+        };
+        let system_roots = if options.tls.system_roots {
+            Setting::from(true, Source::Option("--system-roots"))
+        } else if let Some(v) = env("MARKETPLACE_SYSTEM_ROOTS") {
+            let v = parse_bool(&v).ok_or_else(|| {
+                Failure::usage(format!(
+                    "MARKETPLACE_SYSTEM_ROOTS must be true or false (1/0, yes/no), not '{v}'"
+                ))
+            })?;
+            Setting::from(v, Source::Env("MARKETPLACE_SYSTEM_ROOTS"))
+        } else if let Some(v) = file.system_roots {
+            Setting::from(v, Source::File("system_roots"))
+        } else {
+            Setting::from(false, Source::Default)
         };
         let vomsdir = if let Some(d) = voms_option {
             Setting::from(d, Source::Option("--vomsdir"))
@@ -296,7 +346,9 @@ impl Settings {
             endpoint,
             timeout_secs,
             ca_dir,
+            system_roots,
             vomsdir,
+            credentials: options.credentials.clone(),
             json: options.json,
         })
     }
@@ -326,6 +378,29 @@ impl Settings {
     /// The request timeout.
     pub fn timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.timeout_secs.value.unwrap_or(DEFAULT_TIMEOUT_SECS))
+    }
+
+    /// The CA directory an HTTPS marketplace's certificate must chain to:
+    /// the `ca_dir` setting, else the grid's `/etc/grid-security/certificates`.
+    pub fn server_ca_dir(&self) -> Setting<PathBuf> {
+        match &self.ca_dir.value {
+            Some(_) => self.ca_dir.clone(),
+            None => Setting::from(PathBuf::from(GRID_CA_DIR), Source::Grid(GRID_CA_DIR)),
+        }
+    }
+
+    /// Whether the system's CAs are trusted too.
+    pub fn system_roots(&self) -> bool {
+        self.system_roots.value.unwrap_or(false)
+    }
+}
+
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off` (any case).
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! `marketplace config`: the effective client settings and where each
 //! comes from.
 
-use crate::credentials::CredentialArgs;
+use crate::credentials::EmailArgs;
 use crate::output::{self, Table};
 use crate::settings::{ClientOptions, Setting, Settings, TrustOptions};
 use serde::Serialize;
@@ -13,8 +13,16 @@ use std::process::ExitCode;
 Each setting comes from the command line, else the environment, else the configuration file,
 else a default. The configuration file is $XDG_CONFIG_HOME/marketplace/config.toml (or
 ~/.config/marketplace/config.toml); keys: endpoint, timeout_secs, p12_cert, cert, key, proxy,
-email, ca_dir, vomsdir. Environment: MARKETPLACE_ENDPOINT (or STRATUSLAB_MARKETPLACE_ENDPOINT),
-MARKETPLACE_TIMEOUT, X509_USER_PROXY, X509_CERT_DIR, X509_VOMS_DIR, MARKETPLACE_P12_PASSWORD.
+email, ca_dir, system_roots, vomsdir. Environment: MARKETPLACE_ENDPOINT (or
+STRATUSLAB_MARKETPLACE_ENDPOINT), MARKETPLACE_TIMEOUT, X509_USER_PROXY, X509_CERT_DIR,
+MARKETPLACE_SYSTEM_ROOTS, X509_VOMS_DIR, MARKETPLACE_P12_PASSWORD, MARKETPLACE_KEY_PASSWORD.
+
+The credential is the client certificate of HTTPS connections to the marketplace (never sent over
+plain http) and signs the entries deprecate, endorse and tag make: --p12-cert, --cert/--key or
+--proxy, else $X509_USER_PROXY, else p12_cert, cert/key or proxy in the file, else the grid
+defaults /tmp/x509up_u<uid>, ~/.globus/usercred.p12, ~/.globus/usercert.pem + userkey.pem.
+server_trust is what an HTTPS marketplace's certificate must chain to: ca_dir, else
+/etc/grid-security/certificates, plus the system's CAs with system_roots.
 
 Example configuration file:
   endpoint = \"https://marketplace.example.org\"
@@ -32,9 +40,9 @@ pub struct ConfigArgs {
     /// Trust anchors.
     #[command(flatten)]
     pub trust: TrustOptions,
-    /// Signing credential.
+    /// Endorser e-mail.
     #[command(flatten)]
-    pub credentials: CredentialArgs,
+    pub endorser: EmailArgs,
 }
 
 #[derive(Serialize)]
@@ -46,6 +54,8 @@ struct Shown {
     credential: Setting<String>,
     email: Setting<String>,
     ca_dir: Setting<String>,
+    system_roots: Setting<bool>,
+    server_trust: Setting<String>,
     vomsdir: Setting<String>,
 }
 
@@ -60,6 +70,19 @@ fn path(s: &Setting<std::path::PathBuf>) -> Setting<String> {
     Setting {
         value: s.value.as_ref().map(|v| v.display().to_string()),
         source: s.source.clone(),
+    }
+}
+
+/// What an HTTPS marketplace's certificate must chain to.
+fn server_trust(settings: &Settings) -> Setting<String> {
+    let dir = settings.server_ca_dir();
+    let mut value = format!("CA directory {}", dir.value.unwrap_or_default().display());
+    if settings.system_roots() {
+        value.push_str(" and the system's CAs");
+    }
+    Setting {
+        value: Some(value),
+        source: dir.source,
     }
 }
 
@@ -78,9 +101,11 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
         config_file_found: settings.config_found,
         endpoint,
         timeout_secs: settings.timeout_secs.clone(),
-        credential: text(args.credentials.choice(&settings)),
-        email: args.credentials.email(&settings),
+        credential: text(settings.credentials.choice(&settings)),
+        email: args.endorser.email(&settings),
         ca_dir: path(&settings.ca_dir),
+        system_roots: settings.system_roots.clone(),
+        server_trust: server_trust(&settings),
         vomsdir: path(&settings.vomsdir),
     };
     if settings.json {
@@ -106,6 +131,8 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
     row("credential", &shown.credential);
     row("email", &shown.email);
     row("ca_dir", &shown.ca_dir);
+    row("system_roots", &text(shown.system_roots.clone()));
+    row("server_trust", &shown.server_trust);
     row("vomsdir", &shown.vomsdir);
     t.print();
     if shown.endpoint.value.is_none() {

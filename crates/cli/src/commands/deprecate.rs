@@ -2,7 +2,7 @@
 //! `slterms:deprecated` (the successor of `stratus-deprecate-metadata`).
 
 use crate::client::Marketplace;
-use crate::credentials::CredentialArgs;
+use crate::credentials::EmailArgs;
 use crate::failure::Failure;
 use crate::output;
 use crate::reissue::{self, Signer};
@@ -30,9 +30,9 @@ pub struct DeprecateArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
-    /// Signing credential.
+    /// Endorser e-mail.
     #[command(flatten)]
-    pub credentials: CredentialArgs,
+    pub endorser: EmailArgs,
     /// Why the image is deprecated (the value of slterms:deprecated).
     #[arg(long, value_name = "TEXT", default_value = DEFAULT_REASON)]
     pub reason: String,
@@ -48,7 +48,7 @@ pub struct DeprecateArgs {
 pub fn run(args: DeprecateArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&args.client, None)?;
     let marketplace = Marketplace::new(&settings)?;
-    let signer = Signer::load(&args.credentials, &settings)?;
+    let signer = Signer::load(&args.endorser, &settings)?;
     let id = &args.identifier;
     let image = marketplace.image(id)?;
     let Some(latest) = reissue::entry_of(&image, &signer.email) else {

@@ -56,7 +56,7 @@ pub struct DownloadArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
-    /// Trust anchors for the signers' chains.
+    /// The vomsdir for the signers' VOMS attributes (the CA directory is --ca-dir).
     #[command(flatten)]
     pub trust: TrustOptions,
     /// Where to save the image [default: the location's file name (without the compression

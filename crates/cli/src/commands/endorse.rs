@@ -2,7 +2,7 @@
 //! entry describing an image another endorser already describes.
 
 use crate::client::Marketplace;
-use crate::credentials::CredentialArgs;
+use crate::credentials::EmailArgs;
 use crate::failure::Failure;
 use crate::output;
 use crate::reissue::{self, Signer};
@@ -25,9 +25,9 @@ pub struct EndorseArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
-    /// Signing credential.
+    /// Endorser e-mail.
     #[command(flatten)]
-    pub credentials: CredentialArgs,
+    pub endorser: EmailArgs,
     /// Take the description from this endorser's current entry.
     #[arg(long, value_name = "EMAIL")]
     pub from: Option<String>,
@@ -40,7 +40,7 @@ pub struct EndorseArgs {
 pub fn run(args: EndorseArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&args.client, None)?;
     let marketplace = Marketplace::new(&settings)?;
-    let signer = Signer::load(&args.credentials, &settings)?;
+    let signer = Signer::load(&args.endorser, &settings)?;
     let id = &args.identifier;
     let image = marketplace.image(id)?;
     if image.current.is_empty() {

@@ -2,7 +2,7 @@
 //! `dcterms:alternative` (the endorser's tag) is NAME.
 
 use crate::client::Marketplace;
-use crate::credentials::CredentialArgs;
+use crate::credentials::EmailArgs;
 use crate::failure::Failure;
 use crate::output;
 use crate::reissue::{self, Signer};
@@ -25,9 +25,9 @@ pub struct TagArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
-    /// Signing credential.
+    /// Endorser e-mail.
     #[command(flatten)]
-    pub credentials: CredentialArgs,
+    pub endorser: EmailArgs,
     /// The image identifier.
     #[arg(value_name = "ID")]
     pub identifier: String,
@@ -43,7 +43,7 @@ pub fn run(args: TagArgs) -> anyhow::Result<ExitCode> {
     }
     let settings = Settings::load(&args.client, None)?;
     let marketplace = Marketplace::new(&settings)?;
-    let signer = Signer::load(&args.credentials, &settings)?;
+    let signer = Signer::load(&args.endorser, &settings)?;
     let id = &args.identifier;
     let image = marketplace.image(id)?;
     let Some(latest) = reissue::entry_of(&image, &signer.email) else {

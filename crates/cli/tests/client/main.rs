@@ -9,4 +9,5 @@ mod download;
 mod entries;
 mod occi;
 mod policy;
+mod tls;
 mod workflow;
