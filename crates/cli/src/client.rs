@@ -213,8 +213,47 @@ impl Marketplace {
             return Ok(response);
         }
         let url = response.url().clone();
-        let message = error_message(&response.text().unwrap_or_default());
-        Err(status_failure(status.as_u16(), &message, what, &url))
+        let body = response.text().unwrap_or_default();
+        if let Some(refusal) = self.certificate_refusal(status.as_u16(), &body) {
+            return Err(Failure::auth(refusal));
+        }
+        Err(status_failure(
+            status.as_u16(),
+            &error_message(&body),
+            what,
+            &url,
+        ))
+    }
+
+    /// A TLS-terminating proxy's refusal of the client certificate after the
+    /// handshake: nginx answers 400 with "No required SSL certificate was
+    /// sent" or "The SSL certificate error" instead of a TLS alert.
+    fn certificate_refusal(&self, status: u16, body: &str) -> Option<String> {
+        let tls = self.tls.as_ref()?;
+        if status != 400 {
+            return None;
+        }
+        if body.contains("No required SSL certificate was sent") {
+            let why = match &tls.withheld {
+                Some(w) => format!("{w}, so it was not sent; renew it"),
+                None => "none was sent: give --proxy FILE (or set X509_USER_PROXY), --cert/--key, \
+                         or --p12-cert with --p12-password"
+                    .to_string(),
+            };
+            return Some(format!(
+                "the server at {} requires a client certificate; {why}",
+                self.base
+            ));
+        }
+        let client = tls.client.as_deref()?;
+        body.contains("The SSL certificate error").then(|| {
+            format!(
+                "the server at {} refused the client certificate ({client}): \"The SSL \
+                 certificate error\" — it could not verify it (its CA not trusted there, revoked, \
+                 expired, or a proxy the server does not accept)",
+                self.base,
+            )
+        })
     }
 
     fn get_json<T: DeserializeOwned>(&self, url: &Url, what: &str) -> Result<T, Failure> {
@@ -287,7 +326,9 @@ impl Marketplace {
         Ok(UploadResponse {
             status,
             location,
-            message: error_message(&body),
+            message: self
+                .certificate_refusal(status, &body)
+                .unwrap_or_else(|| error_message(&body)),
         })
     }
 }

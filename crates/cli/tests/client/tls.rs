@@ -31,12 +31,20 @@ impl SServer {
     /// directory and CRL: `-Verify` (a certificate is required) or
     /// `-verify` (asked for, not required).
     fn start(pki: &Pki, name: &str, verify: &str) -> SServer {
+        Self::serving(pki, name, verify, "-WWW", &[("X", IMAGE)])
+    }
+
+    /// The same, serving `files` (name, content) under `/api/v1/images/` in
+    /// `mode`: `-WWW` (content only) or `-HTTP` (whole HTTP responses).
+    fn serving(pki: &Pki, name: &str, verify: &str, mode: &str, files: &[(&str, &str)]) -> SServer {
         let www = tempfile::tempdir().unwrap();
         let images = www.path().join("api/v1/images");
         std::fs::create_dir_all(&images).unwrap();
-        std::fs::write(images.join("X"), IMAGE).unwrap();
+        for (file, content) in files {
+            std::fs::write(images.join(file), content).unwrap();
+        }
         let mut child = Command::new("openssl")
-            .args(["s_server", "-accept", "127.0.0.1:0", "-WWW", "-cert"])
+            .args(["s_server", "-accept", "127.0.0.1:0", mode, "-cert"])
             .arg(pki.file(&format!("{name}.pem")))
             .arg("-key")
             .arg(pki.file(&format!("{name}.key")))
@@ -370,6 +378,45 @@ fn anonymous_requests_when_the_server_does_not_require_a_certificate() {
         &["--system-roots", "--proxy", &pki.file("alice-proxy.pem")],
     );
     accepted(&o);
+}
+
+#[test]
+fn a_tls_terminating_proxy_that_refuses_the_certificate_with_a_page() {
+    let Some(pki) = pki() else { return };
+    // nginx completes the handshake and answers 400 with one of these pages.
+    let page = |text: &str| {
+        format!(
+            "HTTP/1.0 400 Bad Request\r\nContent-Type: text/html\r\n\r\n<html><head><title>400 \
+             {text}</title></head><body><center><h1>400 Bad Request</h1></center><center>{text}\
+             </center><hr><center>nginx</center></body></html>\r\n"
+        )
+    };
+    let bad = page("The SSL certificate error");
+    let none = page("No required SSL certificate was sent");
+    let server = SServer::serving(
+        pki,
+        "server",
+        "-verify",
+        "-HTTP",
+        &[("X", &bad), ("Y", &none)],
+    );
+    let o = server.show(pki, &["--proxy", &pki.file("alice-proxy.pem")]);
+    expect(&o, 5);
+    says(
+        &o,
+        &[
+            "refused the client certificate",
+            "CN=Alice Example",
+            "The SSL certificate error",
+        ],
+    );
+    let o = marketplace()
+        .args(["show", "Y", "-m", &server.url, "--ca-dir"])
+        .arg(pki.file("certificates"))
+        .output()
+        .unwrap();
+    expect(&o, 5);
+    says(&o, &["requires a client certificate", "none was sent"]);
 }
 
 #[test]
