@@ -16,7 +16,9 @@
 //!   `openssl` crate, the floor under `dsig::verify`;
 //! - with `--phases`, each step `dsig::verify` takes, redone here with the same
 //!   libraries and options: XML parse, C14N of the reference, digest, C14N of
-//!   SignedInfo, certificate decoding, RSA verification.
+//!   SignedInfo, base64, certificate decoding (only on a cache miss), RSA
+//!   verification; and both C14N steps with bergshamra-c14n, which `verify`
+//!   used before `marketplace_trust::c14n` (the same bytes, checked here).
 //!
 //! Each figure is given per second of wall-clock time (whole run, and the
 //! fastest tenth of it) and per second of the thread's CPU time, which is
@@ -31,7 +33,9 @@
 //!
 //! Options: `--seconds S` (per measurement, default 3), `--phases`,
 //! `--only NAME` (run only the measurement printed as `RESULT NAME`, for a
-//! profiler), `--corpus DIR` (default `../shared/conformance/stratuslab-metadata`
+//! profiler), `--iterations N` (run each figure exactly N times, without
+//! warm-up, instead of for a time: for `valgrind --tool=callgrind`, whose
+//! instruction counts repeat from run to run on a busy machine), `--corpus DIR` (default `../shared/conformance/stratuslab-metadata`
 //! beside the repository).
 
 use base64::Engine;
@@ -40,6 +44,7 @@ use bergshamra_c14n::C14nMode;
 use bergshamra_xml::NodeSet;
 use chrono::Utc;
 use marketplace_format::ns::DS;
+use marketplace_trust::c14n;
 use marketplace_trust::document::{CheckOptions, check_document};
 use marketplace_trust::dsig::{self, SignOptions};
 use marketplace_trust::endorsement::endorsement_for;
@@ -64,6 +69,7 @@ const COLD_CERTIFICATES: u32 = 512;
 
 struct Args {
     seconds: f64,
+    iterations: Option<u64>,
     phases: bool,
     only: Option<String>,
     corpus: PathBuf,
@@ -72,6 +78,7 @@ struct Args {
 fn args() -> Args {
     let mut a = Args {
         seconds: 3.0,
+        iterations: None,
         phases: false,
         only: None,
         corpus: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -86,6 +93,14 @@ fn args() -> Args {
                     .and_then(|s| s.parse().ok())
                     .filter(|s: &f64| *s > 0.0)
                     .expect("--seconds takes a positive number")
+            }
+            "--iterations" => {
+                a.iterations = Some(
+                    it.next()
+                        .and_then(|s| s.parse().ok())
+                        .filter(|n: &u64| *n > 0)
+                        .expect("--iterations takes a positive whole number"),
+                )
             }
             "--phases" => a.phases = true,
             "--only" => a.only = Some(it.next().expect("--only takes a RESULT name")),
@@ -118,6 +133,29 @@ fn thread_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let nanos = stat.split_whitespace().next()?.parse().ok()?;
     Some(Duration::from_nanos(nanos))
+}
+
+/// Runs `f` exactly `n` times, without warm-up (for `valgrind --tool=callgrind`,
+/// whose instruction counts are the same from run to run).
+fn exactly(n: u64, f: &mut dyn FnMut()) -> Rate {
+    let cpu_start = thread_cpu();
+    let start = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    let elapsed = start.elapsed();
+    let mean = n as f64 / elapsed.as_secs_f64();
+    let cpu = match (cpu_start, thread_cpu()) {
+        (Some(a), Some(b)) if b > a => n as f64 / (b - a).as_secs_f64(),
+        _ => mean,
+    };
+    Rate {
+        mean,
+        best: mean,
+        cpu,
+        calls: n,
+        elapsed,
+    }
 }
 
 /// Runs `f` repeatedly for `seconds` (after a short warm-up), in ten slices.
@@ -220,7 +258,16 @@ fn first(doc: &Document<'_>, local: &str) -> NodeId {
     panic!("no ds:{local}")
 }
 
+/// C14N of the reference as `dsig::verify` does it (`c14n`, into a buffer
+/// here; `verify` streams the same bytes into the digest).
 fn reference_c14n(doc: &Document<'_>, signature: NodeId) -> Vec<u8> {
+    let mut out = Vec::with_capacity(doc.input_text().len());
+    c14n::document_without(doc, signature, &mut out).unwrap();
+    out
+}
+
+/// The same bytes from bergshamra-c14n (what `dsig::verify` used before).
+fn reference_c14n_bergshamra(doc: &Document<'_>, signature: NodeId) -> Vec<u8> {
     let mut set = NodeSet::all_without_comments(doc);
     let mut stack = vec![signature];
     while let Some(id) = stack.pop() {
@@ -231,6 +278,12 @@ fn reference_c14n(doc: &Document<'_>, signature: NodeId) -> Vec<u8> {
 }
 
 fn signed_info_c14n(doc: &Document<'_>, signed_info: NodeId) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    c14n::subtree(doc, signed_info, &mut out).unwrap();
+    out
+}
+
+fn signed_info_c14n_bergshamra(doc: &Document<'_>, signed_info: NodeId) -> Vec<u8> {
     let set = NodeSet::tree_without_comments(signed_info, doc);
     bergshamra_c14n::canonicalize_doc(doc, C14nMode::Inclusive, Some(&set), &[] as &[&str]).unwrap()
 }
@@ -263,7 +316,10 @@ fn main() {
     // The same document signed with COLD_CERTIFICATES different certificates
     // (same key, other serial numbers): more than dsig's certificate cache
     // holds, so that every verification decodes its certificate.
+    // (Only when that figure runs: signing them takes a while under valgrind.)
+    let wanted = |name: &str| a.only.as_deref().is_none_or(|o| o == name);
     let cold: Vec<String> = (2..2 + COLD_CERTIFICATES)
+        .filter(|_| wanted("verify_rsa2048_sha256_cold"))
         .map(|serial| signed_document(&template, &key, &certificate(&key, serial)))
         .collect();
 
@@ -284,11 +340,15 @@ fn main() {
     println!("each figure: one thread, {s} s in ten slices after a 0.2 s warm-up\n");
     let mut results: Vec<(&str, f64, f64, f64)> = Vec::new();
     let only = a.only.clone();
+    let iterations = a.iterations;
     let mut report = |name: &'static str, what: &str, seconds: f64, f: &mut dyn FnMut()| {
         if only.as_deref().is_some_and(|o| o != name) {
             return;
         }
-        let r = per_second(seconds, f);
+        let r = match iterations {
+            Some(n) => exactly(n, f),
+            None => per_second(seconds, f),
+        };
         println!(
             "{what:<60} {:>8.0} /s  (best slice {:>7.0}, per CPU second {:>7.0}; {} in {:.2} s)",
             r.mean,
@@ -364,7 +424,11 @@ fn main() {
         let ps = (s / 3.0).max(0.5);
         let signature = first(&doc, "Signature");
         let reference = reference_c14n(&doc, signature);
-        let cert_der = text(&doc, first(&doc, "X509Certificate"));
+        assert_eq!(reference, reference_c14n_bergshamra(&doc, signature));
+        assert_eq!(
+            signed_info,
+            signed_info_c14n_bergshamra(&doc, first(&doc, "SignedInfo"))
+        );
         let phases: Vec<Phase<'_>> = vec![
             (
                 "phase_parse",
@@ -395,6 +459,13 @@ fn main() {
                 }),
             ),
             (
+                "phase_reference_c14n_bergshamra",
+                "  the same with bergshamra-c14n (before)",
+                Box::new(|| {
+                    black_box(reference_c14n_bergshamra(&doc, signature));
+                }),
+            ),
+            (
                 "phase_digest",
                 "SHA-256 of the canonical reference",
                 Box::new(|| {
@@ -409,18 +480,26 @@ fn main() {
                 }),
             ),
             (
+                "phase_signed_info_c14n_bergshamra",
+                "  the same with bergshamra-c14n (before)",
+                Box::new(|| {
+                    black_box(signed_info_c14n_bergshamra(&doc, first(&doc, "SignedInfo")));
+                }),
+            ),
+            (
                 "phase_base64",
-                "base64 of SignatureValue and X509Certificate",
+                "base64 of SignatureValue and DigestValue",
                 Box::new(|| {
                     black_box(text(&doc, first(&doc, "SignatureValue")));
-                    black_box(text(&doc, first(&doc, "X509Certificate")));
+                    black_box(text(&doc, first(&doc, "DigestValue")));
                 }),
             ),
             (
                 "phase_x509_decode",
-                "X509::from_der of the KeyInfo certificate",
+                "base64 + X509::from_der of the certificate (cache miss)",
                 Box::new(|| {
-                    black_box(X509::from_der(&cert_der).unwrap());
+                    let der = text(&doc, first(&doc, "X509Certificate"));
+                    black_box(X509::from_der(&der).unwrap());
                 }),
             ),
             (

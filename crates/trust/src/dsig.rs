@@ -8,9 +8,14 @@
 //! else is refused before any cryptography runs, so that what the signature
 //! covers is exactly the document the format crate reads (no wrapping).
 //!
-//! Canonicalization comes from `bergshamra-c14n` (on the `uppsala` parser);
-//! digests and public-key operations from OpenSSL.
+//! Canonicalization of the two node-sets the profile signs is [`crate::c14n`]
+//! (on the `uppsala` parser), written straight into the digest; other
+//! canonicalization methods the profile allows (exclusive C14N) and subsets
+//! holding comments come from `bergshamra-c14n`, whose output `c14n` matches
+//! byte for byte (checked on every call in debug builds). Digests and
+//! public-key operations come from OpenSSL.
 
+use crate::c14n;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bergshamra_c14n::C14nMode;
@@ -18,10 +23,11 @@ use bergshamra_xml::NodeSet;
 use marketplace_format::ns::{DS, RDF};
 use openssl::bn::BigNum;
 use openssl::ecdsa::EcdsaSig;
-use openssl::hash::{MessageDigest, hash};
+use openssl::hash::{DigestBytes, Hasher, MessageDigest, hash};
 use openssl::pkey::{Id, PKey, PKeyRef, Private, Public};
 use openssl::sign::{Signer, Verifier};
 use openssl::x509::X509;
+use std::borrow::Cow;
 use uppsala::{Document, NodeId, NodeKind};
 
 /// Algorithm URIs of the profile.
@@ -237,14 +243,36 @@ fn signature_method(uri: &str) -> Result<(Id, MessageDigest), SignatureError> {
     }
 }
 
-fn text_of(doc: &Document<'_>, id: NodeId) -> String {
-    doc.text_content_deep(id)
+/// The text inside `id` (all of its text, as `text_content_deep`), borrowed
+/// from the document when it is one text node.
+fn text_of<'a>(doc: &'a Document<'_>, id: NodeId) -> Cow<'a, str> {
+    let mut children = doc.children_iter(id);
+    match (children.next(), children.next()) {
+        (None, _) => Cow::Borrowed(""),
+        (Some(only), None) => match doc.node_kind(only) {
+            Some(NodeKind::Text(t)) | Some(NodeKind::CData(t)) => Cow::Borrowed(t),
+            _ => Cow::Owned(doc.text_content_deep(id)),
+        },
+        _ => Cow::Owned(doc.text_content_deep(id)),
+    }
 }
 
+/// Base64 of `text`, ignoring whitespace (`char::is_whitespace`).
 fn b64(text: &str) -> Result<Vec<u8>, SignatureError> {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    B64.decode(compact)
-        .map_err(|e| profile(format!("invalid base64: {e}")))
+    // For ASCII text, `char::is_whitespace` is exactly these six bytes; the
+    // common cases skip the per-char filter (no whitespace at all, or ASCII
+    // base64 broken into lines).
+    let space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
+    let decoded = if !text.is_ascii() {
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        B64.decode(compact)
+    } else if text.as_bytes().iter().any(space) {
+        let compact: Vec<u8> = text.bytes().filter(|b| !space(b)).collect();
+        B64.decode(compact)
+    } else {
+        B64.decode(text)
+    };
+    decoded.map_err(|e| profile(format!("invalid base64: {e}")))
 }
 
 /// The parts of a signature that passed the profile.
@@ -394,8 +422,7 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
         for c in element_children(doc, item, "ds:X509Data")? {
             if is_element(doc, c, DS, "X509Certificate") {
                 expect_leaf(doc, Some(&c), "X509Certificate")?;
-                let der = b64(&text_of(doc, c))?;
-                certificates.push(decode_certificate(&der)?);
+                certificates.push(decode_certificate(&text_of(doc, c))?);
             }
         }
     }
@@ -425,16 +452,24 @@ const CERTIFICATE_CACHE_SIZE: usize = 256;
 /// that the cache stays within a few MiB whatever documents come in.
 const CERTIFICATE_CACHE_MAX_DER: usize = 16 * 1024;
 
-/// `X509::from_der`, remembering the last few certificates by their exact
-/// DER bytes. With OpenSSL 3.0 decoding a certificate costs ~100 µs (the
-/// public key goes through `OSSL_DECODER_CTX_new_for_pkey`), over half of a
-/// whole `verify`, and documents come from a few endorsers. The cache holds
-/// at most [`CERTIFICATE_CACHE_SIZE`] entries of at most
-/// [`CERTIFICATE_CACHE_MAX_DER`] bytes and is emptied when full; an
-/// `X509` is immutable and reference-counted, so a hit is the same object a
-/// fresh decoding of the same bytes would give.
-fn decode_certificate(der: &[u8]) -> Result<X509, SignatureError> {
-    type Cache = std::sync::Mutex<std::collections::HashMap<Vec<u8>, X509>>;
+/// Longer `X509Certificate` texts are decoded every time (the base64 of
+/// [`CERTIFICATE_CACHE_MAX_DER`] bytes is 21.3 KiB, plus line breaks).
+const CERTIFICATE_CACHE_MAX_TEXT: usize = 24 * 1024;
+
+/// The certificate in the base64 `text` of an `X509Certificate` element:
+/// `X509::from_der` of its bytes, remembering the last few certificates by
+/// the exact text they came from. With OpenSSL 3.0 decoding a certificate
+/// costs ~100 µs (the public key goes through `OSSL_DECODER_CTX_new_for_pkey`),
+/// over half of a whole `verify`, and documents come from a few endorsers;
+/// keyed by the text, a hit skips the base64 decoding too. The same text always
+/// decodes to the same bytes, so a hit is what decoding it again would give:
+/// the same certificate (an `X509` is immutable and reference-counted), and
+/// never an error (only texts that decoded are kept). The cache holds at most
+/// [`CERTIFICATE_CACHE_SIZE`] entries, of texts up to
+/// [`CERTIFICATE_CACHE_MAX_TEXT`] bytes holding certificates up to
+/// [`CERTIFICATE_CACHE_MAX_DER`] bytes, and is emptied when full.
+fn decode_certificate(text: &str) -> Result<X509, SignatureError> {
+    type Cache = std::sync::Mutex<std::collections::HashMap<Box<str>, X509>>;
     static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
     let cache = CACHE.get_or_init(Cache::default);
     let lock = || {
@@ -442,19 +477,20 @@ fn decode_certificate(der: &[u8]) -> Result<X509, SignatureError> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
-    if let Some(cert) = lock().get(der) {
+    if let Some(cert) = lock().get(text) {
         return Ok(cert.clone());
     }
-    let cert = X509::from_der(der)
+    let der = b64(text)?;
+    let cert = X509::from_der(&der)
         .map_err(|e| SignatureError::Certificate(format!("unreadable X509Certificate: {e}")))?;
-    if der.len() > CERTIFICATE_CACHE_MAX_DER {
+    if der.len() > CERTIFICATE_CACHE_MAX_DER || text.len() > CERTIFICATE_CACHE_MAX_TEXT {
         return Ok(cert);
     }
     let mut map = lock();
     if map.len() >= CERTIFICATE_CACHE_SIZE {
         map.clear();
     }
-    map.insert(der.to_vec(), cert.clone());
+    map.insert(text.into(), cert.clone());
     Ok(cert)
 }
 
@@ -485,42 +521,148 @@ fn canonical(doc: &Document<'_>, mode: C14nMode, set: &NodeSet) -> Result<Vec<u8
         .map_err(|e| SignatureError::Xml(format!("canonicalization failed: {e}")))
 }
 
-/// The canonical bytes the Reference covers: the whole document without
-/// comments and without the Signature element.
-fn reference_bytes(
-    doc: &Document<'_>,
-    signature: NodeId,
-    mode: Option<C14nMode>,
-) -> Result<Vec<u8>, SignatureError> {
+/// Whether [`crate::c14n`] serializes `mode` (inclusive C14N 1.0; with
+/// comments too, since it leaves any subset holding a comment to
+/// bergshamra-c14n).
+fn is_inclusive(mode: C14nMode) -> bool {
+    matches!(mode, C14nMode::Inclusive | C14nMode::InclusiveWithComments)
+}
+
+/// The node-set the Reference covers: the whole document without comments
+/// and without the Signature element.
+fn reference_set(doc: &Document<'_>, signature: NodeId) -> NodeSet {
     let mut set = NodeSet::all_without_comments(doc);
     for id in subtree(doc, signature) {
         set.remove_id(id);
     }
-    canonical(doc, mode.unwrap_or(C14nMode::Inclusive), &set)
+    set
 }
 
+/// The digest (`md`) of the canonical bytes the Reference covers, streamed
+/// from [`c14n::document_without`] into the hash for inclusive C14N.
+fn reference_digest(
+    doc: &Document<'_>,
+    signature: NodeId,
+    mode: Option<C14nMode>,
+    md: MessageDigest,
+) -> Result<DigestBytes, SignatureError> {
+    let mode = mode.unwrap_or(C14nMode::Inclusive);
+    if is_inclusive(mode) {
+        let mut sink = DigestSink::new(md)?;
+        if c14n::document_without(doc, signature, &mut sink).is_ok() {
+            if cfg!(debug_assertions) {
+                let mut ours = Vec::new();
+                let _ = c14n::document_without(doc, signature, &mut ours);
+                let theirs = canonical(doc, mode, &reference_set(doc, signature))?;
+                debug_assert!(ours == theirs, "c14n differs from bergshamra-c14n");
+            }
+            return sink.finish();
+        }
+    }
+    let bytes = canonical(doc, mode, &reference_set(doc, signature))?;
+    hash(md, &bytes).map_err(|e| SignatureError::Xml(e.to_string()))
+}
+
+/// The canonical bytes of SignedInfo, which the signature value signs.
 fn signed_info_bytes(
     doc: &Document<'_>,
     signed_info: NodeId,
     mode: C14nMode,
 ) -> Result<Vec<u8>, SignatureError> {
-    let set = if mode.with_comments() {
-        NodeSet::tree_with_comments(signed_info, doc)
-    } else {
-        NodeSet::tree_without_comments(signed_info, doc)
+    let set = || {
+        if mode.with_comments() {
+            NodeSet::tree_with_comments(signed_info, doc)
+        } else {
+            NodeSet::tree_without_comments(signed_info, doc)
+        }
     };
-    canonical(doc, mode, &set)
+    if is_inclusive(mode) {
+        let mut ours = Vec::with_capacity(1024);
+        if c14n::subtree(doc, signed_info, &mut ours).is_ok() {
+            if cfg!(debug_assertions) {
+                let theirs = canonical(doc, mode, &set())?;
+                debug_assert!(ours == theirs, "c14n differs from bergshamra-c14n");
+            }
+            return Ok(ours);
+        }
+    }
+    canonical(doc, mode, &set())
+}
+
+/// A [`c14n::Sink`] that hashes what it is given, in blocks.
+struct DigestSink {
+    hasher: Hasher,
+    buffer: [u8; DigestSink::BLOCK],
+    len: usize,
+    failed: Option<openssl::error::ErrorStack>,
+}
+
+impl DigestSink {
+    const BLOCK: usize = 4096;
+
+    fn new(md: MessageDigest) -> Result<Self, SignatureError> {
+        Ok(DigestSink {
+            hasher: Hasher::new(md).map_err(|e| SignatureError::Xml(e.to_string()))?,
+            buffer: [0; Self::BLOCK],
+            len: 0,
+            failed: None,
+        })
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        if self.failed.is_none()
+            && let Err(e) = self.hasher.update(bytes)
+        {
+            self.failed = Some(e);
+        }
+    }
+
+    fn flush(&mut self) {
+        let len = std::mem::take(&mut self.len);
+        if len > 0
+            && self.failed.is_none()
+            && let Err(e) = self.hasher.update(&self.buffer[..len])
+        {
+            self.failed = Some(e);
+        }
+    }
+
+    fn finish(mut self) -> Result<DigestBytes, SignatureError> {
+        self.flush();
+        match self.failed {
+            Some(e) => Err(SignatureError::Xml(e.to_string())),
+            None => self
+                .hasher
+                .finish()
+                .map_err(|e| SignatureError::Xml(e.to_string())),
+        }
+    }
+}
+
+impl c14n::Sink for DigestSink {
+    fn write(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > Self::BLOCK {
+            self.flush();
+            if bytes.len() > Self::BLOCK {
+                self.update(bytes);
+                return;
+            }
+        }
+        self.buffer[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
 }
 
 /// Verifies the signature of `xml` under the strict profile.
 pub fn verify(xml: &str) -> Result<VerifiedSignature, SignatureError> {
     let doc = parse(xml)?;
     let parts = check_profile(&doc)?;
-    let digest = hash(
+    let digest = reference_digest(
+        &doc,
+        parts.signature,
+        parts.reference_c14n,
         digest_of(&parts.digest_method)?,
-        &reference_bytes(&doc, parts.signature, parts.reference_c14n)?,
-    )
-    .map_err(|e| SignatureError::Xml(e.to_string()))?;
+    )?;
     if digest.as_ref() != parts.digest_value.as_slice() {
         return Err(SignatureError::DigestMismatch);
     }
@@ -674,11 +816,7 @@ pub fn sign(
     let draft = assemble(&template("", ""));
     let draft_doc = parse(&draft)?;
     let parts = locate(&draft_doc)?;
-    let digest = hash(
-        digest_of(digest_method)?,
-        &reference_bytes(&draft_doc, parts.0, None)?,
-    )
-    .map_err(|e| SignatureError::Signing(e.to_string()))?;
+    let digest = reference_digest(&draft_doc, parts.0, None, digest_of(digest_method)?)?;
     let digest_b64 = B64.encode(digest);
     drop(draft_doc);
 

@@ -1,6 +1,7 @@
 //! Trust in metadata documents: XML signatures, grid credentials,
 //! certificate chains and VOMS attributes.
 //!
+//! - [`c14n`]: the canonical form of the two node-sets the profile signs;
 //! - [`dsig`]: enveloped XML Signatures under a strict profile (verify, sign);
 //! - [`credential`]: PKCS#12, PEM and RFC 3820 proxy credentials for signing;
 //! - [`endorsement`]: the endorsement block filled from a certificate, and the
@@ -10,6 +11,7 @@
 //! - [`dn`]: distinguished names in the string forms the grid uses;
 //! - [`document`]: everything above applied to one document at one instant.
 
+pub mod c14n;
 pub mod chain;
 pub mod credential;
 pub mod dn;
