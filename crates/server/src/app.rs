@@ -6,7 +6,8 @@
 //! ([`crate::security::security_headers`]), tracing, metrics
 //! ([`crate::metrics::track`]), conditional GET ([`crate::conditional`]),
 //! compression, CSRF protection ([`crate::security::csrf`]), error bodies
-//! ([`crate::error::error_bodies`]), request timeout, request body limit.
+//! ([`crate::error::error_bodies`]), the caller's identity
+//! ([`crate::authn::identify`]), request timeout, request body limit.
 //! The web interface's own routes are merged from [`crate::ui`].
 //! The JSON API is nested at `/api/v1` ([`crate::api`]); feeds
 //! ([`crate::feeds`]) and `/healthz`, `/metrics` ([`crate::ops`]) are merged.
@@ -69,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
+        ))
+        .layer(from_fn_with_state(
+            std::sync::Arc::new(crate::authn::Authenticator::new(&state)),
+            crate::authn::identify,
         ))
         .layer(from_fn_with_state(state.clone(), error_bodies))
         .layer(from_fn_with_state(state.clone(), crate::security::csrf))

@@ -5,6 +5,8 @@
 //! Every setting is a field of [`ConfigLayer`] (all optional); each source
 //! gives one layer and [`ServerConfig::resolve`] merges them.
 
+use crate::authn::{AddrRange, TlsClientAuth};
+use crate::authz::{UploadAccess, UploadRules};
 use crate::mail::{Secret, SmtpTls};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -82,6 +84,38 @@ pub struct ConfigLayer {
     /// File of certificate DNs whose uploads skip confirmation; needs
     /// `ca_dir` (`endorser_whitelist`, `MARKETPLACE_ENDORSER_WHITELIST`).
     pub endorser_whitelist: Option<PathBuf>,
+    /// PEM certificate (chain) of the server: serve HTTPS (`tls_cert`,
+    /// `MARKETPLACE_TLS_CERT`, `--tls-cert`); needs `tls_key`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`, unencrypted (`tls_key`,
+    /// `MARKETPLACE_TLS_KEY`, `--tls-key`).
+    pub tls_key: Option<PathBuf>,
+    /// Client certificates in the TLS handshake: `none`, `optional` (the
+    /// default with `ca_dir`) or `required` (`tls_client_auth`,
+    /// `MARKETPLACE_TLS_CLIENT_AUTH`, `--tls-client-auth`).
+    pub tls_client_auth: Option<TlsClientAuth>,
+    /// Header in which a trusted TLS-terminating proxy passes the client's
+    /// PEM chain, e.g. `X-SSL-Client-Cert` (`trusted_proxy_header`,
+    /// `MARKETPLACE_TRUSTED_PROXY_HEADER`); needs `trusted_proxies`.
+    pub trusted_proxy_header: Option<String>,
+    /// Addresses or CIDR ranges of those proxies (`trusted_proxies`,
+    /// `MARKETPLACE_TRUSTED_PROXIES`, comma-separated).
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Who may upload: `anyone`, `authenticated` or `listed`
+    /// (`upload_access`, `MARKETPLACE_UPLOAD_ACCESS`).
+    pub upload_access: Option<UploadAccess>,
+    /// Client DNs allowed to upload (`upload_dns`, `MARKETPLACE_UPLOAD_DNS`,
+    /// separated by `;`).
+    pub upload_dns: Option<Vec<String>>,
+    /// VOs whose members may upload (`upload_vos`, `MARKETPLACE_UPLOAD_VOS`,
+    /// comma-separated).
+    pub upload_vos: Option<Vec<String>>,
+    /// FQANs whose holders may upload (`upload_fqans`,
+    /// `MARKETPLACE_UPLOAD_FQANS`, comma-separated).
+    pub upload_fqans: Option<Vec<String>>,
+    /// The client must be the document's endorser (`upload_match_endorser`,
+    /// `MARKETPLACE_UPLOAD_MATCH_ENDORSER`).
+    pub upload_match_endorser: Option<bool>,
 }
 
 /// Why a configuration could not be read.
@@ -157,6 +191,15 @@ impl ConfigLayer {
             })
             .transpose()
         }
+        let list = |name: &str, separators: &[char]| {
+            var(name).map(|(_, v)| {
+                v.split(separators)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+        };
         Ok(ConfigLayer {
             listen: parsed(var("LISTEN"))?,
             data_dir: var("DATA_DIR").map(|(_, v)| PathBuf::from(v)),
@@ -177,6 +220,16 @@ impl ConfigLayer {
             mail_from: var("MAIL_FROM").map(|(_, v)| v),
             confirmation_ttl: var("CONFIRMATION_TTL").map(|(_, v)| v),
             endorser_whitelist: var("ENDORSER_WHITELIST").map(|(_, v)| PathBuf::from(v)),
+            tls_cert: var("TLS_CERT").map(|(_, v)| PathBuf::from(v)),
+            tls_key: var("TLS_KEY").map(|(_, v)| PathBuf::from(v)),
+            tls_client_auth: parsed(var("TLS_CLIENT_AUTH"))?,
+            trusted_proxy_header: var("TRUSTED_PROXY_HEADER").map(|(_, v)| v.trim().to_string()),
+            trusted_proxies: list("TRUSTED_PROXIES", &[',']),
+            upload_access: parsed(var("UPLOAD_ACCESS"))?,
+            upload_dns: list("UPLOAD_DNS", &[';', '\n']),
+            upload_vos: list("UPLOAD_VOS", &[',']),
+            upload_fqans: list("UPLOAD_FQANS", &[',']),
+            upload_match_endorser: parsed(var("UPLOAD_MATCH_ENDORSER"))?,
         })
     }
 
@@ -204,6 +257,16 @@ impl ConfigLayer {
             mail_from: self.mail_from.or(lower.mail_from),
             confirmation_ttl: self.confirmation_ttl.or(lower.confirmation_ttl),
             endorser_whitelist: self.endorser_whitelist.or(lower.endorser_whitelist),
+            tls_cert: self.tls_cert.or(lower.tls_cert),
+            tls_key: self.tls_key.or(lower.tls_key),
+            tls_client_auth: self.tls_client_auth.or(lower.tls_client_auth),
+            trusted_proxy_header: self.trusted_proxy_header.or(lower.trusted_proxy_header),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            upload_access: self.upload_access.or(lower.upload_access),
+            upload_dns: self.upload_dns.or(lower.upload_dns),
+            upload_vos: self.upload_vos.or(lower.upload_vos),
+            upload_fqans: self.upload_fqans.or(lower.upload_fqans),
+            upload_match_endorser: self.upload_match_endorser.or(lower.upload_match_endorser),
         }
     }
 }
@@ -249,6 +312,18 @@ pub struct ServerConfig {
     pub confirmation_ttl: std::time::Duration,
     /// Whitelist file of signer DNs that skip confirmation.
     pub endorser_whitelist: Option<PathBuf>,
+    /// Server certificate (chain), PEM: HTTPS when set (with `tls_key`).
+    pub tls_cert: Option<PathBuf>,
+    /// Its private key, PEM.
+    pub tls_key: Option<PathBuf>,
+    /// Client certificates in the TLS handshake.
+    pub tls_client_auth: TlsClientAuth,
+    /// Header carrying the client chain from a trusted proxy (lower case).
+    pub trusted_proxy_header: Option<String>,
+    /// The proxies whose header is trusted.
+    pub trusted_proxies: Vec<AddrRange>,
+    /// Who may upload ([`crate::authz`]).
+    pub upload: UploadRules,
 }
 
 impl Default for ServerConfig {
@@ -262,11 +337,13 @@ impl ServerConfig {
     /// defaults and checks the result.
     pub fn resolve(layer: ConfigLayer) -> Result<Self, ConfigError> {
         check_mail_settings(&layer)?;
+        let auth = check_auth_settings(&layer)?;
         let listen = layer
             .listen
             .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address"));
         let public_url = match layer.public_url {
             Some(url) => normalise_public_url(&url)?,
+            None if layer.tls_cert.is_some() => format!("https://{listen}"),
             None => format!("http://{listen}"),
         };
         let max_upload_bytes = layer
@@ -325,6 +402,12 @@ impl ServerConfig {
             mail_from: layer.mail_from,
             confirmation_ttl,
             endorser_whitelist: layer.endorser_whitelist,
+            tls_cert: layer.tls_cert,
+            tls_key: layer.tls_key,
+            tls_client_auth: auth.tls_client_auth,
+            trusted_proxy_header: auth.trusted_proxy_header,
+            trusted_proxies: auth.trusted_proxies,
+            upload: auth.upload,
         })
     }
 
@@ -396,6 +479,116 @@ fn check_mail_settings(layer: &ConfigLayer) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
+}
+
+/// The resolved authentication and authorization settings.
+struct AuthSettings {
+    tls_client_auth: TlsClientAuth,
+    trusted_proxy_header: Option<String>,
+    trusted_proxies: Vec<AddrRange>,
+    upload: UploadRules,
+}
+
+/// Checks TLS, client authentication and upload authorization: the files
+/// come in pairs, client certificates need a CA directory, a trusted header
+/// needs trusted proxies, and rules that need an identity need a way to
+/// authenticate clients.
+fn check_auth_settings(layer: &ConfigLayer) -> Result<AuthSettings, ConfigError> {
+    let invalid = |m: String| ConfigError::Invalid(m);
+    let tls = match (&layer.tls_cert, &layer.tls_key) {
+        (Some(_), Some(_)) => true,
+        (None, None) => false,
+        _ => {
+            return Err(invalid(
+                "tls_cert and tls_key go together (the server's certificate and its key)".into(),
+            ));
+        }
+    };
+    let tls_client_auth = match layer.tls_client_auth {
+        Some(mode) if mode != TlsClientAuth::None && !tls => {
+            return Err(invalid(format!(
+                "tls_client_auth = {} needs tls_cert and tls_key (client certificates are \
+                 asked for in the TLS handshake)",
+                mode.as_str()
+            )));
+        }
+        Some(mode) if mode != TlsClientAuth::None && layer.ca_dir.is_none() => {
+            return Err(invalid(format!(
+                "tls_client_auth = {} needs ca_dir (client certificates are verified against it)",
+                mode.as_str()
+            )));
+        }
+        Some(mode) => mode,
+        None if tls && layer.ca_dir.is_some() => TlsClientAuth::Optional,
+        None => TlsClientAuth::None,
+    };
+    let trusted_proxy_header = match &layer.trusted_proxy_header {
+        Some(h) => {
+            let h = h.trim().to_ascii_lowercase();
+            if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() || h.is_empty() {
+                return Err(invalid(format!(
+                    "trusted_proxy_header '{h}' is not a header name"
+                )));
+            }
+            Some(h)
+        }
+        None => None,
+    };
+    let trusted_proxies = layer
+        .trusted_proxies
+        .iter()
+        .flatten()
+        .map(|p| p.parse::<AddrRange>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(format!("trusted_proxies: {e}")))?;
+    match (&trusted_proxy_header, trusted_proxies.is_empty()) {
+        (Some(_), true) => {
+            return Err(invalid(
+                "trusted_proxy_header needs trusted_proxies (the addresses whose header is \
+                 believed)"
+                    .into(),
+            ));
+        }
+        (None, false) => {
+            return Err(invalid(
+                "trusted_proxies needs trusted_proxy_header (the header they pass the client \
+                 certificate in)"
+                    .into(),
+            ));
+        }
+        (Some(_), false) if layer.ca_dir.is_none() => {
+            return Err(invalid(
+                "trusted_proxy_header needs ca_dir (the chains in the header are verified \
+                 against it)"
+                    .into(),
+            ));
+        }
+        _ => {}
+    }
+    let empty = Vec::new();
+    let upload = UploadRules::new(
+        layer.upload_access,
+        layer.upload_dns.as_ref().unwrap_or(&empty),
+        layer.upload_vos.as_ref().unwrap_or(&empty),
+        layer.upload_fqans.as_ref().unwrap_or(&empty),
+        layer.upload_match_endorser.unwrap_or(false),
+    )
+    .map_err(invalid)?;
+    let can_authenticate = tls_client_auth != TlsClientAuth::None || trusted_proxy_header.is_some();
+    if upload.needs_identity() && !can_authenticate {
+        return Err(invalid(
+            "upload_access and upload_match_endorser need authenticated clients: set tls_cert, \
+             tls_key and ca_dir (client certificates in the TLS handshake), or \
+             trusted_proxy_header and trusted_proxies"
+                .into(),
+        ));
+    }
+    Ok(AuthSettings {
+        tls_client_auth,
+        trusted_proxy_header,
+        trusted_proxies,
+        upload,
+    })
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -521,6 +714,75 @@ mod tests {
             ..ConfigLayer::default()
         };
         assert!(ServerConfig::resolve(bad).is_err());
+    }
+
+    #[test]
+    fn tls_and_authorization_settings() {
+        let c = ServerConfig::default();
+        assert_eq!(c.tls_client_auth, TlsClientAuth::None);
+        assert_eq!(c.upload, UploadRules::default());
+        assert!(c.trusted_proxies.is_empty());
+        let toml = "tls_cert = \"/h.pem\"\ntls_key = \"/h.key\"\nca_dir = \"/ca\"\n\
+                    upload_vos = [\"biomed\"]\nupload_fqans = [\"/atlas/Role=VO-Admin\"]\n\
+                    upload_match_endorser = true\n\
+                    trusted_proxy_header = \"X-SSL-Client-Cert\"\n\
+                    trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n";
+        let c = ServerConfig::resolve(ConfigLayer::from_toml(toml).unwrap()).unwrap();
+        // Optional by default with a CA directory; https public URL.
+        assert_eq!(c.tls_client_auth, TlsClientAuth::Optional);
+        assert_eq!(c.public_url, "https://127.0.0.1:9204");
+        assert_eq!(c.upload.access, UploadAccess::Listed);
+        assert_eq!(c.upload.vos, ["biomed"]);
+        assert!(c.upload.match_endorser);
+        assert_eq!(c.trusted_proxy_header.as_deref(), Some("x-ssl-client-cert"));
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let e = env(&[
+            ("MARKETPLACE_TLS_CLIENT_AUTH", "required"),
+            ("MARKETPLACE_UPLOAD_DNS", "/C=EU/CN=A, B; CN=C,O=D"),
+            ("MARKETPLACE_UPLOAD_VOS", "vo1, vo2"),
+            ("MARKETPLACE_UPLOAD_FQANS", ""),
+            ("MARKETPLACE_TRUSTED_PROXIES", "127.0.0.1,10.1.0.0/16"),
+        ]);
+        let env_layer = ConfigLayer::from_env(e).unwrap();
+        assert_eq!(env_layer.tls_client_auth, Some(TlsClientAuth::Required));
+        assert_eq!(env_layer.upload_dns.as_ref().unwrap().len(), 2);
+        assert_eq!(env_layer.upload_vos, Some(vec!["vo1".into(), "vo2".into()]));
+        assert_eq!(env_layer.upload_fqans, None);
+        let c =
+            ServerConfig::resolve(env_layer.over(ConfigLayer::from_toml(toml).unwrap())).unwrap();
+        assert_eq!(c.tls_client_auth, TlsClientAuth::Required);
+        assert_eq!(c.upload.vos, ["vo1", "vo2"]);
+        assert_eq!(c.upload.dns.len(), 2);
+        for bad in [
+            "tls_cert = \"/h.pem\"\n",
+            "tls_client_auth = \"optional\"\n",
+            "tls_cert = \"/h\"\ntls_key = \"/k\"\ntls_client_auth = \"required\"\n",
+            "tls_client_auth = \"sometimes\"\n",
+            "trusted_proxy_header = \"X-Cert\"\nca_dir = \"/ca\"\n",
+            "trusted_proxies = [\"127.0.0.1\"]\nca_dir = \"/ca\"\n",
+            "trusted_proxy_header = \"X-Cert\"\ntrusted_proxies = [\"127.0.0.1\"]\n",
+            "trusted_proxy_header = \"X Cert\"\ntrusted_proxies = [\"1.2.3.4\"]\nca_dir = \"/c\"\n",
+            "trusted_proxy_header = \"X-C\"\ntrusted_proxies = [\"a.b\"]\nca_dir = \"/c\"\n",
+            // Rules that need an identity without a way to authenticate.
+            "upload_access = \"authenticated\"\n",
+            "upload_match_endorser = true\n",
+            "upload_vos = [\"biomed\"]\nca_dir = \"/ca\"\n",
+            "tls_cert = \"/h\"\ntls_key = \"/k\"\ntls_client_auth = \"none\"\nca_dir = \"/c\"\n\
+             upload_access = \"authenticated\"\n",
+            "upload_access = \"everyone\"\n",
+        ] {
+            let layer = ConfigLayer::from_toml(bad);
+            assert!(
+                layer.is_err() || ServerConfig::resolve(layer.unwrap()).is_err(),
+                "{bad}"
+            );
+        }
+        // Behind a trusted proxy, the rules are usable without TLS.
+        let proxied = "ca_dir = \"/ca\"\ntrusted_proxy_header = \"X-SSL-Client-Cert\"\n\
+                       trusted_proxies = [\"127.0.0.1\"]\nupload_access = \"authenticated\"\n";
+        let c = ServerConfig::resolve(ConfigLayer::from_toml(proxied).unwrap()).unwrap();
+        assert_eq!(c.upload.access, UploadAccess::Authenticated);
+        assert_eq!(c.tls_client_auth, TlsClientAuth::None);
     }
 
     #[test]

@@ -13,9 +13,15 @@
 //!    operator turned `require_certified_email` off;
 //! 4. [`Store::put`]: durable, refusing entries older than the latest and
 //!    different documents with the same coordinates.
+//!
+//! Uploads over HTTP also go through the authorization rules
+//! ([`crate::authz`], [`Ingestor::ingest_as`]): who the client is before
+//! step 1, whether it is the endorser after step 2.
 
+use crate::authz::UploadRules;
 use crate::clock::Clock;
 use crate::error::AppError;
+use crate::identity::ClientIdentity;
 use crate::state::{AppState, TrustSettings};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -100,6 +106,10 @@ pub enum IngestError {
     /// A different document has the same coordinates.
     #[error("conflict: a different document is already stored as {0}")]
     Conflict(EntryKey),
+    /// The client may not upload this document ([`crate::authz`]); the
+    /// message starts with `upload refused: ` and names the rule.
+    #[error("{0}")]
+    Forbidden(String),
     /// The store failed.
     #[error("storage failure: {0}")]
     Store(String),
@@ -114,6 +124,7 @@ impl IngestError {
             }
             IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             IngestError::Conflict(_) => StatusCode::CONFLICT,
+            IngestError::Forbidden(_) => StatusCode::FORBIDDEN,
             IngestError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -350,8 +361,37 @@ impl Ingestor {
         }
     }
 
-    /// Verifies `bytes` (on a blocking thread) and stores the entry.
+    /// The upload of `bytes` by `client` under `rules` ([`crate::authz`]):
+    /// the rules about the client are checked first (before any
+    /// verification), the endorser rule on the verified document, then the
+    /// entry is stored (or waits for confirmation) as by [`Ingestor::ingest`].
+    pub async fn ingest_as(
+        &self,
+        bytes: Vec<u8>,
+        rules: &UploadRules,
+        client: Option<&ClientIdentity>,
+    ) -> Result<IngestOutcome, IngestError> {
+        rules.check_client(client).map_err(IngestError::Forbidden)?;
+        let verdict = self.verdict(bytes).await?;
+        let entry = match &verdict {
+            Verdict::Accept(entry) | Verdict::NeedsConfirmation(entry) => entry,
+        };
+        rules
+            .check_endorser(client, &entry.signer.subject)
+            .map_err(IngestError::Forbidden)?;
+        self.conclude(verdict).await
+    }
+
+    /// Verifies `bytes` (on a blocking thread) and stores the entry, with
+    /// no authorization rule (`admin import`; the routes use
+    /// [`Ingestor::ingest_as`]).
     pub async fn ingest(&self, bytes: Vec<u8>) -> Result<IngestOutcome, IngestError> {
+        let verdict = self.verdict(bytes).await?;
+        self.conclude(verdict).await
+    }
+
+    /// The trust core's and the policy's verdict, on a blocking thread.
+    async fn verdict(&self, bytes: Vec<u8>) -> Result<Verdict, IngestError> {
         if bytes.is_empty() {
             return Err(IngestError::Empty);
         }
@@ -364,9 +404,13 @@ impl Ingestor {
         let trust = self.trust.clone();
         let policy = self.policy;
         let at = self.clock.now();
-        let verdict = tokio::task::spawn_blocking(move || verify(bytes, &trust, at, &policy))
+        tokio::task::spawn_blocking(move || verify(bytes, &trust, at, &policy))
             .await
-            .map_err(|e| IngestError::Store(format!("verification task failed: {e}")))??;
+            .map_err(|e| IngestError::Store(format!("verification task failed: {e}")))?
+    }
+
+    /// Stores an accepted entry, or hands one that needs confirmation back.
+    async fn conclude(&self, verdict: Verdict) -> Result<IngestOutcome, IngestError> {
         match verdict {
             Verdict::Accept(entry) => store_entry(self.store.as_ref(), entry).await,
             Verdict::NeedsConfirmation(entry) => {

@@ -14,11 +14,16 @@
 //! (rebuild, import, export); [`confirm`], [`mail`] and [`whitelist`]: the
 //! e-mail confirmation of uploads; [`ui`] (the web interface) and
 //! [`security`] (security headers, CSRF protection of forms); [`identity`]
-//! (who is calling: the client certificate or trusted-proxy identity).
+//! (who is calling: the client certificate or trusted-proxy identity),
+//! [`authn`] (verifying client chains, the trusted proxy header), [`tls`]
+//! (HTTPS with client certificates and RFC 3820 proxies; the accept loop)
+//! and [`authz`] (who may upload).
 
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod authn;
+pub mod authz;
 pub mod clock;
 pub mod conditional;
 pub mod config;
@@ -40,6 +45,7 @@ pub mod routes;
 pub mod security;
 pub mod serve;
 pub mod state;
+pub mod tls;
 pub mod ui;
 pub mod whitelist;
 

@@ -131,6 +131,7 @@ impl Metrics {
             Err(IngestError::Invalid(_)) => ("refused", "invalid"),
             Err(IngestError::OlderThanLatest { .. }) => ("refused", "older_than_latest"),
             Err(IngestError::Conflict(_)) => ("refused", "conflict"),
+            Err(IngestError::Forbidden(_)) => ("refused", "forbidden"),
             Err(IngestError::Store(_)) => ("refused", "store_failure"),
         };
         self.uploads.with_label_values(&[outcome, reason]).inc();

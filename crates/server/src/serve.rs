@@ -4,8 +4,7 @@
 use crate::app::app;
 use crate::config::ServerConfig;
 use crate::state::{AppState, TrustSettings};
-use axum::ServiceExt;
-use axum::extract::Request;
+use crate::tls::Tls;
 use marketplace_store::{PgStore, SqliteStore, Store};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -67,20 +66,19 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Serves `state` on `listener` until `shutdown` completes.
+/// Serves `state` on `listener` until `shutdown` completes: HTTPS when the
+/// configuration has `tls_cert` and `tls_key` ([`crate::tls`]), else plain
+/// HTTP. A TLS setup that cannot be used is an `InvalidInput` error.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let tls = Tls::from_state(&state)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     // Expired pending uploads: purged now, then periodically.
     let purger = crate::confirm::start_purger(state.clone()).await;
-    let served = axum::serve(
-        listener,
-        ServiceExt::<Request>::into_make_service(app(state)),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let served = crate::tls::serve_connections(listener, app(state), tls, shutdown).await;
     purger.abort();
     served
 }
@@ -109,17 +107,20 @@ pub async fn shutdown_signal() {
 }
 
 /// Opens everything, binds `config.listen`, prints
-/// `marketplace listening on http://ADDR (data in DIR)` to stderr and
+/// `marketplace listening on http[s]://ADDR (data in DIR)` to stderr and
 /// serves until a signal. `on_ready` gets the bound address.
 pub async fn run(config: ServerConfig, on_ready: impl FnOnce(SocketAddr)) -> Result<(), String> {
     let listen = config.listen;
     let location = data_location(&config);
     let state = state_for(config).await?;
+    // Refuse an unusable certificate before binding.
+    Tls::from_state(&state)?;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    eprintln!("marketplace listening on http://{addr} (data in {location})");
+    let url = crate::tls::display_url(&state.config, addr);
+    eprintln!("marketplace listening on {url} (data in {location})");
     on_ready(addr);
     serve(listener, state, shutdown_signal())
         .await

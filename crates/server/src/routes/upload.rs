@@ -5,6 +5,7 @@
 
 use crate::error::{AppError, with_type};
 use crate::html::{self, StatusPage};
+use crate::identity::Caller;
 use crate::ingest::{IngestOutcome, Ingestor};
 use crate::negotiate::Media;
 use crate::routes::entry_path;
@@ -14,6 +15,16 @@ use axum::http::header::{CONTENT_LENGTH, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use marketplace_store::{EntryKey, NewEntry};
+
+/// The caller of a request (anonymous without an identity).
+pub fn caller_of(request: &Request) -> Caller {
+    Caller(
+        request
+            .extensions()
+            .get::<std::sync::Arc<crate::identity::ClientIdentity>>()
+            .cloned(),
+    )
+}
 
 /// Room for multipart framing and other form fields beyond the document.
 pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
@@ -78,19 +89,23 @@ pub async fn multipart_file(state: &AppState, request: Request) -> Result<Vec<u8
 }
 
 /// Receives a document (`multipart` tells the body's form) and runs the
-/// upload pipeline.
+/// upload pipeline with the authorization rules, for the caller the
+/// connection layer identified.
 pub async fn receive(
     state: &AppState,
     media: Media,
     request: Request,
     multipart: bool,
 ) -> Result<Response, AppError> {
+    let caller = caller_of(&request);
     let bytes = if multipart {
         multipart_file(state, request).await?
     } else {
         raw_body(state, request).await?
     };
-    let result = Ingestor::from_state(state).ingest(bytes).await;
+    let result = Ingestor::from_state(state)
+        .ingest_as(bytes, &state.config.upload, caller.identity())
+        .await;
     state.metrics.record_upload(&result);
     match result? {
         IngestOutcome::Created(key) => Ok(outcome(

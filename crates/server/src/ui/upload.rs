@@ -257,11 +257,14 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
             ),
         );
     }
+    let caller = crate::routes::upload::caller_of(&request);
     let bytes = match crate::routes::upload::multipart_file(&state, request).await {
         Ok(b) => b,
         Err(e) => return failed(&state, e),
     };
-    let result = Ingestor::from_state(&state).ingest(bytes.clone()).await;
+    let result = Ingestor::from_state(&state)
+        .ingest_as(bytes.clone(), &state.config.upload, caller.identity())
+        .await;
     state.metrics.record_upload(&result);
     let links = |key: &EntryKey| (entry_path(key), super::image_href(&key.identifier));
     match result {

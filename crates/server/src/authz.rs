@@ -1,0 +1,383 @@
+//! Who may upload: the authorization rules of the configuration file
+//! (`upload_access`, `upload_dns`, `upload_vos`, `upload_fqans`,
+//! `upload_match_endorser`), applied by the upload pipeline
+//! ([`crate::ingest::Ingestor::ingest_as`]) to every upload route.
+//!
+//! The rules concern the *client* that sends the document — the identity
+//! the connection layer established ([`crate::identity`]: a client
+//! certificate or proxy chain verified in the TLS handshake or passed by a
+//! trusted TLS-terminating proxy) — not the signer, whose chain the trust
+//! core checks anyway:
+//!
+//! - `anyone` (the default, as the original): any valid signed document is
+//!   accepted, whoever sends it;
+//! - `authenticated`: the client must present a certificate or proxy chain
+//!   that verifies against the CA directory (`ca_dir`, with CRLs);
+//! - `listed`: as `authenticated`, and the client's end-entity DN is one of
+//!   `upload_dns`, or it is a member of one of `upload_vos`, or it holds one
+//!   of `upload_fqans` (VOMS attributes verified against the vomsdir).
+//!
+//! Independently, `upload_match_endorser = true` requires an authenticated
+//! client whose end-entity DN is the signer's (the certificate, or the user
+//! behind the proxy, that endorsed the document): a client uploads only its
+//! own endorsements.
+//!
+//! A refusal is a 403 whose message starts with `upload refused: ` and
+//! names the rule (the configuration key) that refused.
+
+use crate::identity::ClientIdentity;
+use crate::whitelist::{Whitelist, canonical_dn};
+use serde::Deserialize;
+use std::str::FromStr;
+
+/// Prefix of every authorization refusal.
+pub const REFUSED: &str = "upload refused: ";
+
+/// Who may upload (`upload_access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadAccess {
+    /// Anyone with a valid signed document (the original's behaviour).
+    #[default]
+    Anyone,
+    /// Only authenticated clients (a chain to a CA of `ca_dir`).
+    Authenticated,
+    /// Only authenticated clients with a listed DN, VO or FQAN.
+    Listed,
+}
+
+impl UploadAccess {
+    /// The configuration value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadAccess::Anyone => "anyone",
+            UploadAccess::Authenticated => "authenticated",
+            UploadAccess::Listed => "listed",
+        }
+    }
+}
+
+impl FromStr for UploadAccess {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "anyone" => Ok(UploadAccess::Anyone),
+            "authenticated" => Ok(UploadAccess::Authenticated),
+            "listed" => Ok(UploadAccess::Listed),
+            _ => Err("expected anyone, authenticated or listed".into()),
+        }
+    }
+}
+
+/// The resolved upload rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadRules {
+    /// Who may upload.
+    pub access: UploadAccess,
+    /// Allowed end-entity DNs (canonical forms), with `listed`.
+    pub dns: Whitelist,
+    /// Allowed VOs, with `listed`.
+    pub vos: Vec<String>,
+    /// Allowed FQANs (normalised: no `/Role=NULL`, `/Capability=NULL`), with `listed`.
+    pub fqans: Vec<String>,
+    /// The client must be the endorser of the document.
+    pub match_endorser: bool,
+}
+
+/// A FQAN without the trailing `/Role=NULL` and `/Capability=NULL` (the
+/// form the trust core gives).
+pub fn normalise_fqan(fqan: &str) -> String {
+    let mut f = fqan.trim();
+    loop {
+        let before = f;
+        f = f
+            .strip_suffix("/Capability=NULL")
+            .or_else(|| f.strip_suffix("/Role=NULL"))
+            .unwrap_or(f);
+        if f == before {
+            return f.to_string();
+        }
+    }
+}
+
+impl UploadRules {
+    /// Builds and checks the rules. `access` defaults to `listed` when a
+    /// list is given, else `anyone`.
+    pub fn new(
+        access: Option<UploadAccess>,
+        dns: &[String],
+        vos: &[String],
+        fqans: &[String],
+        match_endorser: bool,
+    ) -> Result<Self, String> {
+        let listed = !(dns.is_empty() && vos.is_empty() && fqans.is_empty());
+        let access = access.unwrap_or(if listed {
+            UploadAccess::Listed
+        } else {
+            UploadAccess::Anyone
+        });
+        if access == UploadAccess::Listed && !listed {
+            return Err(
+                "upload_access = \"listed\" needs upload_dns, upload_vos or upload_fqans".into(),
+            );
+        }
+        if access != UploadAccess::Listed && listed {
+            return Err(format!(
+                "upload_dns, upload_vos and upload_fqans need upload_access = \"listed\" \
+                 (it is \"{}\")",
+                access.as_str()
+            ));
+        }
+        for dn in dns {
+            if canonical_dn(dn).is_none() {
+                return Err(format!("upload_dns: not a DN: {dn}"));
+            }
+        }
+        let dns = Whitelist::parse(&dns.join("\n"))?;
+        let mut clean_vos = Vec::new();
+        for vo in vos {
+            let vo = vo.trim();
+            if vo.is_empty() || vo.contains(|c: char| c == '/' || c.is_whitespace()) {
+                return Err(format!("upload_vos: not a VO name: '{vo}'"));
+            }
+            clean_vos.push(vo.to_string());
+        }
+        let mut clean_fqans = Vec::new();
+        for fqan in fqans {
+            let f = normalise_fqan(fqan);
+            if !f.starts_with('/') || f.len() < 2 || f.contains(char::is_whitespace) {
+                return Err(format!(
+                    "upload_fqans: not a FQAN: '{fqan}' (e.g. /biomed/Role=VO-Admin)"
+                ));
+            }
+            clean_fqans.push(f);
+        }
+        Ok(UploadRules {
+            access,
+            dns,
+            vos: clean_vos,
+            fqans: clean_fqans,
+            match_endorser,
+        })
+    }
+
+    /// Whether any rule needs an authenticated client.
+    pub fn needs_identity(&self) -> bool {
+        self.access != UploadAccess::Anyone || self.match_endorser
+    }
+
+    /// The rules that depend only on who is calling (checked before the
+    /// document is verified). `Err` is the refusal message.
+    pub fn check_client(&self, client: Option<&ClientIdentity>) -> Result<(), String> {
+        if !self.needs_identity() {
+            return Ok(());
+        }
+        let Some(client) = client else {
+            let rule = if self.access != UploadAccess::Anyone {
+                format!("upload_access = {}", self.access.as_str())
+            } else {
+                "upload_match_endorser".to_string()
+            };
+            return Err(format!(
+                "{REFUSED}this marketplace accepts uploads only from authenticated clients \
+                 ({rule}): connect over HTTPS with a client certificate or proxy issued under \
+                 a CA this marketplace trusts"
+            ));
+        };
+        if self.access != UploadAccess::Listed || self.allows(client) {
+            return Ok(());
+        }
+        let mut reasons = Vec::new();
+        if !self.dns.is_empty() {
+            reasons.push(format!(
+                "is not one of the allowed DNs ({} listed in upload_dns)",
+                self.dns.len()
+            ));
+        }
+        if !self.vos.is_empty() {
+            reasons.push(format!(
+                "is not a member of any allowed VO (allowed: {})",
+                self.vos.join(", ")
+            ));
+        }
+        if !self.fqans.is_empty() {
+            reasons.push(format!(
+                "holds none of the allowed FQANs (allowed: {})",
+                self.fqans.join(", ")
+            ));
+        }
+        let joined = match reasons.len() {
+            0 | 1 => reasons.concat(),
+            n => format!("{} and {}", reasons[..n - 1].join(", "), reasons[n - 1]),
+        };
+        Err(format!(
+            "{REFUSED}the client certificate ({}) {joined}",
+            client.subject
+        ))
+    }
+
+    /// Whether a client passes the lists of `listed`.
+    fn allows(&self, client: &ClientIdentity) -> bool {
+        self.dns.contains(&client.subject)
+            || client.vos.iter().any(|v| self.vos.contains(v))
+            || client
+                .fqans
+                .iter()
+                .any(|f| self.fqans.contains(&normalise_fqan(f)))
+    }
+
+    /// The rule that needs the verified document: with
+    /// `upload_match_endorser`, the client must be the signer (`signer` is
+    /// the end-entity subject DN the trust core verified).
+    pub fn check_endorser(
+        &self,
+        client: Option<&ClientIdentity>,
+        signer: &str,
+    ) -> Result<(), String> {
+        if !self.match_endorser {
+            return Ok(());
+        }
+        let Some(client) = client else {
+            return self.check_client(None);
+        };
+        let same = match (canonical_dn(&client.subject), canonical_dn(signer)) {
+            (Some(a), Some(b)) => a == b,
+            _ => client.subject == signer,
+        };
+        if same {
+            Ok(())
+        } else {
+            Err(format!(
+                "{REFUSED}the document is endorsed by {signer}, but the client certificate is \
+                 {}: clients may upload only their own endorsements (upload_match_endorser)",
+                client.subject
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::IdentitySource;
+
+    fn client(subject: &str, vos: &[&str], fqans: &[&str]) -> ClientIdentity {
+        ClientIdentity {
+            subject: subject.into(),
+            issuer: "CN=CA".into(),
+            vos: vos.iter().map(|s| s.to_string()).collect(),
+            fqans: fqans.iter().map(|s| s.to_string()).collect(),
+            source: IdentitySource::TlsClientCertificate,
+        }
+    }
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_allow_anyone() {
+        let r = UploadRules::new(None, &[], &[], &[], false).unwrap();
+        assert_eq!(r.access, UploadAccess::Anyone);
+        assert!(r.check_client(None).is_ok());
+        assert!(r.check_endorser(None, "CN=X").is_ok());
+    }
+
+    #[test]
+    fn lists_imply_listed_and_are_checked() {
+        let r = UploadRules::new(None, &[], &s(&["biomed"]), &[], false).unwrap();
+        assert_eq!(r.access, UploadAccess::Listed);
+        assert!(
+            UploadRules::new(
+                Some(UploadAccess::Authenticated),
+                &[],
+                &s(&["x"]),
+                &[],
+                false
+            )
+            .is_err()
+        );
+        assert!(UploadRules::new(Some(UploadAccess::Listed), &[], &[], &[], false).is_err());
+        assert!(UploadRules::new(None, &s(&["not a dn"]), &[], &[], false).is_err());
+        assert!(UploadRules::new(None, &[], &[], &s(&["biomed"]), false).is_err());
+        let e = r.check_client(None).unwrap_err();
+        assert!(
+            e.contains("authenticated clients (upload_access = listed)"),
+            "{e}"
+        );
+        let e = r
+            .check_client(Some(&client("CN=Bob", &["testvo"], &["/testvo"])))
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "upload refused: the client certificate (CN=Bob) is not a member of any allowed VO \
+             (allowed: biomed)"
+        );
+        assert!(
+            r.check_client(Some(&client("CN=A", &["biomed"], &[])))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn dns_and_fqans() {
+        let r = UploadRules::new(
+            None,
+            &s(&["/C=EU/O=Grid/CN=Alice"]),
+            &[],
+            &s(&["/biomed/Role=VO-Admin/Capability=NULL"]),
+            false,
+        )
+        .unwrap();
+        assert!(
+            r.check_client(Some(&client("CN=Alice,O=Grid,C=EU", &[], &[])))
+                .is_ok()
+        );
+        assert!(
+            r.check_client(Some(&client(
+                "CN=Bob",
+                &["biomed"],
+                &["/biomed/Role=VO-Admin"]
+            )))
+            .is_ok()
+        );
+        let e = r
+            .check_client(Some(&client("CN=Bob", &["biomed"], &["/biomed"])))
+            .unwrap_err();
+        assert!(
+            e.ends_with(
+                "is not one of the allowed DNs (1 listed in upload_dns) and holds none of the \
+                 allowed FQANs (allowed: /biomed/Role=VO-Admin)"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn endorser_match() {
+        let r = UploadRules::new(None, &[], &[], &[], true).unwrap();
+        assert!(r.needs_identity());
+        assert!(r.check_client(None).is_err());
+        let alice = client("CN=Alice,O=Grid,C=EU", &[], &[]);
+        assert!(r.check_client(Some(&alice)).is_ok());
+        assert!(
+            r.check_endorser(Some(&alice), "CN=Alice, O=Grid, C=EU")
+                .is_ok()
+        );
+        let e = r
+            .check_endorser(Some(&alice), "CN=Bob,O=Grid,C=EU")
+            .unwrap_err();
+        assert!(e.contains("(upload_match_endorser)"), "{e}");
+    }
+
+    #[test]
+    fn fqan_normalisation() {
+        assert_eq!(normalise_fqan("/vo/Role=NULL/Capability=NULL"), "/vo");
+        assert_eq!(
+            normalise_fqan("/vo/Role=admin/Capability=NULL"),
+            "/vo/Role=admin"
+        );
+        assert_eq!(normalise_fqan("/vo/g1"), "/vo/g1");
+    }
+}
