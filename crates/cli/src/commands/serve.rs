@@ -48,20 +48,35 @@ impl ServerOptions {
 Environment: MARKETPLACE_LISTEN, MARKETPLACE_DATA_DIR, MARKETPLACE_DATABASE_URL,
 MARKETPLACE_PUBLIC_URL, MARKETPLACE_CA_DIR, MARKETPLACE_VOMSDIR, MARKETPLACE_MAX_UPLOAD_BYTES,
 MARKETPLACE_VALIDATE_EMAIL, MARKETPLACE_REQUIRE_CERTIFIED_EMAIL,
-MARKETPLACE_REQUEST_TIMEOUT_SECS, MARKETPLACE_NOW (RFC 3339: freezes the clock), MARKETPLACE_CONFIG;
+MARKETPLACE_REQUEST_TIMEOUT_SECS, MARKETPLACE_NOW (RFC 3339: freezes the clock), MARKETPLACE_CONFIG,
+MARKETPLACE_TLS_CERT, MARKETPLACE_TLS_KEY, MARKETPLACE_TLS_CLIENT_AUTH,
+MARKETPLACE_TRUSTED_PROXY_HEADER, MARKETPLACE_TRUSTED_PROXIES, MARKETPLACE_UPLOAD_ACCESS,
+MARKETPLACE_UPLOAD_DNS, MARKETPLACE_UPLOAD_VOS, MARKETPLACE_UPLOAD_FQANS,
+MARKETPLACE_UPLOAD_MATCH_ENDORSER (see the README: TLS and authentication);
 RUST_LOG sets the log filter (logs go to stderr).
 
 Examples:
   marketplace serve
   marketplace serve --listen 0.0.0.0:9204 --public-url https://mp.example.org/marketplace
-  marketplace serve --database-url postgres://marketplace@db/marketplace")]
+  marketplace serve --database-url postgres://marketplace@db/marketplace
+  marketplace serve --tls-cert host.pem --tls-key host.key --ca-dir /etc/grid-security/certificates")]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:9204].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// Public base URL used in every absolute link [default: http://ADDR].
+    /// Public base URL used in every absolute link [default: http(s)://ADDR].
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Serve HTTPS with this PEM certificate (chain); needs --tls-key.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (unencrypted).
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Client certificates (or RFC 3820 proxies) in the TLS handshake, verified against
+    /// --ca-dir [default: optional with --ca-dir, else none].
+    #[arg(long, value_name = "MODE", value_parser = ["none", "optional", "required"])]
+    pub tls_client_auth: Option<String>,
     #[command(flatten)]
     pub options: ServerOptions,
 }
@@ -78,9 +93,18 @@ pub fn init_logging() {
 
 /// Runs the command.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let tls_client_auth = args
+        .tls_client_auth
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let config = args.options.load(ConfigLayer {
         listen: args.listen,
         public_url: args.public_url.clone(),
+        tls_cert: args.tls_cert.clone(),
+        tls_key: args.tls_key.clone(),
+        tls_client_auth,
         ..ConfigLayer::default()
     })?;
     init_logging();
