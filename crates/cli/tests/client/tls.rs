@@ -4,7 +4,9 @@
 //! allowed) — the PEM certificate, PKCS#12 files, proxies and VOMS proxies
 //! are accepted; revoked, untrusted, expired and missing credentials are
 //! refused with messages that say who refused what — and the client's own
-//! check of the server against the CA directory.
+//! check of the server against the CA directory. Then end to end: `upload`,
+//! `search` and `show` with a proxy against `marketplace serve` over HTTPS
+//! with client-certificate authentication and upload rules.
 
 use crate::harness::*;
 use axum::Router;
@@ -435,4 +437,114 @@ fn plain_http_never_loads_or_sends_a_credential() {
     );
     accepted(&o);
     assert!(o.stderr.is_empty(), "{}", text(&o));
+}
+
+/// `marketplace serve` over HTTPS (the test PKI's host certificate, client
+/// certificates verified against its CA directory), with upload rules
+/// that need an authenticated client who is the document's endorser.
+fn https_server(pki: &Pki, client_auth: &str) -> Server {
+    let f = |n: &str| pki.file(n);
+    let server = Server::start_with(&[
+        ("MARKETPLACE_TLS_CERT", &f("server.pem")),
+        ("MARKETPLACE_TLS_KEY", &f("server.key")),
+        ("MARKETPLACE_CA_DIR", &f("certificates")),
+        ("MARKETPLACE_TLS_CLIENT_AUTH", client_auth),
+        ("MARKETPLACE_UPLOAD_ACCESS", "authenticated"),
+        ("MARKETPLACE_UPLOAD_MATCH_ENDORSER", "true"),
+    ]);
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    server
+}
+
+#[test]
+fn upload_search_and_show_over_https_with_the_marketplace_server() {
+    let Some(pki) = pki() else { return };
+    let server = https_server(pki, "optional");
+    let work = tempfile::tempdir().unwrap();
+    let certificates = pki.file("certificates");
+    let trust = ["--ca-dir", certificates.as_str()];
+    let proxy_file = pki.file("alice-proxy.pem");
+    let proxy = ["--proxy", proxy_file.as_str()];
+    let doc = describe_and_sign(
+        work.path(),
+        "https.img",
+        &image_bytes(91, 5000),
+        &[],
+        &proxy,
+    );
+    let id = identifier_of(&doc);
+    let doc = doc.to_str().unwrap();
+
+    // Anonymous: the TLS handshake passes, the upload rules refuse.
+    let o = server.run(&[&["upload"], &trust[..], &[doc]].concat());
+    expect(&o, 5);
+    says(&o, &["refused (403)", "upload refused"]);
+    // With alice's proxy: the server sees alice, the endorser.
+    let o = server.run(&[&["upload", "--json"], &trust[..], &proxy[..], &[doc]].concat());
+    expect(&o, 0);
+    let report = &json(&o)[0];
+    assert_eq!(report["outcome"], "created", "{}", text(&o));
+    // (The server's links use public_url, which defaults to the configured
+    // listen address: port 0 here.)
+    let url = report["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://") && url.contains(&format!("/metadata/{id}/alice@example.org/")),
+        "{}",
+        text(&o)
+    );
+    // Bob, authenticated, is not the endorser of alice's document.
+    let bob = [
+        "--p12-cert",
+        &pki.file("bob.p12"),
+        "--p12-password",
+        "secret",
+    ]
+    .map(str::to_string);
+    let o = server.run(&[&["upload"], &trust[..], &strs(&bob)[..], &[doc]].concat());
+    expect(&o, 5);
+    says(&o, &["refused (403)", "upload refused"]);
+
+    // Reading: anonymous and with the proxy.
+    for auth in [&[][..], &proxy[..]] {
+        let o = server.run(&[&["search", "--json"], &trust[..], auth].concat());
+        expect(&o, 0);
+        let v = json(&o);
+        assert_eq!(v["items"][0]["identifier"], id.as_str(), "{}", text(&o));
+        let o = server.run(&[&["show", "--json"], &trust[..], auth, &[id.as_str()]].concat());
+        expect(&o, 0);
+        assert_eq!(
+            json(&o)["current"][0]["endorser"]["email"],
+            "alice@example.org"
+        );
+    }
+    // A client certificate the server does not trust is refused in the handshake.
+    let eve = [
+        "--p12-cert",
+        &pki.file("eve.p12"),
+        "--p12-password",
+        "secret",
+    ]
+    .map(str::to_string);
+    let o = server.run(&[&["search"], &trust[..], &strs(&eve)[..]].concat());
+    expect(&o, 5);
+    says(&o, &["refused the client certificate", "CN=Eve Example"]);
+
+    // A server that requires a certificate: none is refused, a VOMS proxy is accepted.
+    let required = https_server(pki, "required");
+    let o = required.run(&[&["search"], &trust[..]].concat());
+    expect(&o, 5);
+    says(&o, &["requires a client certificate", "none was sent"]);
+    let voms = if pki.voms {
+        pki.file("alice-voms.pem")
+    } else {
+        proxy_file.clone()
+    };
+    let o = required.run(&[&["search", "--json"], &trust[..], &["--proxy", &voms]].concat());
+    expect(&o, 0);
+    assert_eq!(
+        json(&o)["items"].as_array().unwrap().len(),
+        0,
+        "{}",
+        text(&o)
+    );
 }
