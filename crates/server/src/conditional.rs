@@ -7,7 +7,19 @@
 //!
 //! Bodies are hashed in memory up to [`MAX_HASHED_BODY`] bytes; a larger
 //! body is passed on as it streams, without a tag.
+//!
+//! What a response holds depends on who asks: entries restricted to VOs
+//! are in the responses to their members only (see
+//! [`crate::identity::Caller::audience`]). So every response made for an
+//! authenticated caller — a handler extracted it as a
+//! [`crate::identity::Caller`], raising [`CallerUsed`] — is
+//! `Cache-Control: private` (no shared cache keeps it; [`make_private`]),
+//! and since a tag is the hash of the bytes sent,
+//! two audiences that get different content get different tags (a tag
+//! never validates another audience's copy). Responses to anonymous callers
+//! hold public entries only and stay shareable.
 
+use crate::identity::{CallerUsed, ClientIdentity};
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::header::{
@@ -21,6 +33,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use marketplace_store::EntrySummary;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// The largest body the middleware hashes (larger ones get no `ETag`).
@@ -136,9 +149,58 @@ fn not_modified(headers: &HeaderMap) -> Response {
     response
 }
 
+/// Marks `headers` as a response for one client: `Cache-Control:
+/// private` added to whatever directives it has (`no-store` already keeps
+/// it out of every cache; `public` is dropped).
+pub fn make_private(headers: &mut HeaderMap) {
+    let current: Vec<String> = headers
+        .get_all(CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
+        .collect();
+    let has = |name: &str| {
+        current.iter().any(|d| {
+            d.split('=')
+                .next()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+    };
+    if has("private") || has("no-store") {
+        return;
+    }
+    let directives: Vec<&str> = std::iter::once("private")
+        .chain(
+            current
+                .iter()
+                .map(String::as_str)
+                .filter(|d| !d.eq_ignore_ascii_case("public")),
+        )
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&directives.join(", ")) {
+        headers.insert(CACHE_CONTROL, v);
+    }
+}
+
 /// Middleware: tags `GET` 200 responses and answers 304 when the client's
-/// copy is current.
-pub async fn conditional_get(request: Request, next: Next) -> Response {
+/// copy is current; every response made for an authenticated caller is
+/// private (whether the identity was attached outside this layer or, as
+/// usual, inside it: see [`CallerUsed`]).
+pub async fn conditional_get(mut request: Request, next: Next) -> Response {
+    let authenticated = request.extensions().get::<Arc<ClientIdentity>>().is_some();
+    let used = CallerUsed::default();
+    request.extensions_mut().insert(used.clone());
+    let mut response = tagged(request, next).await;
+    if authenticated || used.is_raised() {
+        make_private(response.headers_mut());
+    }
+    response
+}
+
+/// [`conditional_get`] without the privacy of the response.
+async fn tagged(request: Request, next: Next) -> Response {
     if request.method() != Method::GET {
         return next.run(request).await;
     }
@@ -208,6 +270,81 @@ mod tests {
         assert!(none_match("\"x\", W/\"a\"", "\"a\""));
         assert!(none_match("*", "\"a\""));
         assert!(!none_match("\"b\"", "\"a\""));
+    }
+
+    #[test]
+    fn private_responses() {
+        let private = |given: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in given {
+                h.append(CACHE_CONTROL, HeaderValue::from_str(v).unwrap());
+            }
+            make_private(&mut h);
+            h.get_all(CACHE_CONTROL)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(private(&[]), ["private"]);
+        assert_eq!(private(&["no-store"]), ["no-store"]);
+        assert_eq!(
+            private(&["public, max-age=3600"]),
+            ["private, max-age=3600"]
+        );
+        assert_eq!(
+            private(&["max-age=60", "Private"]),
+            ["max-age=60", "Private"]
+        );
+    }
+
+    /// A handler that extracts the caller, behind a layer that attaches
+    /// an identity inside the conditional layer (as the authentication
+    /// layer does): the response is private, an anonymous one is not.
+    #[tokio::test]
+    async fn responses_made_for_a_caller_are_private() {
+        use crate::identity::{Caller, IdentitySource};
+        use axum::routing::get;
+        use tower::ServiceExt;
+        async fn attach(mut request: Request, next: Next) -> Response {
+            if request.headers().contains_key("x-who") {
+                request.extensions_mut().insert(Arc::new(ClientIdentity {
+                    subject: "CN=a".into(),
+                    issuer: "CN=b".into(),
+                    vos: vec!["vo".into()],
+                    fqans: Vec::new(),
+                    source: IdentitySource::TlsClientCertificate,
+                }));
+            }
+            next.run(request).await
+        }
+        let app = axum::Router::new()
+            .route(
+                "/caller",
+                get(|caller: Caller| async move { caller.vos().join(",") }),
+            )
+            .route("/static", get(|| async { "same for all" }))
+            .layer(axum::middleware::from_fn(attach))
+            .layer(axum::middleware::from_fn(conditional_get));
+        let send = |path: &str, who: bool| {
+            let mut request = Request::builder().uri(path);
+            if who {
+                request = request.header("x-who", "1");
+            }
+            app.clone().oneshot(request.body(Body::empty()).unwrap())
+        };
+        let cache_control = |r: &Response| {
+            r.headers()
+                .get(CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        let r = send("/caller", true).await.unwrap();
+        assert_eq!(cache_control(&r).as_deref(), Some("private"));
+        assert!(r.headers().contains_key(ETAG));
+        let r = send("/caller", false).await.unwrap();
+        assert_eq!(cache_control(&r), None);
+        // A response that does not depend on the caller stays shareable.
+        let r = send("/static", true).await.unwrap();
+        assert_eq!(cache_control(&r), None);
     }
 
     #[test]

@@ -52,7 +52,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use marketplace_format::datetime;
-use marketplace_store::{EntryKey, HistoryQuery, NewEntry, PendingEntry, StoreError};
+use marketplace_store::{Audience, EntryKey, HistoryQuery, NewEntry, PendingEntry, StoreError};
 use std::time::Duration;
 
 /// Random bytes in a token (256 bits).
@@ -267,6 +267,8 @@ async fn precheck(state: &AppState, entry: &NewEntry) -> Result<Option<EntryKey>
     let latest = state
         .store
         .history(&HistoryQuery {
+            // As the put's own check: every entry, restricted ones too.
+            audience: Audience::Everything,
             identifier: Some(key.identifier.clone()),
             email: Some(key.email.clone()),
             now: Some(state.clock.now()),

@@ -9,10 +9,14 @@
 //! public base URL (never the Host header), `updated` is when the
 //! marketplace accepted it, and it links to the signed document, its page
 //! and its JSON. Every text is escaped by the XML writer.
+//!
+//! A feed carries the entries the caller may see; a feed of an endorser or
+//! image with none is 404, as one with no entries at all.
 
 use crate::conditional::set_last_modified;
 use crate::error::AppError;
 use crate::escape::path_segment;
+use crate::identity::Caller;
 use crate::routes::entry_path;
 use crate::state::AppState;
 use atom_syndication::{Content, Entry, Feed, Generator, Link, Person, Text};
@@ -54,26 +58,31 @@ fn feed_name(file: &str) -> Result<&str, AppError> {
 }
 
 /// `GET /feeds/entries.atom`.
-pub async fn all_entries(State(state): State<AppState>) -> Result<Response, AppError> {
-    feed(&state, Scope::All).await
+pub async fn all_entries(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, AppError> {
+    feed(&state, &caller, Scope::All).await
 }
 
 /// `GET /feeds/endorsers/{email}.atom`.
 pub async fn endorser_feed(
     State(state): State<AppState>,
+    caller: Caller,
     Path(file): Path<String>,
 ) -> Result<Response, AppError> {
     let email = feed_name(&file)?.to_string();
-    feed(&state, Scope::Endorser(email)).await
+    feed(&state, &caller, Scope::Endorser(email)).await
 }
 
 /// `GET /feeds/images/{identifier}.atom`.
 pub async fn image_feed(
     State(state): State<AppState>,
+    caller: Caller,
     Path(file): Path<String>,
 ) -> Result<Response, AppError> {
     let identifier = feed_name(&file)?.to_string();
-    feed(&state, Scope::Image(identifier)).await
+    feed(&state, &caller, Scope::Image(identifier)).await
 }
 
 /// Text without the characters XML cannot carry.
@@ -97,8 +106,9 @@ fn link(href: String, rel: &str, mime: &str, title: Option<&str>) -> Link {
     }
 }
 
-/// The feed document for `scope`, and when it last changed.
-async fn feed(state: &AppState, scope: Scope) -> Result<Response, AppError> {
+/// The feed document for `scope` (the entries `caller` may see), and when
+/// it last changed.
+async fn feed(state: &AppState, caller: &Caller, scope: Scope) -> Result<Response, AppError> {
     let now = state.clock.now();
     let (identifier, email) = match &scope {
         Scope::All => (None, None),
@@ -108,6 +118,7 @@ async fn feed(state: &AppState, scope: Scope) -> Result<Response, AppError> {
     let mut entries = state
         .store
         .history(&HistoryQuery {
+            audience: caller.audience(),
             identifier,
             email,
             now: Some(now),

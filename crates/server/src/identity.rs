@@ -6,11 +6,19 @@
 //! header — the connection layer verifies the chain with the trust core and
 //! inserts a [`ClientIdentity`] (as `Arc<ClientIdentity>`) into the
 //! request's extensions. Handlers read it with the [`Caller`] extractor.
+//!
+//! A handler whose response depends on the caller (every one that reads
+//! entries: restricted entries are shown to their VOs' members only) takes
+//! a [`Caller`]; extracting an authenticated one raises the request's
+//! [`CallerUsed`] flag, so that [`crate::conditional`] keeps the response
+//! out of shared caches.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use marketplace_store::Audience;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How a [`ClientIdentity`] was established.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,12 +75,43 @@ impl Caller {
     pub fn vos(&self) -> &[String] {
         self.0.as_deref().map_or(&[], |i| i.vos.as_slice())
     }
+
+    /// What the caller may read: the entries restricted to one of its VOs
+    /// besides the public ones ([`Audience::Public`] when anonymous or a
+    /// member of no VO). Every handler that reads entries passes it to the
+    /// store.
+    pub fn audience(&self) -> Audience {
+        Audience::members(self.vos())
+    }
+}
+
+/// A request extension (put by [`crate::conditional::conditional_get`])
+/// raised when a handler extracted an authenticated [`Caller`]: the
+/// response was made for that caller.
+#[derive(Debug, Clone, Default)]
+pub struct CallerUsed(Arc<AtomicBool>);
+
+impl CallerUsed {
+    /// Whether an authenticated caller was extracted.
+    pub fn is_raised(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn raise(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Caller(parts.extensions.get::<Arc<ClientIdentity>>().cloned()))
+        let identity = parts.extensions.get::<Arc<ClientIdentity>>().cloned();
+        if identity.is_some()
+            && let Some(used) = parts.extensions.get::<CallerUsed>()
+        {
+            used.raise();
+        }
+        Ok(Caller(identity))
     }
 }

@@ -239,6 +239,7 @@ pub fn list_request(
         os_arch: params.non_empty("sSearch_3").map(str::to_string),
         kind: params.non_empty("sSearch_5").map(str::to_string),
         tag: params.non_empty("tag").map(str::to_string),
+        vo: params.non_empty("vo").map(str::to_string),
         status,
         location,
         sort,
@@ -303,6 +304,13 @@ mod tests {
                 .location,
             LocationFilter::Pdisk
         );
+    }
+
+    #[test]
+    fn vo_filter() {
+        let r = req(&[], "vo=biomed&tag=t").unwrap();
+        assert_eq!(r.query.vo.as_deref(), Some("biomed"));
+        assert_eq!(req(&[], "vo=+").unwrap().query.vo, None);
     }
 
     #[test]

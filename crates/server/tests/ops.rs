@@ -9,8 +9,8 @@ use common::*;
 use marketplace_server::conditional::http_date;
 use marketplace_server::state::{AppState, TrustSettings};
 use marketplace_store::{
-    EndorserSummary, EntryKey, EntrySummary, HistoryQuery, NewEntry, PendingEntry, PutOutcome,
-    Reindex, SearchPage, SearchQuery, Store, StoreError, StoredEntry,
+    Audience, EndorserSummary, EntryKey, EntrySummary, HistoryQuery, NewEntry, PendingEntry,
+    PutOutcome, Reindex, SearchPage, SearchQuery, Store, StoreError, StoredEntry,
 };
 use std::sync::Arc;
 
@@ -181,13 +181,18 @@ impl Store for Down {
     async fn history(&self, _: &HistoryQuery) -> Result<Vec<EntrySummary>, StoreError> {
         down()
     }
-    async fn endorsers(&self) -> Result<Vec<EndorserSummary>, StoreError> {
+    async fn endorsers(&self, _: &Audience) -> Result<Vec<EndorserSummary>, StoreError> {
         down()
     }
-    async fn tags(&self, _: &str) -> Result<Vec<String>, StoreError> {
+    async fn tags(&self, _: &str, _: &Audience) -> Result<Vec<String>, StoreError> {
         down()
     }
-    async fn resolve_tag(&self, _: &str, _: &str) -> Result<Option<EntryKey>, StoreError> {
+    async fn resolve_tag(
+        &self,
+        _: &str,
+        _: &str,
+        _: &Audience,
+    ) -> Result<Option<EntryKey>, StoreError> {
         down()
     }
     async fn entries_after(&self, _: Option<i64>, _: u32) -> Result<Vec<StoredEntry>, StoreError> {

@@ -17,8 +17,8 @@
 use chrono::{DateTime, Utc};
 use marketplace_format::{Endorsement, Endorser, Metadata};
 use marketplace_store::{
-    EntryKey, HistoryOrder, HistoryQuery, NewEntry, PgConnectOptions, PgStore, SearchOptions,
-    SearchQuery, Signer, SqliteStore, StatusFilter, Store,
+    Audience, EntryKey, HistoryOrder, HistoryQuery, NewEntry, PgConnectOptions, PgStore,
+    SearchOptions, SearchQuery, Signer, SqliteStore, StatusFilter, Store,
 };
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -375,14 +375,21 @@ async fn run(store: &dyn Store, args: &Args, analyze: Option<&sqlx::PgPool>) {
     .await;
     time("endorser(email)", r / 4, |i| async move {
         store
-            .endorser(&format!("endorser{}@example.org", i % 40))
+            .endorser(
+                &format!("endorser{}@example.org", i % 40),
+                &Audience::Public,
+            )
             .await
             .expect("endorser")
             .len()
     })
     .await;
     time("endorsers()", r / 10, |_| async {
-        store.endorsers().await.expect("endorsers").len()
+        store
+            .endorsers(&Audience::Public)
+            .await
+            .expect("endorsers")
+            .len()
     })
     .await;
     time("count()", r / 4, |_| async {

@@ -57,6 +57,11 @@ pub(crate) struct Indexed {
     pub signer_issuer: String,
     /// Endorser text for full-text search: e-mail, its words, subject.
     pub endorser_text: String,
+    /// The VOs the entry is restricted to ([`crate::visibility`]; empty:
+    /// public), the rows of `entry_visibility`.
+    pub visible_to: Vec<String>,
+    /// `!visible_to.is_empty()`: the `restricted` column.
+    pub restricted: bool,
 }
 
 /// Trimmed and lowercased, `None` when empty: the form filters compare.
@@ -102,7 +107,10 @@ impl Indexed {
             .chars()
             .map(|c| if c.is_alphanumeric() { c } else { ' ' })
             .collect();
+        let visible_to = crate::query::visibility(m);
         Ok(Indexed {
+            restricted: !visible_to.is_empty(),
+            visible_to,
             document_sha256: sha256_hex(&entry.document),
             metadata_json: json(serde_json::to_string(m))?,
             signer_json: json(serde_json::to_string(&entry.signer))?,

@@ -15,6 +15,12 @@
 //! gives. Which entry is the latest of its pair is derived data kept with
 //! the entries: the put transaction that stores a newer entry moves the
 //! flag, and a rebuild recomputes it.
+//!
+//! Visibility: an entry whose document carries `mp:visible-to` is
+//! restricted to those VOs. The store records the restriction with the
+//! index (at put and rebuild) and every read that users reach is scoped
+//! to an [`Audience`]; see there for what an audience sees, in particular
+//! of a pair whose latest entry is hidden from it.
 
 #![warn(missing_docs)]
 
@@ -29,9 +35,9 @@ mod sqlite;
 pub use model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Signer, Status, StoredEntry};
 pub use postgres::PgStore;
 pub use query::{
-    DEFAULT_LIMIT, EndorserSummary, HistoryOrder, HistoryQuery, LocationFilter, MAX_LIMIT,
-    MAX_TEXT_BYTES, MAX_TEXT_TERMS, MAX_UNPAGED_ROWS, SearchOptions, SearchPage, SearchQuery,
-    SortKey, StatusFilter, effective_limit,
+    Audience, DEFAULT_LIMIT, EndorserSummary, HistoryOrder, HistoryQuery, LocationFilter,
+    MAX_AUDIENCE_VOS, MAX_LIMIT, MAX_TEXT_BYTES, MAX_TEXT_TERMS, MAX_UNPAGED_ROWS, SearchOptions,
+    SearchPage, SearchQuery, SortKey, StatusFilter, effective_limit, visibility,
 };
 pub use sqlite::SqliteStore;
 /// Connection options of [`PgStore::connect_with`] (re-exported from sqlx).
@@ -138,14 +144,35 @@ pub trait Store: Send + Sync + 'static {
         outcomes
     }
 
-    /// The entry with these coordinates, any status, with its signed bytes.
+    /// The entry with these coordinates, any status, with its signed
+    /// bytes, whoever may see it (internal reads: uploads, confirmation;
+    /// users read through [`Store::get_visible`]).
     async fn get(&self, key: &EntryKey) -> Result<Option<StoredEntry>, StoreError>;
 
-    /// Latest entries matching `query`, status evaluated at `now`, paged.
+    /// [`Store::get`] for `audience`: `None` when the entry does not exist
+    /// or is hidden from the audience (the two cannot be told apart).
+    ///
+    /// The default implementation calls [`Store::get`] and checks the
+    /// entry's metadata with [`Audience::sees_metadata`].
+    async fn get_visible(
+        &self,
+        key: &EntryKey,
+        audience: &Audience,
+    ) -> Result<Option<StoredEntry>, StoreError> {
+        Ok(self
+            .get(key)
+            .await?
+            .filter(|e| audience.sees_metadata(&e.entry.metadata)))
+    }
+
+    /// Latest entries matching `query`, status evaluated at `now`, paged,
+    /// among those `query.audience` may see.
     ///
     /// With `query.created` set, non-latest entries with that `created` are
     /// included. `total` counts the latest entries with the status filter
-    /// only; `matching` counts the rows matching every filter.
+    /// only; `matching` counts the rows matching every filter (both for the
+    /// audience). A pair whose latest entry is hidden from the audience
+    /// has no latest entry for it (see [`Audience`]).
     async fn search(
         &self,
         query: &SearchQuery,
@@ -182,31 +209,40 @@ pub trait Store: Send + Sync + 'static {
         Ok(page)
     }
 
-    /// All entries (history, any status) matching `query`, in
-    /// `query.order` (by default newest endorsement first: `created`
-    /// descending), at most [`effective_limit`]`(query.limit)`.
+    /// All entries (history, any status) matching `query` that
+    /// `query.audience` may see, in `query.order` (by default newest
+    /// endorsement first: `created` descending), at most
+    /// [`effective_limit`]`(query.limit)`. [`EntrySummary::latest`] is the
+    /// pair's own flag, so an entry whose pair has a newer entry hidden
+    /// from the audience is not latest.
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<EntrySummary>, StoreError>;
 
     /// Every endorser with the certificate names used (the verified
     /// [`Signer`]'s subject and issuer), any status, history included,
     /// sorted by e-mail, subject, issuer; at most [`MAX_UNPAGED_ROWS`].
-    async fn endorsers(&self) -> Result<Vec<EndorserSummary>, StoreError>;
+    /// Only the entries `audience` may see count (an endorser whose every
+    /// entry is hidden is not listed).
+    async fn endorsers(&self, audience: &Audience) -> Result<Vec<EndorserSummary>, StoreError>;
 
     /// The rows of [`Store::endorsers`] with this e-mail (one per
     /// certificate subject and issuer it signed with; empty for an unknown
     /// endorser), without reading the others.
     ///
     /// The default implementation filters [`Store::endorsers`].
-    async fn endorser(&self, email: &str) -> Result<Vec<EndorserSummary>, StoreError> {
-        let mut all = self.endorsers().await?;
+    async fn endorser(
+        &self,
+        email: &str,
+        audience: &Audience,
+    ) -> Result<Vec<EndorserSummary>, StoreError> {
+        let mut all = self.endorsers(audience).await?;
         all.retain(|e| e.email == email);
         Ok(all)
     }
 
     /// Distinct non-empty tags (`dcterms:alternative`) an endorser used,
     /// history and deprecated entries included, sorted (by code point); at
-    /// most [`MAX_UNPAGED_ROWS`].
-    async fn tags(&self, email: &str) -> Result<Vec<String>, StoreError>;
+    /// most [`MAX_UNPAGED_ROWS`]. Only the entries `audience` may see.
+    async fn tags(&self, email: &str, audience: &Audience) -> Result<Vec<String>, StoreError>;
 
     /// The entry an endorser's tag resolves to: among identifiers whose
     /// entries carry the tag and none of which is deprecated, the most
@@ -214,11 +250,22 @@ pub trait Store: Send + Sync + 'static {
     /// that identifier. Unlike the original, an identifier whose latest
     /// entry is deprecated is dropped too, even when that entry does not
     /// repeat the tag. Validity/expiry is ignored (as in the original).
-    async fn resolve_tag(&self, email: &str, tag: &str) -> Result<Option<EntryKey>, StoreError>;
+    ///
+    /// For `audience`: only the entries it may see carry tags, and an
+    /// identifier whose latest entry (of this endorser) is hidden from it
+    /// is dropped (it has no current state for the audience, see
+    /// [`Audience`]).
+    async fn resolve_tag(
+        &self,
+        email: &str,
+        tag: &str,
+        audience: &Audience,
+    ) -> Result<Option<EntryKey>, StoreError>;
 
     /// Entries in acceptance order after `after` (exclusive; `None` = from
     /// the start), at most `limit` (see [`effective_limit`]), with their
-    /// signed bytes: for export, rebuild and feeds. Acceptance order is
+    /// signed bytes, whoever may see them: for export and rebuild (feeds
+    /// read [`Store::history`] with an audience). Acceptance order is
     /// commit order, so a reader that remembers the last sequence it saw
     /// never misses an entry committed later.
     async fn entries_after(
@@ -255,6 +302,6 @@ pub trait Store: Send + Sync + 'static {
     /// returns how many.
     async fn purge_pending(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
-    /// Number of stored entries, for metrics and health.
+    /// Number of stored entries (every visibility), for metrics and health.
     async fn count(&self) -> Result<u64, StoreError>;
 }

@@ -55,6 +55,11 @@ fn migrator() -> Migrator {
             "latest documents",
             include_str!("../migrations/postgres/0002_latest_documents.sql"),
         ),
+        migration(
+            3,
+            "visibility",
+            include_str!("../migrations/postgres/0003_visibility.sql"),
+        ),
     ])
 }
 

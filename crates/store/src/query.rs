@@ -1,6 +1,8 @@
-//! Queries: search over latest entries, history, endorsers.
+//! Queries: search over latest entries, history, endorsers, and the
+//! [`Audience`] every read that users reach is scoped to.
 
 use chrono::{DateTime, Utc};
+use marketplace_format::Metadata;
 use serde::{Deserialize, Serialize};
 
 use crate::model::EntrySummary;
@@ -28,6 +30,118 @@ pub fn effective_limit(limit: u32) -> u32 {
         0 => DEFAULT_LIMIT,
         n => n.min(MAX_LIMIT),
     }
+}
+
+/// The most VOs an [`Audience::Members`] may name (more is
+/// [`crate::StoreError::InvalidQuery`]): each is a bound value of the
+/// visibility condition.
+pub const MAX_AUDIENCE_VOS: usize = 64;
+
+/// Who is reading: which restricted entries a read may return.
+///
+/// An entry whose signed document carries `mp:visible-to` (see
+/// [`visibility`]) is *restricted* to those VOs; every other entry is
+/// public. Every read that users reach takes an audience —
+/// [`SearchQuery::audience`], [`HistoryQuery::audience`], and the
+/// `audience` parameter of [`crate::Store::get_visible`],
+/// [`crate::Store::endorsers`], [`crate::Store::endorser`],
+/// [`crate::Store::tags`] and [`crate::Store::resolve_tag`] — and sees a
+/// restricted entry exactly as if it did not exist unless the audience
+/// is [`Audience::Everything`] or a member of one of its VOs: it is not
+/// listed, not found, not counted (totals, matching counts, endorser entry
+/// counts), does not give an endorser its latest date, a tag, or a tag
+/// resolution.
+///
+/// **The latest entry of a pair.** Status, search and tag resolution are
+/// about the latest entry of each (identifier, endorser). When that
+/// entry is hidden from the audience, the audience sees *no current state*
+/// of the pair: the pair is left out of searches over latest entries
+/// (whatever the status filter), of totals, and of tag resolution. Older
+/// entries of the pair that the audience may see stay visible as history
+/// (history, feeds, direct reads, searches by `created`), with
+/// [`EntrySummary::latest`] false — they are not the pair's latest entry,
+/// and presenting one as current would undo what the newer, restricted
+/// entry says (it may deprecate the image, or restrict it from now on).
+/// An audience can thus tell that such a pair has a newer entry it may not
+/// see, but nothing about it (no coordinates, date, content or status).
+///
+/// Internal operations are not scoped: [`crate::Store::put`]'s checks
+/// (older than the latest, conflicts), [`crate::Store::get`],
+/// [`crate::Store::entries_after`] (export, rebuild),
+/// [`crate::Store::count`] and pending entries see every entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    /// Anyone: public entries only (the default, so that a query that
+    /// forgets to say who is reading never shows a restricted entry).
+    #[default]
+    Public,
+    /// An authenticated member of these VOs: public entries and those
+    /// restricted to one of them. Build it with [`Audience::members`].
+    Members(Vec<String>),
+    /// Every entry (administration, internal checks; never a user).
+    Everything,
+}
+
+impl Audience {
+    /// The audience of a member of `vos` ([`Audience::Public`] when there
+    /// is none). Names are compared exactly, after the same trimming as
+    /// [`visibility`]; blank names are dropped, duplicates removed.
+    pub fn members<I, S>(vos: I) -> Audience
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut vos: Vec<String> = vos
+            .into_iter()
+            .map(|v| trim_vo(v.as_ref()).to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        vos.sort();
+        vos.dedup();
+        if vos.is_empty() {
+            Audience::Public
+        } else {
+            Audience::Members(vos)
+        }
+    }
+
+    /// Whether this audience may see an entry whose restriction is
+    /// `visible_to` (as given by [`visibility`]; empty = public).
+    pub fn sees(&self, visible_to: &[String]) -> bool {
+        match self {
+            Audience::Everything => true,
+            _ if visible_to.is_empty() => true,
+            Audience::Public => false,
+            Audience::Members(vos) => visible_to.iter().any(|v| vos.contains(v)),
+        }
+    }
+
+    /// Whether this audience may see an entry with this metadata.
+    pub fn sees_metadata(&self, metadata: &Metadata) -> bool {
+        self.sees(&visibility(metadata))
+    }
+}
+
+/// XML white space around a VO name (what an RDF literal may carry).
+fn trim_vo(vo: &str) -> &str {
+    vo.trim_matches([' ', '\t', '\n', '\r'])
+}
+
+/// The VOs an entry is restricted to: the values of `mp:visible-to`
+/// ([`Metadata::visible_to`]) without surrounding XML white space, sorted,
+/// without duplicates; empty for a public entry. A document that carries
+/// the term only with blank values is restricted to the VO named `""`,
+/// which no member has: it is visible to [`Audience::Everything`] only.
+pub fn visibility(metadata: &Metadata) -> Vec<String> {
+    let mut vos: Vec<String> = metadata
+        .visible_to
+        .iter()
+        .map(|v| trim_vo(v).to_string())
+        .collect();
+    vos.sort();
+    vos.dedup();
+    vos
 }
 
 /// Which statuses a search returns.
@@ -90,6 +204,11 @@ pub enum SortKey {
 /// compared literally (never interpreted as patterns or query syntax).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchQuery {
+    /// Who is reading (default [`Audience::Public`]): entries hidden from
+    /// it are neither returned nor counted, and a pair whose latest entry
+    /// is hidden from it has no latest entry for it (see [`Audience`]).
+    #[serde(default)]
+    pub audience: Audience,
     /// Free text over title, description, os, os version, tag and endorser
     /// (e-mail and certificate subject), ranked. Every word must occur
     /// (whole words, case-insensitive); punctuation and query
@@ -200,6 +319,10 @@ pub enum HistoryOrder {
 /// History: every entry (not only latest) of an image and/or endorser.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryQuery {
+    /// Who is reading (default [`Audience::Public`]): entries hidden from
+    /// it are left out (see [`Audience`]).
+    #[serde(default)]
+    pub audience: Audience,
     /// Only this image.
     pub identifier: Option<String>,
     /// Only this endorser.
@@ -215,7 +338,8 @@ pub struct HistoryQuery {
     pub limit: u32,
 }
 
-/// An endorser and the certificate names it signed with.
+/// An endorser and the certificate names it signed with (counted over the
+/// entries the reading [`Audience`] may see).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndorserSummary {
     /// E-mail.

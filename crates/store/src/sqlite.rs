@@ -66,6 +66,11 @@ fn migrator() -> Migrator {
             "latest documents",
             include_str!("../migrations/sqlite/0002_latest_documents.sql"),
         ),
+        migration(
+            3,
+            "visibility",
+            include_str!("../migrations/sqlite/0003_visibility.sql"),
+        ),
     ])
 }
 

@@ -9,8 +9,8 @@ use std::borrow::Cow;
 
 use common::{at, entry, id, meta};
 use marketplace_store::{
-    EntryKey, HistoryQuery, NewEntry, PgStore, PutOutcome, SearchQuery, SortKey, SqliteStore,
-    StatusFilter, Store, StoreError,
+    Audience, EntryKey, HistoryQuery, NewEntry, PgStore, PutOutcome, SearchQuery, SortKey,
+    SqliteStore, StatusFilter, Store, StoreError,
 };
 use sha2::{Digest, Sha256};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -32,8 +32,11 @@ fn first_schema(sql: &'static str) -> Migrator {
 }
 
 /// The entries written with the first schema: Jane's two entries of A
-/// (the newer one a disk), John's of B.
+/// (the newer one a disk), John's of B, and John's of C, restricted to
+/// two VOs (one written with white space around it).
 fn old_entries() -> Vec<NewEntry> {
+    let mut restricted = meta(&id("C"), JOHN, "2020-01-01T00:00:00Z");
+    restricted.visible_to = vec![" biomed\n".into(), "atlas".into()];
     let mut newer = meta(&id("A"), JANE, "2020-02-01T00:00:00Z");
     newer.kind = Some(" Disk ".into());
     newer.title = Some("Quasar image".into());
@@ -43,6 +46,7 @@ fn old_entries() -> Vec<NewEntry> {
         old,
         entry(newer),
         entry(meta(&id("B"), JOHN, "2020-01-01T00:00:00Z")),
+        entry(restricted),
     ]
 }
 
@@ -73,6 +77,26 @@ async fn check_migrated(s: &dyn Store) {
     let page = s.search(&all, now).await.unwrap();
     let latest: Vec<&EntryKey> = page.entries.iter().map(|e| &e.key).collect();
     assert_eq!(latest, [&old[1].key, &old[2].key]);
+    // C is restricted: its members see it, nobody else does.
+    for (audience, seen) in [
+        (Audience::members(["biomed"]), 3),
+        (Audience::members(["atlas", "x"]), 3),
+        (Audience::members(["x"]), 2),
+        (Audience::Everything, 3),
+    ] {
+        let q = SearchQuery {
+            audience: audience.clone(),
+            ..all.clone()
+        };
+        let page = s.search(&q, now).await.unwrap();
+        assert_eq!((page.total, page.matching), (seen, seen), "{audience:?}");
+    }
+    assert!(
+        s.get_visible(&old[3].key, &Audience::Public)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let history = s
         .history(&HistoryQuery {
             identifier: Some(id("A")),
@@ -121,7 +145,7 @@ async fn check_migrated(s: &dyn Store) {
     let page = s.search(&all, now).await.unwrap();
     assert_eq!(page.matching, 2);
     assert_eq!(page.entries[0].key.created, "2020-03-01T00:00:00Z");
-    assert_eq!(s.count().await.unwrap(), 4);
+    assert_eq!(s.count().await.unwrap(), 5);
 }
 
 async fn put_created(s: &dyn Store, m: marketplace_format::Metadata) {
@@ -180,7 +204,7 @@ async fn sqlite_database_of_the_first_schema_is_migrated() {
     store.close().await;
     // And it opens again (nothing left to migrate).
     let again = SqliteStore::open(&path).await.unwrap();
-    assert_eq!(again.count().await.unwrap(), 4);
+    assert_eq!(again.count().await.unwrap(), 5);
 }
 
 #[tokio::test]
@@ -230,6 +254,6 @@ async fn postgres_database_of_the_first_schema_is_migrated() {
     check_migrated(&store).await;
     store.close().await;
     let again = PgStore::connect_with(options).await.unwrap();
-    assert_eq!(again.count().await.unwrap(), 4);
+    assert_eq!(again.count().await.unwrap(), 5);
     again.close().await;
 }

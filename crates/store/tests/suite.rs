@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use common::{Harness, at, entry, id, meta, put};
 use marketplace_store::{
-    EntryKey, HistoryOrder, HistoryQuery, LocationFilter, NewEntry, PendingEntry, PutOutcome,
-    SearchOptions, SearchQuery, SortKey, Status, StatusFilter, Store, StoreError,
+    Audience, EntryKey, HistoryOrder, HistoryQuery, LocationFilter, NewEntry, PendingEntry,
+    PutOutcome, SearchOptions, SearchQuery, SortKey, Status, StatusFilter, Store, StoreError,
 };
 
 /// The instant most tests evaluate statuses at.
@@ -607,8 +607,13 @@ async fn injection_values_are_values(h: &Harness) {
             .unwrap()
             .is_empty()
         );
-        assert!(s.tags(&v).await.unwrap().is_empty());
-        assert!(s.resolve_tag(&v, &v).await.unwrap().is_none());
+        assert!(s.tags(&v, &Audience::Public).await.unwrap().is_empty());
+        assert!(
+            s.resolve_tag(&v, &v, &Audience::Public)
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert!(
             s.get(&EntryKey {
                 identifier: v.clone(),
@@ -646,7 +651,9 @@ async fn injection_values_are_values(h: &Harness) {
     .await;
     assert_eq!(identifiers(&page), [id("Z")]);
     assert_eq!(
-        s.tags("o'brien@example.org").await.unwrap(),
+        s.tags("o'brien@example.org", &Audience::Public)
+            .await
+            .unwrap(),
         ["'; DROP TABLE entries; --"]
     );
     assert_eq!(s.count().await.unwrap(), 8);
@@ -1107,7 +1114,7 @@ async fn endorsers_list(h: &Harness) {
     renewed.signer.subject = "CN=Jane Renewed,O=Test".into();
     s.put(renewed).await.unwrap();
     put(s, meta(&id("C"), JOHN, "2020-01-15T00:00:00Z")).await;
-    let list = s.endorsers().await.unwrap();
+    let list = s.endorsers(&Audience::Public).await.unwrap();
     let rows: Vec<_> = list
         .iter()
         .map(|e| {
@@ -1190,9 +1197,14 @@ async fn tags_and_resolve_tag(h: &Harness) {
     j.alternative = Some("debian".into());
     put(s, j).await;
 
-    assert_eq!(s.tags(JANE).await.unwrap(), ["Zeta", "alpine", "debian"]);
     assert_eq!(
-        s.tags("nobody@example.org").await.unwrap(),
+        s.tags(JANE, &Audience::Public).await.unwrap(),
+        ["Zeta", "alpine", "debian"]
+    );
+    assert_eq!(
+        s.tags("nobody@example.org", &Audience::Public)
+            .await
+            .unwrap(),
         Vec::<String>::new()
     );
     let key = |ident: &str, created: &str| EntryKey {
@@ -1201,25 +1213,43 @@ async fn tags_and_resolve_tag(h: &Harness) {
         created: created.into(),
     };
     assert_eq!(
-        s.resolve_tag(JANE, "debian").await.unwrap(),
+        s.resolve_tag(JANE, "debian", &Audience::Public)
+            .await
+            .unwrap(),
         Some(key("A", "2020-03-01T00:00:00Z"))
     );
     assert_eq!(
-        s.resolve_tag(JANE, "alpine").await.unwrap(),
+        s.resolve_tag(JANE, "alpine", &Audience::Public)
+            .await
+            .unwrap(),
         Some(key("D", "2020-01-01T00:00:00Z"))
     );
-    assert_eq!(s.resolve_tag(JANE, "\"debian\"").await.unwrap(), None);
-    assert_eq!(s.resolve_tag(JANE, "nothing").await.unwrap(), None);
+    assert_eq!(
+        s.resolve_tag(JANE, "\"debian\"", &Audience::Public)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.resolve_tag(JANE, "nothing", &Audience::Public)
+            .await
+            .unwrap(),
+        None
+    );
     // A tag whose image moved on to another tag still resolves to the tagged entry.
     assert_eq!(
-        s.resolve_tag(JANE, "Zeta").await.unwrap(),
+        s.resolve_tag(JANE, "Zeta", &Audience::Public)
+            .await
+            .unwrap(),
         Some(key("E", "2020-01-01T00:00:00Z"))
     );
 
     // A deprecating entry without the tag drops A too (the original kept it).
     put(s, tagged("A", "2020-07-01T00:00:00Z", None, true)).await;
     assert_eq!(
-        s.resolve_tag(JANE, "debian").await.unwrap(),
+        s.resolve_tag(JANE, "debian", &Audience::Public)
+            .await
+            .unwrap(),
         Some(key("B", "2020-02-01T00:00:00Z"))
     );
     // Expiry is ignored.
@@ -1227,7 +1257,9 @@ async fn tags_and_resolve_tag(h: &Harness) {
     expired.valid = Some("2000-01-01T00:00:00Z".into());
     put(s, expired).await;
     assert_eq!(
-        s.resolve_tag(JANE, "debian").await.unwrap(),
+        s.resolve_tag(JANE, "debian", &Audience::Public)
+            .await
+            .unwrap(),
         Some(key("F", "2020-08-01T00:00:00Z"))
     );
 }
@@ -1867,14 +1899,22 @@ async fn single_endorser(h: &Harness) {
     other_cert.signer.subject = "CN=Jane Again,O=Test".into();
     s.put(other_cert).await.unwrap();
     put(s, meta(&id("A"), JOHN, "2020-01-01T00:00:00Z")).await;
-    let all = s.endorsers().await.unwrap();
+    let all = s.endorsers(&Audience::Public).await.unwrap();
     for email in [JANE, JOHN] {
         let expected: Vec<_> = all.iter().filter(|e| e.email == email).cloned().collect();
-        assert_eq!(s.endorser(email).await.unwrap(), expected);
+        assert_eq!(
+            s.endorser(email, &Audience::Public).await.unwrap(),
+            expected
+        );
     }
-    assert_eq!(s.endorser(JANE).await.unwrap().len(), 2);
-    assert!(s.endorser("nobody@example.org").await.unwrap().is_empty());
-    assert!(s.endorser("%").await.unwrap().is_empty());
+    assert_eq!(s.endorser(JANE, &Audience::Public).await.unwrap().len(), 2);
+    assert!(
+        s.endorser("nobody@example.org", &Audience::Public)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.endorser("%", &Audience::Public).await.unwrap().is_empty());
 }
 
 async fn kind_filter(h: &Harness) {
@@ -1982,6 +2022,418 @@ async fn totals_follow_time_puts_and_rebuilds(h: &Harness) {
         total(StatusFilter::Deprecated, "2020-06-01T00:00:00Z").await,
         1
     );
+}
+
+// --------------------------------------------------------------- visibility
+
+/// `m` restricted to `vos` (`mp:visible-to` in its document).
+fn restricted(mut m: marketplace_format::Metadata, vos: &[&str]) -> marketplace_format::Metadata {
+    m.visible_to = vos.iter().map(|v| v.to_string()).collect();
+    m
+}
+
+fn members(vos: &[&str]) -> Audience {
+    Audience::members(vos)
+}
+
+/// Every status, every latest entry, for `audience`, by identifier.
+fn all_for(audience: &Audience) -> SearchQuery {
+    SearchQuery {
+        audience: audience.clone(),
+        sort: SortKey::Identifier,
+        ..all()
+    }
+}
+
+async fn history_for(s: &dyn Store, audience: &Audience, q: HistoryQuery) -> Vec<String> {
+    s.history(&HistoryQuery {
+        audience: audience.clone(),
+        now: Some(now()),
+        ..q
+    })
+    .await
+    .unwrap()
+    .iter()
+    .map(|e| e.key.to_string())
+    .collect()
+}
+
+async fn restricted_entries_by_audience(h: &Harness) {
+    let s = h.store();
+    let mut a = meta(&id("A"), JANE, "2020-01-01T00:00:00Z");
+    a.alternative = Some("debian".into());
+    let a = put(s, a).await;
+    let mut b = restricted(meta(&id("B"), JOHN, "2020-01-02T00:00:00Z"), &["biomed"]);
+    b.alternative = Some("bio".into());
+    b.title = Some("Quasar for biomed".into());
+    let b = put(s, b).await;
+    // Names are compared after trimming XML white space.
+    let c = put(
+        s,
+        restricted(
+            meta(&id("C"), JOHN, "2020-01-03T00:00:00Z"),
+            &[" cms\n", "atlas"],
+        ),
+    )
+    .await;
+    assert_eq!(s.count().await.unwrap(), 3, "count sees every entry");
+
+    let public = Audience::Public;
+    let biomed = members(&["biomed"]);
+    let cms = members(&["cms"]);
+    let both = members(&["other", "biomed", "atlas"]);
+    let other = members(&["other"]);
+    let everything = Audience::Everything;
+    let cases: [(&Audience, &[&NewEntry]); 6] = [
+        (&public, &[&a]),
+        (&other, &[&a]),
+        (&biomed, &[&a, &b]),
+        (&cms, &[&a, &c]),
+        (&both, &[&a, &b, &c]),
+        (&everything, &[&a, &b, &c]),
+    ];
+    for (audience, seen) in cases {
+        let why = format!("{audience:?}");
+        let keys: Vec<String> = seen.iter().map(|e| e.key.to_string()).collect();
+        let n = seen.len() as u64;
+        // Search: the page, the matching count and the total.
+        let page = search(s, all_for(audience)).await;
+        let got: Vec<String> = page.entries.iter().map(|e| e.key.to_string()).collect();
+        assert_eq!(got, keys, "{why}");
+        assert_eq!((page.total, page.matching), (n, n), "{why}");
+        let valid = search(
+            s,
+            SearchQuery {
+                audience: audience.clone(),
+                ..SearchQuery::default()
+            },
+        )
+        .await;
+        assert_eq!((valid.total, valid.matching), (n, n), "{why}");
+        // A page that does not tell the count, and the lookup path (no
+        // total), with documents.
+        let small = search(
+            s,
+            SearchQuery {
+                limit: 1,
+                ..all_for(audience)
+            },
+        )
+        .await;
+        assert_eq!((small.total, small.matching), (n, n), "{why}");
+        for e in [&a, &b, &c] {
+            let visible = seen.contains(&e);
+            let lookup = s
+                .search_with(
+                    &SearchQuery {
+                        identifier: Some(e.key.identifier.clone()),
+                        ..all_for(audience)
+                    },
+                    now(),
+                    SearchOptions {
+                        total: false,
+                        documents: true,
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(lookup.matching, u64::from(visible), "{why} {}", e.key);
+            assert_eq!(
+                lookup.documents,
+                if visible {
+                    vec![e.document.clone()]
+                } else {
+                    vec![]
+                },
+                "{why}"
+            );
+            // By coordinates (history entries too).
+            let by_created = search(
+                s,
+                SearchQuery {
+                    created: Some(e.key.created.clone()),
+                    ..all_for(audience)
+                },
+            )
+            .await;
+            assert_eq!(by_created.matching, u64::from(visible), "{why}");
+            // Direct reads.
+            assert_eq!(
+                s.get_visible(&e.key, audience).await.unwrap().is_some(),
+                visible,
+                "{why} {}",
+                e.key
+            );
+            assert!(s.get(&e.key).await.unwrap().is_some(), "get sees all");
+        }
+        // Full text: the restricted title is found only by its members.
+        let text = search(
+            s,
+            SearchQuery {
+                text: Some("quasar".into()),
+                ..all_for(audience)
+            },
+        )
+        .await;
+        assert_eq!(text.matching, u64::from(seen.contains(&&b)), "{why}");
+        // History, all and by endorser.
+        let mut newest_first = keys.clone();
+        newest_first.reverse();
+        assert_eq!(
+            history_for(s, audience, HistoryQuery::default()).await,
+            newest_first,
+            "{why}"
+        );
+        let johns: Vec<String> = newest_first
+            .iter()
+            .filter(|k| k.contains(JOHN))
+            .cloned()
+            .collect();
+        let by_john = HistoryQuery {
+            email: Some(JOHN.into()),
+            ..HistoryQuery::default()
+        };
+        assert_eq!(history_for(s, audience, by_john).await, johns, "{why}");
+        // Endorsers: John appears with the entries this audience sees.
+        let john_rows = s.endorser(JOHN, audience).await.unwrap();
+        let listed = s.endorsers(audience).await.unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .filter(|e| e.email == JOHN)
+                .cloned()
+                .collect::<Vec<_>>(),
+            john_rows,
+            "{why}"
+        );
+        if johns.is_empty() {
+            assert!(john_rows.is_empty(), "{why}");
+        } else {
+            assert_eq!(john_rows.len(), 1, "{why}");
+            assert_eq!(john_rows[0].entries, johns.len() as u64, "{why}");
+            let newest = seen.iter().rfind(|e| e.key.email == JOHN).unwrap();
+            assert_eq!(john_rows[0].latest, newest.key.created, "{why}");
+        }
+        // Tags and their resolution.
+        let sees_b = seen.contains(&&b);
+        assert_eq!(
+            s.tags(JOHN, audience).await.unwrap(),
+            if sees_b {
+                vec!["bio".to_string()]
+            } else {
+                vec![]
+            },
+            "{why}"
+        );
+        assert_eq!(
+            s.resolve_tag(JOHN, "bio", audience).await.unwrap(),
+            sees_b.then(|| b.key.clone()),
+            "{why}"
+        );
+        assert_eq!(
+            s.resolve_tag(JANE, "debian", audience).await.unwrap(),
+            Some(a.key.clone()),
+            "{why}"
+        );
+    }
+
+    // Audiences are normalised; too many VOs are refused.
+    assert_eq!(members(&[" biomed ", "", "biomed"]), biomed);
+    assert_eq!(members(&["", " "]), Audience::Public);
+    let many: Vec<String> = (0..=marketplace_store::MAX_AUDIENCE_VOS)
+        .map(|i| format!("vo{i}"))
+        .collect();
+    let many = Audience::members(&many);
+    assert!(matches!(
+        s.search(&all_for(&many), now()).await,
+        Err(StoreError::InvalidQuery(_))
+    ));
+    assert!(matches!(
+        s.endorsers(&many).await,
+        Err(StoreError::InvalidQuery(_))
+    ));
+    // VO names are values, never SQL.
+    let odd = members(&["biomed') OR 1=1 --", "%"]);
+    assert_eq!(search(s, all_for(&odd)).await.matching, 1);
+}
+
+/// When a pair's latest entry is hidden from an audience, the audience
+/// sees no current state of the pair; the older entries it may see stay
+/// history (not latest). Internal checks still see the hidden latest.
+async fn latest_entry_hidden_from_audience(h: &Harness) {
+    let s = h.store();
+    let mut old = meta(&id("A"), JANE, "2020-01-01T00:00:00Z");
+    old.alternative = Some("stable".into());
+    let old = put(s, old).await;
+    let mut newer = restricted(meta(&id("A"), JANE, "2020-02-01T00:00:00Z"), &["biomed"]);
+    newer.alternative = Some("stable".into());
+    let newer = put(s, newer).await;
+    // B: the other way round (an older restricted entry, a newer public).
+    let b_old = put(
+        s,
+        restricted(meta(&id("B"), JOHN, "2020-01-01T00:00:00Z"), &["biomed"]),
+    )
+    .await;
+    let b_new = put(s, meta(&id("B"), JOHN, "2020-02-01T00:00:00Z")).await;
+
+    let public = Audience::Public;
+    let biomed = members(&["biomed"]);
+    // Public: A has no current state, B's latest is the public one.
+    let page = search(s, all_for(&public)).await;
+    let latest: Vec<&EntryKey> = page.entries.iter().map(|e| &e.key).collect();
+    assert_eq!(latest, [&b_new.key]);
+    assert_eq!((page.total, page.matching), (1, 1));
+    for status in [
+        StatusFilter::Valid,
+        StatusFilter::Expired,
+        StatusFilter::Deprecated,
+    ] {
+        let q = SearchQuery {
+            identifier: Some(id("A")),
+            status,
+            ..all_for(&public)
+        };
+        assert_eq!(search(s, q).await.matching, 0, "{status:?}");
+    }
+    // ... but A's older public entry is history, not latest.
+    let history = s
+        .history(&HistoryQuery {
+            identifier: Some(id("A")),
+            ..HistoryQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].key, old.key);
+    assert!(!history[0].latest, "the older entry is not the latest");
+    let by_created = search(
+        s,
+        SearchQuery {
+            identifier: Some(id("A")),
+            created: Some(old.key.created.clone()),
+            ..all_for(&public)
+        },
+    )
+    .await;
+    assert_eq!(by_created.entries.len(), 1);
+    assert!(!by_created.entries[0].latest);
+    assert!(s.get_visible(&old.key, &public).await.unwrap().is_some());
+    assert!(s.get_visible(&newer.key, &public).await.unwrap().is_none());
+    // Tag resolution needs the pair's current state.
+    assert_eq!(s.resolve_tag(JANE, "stable", &public).await.unwrap(), None);
+    assert_eq!(s.tags(JANE, &public).await.unwrap(), ["stable"]);
+    let jane = s.endorser(JANE, &public).await.unwrap();
+    assert_eq!(
+        (jane[0].entries, jane[0].latest.as_str()),
+        (1, "2020-01-01T00:00:00Z")
+    );
+    // B's older restricted entry is not in public history.
+    let b_history = history_for(
+        s,
+        &public,
+        HistoryQuery {
+            identifier: Some(id("B")),
+            ..HistoryQuery::default()
+        },
+    )
+    .await;
+    assert_eq!(b_history, [b_new.key.to_string()]);
+
+    // Members see both pairs' latest entries and all history.
+    let page = search(s, all_for(&biomed)).await;
+    let latest: Vec<&EntryKey> = page.entries.iter().map(|e| &e.key).collect();
+    assert_eq!(latest, [&newer.key, &b_new.key]);
+    assert!(page.entries.iter().all(|e| e.latest));
+    assert_eq!((page.total, page.matching), (2, 2));
+    assert_eq!(
+        s.resolve_tag(JANE, "stable", &biomed).await.unwrap(),
+        Some(newer.key.clone())
+    );
+    let all_b = history_for(
+        s,
+        &biomed,
+        HistoryQuery {
+            identifier: Some(id("B")),
+            ..HistoryQuery::default()
+        },
+    )
+    .await;
+    assert_eq!(all_b, [b_new.key.to_string(), b_old.key.to_string()]);
+
+    // A deprecation only members see: members resolve nothing, the public
+    // still nothing (no current state).
+    let mut gone = restricted(meta(&id("A"), JANE, "2020-03-01T00:00:00Z"), &["biomed"]);
+    gone.deprecated = Some("broken".into());
+    put(s, gone).await;
+    assert_eq!(s.resolve_tag(JANE, "stable", &biomed).await.unwrap(), None);
+    assert_eq!(s.resolve_tag(JANE, "stable", &public).await.unwrap(), None);
+
+    // Internal checks see the hidden latest entry.
+    let stale = put_outcome(s, meta(&id("A"), JANE, "2020-02-15T00:00:00Z")).await;
+    assert!(
+        matches!(stale, Err(StoreError::OlderThanLatest { ref latest }) if latest == "2020-03-01T00:00:00Z"),
+        "{stale:?}"
+    );
+    let everything = search(s, all_for(&Audience::Everything)).await;
+    assert_eq!(everything.matching, 2);
+}
+
+async fn put_outcome(
+    s: &dyn Store,
+    m: marketplace_format::Metadata,
+) -> Result<PutOutcome, StoreError> {
+    s.put(entry(m)).await
+}
+
+/// A rebuild re-derives the visibility from the documents (and the cached
+/// totals follow).
+async fn rebuild_index_rederives_visibility(h: &Harness) {
+    let s = h.store();
+    // The document restricts A; its stored index says public (stale).
+    let mut a = entry(restricted(
+        meta(&id("A"), JANE, "2020-01-01T00:00:00Z"),
+        &["biomed"],
+    ));
+    a.metadata.visible_to.clear();
+    s.put(a.clone()).await.unwrap();
+    // The document of B is public; its stored index says restricted.
+    let mut b = entry(meta(&id("B"), JOHN, "2020-01-01T00:00:00Z"));
+    b.metadata.visible_to = vec!["biomed".into()];
+    s.put(b.clone()).await.unwrap();
+    let biomed = members(&["biomed"]);
+    let total = |audience: Audience| async move {
+        let q = SearchQuery {
+            audience,
+            ..SearchQuery::default()
+        };
+        s.search(&q, now()).await.unwrap()
+    };
+    let public = total(Audience::Public).await;
+    assert_eq!(identifiers(&public), [id("A")]);
+    assert_eq!(public.total, 1);
+    assert_eq!(total(biomed.clone()).await.total, 2);
+
+    let from_document = |bytes: &[u8]| -> Result<NewEntry, String> {
+        let mut e = entry(marketplace_format::parse(bytes).metadata);
+        e.document = bytes.to_vec();
+        Ok(e)
+    };
+    assert_eq!(s.rebuild_index(&from_document).await.unwrap(), 2);
+    let public = total(Audience::Public).await;
+    assert_eq!(identifiers(&public), [id("B")]);
+    assert_eq!(public.total, 1);
+    assert!(
+        s.get_visible(&a.key, &Audience::Public)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.get_visible(&a.key, &biomed).await.unwrap().is_some());
+    assert_eq!(total(biomed.clone()).await.total, 2);
+    assert_eq!(total(members(&["other"])).await.total, 1);
+    // Idempotent.
+    assert_eq!(s.rebuild_index(&from_document).await.unwrap(), 2);
+    assert_eq!(total(biomed).await.total, 2);
 }
 
 // -------------------------------------------------------------- concurrency
@@ -2138,4 +2590,7 @@ suite!(
     kind_filter,
     rebuild_index_restores_latest,
     totals_follow_time_puts_and_rebuilds,
+    restricted_entries_by_audience,
+    latest_entry_hidden_from_audience,
+    rebuild_index_rederives_visibility,
 );

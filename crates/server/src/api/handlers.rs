@@ -2,6 +2,10 @@
 //! sets `Last-Modified` where the representation changes only when an
 //! entry is accepted or expires (see [`crate::conditional::changed_at`]);
 //! ETags come from the conditional-GET middleware.
+//!
+//! Every handler reads for the caller's audience ([`Caller::audience`]):
+//! entries restricted to VOs the caller is not a member of are not
+//! listed, counted or found (404 as for a missing one).
 
 use super::error::ApiError;
 use super::search::{list_limit, search_query};
@@ -11,6 +15,7 @@ use super::types::{
 };
 use crate::conditional::{changed_at, set_last_modified};
 use crate::escape::path_segment;
+use crate::identity::Caller;
 use crate::listing::Params;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
@@ -19,7 +24,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use marketplace_store::{
-    EntryKey, EntrySummary, HistoryQuery, MAX_LIMIT, SearchQuery, SortKey, Status, StatusFilter,
+    Audience, EntryKey, EntrySummary, HistoryQuery, MAX_LIMIT, SearchQuery, SortKey, Status,
+    StatusFilter,
 };
 use serde::Serialize;
 
@@ -48,9 +54,11 @@ fn linker(state: &AppState) -> Linker<'_> {
 /// `GET /api/v1/images`: search.
 pub async fn images(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let query = search_query(&Params::parse(query.as_deref()))?;
+    let mut query = search_query(&Params::parse(query.as_deref()))?;
+    query.audience = caller.audience();
     let page = state.store.search(&query, state.clock.now()).await?;
     let links = linker(&state);
     let result = SearchResult {
@@ -67,14 +75,17 @@ pub async fn images(
     Ok(json(&result, None))
 }
 
-/// The latest entry of each endorser of `identifier` (any status).
+/// The latest entry of each endorser of `identifier` (any status) that
+/// `audience` may see.
 async fn latest_entries(
     state: &AppState,
+    audience: &Audience,
     identifier: &str,
     email: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<EntrySummary>, ApiError> {
     let query = SearchQuery {
+        audience: audience.clone(),
         identifier: Some(identifier.to_string()),
         email: email.map(str::to_string),
         status: StatusFilter::All,
@@ -88,10 +99,11 @@ async fn latest_entries(
 /// `GET /api/v1/images/{identifier}`.
 pub async fn image(
     State(state): State<AppState>,
+    caller: Caller,
     Path(identifier): Path<String>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let latest = latest_entries(&state, &identifier, None, now).await?;
+    let latest = latest_entries(&state, &caller.audience(), &identifier, None, now).await?;
     if latest.is_empty() {
         return Err(ApiError::not_found(format!(
             "no image with identifier '{identifier}'"
@@ -125,6 +137,7 @@ pub async fn image(
 /// `GET /api/v1/images/{identifier}/history?limit=N`.
 pub async fn history(
     State(state): State<AppState>,
+    caller: Caller,
     Path(identifier): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -133,6 +146,7 @@ pub async fn history(
     let entries = state
         .store
         .history(&HistoryQuery {
+            audience: caller.audience(),
             identifier: Some(identifier.clone()),
             now: Some(now),
             limit,
@@ -157,6 +171,7 @@ pub async fn history(
 /// `GET /api/v1/entries/{identifier}/{email}/{created}`.
 pub async fn entry(
     State(state): State<AppState>,
+    caller: Caller,
     Path((identifier, email, created)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let key = EntryKey {
@@ -164,16 +179,19 @@ pub async fn entry(
         email,
         created,
     };
-    let Some(stored) = state.store.get(&key).await? else {
+    let audience = caller.audience();
+    let Some(stored) = state.store.get_visible(&key, &audience).await? else {
         return Err(ApiError::not_found(format!("no entry {key}")));
     };
     let now = state.clock.now();
-    let latest = latest_entries(&state, &key.identifier, Some(&key.email), now).await?;
+    let latest = latest_entries(&state, &audience, &key.identifier, Some(&key.email), now).await?;
+    // No visible latest entry: the pair's latest is hidden from the
+    // caller, so this one is not it.
     let newest = latest.first();
     let entry = stored.entry;
     let summary = EntrySummary {
         status: Status::of(&entry.metadata, now),
-        latest: newest.is_none_or(|l| l.key == entry.key),
+        latest: newest.is_some_and(|l| l.key == entry.key),
         key: entry.key,
         metadata: entry.metadata,
         signer: entry.signer,
@@ -185,8 +203,12 @@ pub async fn entry(
 }
 
 /// `GET /api/v1/endorsers`.
-pub async fn endorsers(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let items = EndorserItem::group(state.store.endorsers().await?, linker(&state));
+pub async fn endorsers(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let rows = state.store.endorsers(&caller.audience()).await?;
+    let items = EndorserItem::group(rows, linker(&state));
     Ok(json(
         &EndorserList {
             total: items.len(),
@@ -199,11 +221,13 @@ pub async fn endorsers(State(state): State<AppState>) -> Result<Response, ApiErr
 /// `GET /api/v1/endorsers/{email}?limit=N`: the endorser and its entries.
 pub async fn endorser(
     State(state): State<AppState>,
+    caller: Caller,
     Path(email): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let limit = list_limit(&Params::parse(query.as_deref()))?;
-    let rows = state.store.endorser(&email).await?;
+    let audience = caller.audience();
+    let rows = state.store.endorser(&email, &audience).await?;
     let links = linker(&state);
     let Some(item) = EndorserItem::group(rows, links).into_iter().next() else {
         return Err(ApiError::not_found(format!("no endorser '{email}'")));
@@ -212,6 +236,7 @@ pub async fn endorser(
     let entries = state
         .store
         .history(&HistoryQuery {
+            audience,
             email: Some(email),
             now: Some(now),
             limit,

@@ -110,6 +110,16 @@ fn entry_schema() -> Value {
                 "locations",
                 array_of(json!({ "type": "string" }), "slterms:location values"),
             ),
+            (
+                "visible_to",
+                array_of(
+                    json!({ "type": "string" }),
+                    "mp:visible-to: the VOs whose members alone may see this entry (empty: \
+                     public). Such entries are shown only to clients authenticated as members \
+                     of one of them; to anyone else they do not exist (not listed, not counted, \
+                     404).",
+                ),
+            ),
             ("links", schema_ref("EntryLinks")),
         ],
     )
@@ -492,7 +502,12 @@ pub fn document(public_url: &str) -> Value {
                             search. Every successful response carries a strong ETag; \
                             If-None-Match and If-Modified-Since are answered with 304. The \
                             signed documents themselves are served by the original routes \
-                            (links named document).",
+                            (links named document). Entries restricted to VOs (visible_to) \
+                            are shown only to clients authenticated (TLS client certificate or \
+                            VOMS proxy) as members of one of those VOs: for anyone else they \
+                            are not listed, counted or found (404), and an endorser's image \
+                            whose latest entry is hidden has no current state. Responses made \
+                            for an authenticated client are Cache-Control: private.",
             "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
         },
         "servers": [ { "url": format!("{public_url}{}", super::PREFIX) } ],

@@ -117,6 +117,10 @@ pub struct EntryItem {
     pub checksums: Vec<ChecksumItem>,
     /// `slterms:location`s.
     pub locations: Vec<String>,
+    /// `mp:visible-to`: the VOs whose members alone may see the entry
+    /// (empty: public). Only their members are ever shown such an entry.
+    #[serde(default)]
+    pub visible_to: Vec<String>,
     /// Links.
     pub links: EntryLinks,
 }
@@ -210,6 +214,7 @@ impl EntryItem {
                 })
                 .collect(),
             locations: m.locations.clone(),
+            visible_to: marketplace_store::visibility(m),
             links: links.entry(&summary.key),
         }
     }

@@ -8,6 +8,7 @@
 
 use crate::error::AppError;
 use crate::html::{self, EndorserRow, EndorsersPage};
+use crate::identity::Caller;
 use crate::listing::Params;
 use crate::negotiate::Media;
 use crate::results::Table;
@@ -34,9 +35,13 @@ fn display_name(subject: &str) -> String {
         .to_string()
 }
 
-/// `GET /endorsers`.
-pub async fn list(State(state): State<AppState>, media: Media) -> Result<Response, AppError> {
-    let endorsers = state.store.endorsers().await?;
+/// `GET /endorsers`: the endorsers of the entries the caller may see.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    media: Media,
+) -> Result<Response, AppError> {
+    let endorsers = state.store.endorsers(&caller.audience()).await?;
     Ok(match media {
         Media::Html => {
             let rows = endorsers
@@ -67,16 +72,17 @@ pub async fn list(State(state): State<AppState>, media: Media) -> Result<Respons
     })
 }
 
-/// `GET /endorsers/{email}?range=DAYS`.
+/// `GET /endorsers/{email}?range=DAYS`: the entries the caller may see.
 pub async fn history(
     State(state): State<AppState>,
+    caller: Caller,
     media: Media,
     Path(email): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let params = Params::parse(query.as_deref());
     if media == Media::Html {
-        return crate::ui::endorser::page(&state, &email, params.get("range")).await;
+        return crate::ui::endorser::page(&state, &caller, &email, params.get("range")).await;
     }
     // A missing or non-integer range means the default, as the original.
     let range = params
@@ -89,6 +95,7 @@ pub async fn history(
     let entries = state
         .store
         .history(&HistoryQuery {
+            audience: caller.audience(),
             email: Some(email.clone()),
             since,
             now: Some(now),

@@ -7,8 +7,12 @@
 //! - JSON: RDF/JSON of the document without its signature, attachment
 //!   `<identifier>.json`;
 //! - HTML: the entry page of the web interface ([`crate::ui::image::entry_page`]).
+//!
+//! An entry hidden from the caller (restricted to VOs it is not a member
+//! of) is 404 with the very body of a missing one.
 
 use crate::error::{AppError, with_type};
+use crate::identity::Caller;
 use crate::negotiate::Media;
 use crate::rdfjson::to_rdf_json;
 use crate::state::AppState;
@@ -24,6 +28,7 @@ pub const NOT_FOUND: &str = "metadata entry not found.";
 /// `GET /metadata/{identifier}/{email}/{created}`.
 pub async fn get_entry(
     State(state): State<AppState>,
+    caller: Caller,
     media: Media,
     Path((identifier, email, created)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
@@ -32,41 +37,53 @@ pub async fn get_entry(
         email,
         created,
     };
-    show(&state, media, &key).await
+    show(&state, &caller, media, &key).await
 }
 
 /// `GET /tag/{email}/{tag}`.
 pub async fn get_tag(
     State(state): State<AppState>,
+    caller: Caller,
     media: Media,
     Path((email, tag)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    tagged(&state, media, &email, &tag).await
+    tagged(&state, &caller, media, &email, &tag).await
 }
 
 /// The entry `email`'s `tag` resolves to. One leading and one trailing
 /// double quote are removed (the original's tag links carried them).
 pub async fn tagged(
     state: &AppState,
+    caller: &Caller,
     media: Media,
     email: &str,
     tag: &str,
 ) -> Result<Response, AppError> {
     let tag = tag.strip_prefix('"').unwrap_or(tag);
     let tag = tag.strip_suffix('"').unwrap_or(tag);
-    match state.store.resolve_tag(email, tag).await? {
-        Some(key) => show(state, media, &key).await,
+    match state
+        .store
+        .resolve_tag(email, tag, &caller.audience())
+        .await?
+    {
+        Some(key) => show(state, caller, media, &key).await,
         None => Err(AppError::not_found(NOT_FOUND)),
     }
 }
 
-/// The representation of the entry at `key`.
-pub async fn show(state: &AppState, media: Media, key: &EntryKey) -> Result<Response, AppError> {
-    let Some(stored) = state.store.get(key).await? else {
+/// The representation of the entry at `key`, when the caller may see it.
+pub async fn show(
+    state: &AppState,
+    caller: &Caller,
+    media: Media,
+    key: &EntryKey,
+) -> Result<Response, AppError> {
+    let audience = caller.audience();
+    let Some(stored) = state.store.get_visible(key, &audience).await? else {
         return Err(AppError::not_found(NOT_FOUND));
     };
     Ok(match media {
-        Media::Html => crate::ui::image::entry_page(state, &stored).await?,
+        Media::Html => crate::ui::image::entry_page(state, &audience, &stored).await?,
         Media::Json => {
             let entry = &stored.entry;
             let json = match to_rdf_json(&entry.document) {

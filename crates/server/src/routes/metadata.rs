@@ -10,10 +10,14 @@
 //!   arch, email, kind, created, identifier, location, description, title]`,
 //!   missing values as the string `null`).
 //! - HTML: the search page of the web interface ([`crate::ui::search`]).
+//!
+//! Lists, counts and totals cover the entries the caller may see (see
+//! [`marketplace_store::Audience`]); `vo=` filters on the signer's VO.
 
 use crate::config::DEFAULT_PAGE;
 use crate::error::{AppError, with_type};
 use crate::escape;
+use crate::identity::Caller;
 use crate::listing::{Params, list_request};
 use crate::negotiate::Media;
 use crate::routes::{entry, upload};
@@ -31,36 +35,47 @@ pub const NO_MATCH: &str = "no metadata matching query found";
 /// `GET /metadata`.
 pub async fn get_root(
     State(state): State<AppState>,
+    caller: Caller,
     media: Media,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    list(&state, media, Vec::new(), Params::parse(query.as_deref())).await
+    list(
+        &state,
+        &caller,
+        media,
+        Vec::new(),
+        Params::parse(query.as_deref()),
+    )
+    .await
 }
 
 /// `GET /metadata/{arg1}`; with `?tag=` it is the tagged entry of the
 /// endorser `arg1`.
 pub async fn get_one(
     State(state): State<AppState>,
+    caller: Caller,
     media: Media,
     Path(arg1): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let params = Params::parse(query.as_deref());
     if let Some(tag) = params.get("tag") {
-        return entry::tagged(&state, media, &arg1, tag).await;
+        return entry::tagged(&state, &caller, media, &arg1, tag).await;
     }
-    list(&state, media, vec![arg1], params).await
+    list(&state, &caller, media, vec![arg1], params).await
 }
 
 /// `GET /metadata/{arg1}/{arg2}`.
 pub async fn get_two(
     State(state): State<AppState>,
+    caller: Caller,
     media: Media,
     Path((arg1, arg2)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     list(
         &state,
+        &caller,
         media,
         vec![arg1, arg2],
         Params::parse(query.as_deref()),
@@ -71,35 +86,39 @@ pub async fn get_two(
 /// `POST /metadata`.
 pub async fn post_root(
     State(state): State<AppState>,
+    caller: Caller,
     media: Media,
     request: Request,
 ) -> Result<Response, AppError> {
-    post(&state, media, Vec::new(), request).await
+    post(&state, &caller, media, Vec::new(), request).await
 }
 
 /// `POST /metadata/{arg1}`.
 pub async fn post_one(
     State(state): State<AppState>,
+    caller: Caller,
     media: Media,
     Path(arg1): Path<String>,
     request: Request,
 ) -> Result<Response, AppError> {
-    post(&state, media, vec![arg1], request).await
+    post(&state, &caller, media, vec![arg1], request).await
 }
 
 /// `POST /metadata/{arg1}/{arg2}`.
 pub async fn post_two(
     State(state): State<AppState>,
+    caller: Caller,
     media: Media,
     Path((arg1, arg2)): Path<(String, String)>,
     request: Request,
 ) -> Result<Response, AppError> {
-    post(&state, media, vec![arg1, arg2], request).await
+    post(&state, &caller, media, vec![arg1, arg2], request).await
 }
 
 /// Dispatches a POST on its content type.
 async fn post(
     state: &AppState,
+    caller: &Caller,
     media: Media,
     path_values: Vec<String>,
     request: Request,
@@ -122,7 +141,7 @@ async fn post(
                 .await
                 .map_err(|e| AppError::bad_request(format!("cannot read the form: {e}")))?;
             let params = Params::parse_bytes(&body).then(query);
-            list(state, Media::Json, path_values, params).await
+            list(state, caller, Media::Json, path_values, params).await
         }
         Some("multipart/form-data") => upload::receive(state, media, request, true).await,
         Some("application/rdf+xml") | Some("application/xml") => {
@@ -146,24 +165,26 @@ fn unsupported(content_type: &str) -> AppError {
     )
 }
 
-/// The list in `media`.
+/// The list in `media`, of the entries the caller may see.
 async fn list(
     state: &AppState,
+    caller: &Caller,
     media: Media,
     path_values: Vec<String>,
     params: Params,
 ) -> Result<Response, AppError> {
     if media == Media::Html {
         // Browsers get the search page of the web interface.
-        return crate::ui::search::page(state, &path_values, &params).await;
+        return crate::ui::search::page(state, caller, &path_values, &params).await;
     }
-    let request = match list_request(&path_values, &params, DEFAULT_PAGE) {
+    let mut request = match list_request(&path_values, &params, DEFAULT_PAGE) {
         Ok(r) => r,
         Err(message) if media == Media::Json => {
             return Ok(datatables(0, &SearchPage::default(), Some(&message)));
         }
         Err(message) => return Err(AppError::bad_request(format!("invalid query: {message}"))),
     };
+    request.query.audience = caller.audience();
     let page = if request.contradictory {
         SearchPage::default()
     } else {

@@ -3,6 +3,7 @@
 use crate::error::{AppError, with_type};
 use crate::escape::path_segment;
 use crate::html::{self, TagsPage};
+use crate::identity::Caller;
 use crate::negotiate::Media;
 use crate::results::Table;
 use crate::state::AppState;
@@ -10,13 +11,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-/// `GET /endorsers/{email}/tags`.
+/// `GET /endorsers/{email}/tags`: the tags of the entries the caller may
+/// see.
 pub async fn tags(
     State(state): State<AppState>,
+    caller: Caller,
     media: Media,
     Path(email): Path<String>,
 ) -> Result<Response, AppError> {
-    let tags = state.store.tags(&email).await?;
+    let tags = state.store.tags(&email, &caller.audience()).await?;
     Ok(match media {
         Media::Html => {
             let links = tags

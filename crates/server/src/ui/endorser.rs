@@ -1,11 +1,14 @@
 //! An endorser's page (the HTML of `GET /endorsers/{email}?range=DAYS`):
 //! the certificates it signed with, its current entries, its history over
-//! the last DAYS days (as the original page) and its tags.
+//! the last DAYS days (as the original page) and its tags — of the entries
+//! the caller may see (an endorser whose every entry is hidden looks like an
+//! unknown one).
 
 use super::{EntryView, base};
 use crate::error::AppError;
 use crate::escape::path_segment;
 use crate::html;
+use crate::identity::Caller;
 use crate::routes::endorsers::{DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS};
 use crate::state::AppState;
 use askama::Template;
@@ -61,19 +64,22 @@ fn range_label(days: u32) -> String {
 /// original's parameter: missing or not a number means 30).
 pub async fn page(
     state: &AppState,
+    caller: &Caller,
     email: &str,
     range: Option<&str>,
 ) -> Result<Response, AppError> {
+    let audience = caller.audience();
     let range = range
         .and_then(|r| r.trim().parse::<u32>().ok())
         .unwrap_or(DEFAULT_RANGE_DAYS)
         .min(MAX_RANGE_DAYS);
     let now = state.clock.now();
-    let certificates = state.store.endorser(email).await?;
+    let certificates = state.store.endorser(email, &audience).await?;
     let search = state
         .store
         .search(
             &SearchQuery {
+                audience: audience.clone(),
                 email: Some(email.to_string()),
                 status: StatusFilter::All,
                 sort: SortKey::Created,
@@ -87,6 +93,7 @@ pub async fn page(
     let history = state
         .store
         .history(&HistoryQuery {
+            audience: audience.clone(),
             email: Some(email.to_string()),
             since: now.checked_sub_signed(Duration::days(i64::from(range))),
             now: Some(now),
@@ -97,7 +104,7 @@ pub async fn page(
     let segment = path_segment(email);
     let tags = state
         .store
-        .tags(email)
+        .tags(email, &audience)
         .await?
         .into_iter()
         .map(|t| {

@@ -4,18 +4,25 @@
 //! links to their signed documents, and the commands that download and
 //! verify it. And the page of one entry (the HTML of
 //! `GET /metadata/{identifier}/{email}/{created}`, [`entry_page`]).
+//!
+//! Both show what the caller may see: an image whose every endorser's
+//! latest entry is hidden from it is 404, as an unknown one; an entry
+//! whose endorser's latest entry is hidden is shown as superseded, without
+//! saying by what.
 
 use super::{EntryView, When, base, endorser_href, shell_quote};
 use crate::error::AppError;
 use crate::escape::path_segment;
 use crate::html;
+use crate::identity::Caller;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use marketplace_store::{
-    EntrySummary, HistoryQuery, MAX_LIMIT, SearchQuery, SortKey, Status, StatusFilter, StoredEntry,
+    Audience, EntrySummary, HistoryQuery, MAX_LIMIT, SearchQuery, SortKey, Status, StatusFilter,
+    StoredEntry,
 };
 use std::collections::HashSet;
 
@@ -107,13 +114,15 @@ pub struct EntryPage<'a> {
 }
 
 /// The latest entry of each endorser of `identifier` (any status), or of
-/// one endorser.
+/// one endorser, that `audience` may see.
 async fn latest_entries(
     state: &AppState,
+    audience: &Audience,
     identifier: &str,
     email: Option<&str>,
 ) -> Result<Vec<EntrySummary>, AppError> {
     let query = SearchQuery {
+        audience: audience.clone(),
         identifier: Some(identifier.to_string()),
         email: email.map(str::to_string),
         status: StatusFilter::All,
@@ -290,9 +299,11 @@ fn timeline(history: &[EntrySummary]) -> Vec<TimelineItem> {
 /// `GET /images/{identifier}`.
 pub async fn image(
     State(state): State<AppState>,
+    caller: Caller,
     Path(identifier): Path<String>,
 ) -> Result<Response, AppError> {
-    let latest = latest_entries(&state, &identifier, None).await?;
+    let audience = caller.audience();
+    let latest = latest_entries(&state, &audience, &identifier, None).await?;
     if latest.is_empty() {
         return Err(AppError::not_found(format!(
             "no image with identifier '{identifier}'"
@@ -301,6 +312,7 @@ pub async fn image(
     let history = state
         .store
         .history(&HistoryQuery {
+            audience,
             identifier: Some(identifier.clone()),
             now: Some(state.clock.now()),
             limit: MAX_LIMIT,
@@ -342,14 +354,20 @@ pub async fn image(
     Ok(html::page(StatusCode::OK, &page))
 }
 
-/// The HTML page of one stored entry.
-pub async fn entry_page(state: &AppState, stored: &StoredEntry) -> Result<Response, AppError> {
+/// The HTML page of one stored entry that `audience` may see.
+pub async fn entry_page(
+    state: &AppState,
+    audience: &Audience,
+    stored: &StoredEntry,
+) -> Result<Response, AppError> {
     let key = &stored.entry.key;
-    let newest = latest_entries(state, &key.identifier, Some(&key.email))
+    let newest = latest_entries(state, audience, &key.identifier, Some(&key.email))
         .await?
         .into_iter()
         .next();
-    let is_latest = newest.as_ref().is_none_or(|n| n.key == *key);
+    // No visible latest entry: the pair's latest is hidden from the
+    // audience, so this one is not it (and what replaces it is not shown).
+    let is_latest = newest.as_ref().is_some_and(|n| n.key == *key);
     let view = EntryView::new(&super::summary_of(stored, state.clock.now(), is_latest));
     let mut banners = Vec::new();
     if let Some(reason) = &view.deprecated {

@@ -11,12 +11,17 @@
 //! (free text), `location`, `iDisplayStart`/`iDisplayLength`; any other
 //! `status` value than the four means all (as the original). Every URL the
 //! page makes is the canonical form: only what differs from the defaults.
+//!
+//! Results, counts and the endorser suggestions cover the entries the
+//! caller may see ([`Caller::audience`]); `vo` filters on the VO of the
+//! signer's proxy.
 
 use super::{EntryView, base};
 use crate::api::search::{SORT_KEYS, search_query};
 use crate::error::AppError;
 use crate::escape::query_value;
 use crate::html;
+use crate::identity::Caller;
 use crate::listing::{Coordinates, Params};
 use crate::state::AppState;
 use askama::Template;
@@ -387,19 +392,24 @@ fn pager(form: &Form, pages: u64) -> Vec<PageLink> {
 /// The search page for a request to `/metadata[/{a}[/{b}]]`.
 pub async fn page(
     state: &AppState,
+    caller: &Caller,
     path_values: &[String],
     params: &Params,
 ) -> Result<Response, AppError> {
     let form = Form::parse(path_values, params);
+    let audience = caller.audience();
     let mut endorsers: Vec<String> = state
         .store
-        .endorsers()
+        .endorsers(&audience)
         .await?
         .into_iter()
         .map(|e| e.email)
         .collect();
     endorsers.dedup();
-    let result = match form.query() {
+    let query = form
+        .query()
+        .map(|query| marketplace_store::SearchQuery { audience, ..query });
+    let result = match query {
         Ok(query) => match state.store.search(&query, state.clock.now()).await {
             Ok(page) => Ok(page),
             Err(marketplace_store::StoreError::InvalidQuery(m)) => Err(m),

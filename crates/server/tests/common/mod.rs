@@ -4,6 +4,8 @@
 //! over SQLite (or PostgreSQL in a fresh schema).
 #![allow(dead_code)]
 
+pub mod visibility;
+
 use chrono::{DateTime, Utc};
 use marketplace_format::{edit, identifier};
 use marketplace_server::config::ServerConfig;

@@ -5,7 +5,12 @@
 //!
 //! Tables: `entries` (coordinates, the indexed fields, and the `latest`
 //! flag of the latest entry of each (identifier, email), kept by the put
-//! transaction), `documents` (the signed bytes, by sequence), `pending`.
+//! transaction), `documents` (the signed bytes, by sequence),
+//! `entry_visibility` (the VOs a restricted entry is visible to; the
+//! entry's `restricted` column says whether it has any), `pending`.
+//!
+//! Every read that users reach appends [`visible_condition`] for its
+//! [`Audience`]; see [`Audience`] for what an audience sees.
 
 mod search;
 
@@ -19,7 +24,8 @@ pub(crate) use search::{TotalCache, search};
 use crate::index::Indexed;
 use crate::model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Status, StoredEntry};
 use crate::query::{
-    EndorserSummary, HistoryOrder, HistoryQuery, MAX_UNPAGED_ROWS, effective_limit,
+    Audience, EndorserSummary, HistoryOrder, HistoryQuery, MAX_AUDIENCE_VOS, MAX_UNPAGED_ROWS,
+    effective_limit,
 };
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 use crate::{PutOutcome, StoreError};
@@ -61,6 +67,60 @@ pub(crate) fn summary<R: RowRead>(r: &R, now: DateTime<Utc>) -> Result<EntrySumm
     })
 }
 
+/// Refuses an audience with more than [`MAX_AUDIENCE_VOS`] VOs.
+pub(crate) fn check_audience(audience: &Audience) -> Result<(), StoreError> {
+    match audience {
+        Audience::Members(vos) if vos.len() > MAX_AUDIENCE_VOS => Err(StoreError::InvalidQuery(
+            format!("a reader may be a member of at most {MAX_AUDIENCE_VOS} VOs"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A table alias whose entries [`visible_condition`] filters: its
+/// `restricted` and `seq` columns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Alias {
+    /// `<alias>.restricted`.
+    pub restricted: &'static str,
+    /// `<alias>.seq`.
+    pub seq: &'static str,
+}
+
+/// The alias `e`.
+pub(crate) const E: Alias = Alias {
+    restricted: "e.restricted",
+    seq: "e.seq",
+};
+
+/// Appends ` AND <the entry of alias is visible to audience>` (nothing for
+/// [`Audience::Everything`]): public entries, and for members the
+/// restricted entries with one of their VOs (an indexed lookup in
+/// `entry_visibility` by sequence and VO). Check the audience with
+/// [`check_audience`] first.
+pub(crate) fn visible_condition(s: &mut Sql, alias: Alias, audience: &Audience) {
+    match audience {
+        Audience::Everything => {}
+        Audience::Members(vos) if !vos.is_empty() => {
+            s.push(" AND (NOT ")
+                .push(alias.restricted)
+                .push(" OR EXISTS (SELECT 1 FROM entry_visibility ev WHERE ev.seq = ")
+                .push(alias.seq)
+                .push(" AND ev.vo IN (");
+            for (i, vo) in vos.iter().enumerate() {
+                if i > 0 {
+                    s.push(", ");
+                }
+                s.text(vo);
+            }
+            s.push(")))");
+        }
+        Audience::Public | Audience::Members(_) => {
+            s.push(" AND NOT ").push(alias.restricted);
+        }
+    }
+}
+
 /// Appends `e.identifier = ? AND e.email = ? AND e.created = ?`.
 fn key_condition(s: &mut Sql, key: &EntryKey) {
     s.push("e.identifier = ")
@@ -95,6 +155,7 @@ fn indexed_values(s: &mut Sql, ix: &Indexed) {
         Arg::Text(ix.signer_subject.clone()),
         Arg::Text(ix.signer_issuer.clone()),
         Arg::Text(ix.endorser_text.clone()),
+        Arg::Bool(ix.restricted),
     ];
     for (i, v) in values.into_iter().enumerate() {
         if i > 0 {
@@ -107,7 +168,7 @@ fn indexed_values(s: &mut Sql, ix: &Indexed) {
 /// The indexed columns, re-derived by a rebuild.
 const INDEXED_COLUMNS: &str = "metadata, signer, title, title_key, description, os, os_version, \
      os_arch, kind_type, kind, format, hypervisor, tag, vo, valid_at, deprecated, loc_web, loc_pdisk, \
-     signer_subject, signer_issuer, endorser_text";
+     signer_subject, signer_issuer, endorser_text, restricted";
 
 /// Writes the FTS5 rows of `rows` (sequence, entry, indexed fields),
 /// [`INSERT_ROWS`] at most (SQLite only; PostgreSQL derives its tsvector
@@ -136,6 +197,31 @@ async fn index_text<T: Tx>(
         s.push(", ").text(&ix.endorser_text).push(")");
     }
     tx.execute(s).await?;
+    Ok(())
+}
+
+/// Writes the `entry_visibility` rows of `rows` (sequence, indexed
+/// fields): one per VO of a restricted entry.
+async fn index_visibility<T: Tx>(
+    tx: &mut T,
+    dialect: Dialect,
+    rows: &[(i64, &Indexed)],
+) -> Result<(), StoreError> {
+    let pairs: Vec<(i64, &String)> = rows
+        .iter()
+        .flat_map(|(seq, ix)| ix.visible_to.iter().map(move |vo| (*seq, vo)))
+        .collect();
+    for chunk in pairs.chunks(INSERT_ROWS) {
+        let mut s = Sql::new(dialect);
+        s.push("INSERT INTO entry_visibility (seq, vo) VALUES ");
+        for (n, (seq, vo)) in chunk.iter().enumerate() {
+            if n > 0 {
+                s.push(", ");
+            }
+            s.push("(").int(*seq).push(", ").text(*vo).push(")");
+        }
+        tx.execute(s).await?;
+    }
     Ok(())
 }
 
@@ -387,6 +473,9 @@ async fn put_in<T: Tx>(
         }
         tx.execute(s).await?;
         index_text(tx, d, &rows).await?;
+        let visibility: Vec<(i64, &Indexed)> =
+            rows.iter().map(|(seq, _, ix)| (*seq, *ix)).collect();
+        index_visibility(tx, d, &visibility).await?;
     }
     Ok(outcomes)
 }
@@ -482,6 +571,20 @@ pub(crate) async fn get<D: Db>(db: &D, key: &EntryKey) -> Result<Option<StoredEn
     db.fetch(s).await?.first().map(stored).transpose()
 }
 
+/// [`crate::Store::get_visible`].
+pub(crate) async fn get_visible<D: Db>(
+    db: &D,
+    key: &EntryKey,
+    audience: &Audience,
+) -> Result<Option<StoredEntry>, StoreError> {
+    check_audience(audience)?;
+    let mut s = Sql::new(D::DIALECT);
+    s.push(STORED_COLUMNS).push(" WHERE ");
+    key_condition(&mut s, key);
+    visible_condition(&mut s, E, audience);
+    db.fetch(s).await?.first().map(stored).transpose()
+}
+
 /// [`crate::Store::entries_after`].
 pub(crate) async fn entries_after<D: Db>(
     db: &D,
@@ -502,9 +605,11 @@ pub(crate) async fn history<D: Db>(
     db: &D,
     q: &HistoryQuery,
 ) -> Result<Vec<EntrySummary>, StoreError> {
+    check_audience(&q.audience)?;
     let now = q.now.unwrap_or_else(Utc::now);
     let mut s = Sql::new(D::DIALECT);
     s.push(SUMMARY_COLUMNS).push(" FROM entries e WHERE 1 = 1");
+    visible_condition(&mut s, E, &q.audience);
     if let Some(identifier) = &q.identifier {
         s.push(" AND e.identifier = ").text(identifier);
     }
@@ -533,61 +638,87 @@ fn endorser_summary<R: RowRead>(r: &R) -> Result<EndorserSummary, StoreError> {
     })
 }
 
-/// [`crate::Store::endorsers`].
-pub(crate) async fn endorsers<D: Db>(db: &D) -> Result<Vec<EndorserSummary>, StoreError> {
-    let mut s = Sql::new(D::DIALECT);
-    s.push(
-        "SELECT email, signer_subject, signer_issuer, COUNT(*), MAX(created) FROM entries \
-         GROUP BY email, signer_subject, signer_issuer \
-         ORDER BY email, signer_subject, signer_issuer LIMIT ",
-    )
-    .count_literal(MAX_UNPAGED_ROWS.into());
-    db.fetch(s).await?.iter().map(endorser_summary).collect()
-}
-
+/// [`crate::Store::endorsers`] (every endorser with `email` `None`) and
 /// [`crate::Store::endorser`].
-pub(crate) async fn endorser<D: Db>(
+pub(crate) async fn endorsers<D: Db>(
     db: &D,
-    email: &str,
+    email: Option<&str>,
+    audience: &Audience,
 ) -> Result<Vec<EndorserSummary>, StoreError> {
+    check_audience(audience)?;
     let mut s = Sql::new(D::DIALECT);
     s.push(
-        "SELECT email, signer_subject, signer_issuer, COUNT(*), MAX(created) FROM entries \
-         WHERE email = ",
-    )
-    .text(email)
-    .push(
-        " GROUP BY email, signer_subject, signer_issuer \
-         ORDER BY email, signer_subject, signer_issuer LIMIT ",
+        "SELECT e.email, e.signer_subject, e.signer_issuer, COUNT(*), MAX(e.created) \
+         FROM entries e WHERE 1 = 1",
+    );
+    if let Some(email) = email {
+        s.push(" AND e.email = ").text(email);
+    }
+    visible_condition(&mut s, E, audience);
+    s.push(
+        " GROUP BY e.email, e.signer_subject, e.signer_issuer \
+         ORDER BY e.email, e.signer_subject, e.signer_issuer LIMIT ",
     )
     .count_literal(MAX_UNPAGED_ROWS.into());
     db.fetch(s).await?.iter().map(endorser_summary).collect()
 }
 
 /// [`crate::Store::tags`].
-pub(crate) async fn tags<D: Db>(db: &D, email: &str) -> Result<Vec<String>, StoreError> {
+pub(crate) async fn tags<D: Db>(
+    db: &D,
+    email: &str,
+    audience: &Audience,
+) -> Result<Vec<String>, StoreError> {
+    check_audience(audience)?;
     let mut s = Sql::new(D::DIALECT);
-    s.push("SELECT DISTINCT tag FROM entries WHERE email = ")
+    s.push("SELECT DISTINCT e.tag FROM entries e WHERE e.email = ")
         .text(email)
-        .push(" AND tag IS NOT NULL AND tag <> '' ORDER BY tag LIMIT ")
+        .push(" AND e.tag IS NOT NULL AND e.tag <> ''");
+    visible_condition(&mut s, E, audience);
+    s.push(" ORDER BY e.tag LIMIT ")
         .count_literal(MAX_UNPAGED_ROWS.into());
     db.fetch(s).await?.iter().map(|r| r.text(0)).collect()
 }
+
+/// The alias `t` of [`resolve_tag`].
+const T: Alias = Alias {
+    restricted: "t.restricted",
+    seq: "t.seq",
+};
+
+/// The alias `l` of [`resolve_tag`].
+const L: Alias = Alias {
+    restricted: "l.restricted",
+    seq: "l.seq",
+};
 
 /// [`crate::Store::resolve_tag`].
 pub(crate) async fn resolve_tag<D: Db>(
     db: &D,
     email: &str,
     tag: &str,
+    audience: &Audience,
 ) -> Result<Option<EntryKey>, StoreError> {
+    check_audience(audience)?;
     let mut s = Sql::new(D::DIALECT);
     s.push(
         "SELECT t.identifier, t.email, MAX(t.created) AS newest FROM entries t WHERE t.email = ",
     )
     .text(email)
     .push(" AND t.tag = ")
-    .text(tag)
-    .push(
+    .text(tag);
+    visible_condition(&mut s, T, audience);
+    if *audience != Audience::Everything {
+        // The pair's latest entry must be visible: otherwise the audience
+        // sees no current state of it.
+        s.push(
+            " AND EXISTS (SELECT 1 FROM entries l WHERE l.identifier = t.identifier \
+             AND l.email = t.email AND l.latest",
+        );
+        visible_condition(&mut s, L, audience);
+        s.push(")");
+    }
+    s.push(
         " GROUP BY t.identifier, t.email \
              HAVING SUM(CASE WHEN t.deprecated THEN 1 ELSE 0 END) = 0 \
              AND NOT EXISTS (SELECT 1 FROM entries e \
@@ -620,6 +751,9 @@ pub(crate) async fn rebuild_index<D: Db>(
         s.push("INSERT INTO entries_fts (entries_fts) VALUES ('delete-all')");
         tx.execute(s).await?;
     }
+    let mut s = Sql::new(d);
+    s.push("DELETE FROM entry_visibility");
+    tx.execute(s).await?;
     let mut after = i64::MIN;
     let mut done = 0u64;
     loop {
@@ -664,6 +798,7 @@ pub(crate) async fn rebuild_index<D: Db>(
             s.push(") WHERE seq = ").int(sequence);
             tx.execute(s).await?;
             index_text(&mut tx, d, &[(sequence, &fresh_entry, &ix)]).await?;
+            index_visibility(&mut tx, d, &[(sequence, &ix)]).await?;
             after = sequence;
             done += 1;
         }
@@ -815,6 +950,14 @@ macro_rules! impl_store {
                 $crate::engine::get(self, key).await
             }
 
+            async fn get_visible(
+                &self,
+                key: &$crate::EntryKey,
+                audience: &$crate::Audience,
+            ) -> Result<Option<$crate::StoredEntry>, $crate::StoreError> {
+                $crate::engine::get_visible(self, key, audience).await
+            }
+
             async fn search(
                 &self,
                 query: &$crate::SearchQuery,
@@ -839,27 +982,36 @@ macro_rules! impl_store {
                 $crate::engine::history(self, query).await
             }
 
-            async fn endorsers(&self) -> Result<Vec<$crate::EndorserSummary>, $crate::StoreError> {
-                $crate::engine::endorsers(self).await
+            async fn endorsers(
+                &self,
+                audience: &$crate::Audience,
+            ) -> Result<Vec<$crate::EndorserSummary>, $crate::StoreError> {
+                $crate::engine::endorsers(self, None, audience).await
             }
 
             async fn endorser(
                 &self,
                 email: &str,
+                audience: &$crate::Audience,
             ) -> Result<Vec<$crate::EndorserSummary>, $crate::StoreError> {
-                $crate::engine::endorser(self, email).await
+                $crate::engine::endorsers(self, Some(email), audience).await
             }
 
-            async fn tags(&self, email: &str) -> Result<Vec<String>, $crate::StoreError> {
-                $crate::engine::tags(self, email).await
+            async fn tags(
+                &self,
+                email: &str,
+                audience: &$crate::Audience,
+            ) -> Result<Vec<String>, $crate::StoreError> {
+                $crate::engine::tags(self, email, audience).await
             }
 
             async fn resolve_tag(
                 &self,
                 email: &str,
                 tag: &str,
+                audience: &$crate::Audience,
             ) -> Result<Option<$crate::EntryKey>, $crate::StoreError> {
-                $crate::engine::resolve_tag(self, email, tag).await
+                $crate::engine::resolve_tag(self, email, tag, audience).await
             }
 
             async fn entries_after(

@@ -9,11 +9,12 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
-use super::{LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, summary};
+use super::{E, LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, check_audience, summary, visible_condition};
 use crate::StoreError;
 use crate::index::{filter_key, fts5_match, text_terms};
 use crate::query::{
-    LocationFilter, SearchOptions, SearchPage, SearchQuery, SortKey, StatusFilter, effective_limit,
+    Audience, LocationFilter, SearchOptions, SearchPage, SearchQuery, SortKey, StatusFilter,
+    effective_limit,
 };
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 
@@ -92,6 +93,9 @@ fn from_where(s: &mut Sql, q: &SearchQuery, terms: Option<&[String]>, now: &str)
     if q.created.is_none() {
         s.push(" AND ").push(LATEST);
     }
+    // The audience's entries only; with the latest flag above, a pair
+    // whose latest entry is hidden is left out altogether.
+    visible_condition(s, E, &q.audience);
     equal(s, "e.identifier", q.identifier.clone());
     equal(s, "e.email", q.email.clone());
     equal(s, "e.created", q.created.clone());
@@ -200,13 +204,18 @@ struct CachedTotal {
 }
 
 /// The catalogue totals ([`SearchPage::total`]) a store process counted,
-/// one per status filter. A total changes only when an entry is accepted
-/// (the newest sequence grows), when a rebuild re-derives the fields (the
-/// generation grows), or when the instant passes an expiry; a total is
-/// reused while none of these happened, so a search costs one cheap
-/// version query instead of a count over the whole catalogue.
+/// one per (status filter, audience). A total changes only when an entry
+/// is accepted (the newest sequence grows), when a rebuild re-derives the
+/// fields, visibility included (the generation grows), or when the instant
+/// passes an expiry; a total is reused while none of these happened, so a
+/// search costs one cheap version query instead of a count over the whole
+/// catalogue. At most [`TOTAL_CACHE_ENTRIES`] audiences' totals are kept
+/// (the cache is emptied when full).
 #[derive(Debug, Default)]
-pub(crate) struct TotalCache(Mutex<[Option<CachedTotal>; 4]>);
+pub(crate) struct TotalCache(Mutex<HashMap<(usize, Audience), CachedTotal>>);
+
+/// The most totals a [`TotalCache`] keeps.
+const TOTAL_CACHE_ENTRIES: usize = 256;
 
 fn status_slot(status: StatusFilter) -> usize {
     match status {
@@ -217,13 +226,15 @@ fn status_slot(status: StatusFilter) -> usize {
     }
 }
 
-/// The total of latest entries with `status` at `now`, from the cache
-/// when it holds, else counted (and cached) in the caller's snapshot.
+/// The total of latest entries with `status` at `now` that `audience` may
+/// see, from the cache when it holds, else counted (and cached) in the
+/// caller's snapshot.
 async fn total<T: Tx>(
     tx: &mut T,
     d: Dialect,
     cache: &TotalCache,
     status: StatusFilter,
+    audience: &Audience,
     now: &str,
 ) -> Result<u64, StoreError> {
     let mut s = Sql::new(d);
@@ -235,9 +246,9 @@ async fn total<T: Tx>(
         Some(r) => (r.opt_int(0)?.unwrap_or(0), r.opt_int(1)?.unwrap_or(0)),
         None => (0, 0),
     };
-    let slot = status_slot(status);
+    let slot = (status_slot(status), audience.clone());
     if let Ok(cached) = cache.0.lock()
-        && let Some(c) = &cached[slot]
+        && let Some(c) = cached.get(&slot)
         && c.version == version
         && c.from.as_deref().is_none_or(|f| f <= now)
         && c.until.as_deref().is_none_or(|u| now < u)
@@ -246,11 +257,14 @@ async fn total<T: Tx>(
     }
     let mut s = Sql::new(d);
     s.push("SELECT COUNT(*) FROM entries e WHERE ").push(LATEST);
+    visible_condition(&mut s, E, audience);
     status_condition(&mut s, status, now);
     let total = count(tx, s).await?;
     let (from, until) = match status {
         StatusFilter::Valid | StatusFilter::Expired => {
-            // The expiries around `now` (`valid_at <= now` is expired).
+            // The expiries around `now` (`valid_at <= now` is expired), of
+            // every latest entry whoever sees it: a window at least as
+            // narrow as the audience's own.
             let bound = |aggregate: &'static str, op: &'static str| {
                 let mut s = Sql::new(d);
                 s.push("SELECT ")
@@ -274,12 +288,18 @@ async fn total<T: Tx>(
         StatusFilter::Deprecated | StatusFilter::All => (None, None),
     };
     if let Ok(mut cached) = cache.0.lock() {
-        cached[slot] = Some(CachedTotal {
-            version,
-            from,
-            until,
-            total,
-        });
+        if cached.len() >= TOTAL_CACHE_ENTRIES {
+            cached.clear();
+        }
+        cached.insert(
+            slot,
+            CachedTotal {
+                version,
+                from,
+                until,
+                total,
+            },
+        );
     }
     Ok(total)
 }
@@ -324,10 +344,12 @@ fn documents_in_order<R: RowRead>(rows: Vec<R>, seqs: &[i64]) -> Result<Vec<Vec<
         .collect()
 }
 
-/// Whether `q` filters on the status only, so that the entries matching
-/// it are those [`SearchPage::total`] counts.
+/// Whether `q` filters on the status only (and the audience, which the
+/// total shares), so that the entries matching it are those
+/// [`SearchPage::total`] counts.
 fn is_catalogue(q: &SearchQuery) -> bool {
     let SearchQuery {
+        audience: _,
         text,
         identifier,
         email,
@@ -410,6 +432,7 @@ pub(crate) async fn search<D: Db>(
     options: SearchOptions,
 ) -> Result<SearchPage, StoreError> {
     let d = D::DIALECT;
+    check_audience(&q.audience)?;
     let terms = text_terms(q.text.as_deref())?;
     let terms = terms.as_deref();
     if i64::try_from(q.offset).is_err() {
@@ -489,7 +512,9 @@ pub(crate) async fn search<D: Db>(
     let matching = match counted.or_else(|| matching_from_page(rows.len(), limit, q.offset)) {
         Some(n) => n,
         // The whole catalogue with a status: what the total counts.
-        None if is_catalogue(q) => total(&mut tx, d, db.totals(), q.status, &now_text).await?,
+        None if is_catalogue(q) => {
+            total(&mut tx, d, db.totals(), q.status, &q.audience, &now_text).await?
+        }
         None => {
             let mut matching = Sql::new(d);
             matching.push("SELECT COUNT(*)");
@@ -517,7 +542,7 @@ pub(crate) async fn search<D: Db>(
         }
     }
     let total = if options.total {
-        total(&mut tx, d, db.totals(), q.status, &now_text).await?
+        total(&mut tx, d, db.totals(), q.status, &q.audience, &now_text).await?
     } else {
         0
     };
