@@ -5,18 +5,18 @@
 //! The checks only need a base URL and a `reqwest::Client` that carries
 //! the caller's identity, so the same assertions serve the in-process
 //! tests (`tests/visibility.rs`, where a test layer attaches the identity)
-//! and an end-to-end test over real TLS (where the client presents a
-//! certificate or VOMS proxy):
+//! and the end-to-end test over real TLS (`tests/tls_visibility.rs`, where
+//! the client presents a certificate or a VOMS proxy):
 //!
 //! ```ignore
 //! let fixture = visibility::Fixture::new("biomed", &endorser_a, &endorser_b);
-//! fixture.upload(&uploader, &base).await;          // or put the entries in the store
+//! fixture.upload(&uploader, &base).await;
 //! visibility::check_every_route(&member, &base, &fixture, Expect::MEMBER).await;
 //! visibility::check_every_route(&wrong_vo, &base, &fixture, Expect::NON_MEMBER).await;
 //! visibility::check_every_route(&anonymous, &base, &fixture, Expect::ANONYMOUS).await;
 //! ```
 //!
-//! The fixture (its entries are valid at the test servers' instant,
+//! The fixture ([`Fixture::new`]: valid at the test servers' instant,
 //! 2015-01-01):
 //!
 //! - `public`: image P, endorsed by A, public, tag `open-tag`;
@@ -29,6 +29,7 @@
 //!   older entry is history (not latest).
 
 use super::Doc;
+use chrono::{DateTime, Utc};
 use marketplace_format::Metadata;
 use marketplace_store::EntryKey;
 use marketplace_trust::credential::Credential;
@@ -128,11 +129,31 @@ fn visible_to(vo: &str) -> String {
 }
 
 impl Fixture {
-    /// The documents, signed by `a` (P and S) and `b` (R). `vo` must be
-    /// plain text (no XML markup).
+    /// The documents, signed by `a` (P and S) and `b` (R), endorsed in
+    /// 2014 and valid until 2016 (for the test servers' 2015-01-01). `vo`
+    /// must be plain text (no XML markup).
     pub fn new(vo: &str, a: &Credential, b: &Credential) -> Fixture {
+        let first: DateTime<Utc> = "2014-01-01T00:00:00Z".parse().unwrap();
+        Fixture::dated(vo, a, b, first, "2016-03-05T14:12:57Z")
+    }
+
+    /// As [`Fixture::new`], the four entries endorsed an hour apart from
+    /// `first` on, valid until `valid` (for a server at another instant).
+    pub fn dated(
+        vo: &str,
+        a: &Credential,
+        b: &Credential,
+        first: DateTime<Utc>,
+        valid: &str,
+    ) -> Fixture {
+        let created = |hours: i64| {
+            (first + chrono::Duration::hours(hours))
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        };
         let doc = |byte: u8, title: &str, tag: &str, restricted: bool| {
             let mut d = Doc::with_id(&identifier(byte));
+            d.valid = Some(valid.into());
             d.title = Some(title.into());
             d.alternative = Some(tag.into());
             if restricted {
@@ -140,14 +161,12 @@ impl Fixture {
             }
             d
         };
-        let public = doc(0x71, "Open image for everyone", "open-tag", false)
-            .signed_by(a, "2014-01-01T00:00:00Z");
-        let restricted = doc(0x72, "Secretive quasar image", "secret-tag", true)
-            .signed_by(b, "2014-02-01T00:00:00Z");
-        let superseded =
-            doc(0x73, "Moving image", "moving-tag", false).signed_by(a, "2014-03-01T00:00:00Z");
-        let replacement =
-            doc(0x73, "Moving image", "moving-tag", true).signed_by(a, "2014-04-01T00:00:00Z");
+        let public =
+            doc(0x71, "Open image for everyone", "open-tag", false).signed_by(a, &created(0));
+        let restricted =
+            doc(0x72, "Secretive quasar image", "secret-tag", true).signed_by(b, &created(1));
+        let superseded = doc(0x73, "Moving image", "moving-tag", false).signed_by(a, &created(2));
+        let replacement = doc(0x73, "Moving image", "moving-tag", true).signed_by(a, &created(3));
         let fixture = Fixture {
             vo: vo.into(),
             public: Signed::new(public),

@@ -1,0 +1,212 @@
+//! Restricted entries end to end over real TLS: the marketplace with
+//! optional client certificates (the test PKI of `scripts/make-test-pki.sh`,
+//! VOMS proxies made by `voms-proxy-fake`), and the every-route checks of
+//! `common/visibility.rs` for a member of the VO (a VOMS proxy of it), a
+//! proxy of another VO, a certificate without VOMS attributes, and a client
+//! without a certificate.
+
+mod common;
+
+use common::visibility::{self, Expect, Fixture};
+use common::{Backend, TestServer};
+use marketplace_server::authn::TlsClientAuth;
+use marketplace_server::config::ServerConfig;
+use marketplace_trust::credential::Credential;
+use openssl::pkey::PKey;
+use openssl::x509::X509;
+use rustls::client::ResolvesClientCert;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, RootCertStore, SignatureScheme};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+/// The VO of the test PKI's VOMS proxies.
+const VO: &str = "testvo";
+
+struct Pki {
+    dir: tempfile::TempDir,
+    generated_at: String,
+}
+
+impl Pki {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn tool_available(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The test PKI with VOMS proxies, or None (skipped; never in CI) without
+/// openssl or voms-proxy-fake.
+fn pki() -> Option<&'static Pki> {
+    static PKI: OnceLock<Option<Pki>> = OnceLock::new();
+    PKI.get_or_init(|| {
+        for tool in ["openssl", "voms-proxy-fake"] {
+            if !tool_available(tool) {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "{tool} is required in CI"
+                );
+                eprintln!("skipped: {tool} is not installed");
+                return None;
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-test-pki.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env = std::fs::read_to_string(dir.path().join("fixtures.env")).unwrap();
+        let value = |k: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(value("VOMS"), "yes");
+        Some(Pki {
+            generated_at: value("GENERATED_AT"),
+            dir,
+        })
+    })
+    .as_ref()
+}
+
+/// Always presents one certificate chain (an RFC 3820 proxy chain
+/// included, which rustls's own client-certificate checks would refuse).
+#[derive(Debug)]
+struct Present(Arc<CertifiedKey>);
+
+impl ResolvesClientCert for Present {
+    fn resolve(&self, _: &[&[u8]], _: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// A client trusting the Test CA, presenting the certificates and key of
+/// the PEM files `credential` (certificate file, key file) when given.
+fn client(pki: &Pki, credential: Option<(&str, &str)>) -> reqwest::Client {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = RootCertStore::empty();
+    let ca = X509::from_pem(&std::fs::read(pki.path("ca.pem")).unwrap()).unwrap();
+    roots
+        .add(CertificateDer::from(ca.to_der().unwrap()))
+        .unwrap();
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = match credential {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let chain: Vec<CertificateDer<'static>> =
+                X509::stack_from_pem(&std::fs::read(pki.path(cert)).unwrap())
+                    .unwrap()
+                    .iter()
+                    .map(|c| CertificateDer::from(c.to_der().unwrap()))
+                    .collect();
+            let key = PKey::private_key_from_pem(&std::fs::read(pki.path(key)).unwrap())
+                .unwrap()
+                .private_key_to_pkcs8()
+                .unwrap();
+            let key = provider
+                .key_provider
+                .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)))
+                .unwrap();
+            builder.with_client_cert_resolver(Arc::new(Present(Arc::new(CertifiedKey::new(
+                chain, key,
+            )))))
+        }
+    };
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_backend_preconfigured(config)
+        .build()
+        .unwrap()
+}
+
+fn credential(pki: &Pki, name: &str) -> Credential {
+    Credential::from_pem_files(
+        &pki.path(&format!("{name}.pem")),
+        &pki.path(&format!("{name}.key")),
+        None,
+    )
+    .unwrap()
+}
+
+async fn every_route_over_tls(backend: Backend) {
+    let Some(pki) = pki() else { return };
+    let Some(server) = TestServer::start_with(backend, move |c: &mut ServerConfig| {
+        c.tls_cert = Some(pki.path("server-chain.pem"));
+        c.tls_key = Some(pki.path("server.key"));
+        c.tls_client_auth = TlsClientAuth::Optional;
+        c.ca_dir = Some(pki.path("certificates"));
+        c.vomsdir = Some(pki.path("vomsdir"));
+        c.now = Some(pki.generated_at.parse().unwrap());
+        // Bob's certificate carries no e-mail: his document claims one.
+        c.require_certified_email = false;
+    })
+    .await
+    else {
+        return;
+    };
+    let base = server.base.replace("http://", "https://");
+    let now: chrono::DateTime<chrono::Utc> = pki.generated_at.parse().unwrap();
+    let fixture = Fixture::dated(
+        VO,
+        &credential(pki, "alice"),
+        &credential(pki, "bob"),
+        now - chrono::Duration::hours(6),
+        "2080-01-01T00:00:00Z",
+    );
+    let anonymous = client(pki, None);
+    fixture.upload(&anonymous, &base).await;
+
+    let member = client(pki, Some(("alice-voms.pem", "alice-voms.pem")));
+    let other_vo = client(
+        pki,
+        Some(("alice-voms-othervo.pem", "alice-voms-othervo.pem")),
+    );
+    let no_vo = client(pki, Some(("bob.pem", "bob.key")));
+    visibility::check_every_route(&member, &base, &fixture, Expect::MEMBER).await;
+    visibility::check_every_route(&other_vo, &base, &fixture, Expect::NON_MEMBER).await;
+    visibility::check_every_route(&no_vo, &base, &fixture, Expect::NON_MEMBER).await;
+    visibility::check_every_route(&anonymous, &base, &fixture, Expect::ANONYMOUS).await;
+    for path in [
+        "/metadata",
+        "/api/v1/images?status=all",
+        "/feeds/entries.atom",
+    ] {
+        visibility::check_validators_by_audience(&member, &anonymous, &base, path).await;
+        visibility::check_validators_by_audience(&member, &other_vo, &base, path).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_over_tls_on_sqlite() {
+    every_route_over_tls(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_over_tls_on_postgres() {
+    every_route_over_tls(Backend::Postgres).await;
+}
