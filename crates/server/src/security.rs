@@ -82,10 +82,11 @@ pub const CSRF_REFUSED: &str = "the form could not be verified (its security tok
 /// What a request's handlers and templates may ask about the request.
 #[derive(Debug)]
 struct Context {
-    /// The CSRF token of this browser (from its cookie, or new).
-    token: String,
-    /// Whether the request carried no valid cookie (so a new one is set).
-    fresh: bool,
+    /// The CSRF token of this browser's cookie, if it sent one.
+    cookie: Option<String>,
+    /// The token pages render: the cookie's, or a new one made the first
+    /// time a page asks (most responses render no form and need none).
+    token: std::sync::OnceLock<String>,
     /// Whether a page rendered the token (then the cookie is set and the
     /// response is not stored by caches).
     used: AtomicBool,
@@ -104,7 +105,9 @@ pub fn csrf_token() -> String {
     CONTEXT
         .try_with(|c| {
             c.used.store(true, Ordering::Relaxed);
-            c.token.clone()
+            c.token
+                .get_or_init(|| c.cookie.clone().unwrap_or_else(new_token))
+                .clone()
         })
         .unwrap_or_default()
 }
@@ -298,8 +301,8 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
         request
     };
     let context = Arc::new(Context {
-        fresh: cookie.is_none(),
-        token: cookie.unwrap_or_else(new_token),
+        cookie,
+        token: std::sync::OnceLock::new(),
         used: AtomicBool::new(false),
         here,
     });
@@ -309,16 +312,15 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
         // The page holds this browser's token: no shared cache may keep it.
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.append(VARY, HeaderValue::from_static("Cookie"));
-        if context.fresh && !context.token.is_empty() {
+        let token = context.token.get().map(String::as_str).unwrap_or_default();
+        if context.cookie.is_none() && !token.is_empty() {
             let secure = if state.config.public_url.starts_with("https:") {
                 "; Secure"
             } else {
                 ""
             };
-            let cookie = format!(
-                "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
-                context.token
-            );
+            let cookie =
+                format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 headers.append(SET_COOKIE, v);
             }

@@ -31,6 +31,7 @@ mod postgres;
 pub mod query;
 mod sql;
 mod sqlite;
+mod sqlite_read;
 
 pub use model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Signer, Status, StoredEntry};
 pub use postgres::PgStore;

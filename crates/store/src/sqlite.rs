@@ -5,18 +5,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Row, SqlSafeStr, Sqlite, SqlitePool, Transaction};
+use sqlx::{AssertSqlSafe, SqlSafeStr, Sqlite, SqlitePool, Transaction};
 
 use crate::StoreError;
 use crate::engine::{TotalCache, impl_store};
-use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx, backend, decode};
+use crate::sql::{Arg, Db, Dialect, Sql, Tx, backend};
+use crate::sqlite_read::{ReadSettings, ReadTx, Readers, Values, from_sqlx};
 
 /// How long a statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,6 +39,8 @@ const MAX_CONNECTIONS: u32 = 8;
 pub struct SqliteStore {
     totals: Arc<TotalCache>,
     pool: SqlitePool,
+    /// Reads bypass sqlx ([`crate::sqlite_read`]).
+    readers: Arc<Readers>,
 }
 
 /// The migrations in `migrations/sqlite`, compiled in (the same files
@@ -78,6 +78,7 @@ impl SqliteStore {
     /// Opens (creating it if needed) the database file at `path` and
     /// applies pending migrations.
     pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref();
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -101,9 +102,18 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migrating the SQLite database: {e}")))?;
+        let readers = Readers::new(
+            path,
+            ReadSettings {
+                busy_timeout: BUSY_TIMEOUT,
+                mmap_bytes: MMAP_BYTES,
+                cache_kib: CACHE_KIB,
+            },
+        );
         Ok(SqliteStore {
             pool,
             totals: Arc::default(),
+            readers,
         })
     }
 
@@ -135,73 +145,59 @@ fn to_query(sql: Sql) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
     q
 }
 
-impl RowRead for SqliteRow {
-    fn text(&self, i: usize) -> Result<String, StoreError> {
-        self.try_get(i).map_err(|e| decode(i, e))
-    }
-
-    fn int(&self, i: usize) -> Result<i64, StoreError> {
-        self.try_get(i).map_err(|e| decode(i, e))
-    }
-
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        self.try_get(i).map_err(|e| decode(i, e))
-    }
-
-    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        self.try_get(i).map_err(|e| decode(i, e))
-    }
-
-    fn opt_float(&self, i: usize) -> Result<Option<f64>, StoreError> {
-        self.try_get(i).map_err(|e| decode(i, e))
-    }
-
-    fn boolean(&self, i: usize) -> Result<bool, StoreError> {
-        self.try_get(i).map_err(|e| decode(i, e))
-    }
-
-    fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
-        self.try_get(i).map_err(|e| decode(i, e))
-    }
-
-    fn time(&self, i: usize) -> Result<DateTime<Utc>, StoreError> {
-        let micros: i64 = self.try_get(i).map_err(|e| decode(i, e))?;
-        DateTime::from_timestamp_micros(micros).ok_or_else(|| decode(i, "instant out of range"))
-    }
-
-    fn json<T: DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
-        let text: String = self.try_get(i).map_err(|e| decode(i, e))?;
-        serde_json::from_str(&text).map_err(|e| decode(i, e))
-    }
+/// A SQLite transaction: writes through sqlx, reads through rusqlite.
+pub(crate) enum SqliteTx {
+    /// `BEGIN IMMEDIATE` on a sqlx connection.
+    Write(Transaction<'static, Sqlite>),
+    /// A read snapshot on a rusqlite connection.
+    Read(ReadTx),
 }
 
-/// A SQLite transaction.
-pub(crate) struct SqliteTx(Transaction<'static, Sqlite>);
-
 impl Tx for SqliteTx {
-    type Row = SqliteRow;
+    type Row = Values;
 
-    async fn fetch(&mut self, sql: Sql) -> Result<Vec<SqliteRow>, StoreError> {
-        to_query(sql).fetch_all(&mut *self.0).await.map_err(backend)
+    async fn fetch(&mut self, sql: Sql) -> Result<Vec<Values>, StoreError> {
+        match self {
+            SqliteTx::Write(tx) => to_query(sql)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(from_sqlx)
+                .collect(),
+            SqliteTx::Read(tx) => tx.fetch(sql).await,
+        }
     }
 
     async fn execute(&mut self, sql: Sql) -> Result<u64, StoreError> {
-        let done = to_query(sql).execute(&mut *self.0).await.map_err(backend)?;
-        Ok(done.rows_affected())
+        match self {
+            SqliteTx::Write(tx) => {
+                let done = to_query(sql).execute(&mut **tx).await.map_err(backend)?;
+                Ok(done.rows_affected())
+            }
+            SqliteTx::Read(_) => Err(StoreError::Backend(
+                "a write statement in a read transaction".into(),
+            )),
+        }
     }
 
     async fn commit(self) -> Result<(), StoreError> {
-        self.0.commit().await.map_err(backend)
+        match self {
+            SqliteTx::Write(tx) => tx.commit().await.map_err(backend),
+            SqliteTx::Read(tx) => tx.commit(),
+        }
     }
 }
 
 impl Db for SqliteStore {
-    type Row = SqliteRow;
+    type Row = Values;
     type Tx = SqliteTx;
     const DIALECT: Dialect = Dialect::Sqlite;
 
-    async fn fetch(&self, sql: Sql) -> Result<Vec<SqliteRow>, StoreError> {
-        to_query(sql).fetch_all(&self.pool).await.map_err(backend)
+    /// On the calling thread ([`crate::sqlite_read`]).
+    async fn fetch(&self, sql: Sql) -> Result<Vec<Values>, StoreError> {
+        debug_assert_eq!(sql.dialect, Dialect::Sqlite);
+        self.readers.fetch(&sql)
     }
 
     async fn execute(&self, sql: Sql) -> Result<u64, StoreError> {
@@ -210,14 +206,14 @@ impl Db for SqliteStore {
     }
 
     async fn begin_read(&self) -> Result<SqliteTx, StoreError> {
-        self.pool.begin().await.map(SqliteTx).map_err(backend)
+        ReadTx::begin(&self.readers).map(SqliteTx::Read)
     }
 
     async fn begin_write(&self) -> Result<SqliteTx, StoreError> {
         self.pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map(SqliteTx)
+            .map(SqliteTx::Write)
             .map_err(backend)
     }
 

@@ -1,0 +1,314 @@
+//! Reads of the SQLite file through rusqlite, without sqlx's thread hops.
+//!
+//! sqlx runs every SQLite connection on a thread of its own: each statement
+//! is sent to that thread and its rows are sent back, two or more thread
+//! switches per statement. For the read that dominates a registry's traffic
+//! — a site's check `GET /metadata/{id}`, one indexed statement of a few
+//! tens of microseconds — those switches cost more than the query (measured:
+//! 46 % of the server's CPU was the kernel switching threads). No crate
+//! offers an async SQLite pool that runs statements on the caller's thread,
+//! hence this small pool of read-only rusqlite connections (the same
+//! libsqlite3 that sqlx links):
+//!
+//! - a single statement ([`crate::sql::Db::fetch`]) runs on the calling
+//!   thread: those statements are bounded (indexed lookups and pages with a
+//!   `LIMIT`) and a read never waits for a lock under WAL;
+//! - a read transaction (text search, counts) runs its statements on
+//!   tokio's blocking pool, since ranking many matches can take
+//!   milliseconds.
+//!
+//! Writes stay on sqlx (`BEGIN IMMEDIATE`, `synchronous = FULL`).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags};
+use serde::de::DeserializeOwned;
+
+use crate::StoreError;
+use crate::sql::{Arg, RowRead, Sql, decode};
+
+/// Idle connections kept for reuse (more may be open while busy).
+const MAX_IDLE: usize = 16;
+
+/// Prepared statements each connection keeps.
+const STATEMENT_CACHE: usize = 64;
+
+/// How the read connections are set up (the writer's settings that matter
+/// to a reader).
+#[derive(Debug, Clone)]
+pub(crate) struct ReadSettings {
+    /// How long a statement waits when the WAL index is being rebuilt.
+    pub busy_timeout: std::time::Duration,
+    /// `PRAGMA mmap_size`.
+    pub mmap_bytes: u64,
+    /// `PRAGMA cache_size` in KiB.
+    pub cache_kib: u32,
+}
+
+/// A pool of read-only connections to one database file.
+#[derive(Debug)]
+pub(crate) struct Readers {
+    path: PathBuf,
+    settings: ReadSettings,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    /// A pool for the database at `path` (connections open on demand).
+    pub fn new(path: &Path, settings: ReadSettings) -> Arc<Readers> {
+        Arc::new(Readers {
+            path: path.to_path_buf(),
+            settings,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A connection: an idle one, or a new one.
+    pub fn take(self: &Arc<Self>) -> Result<Reader, StoreError> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.open()?,
+        };
+        Ok(Reader {
+            conn: Some(conn),
+            home: Arc::clone(self),
+        })
+    }
+
+    fn open(&self) -> Result<Connection, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(failed)?;
+        conn.busy_timeout(self.settings.busy_timeout)
+            .map_err(failed)?;
+        conn.pragma_update(
+            None,
+            "mmap_size",
+            i64::try_from(self.settings.mmap_bytes).unwrap_or(i64::MAX),
+        )
+        .map_err(failed)?;
+        conn.pragma_update(None, "cache_size", -i64::from(self.settings.cache_kib))
+            .map_err(failed)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(conn)
+    }
+
+    /// Runs one statement on the calling thread.
+    pub fn fetch(self: &Arc<Self>, sql: &Sql) -> Result<Vec<Values>, StoreError> {
+        self.take()?.query(sql)
+    }
+}
+
+/// A connection lent by [`Readers`]; it goes back to the pool when dropped
+/// (an open transaction is rolled back first).
+#[derive(Debug)]
+pub(crate) struct Reader {
+    conn: Option<Connection>,
+    home: Arc<Readers>,
+}
+
+impl Reader {
+    fn conn(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("a lent reader has its connection")
+    }
+
+    /// Runs `sql` and returns every row.
+    pub fn query(&self, sql: &Sql) -> Result<Vec<Values>, StoreError> {
+        let mut statement = self.conn().prepare_cached(&sql.text).map_err(failed)?;
+        for (i, arg) in sql.args.iter().enumerate() {
+            let index = i + 1;
+            let bound = match arg {
+                Arg::Text(v) | Arg::Json(v) => statement.raw_bind_parameter(index, v),
+                Arg::OptText(v) => statement.raw_bind_parameter(index, v),
+                Arg::Int(v) => statement.raw_bind_parameter(index, v),
+                Arg::Bool(v) => statement.raw_bind_parameter(index, v),
+                Arg::Bytes(v) => statement.raw_bind_parameter(index, v),
+                Arg::Time(v) => statement.raw_bind_parameter(index, v.timestamp_micros()),
+            };
+            bound.map_err(failed)?;
+        }
+        let columns = statement.column_count();
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(failed)? {
+            let values = (0..columns)
+                .map(|i| row.get::<_, Value>(i))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(failed)?;
+            out.push(Values(values));
+        }
+        Ok(out)
+    }
+
+    /// Runs statements that return nothing (`BEGIN`, `COMMIT`).
+    pub fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        self.conn().execute_batch(sql).map_err(failed)
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            return; // a connection in an unknown state is closed, not reused
+        }
+        let mut idle = self.home.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(conn);
+        }
+    }
+}
+
+/// A read transaction: one snapshot over several statements, each run on
+/// tokio's blocking pool.
+#[derive(Debug)]
+pub(crate) struct ReadTx {
+    reader: Option<Reader>,
+}
+
+impl ReadTx {
+    /// Begins a (deferred) read transaction.
+    pub fn begin(readers: &Arc<Readers>) -> Result<ReadTx, StoreError> {
+        let reader = readers.take()?;
+        reader.batch("BEGIN")?;
+        Ok(ReadTx {
+            reader: Some(reader),
+        })
+    }
+
+    /// Runs `sql` inside the transaction.
+    pub async fn fetch(&mut self, sql: Sql) -> Result<Vec<Values>, StoreError> {
+        let reader = self
+            .reader
+            .take()
+            .ok_or_else(|| StoreError::Backend("read transaction lost its connection".into()))?;
+        let (reader, rows) = tokio::task::spawn_blocking(move || {
+            let rows = reader.query(&sql);
+            (reader, rows)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("read statement failed: {e}")))?;
+        self.reader = Some(reader);
+        rows
+    }
+
+    /// Ends the transaction.
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        match self.reader.take() {
+            Some(reader) => reader.batch("COMMIT"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One row, owned: the values of its columns.
+#[derive(Debug, Clone)]
+pub(crate) struct Values(pub Vec<Value>);
+
+impl Values {
+    fn at(&self, i: usize) -> Result<&Value, StoreError> {
+        self.0.get(i).ok_or_else(|| decode(i, "no such column"))
+    }
+}
+
+fn wrong(i: usize, wanted: &str, got: &Value) -> StoreError {
+    decode(i, format!("expected {wanted}, found {:?}", got.data_type()))
+}
+
+impl RowRead for Values {
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        match self.at(i)? {
+            Value::Text(s) => Ok(s.clone()),
+            other => Err(wrong(i, "text", other)),
+        }
+    }
+
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        match self.at(i)? {
+            Value::Integer(n) => Ok(*n),
+            other => Err(wrong(i, "an integer", other)),
+        }
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        match self.at(i)? {
+            Value::Null => Ok(None),
+            _ => self.int(i).map(Some),
+        }
+    }
+
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        match self.at(i)? {
+            Value::Null => Ok(None),
+            _ => self.text(i).map(Some),
+        }
+    }
+
+    fn opt_float(&self, i: usize) -> Result<Option<f64>, StoreError> {
+        match self.at(i)? {
+            Value::Null => Ok(None),
+            Value::Real(x) => Ok(Some(*x)),
+            // SQLite stores a whole REAL as an integer.
+            Value::Integer(n) => Ok(Some(*n as f64)),
+            other => Err(wrong(i, "a number", other)),
+        }
+    }
+
+    fn boolean(&self, i: usize) -> Result<bool, StoreError> {
+        Ok(self.int(i)? != 0)
+    }
+
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
+        match self.at(i)? {
+            Value::Blob(b) => Ok(b.clone()),
+            Value::Text(s) => Ok(s.as_bytes().to_vec()),
+            other => Err(wrong(i, "bytes", other)),
+        }
+    }
+
+    fn time(&self, i: usize) -> Result<DateTime<Utc>, StoreError> {
+        DateTime::from_timestamp_micros(self.int(i)?)
+            .ok_or_else(|| decode(i, "instant out of range"))
+    }
+
+    fn json<T: DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
+        match self.at(i)? {
+            Value::Text(s) => serde_json::from_str(s).map_err(|e| decode(i, e)),
+            other => Err(wrong(i, "JSON text", other)),
+        }
+    }
+}
+
+/// Rows read by sqlx (inside a write transaction) as [`Values`].
+pub(crate) fn from_sqlx(row: &sqlx::sqlite::SqliteRow) -> Result<Values, StoreError> {
+    use sqlx::{Row, TypeInfo, ValueRef};
+    (0..row.len())
+        .map(|i| {
+            let raw = row.try_get_raw(i).map_err(|e| decode(i, e))?;
+            if raw.is_null() {
+                return Ok(Value::Null);
+            }
+            let value = match raw.type_info().name() {
+                "INTEGER" | "BOOLEAN" => Value::Integer(row.try_get(i).map_err(|e| decode(i, e))?),
+                "REAL" => Value::Real(row.try_get(i).map_err(|e| decode(i, e))?),
+                "BLOB" => Value::Blob(row.try_get(i).map_err(|e| decode(i, e))?),
+                _ => Value::Text(row.try_get(i).map_err(|e| decode(i, e))?),
+            };
+            Ok(value)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Values)
+}
+
+fn failed(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(format!("SQLite read failed: {e}"))
+}
