@@ -13,7 +13,7 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, SqlSafeStr, Transaction};
 
 use crate::StoreError;
-use crate::engine::{TotalCache, impl_store};
+use crate::engine::{SearchCache, TotalCache, impl_store};
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx, backend, decode};
 
 /// Connections in the pool of one server process.
@@ -29,6 +29,7 @@ const MAX_CONNECTIONS: u32 = 10;
 #[derive(Debug, Clone)]
 pub struct PgStore {
     totals: Arc<TotalCache>,
+    searches: Arc<SearchCache>,
     pool: PgPool,
 }
 
@@ -87,6 +88,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             totals: Arc::default(),
+            searches: Arc::default(),
         })
     }
 
@@ -206,6 +208,10 @@ impl Db for PgStore {
 
     fn totals(&self) -> &TotalCache {
         &self.totals
+    }
+
+    fn searches(&self) -> &SearchCache {
+        &self.searches
     }
 }
 

@@ -162,6 +162,9 @@ pub(crate) trait Db: Send + Sync {
     /// The catalogue totals this process computed (see
     /// [`crate::engine::TotalCache`]).
     fn totals(&self) -> &crate::engine::TotalCache;
+    /// The search results this process kept (see
+    /// [`crate::engine::SearchCache`]).
+    fn searches(&self) -> &crate::engine::SearchCache;
 }
 
 /// Maps a database error.

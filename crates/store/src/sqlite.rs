@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, SqlSafeStr, Sqlite, SqlitePool, Transaction};
 
 use crate::StoreError;
-use crate::engine::{TotalCache, impl_store};
+use crate::engine::{SearchCache, TotalCache, impl_store};
 use crate::sql::{Arg, Db, Dialect, Sql, Tx, backend};
 use crate::sqlite_read::{ReadSettings, ReadTx, Readers, Values, from_sqlx};
 
@@ -38,6 +38,7 @@ const MAX_CONNECTIONS: u32 = 8;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     totals: Arc<TotalCache>,
+    searches: Arc<SearchCache>,
     pool: SqlitePool,
     /// Reads bypass sqlx ([`crate::sqlite_read`]).
     readers: Arc<Readers>,
@@ -113,6 +114,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             totals: Arc::default(),
+            searches: Arc::default(),
             readers,
         })
     }
@@ -219,6 +221,10 @@ impl Db for SqliteStore {
 
     fn totals(&self) -> &TotalCache {
         &self.totals
+    }
+
+    fn searches(&self) -> &SearchCache {
+        &self.searches
     }
 }
 

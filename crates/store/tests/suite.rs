@@ -2436,6 +2436,82 @@ async fn rebuild_index_rederives_visibility(h: &Harness) {
     assert_eq!(total(biomed).await.total, 2);
 }
 
+/// Full-text results are kept per process and reused only while they hold:
+/// a new entry (from this or another process), a rebuild and an expiry
+/// each show in the next identical search.
+async fn text_results_follow_time_puts_and_rebuilds(h: &Harness) {
+    let s = h.store();
+    let mut m = meta(&id("A"), JANE, "2020-01-01T00:00:00Z");
+    m.title = Some("Quokka image".into());
+    m.valid = Some("2021-01-01T00:00:00Z".into());
+    put(s, m).await;
+    let mut m = meta(&id("B"), JANE, "2020-01-01T00:00:00Z");
+    m.title = Some("Quokka image too".into());
+    put(s, m).await;
+    let quokka = |status: StatusFilter, t: &'static str| {
+        let q = SearchQuery {
+            text: Some("quokka".into()),
+            status,
+            ..SearchQuery::default()
+        };
+        async move {
+            let page = s.search(&q, at(t)).await.unwrap();
+            let mut ids: Vec<(String, Status)> = page
+                .entries
+                .iter()
+                .map(|e| (e.key.identifier.clone(), e.status))
+                .collect();
+            ids.sort_by(|a, b| a.0.cmp(&b.0));
+            (page.matching, ids)
+        }
+    };
+    let both_valid = (2, vec![(id("A"), Status::Valid), (id("B"), Status::Valid)]);
+    // Twice the same: the second from the cache, equal to the first.
+    assert_eq!(
+        quokka(StatusFilter::All, "2020-06-01T00:00:00Z").await,
+        both_valid
+    );
+    assert_eq!(
+        quokka(StatusFilter::All, "2020-06-01T00:00:00Z").await,
+        both_valid
+    );
+    // A's expiry passes: its status changes, the valid filter drops it.
+    assert_eq!(
+        quokka(StatusFilter::All, "2021-01-01T00:00:00Z").await,
+        (
+            2,
+            vec![(id("A"), Status::Expired), (id("B"), Status::Valid)]
+        )
+    );
+    assert_eq!(
+        quokka(StatusFilter::Valid, "2021-06-01T00:00:00Z").await,
+        (1, vec![(id("B"), Status::Valid)])
+    );
+    assert_eq!(
+        quokka(StatusFilter::All, "2020-06-01T00:00:00Z").await,
+        both_valid
+    );
+    // Another process accepts a matching entry: this one's results follow.
+    let other = h.second().await;
+    let mut m = meta(&id("C"), JOHN, "2020-01-01T00:00:00Z");
+    m.title = Some("A third quokka".into());
+    other.put(entry(m)).await.unwrap();
+    let (matching, ids) = quokka(StatusFilter::All, "2020-06-01T00:00:00Z").await;
+    assert_eq!(matching, 3);
+    assert!(ids.contains(&(id("C"), Status::Valid)), "{ids:?}");
+    // A rebuild that finds B deprecated (no new entry): so do they.
+    let deprecate_b = |bytes: &[u8]| -> Result<NewEntry, String> {
+        let mut e = entry(marketplace_format::parse(bytes).metadata);
+        if e.key.identifier == id("B") {
+            e.metadata.deprecated = Some("found broken".into());
+        }
+        Ok(e)
+    };
+    assert_eq!(other.rebuild_index(&deprecate_b).await.unwrap(), 3);
+    let (_, ids) = quokka(StatusFilter::All, "2020-06-01T00:00:00Z").await;
+    assert!(ids.contains(&(id("B"), Status::Deprecated)), "{ids:?}");
+}
+
 // -------------------------------------------------------------- concurrency
 
 async fn concurrent_puts_keep_one_latest(h: &Harness) {
@@ -2593,4 +2669,5 @@ suite!(
     restricted_entries_by_audience,
     latest_entry_hidden_from_audience,
     rebuild_index_rederives_visibility,
+    text_results_follow_time_puts_and_rebuilds,
 );

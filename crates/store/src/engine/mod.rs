@@ -13,13 +13,15 @@
 //! [`Audience`]; see [`Audience`] for what an audience sees.
 
 mod search;
+mod search_cache;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
-pub(crate) use search::{TotalCache, search};
+pub(crate) use search::TotalCache;
+pub(crate) use search_cache::{SearchCache, search};
 
 use crate::index::Indexed;
 use crate::model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Status, StoredEntry};

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
+use super::search_cache::{Version, Window, version, window};
 use super::{E, LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, check_audience, summary, visible_condition};
 use crate::StoreError;
 use crate::index::{filter_key, fts5_match, text_terms};
@@ -190,15 +191,11 @@ fn order_by(s: &mut Sql, q: &SearchQuery, ranked: bool) {
 /// A total computed earlier, and where it still holds.
 #[derive(Debug, Clone)]
 struct CachedTotal {
-    /// (newest sequence, rebuild generation) of the snapshot it was
-    /// counted in: the same pair means the same entries and fields.
-    version: (i64, i64),
-    /// It holds for instants from this one (`None`: since ever) ...
-    from: Option<String>,
-    /// ... up to, not including, this one (`None`: for ever): between two
-    /// expiries (`valid_at` of latest, non-deprecated entries) no status
-    /// changes.
-    until: Option<String>,
+    /// The version of the snapshot it was counted in.
+    version: Version,
+    /// The instants it holds for (between two expiries no status changes;
+    /// open for the status filters that do not depend on the instant).
+    window: Window,
     /// The count.
     total: u64,
 }
@@ -237,21 +234,12 @@ async fn total<T: Tx>(
     audience: &Audience,
     now: &str,
 ) -> Result<u64, StoreError> {
-    let mut s = Sql::new(d);
-    s.push(
-        "SELECT (SELECT MAX(seq) FROM entries), \
-         (SELECT value FROM store_meta WHERE name = 'generation')",
-    );
-    let version = match tx.fetch(s).await?.first() {
-        Some(r) => (r.opt_int(0)?.unwrap_or(0), r.opt_int(1)?.unwrap_or(0)),
-        None => (0, 0),
-    };
+    let version = version(tx, d).await?;
     let slot = (status_slot(status), audience.clone());
     if let Ok(cached) = cache.0.lock()
         && let Some(c) = cached.get(&slot)
         && c.version == version
-        && c.from.as_deref().is_none_or(|f| f <= now)
-        && c.until.as_deref().is_none_or(|u| now < u)
+        && c.window.holds(now)
     {
         return Ok(c.total);
     }
@@ -260,32 +248,11 @@ async fn total<T: Tx>(
     visible_condition(&mut s, E, audience);
     status_condition(&mut s, status, now);
     let total = count(tx, s).await?;
-    let (from, until) = match status {
-        StatusFilter::Valid | StatusFilter::Expired => {
-            // The expiries around `now` (`valid_at <= now` is expired), of
-            // every latest entry whoever sees it: a window at least as
-            // narrow as the audience's own.
-            let bound = |aggregate: &'static str, op: &'static str| {
-                let mut s = Sql::new(d);
-                s.push("SELECT ")
-                    .push(aggregate)
-                    .push("(e.valid_at) FROM entries e WHERE ")
-                    .push(LATEST)
-                    .push(" AND e.deprecated = ")
-                    .bind(Arg::Bool(false))
-                    .push(" AND e.valid_at ")
-                    .push(op)
-                    .text(now);
-                s
-            };
-            let from = tx.fetch(bound("MAX", " <= ")).await?;
-            let until = tx.fetch(bound("MIN", " > ")).await?;
-            (
-                from.first().map(|r| r.opt_text(0)).transpose()?.flatten(),
-                until.first().map(|r| r.opt_text(0)).transpose()?.flatten(),
-            )
-        }
-        StatusFilter::Deprecated | StatusFilter::All => (None, None),
+    // The expiries around `now` of every latest entry whoever sees it: a
+    // window at least as narrow as the audience's own.
+    let window = match status {
+        StatusFilter::Valid | StatusFilter::Expired => window(tx, d, now).await?,
+        StatusFilter::Deprecated | StatusFilter::All => Window::default(),
     };
     if let Ok(mut cached) = cache.0.lock() {
         if cached.len() >= TOTAL_CACHE_ENTRIES {
@@ -295,8 +262,7 @@ async fn total<T: Tx>(
             slot,
             CachedTotal {
                 version,
-                from,
-                until,
+                window,
                 total,
             },
         );
@@ -425,11 +391,16 @@ fn in_order<R>(
 /// match has to be ranked anyway: a narrow statement ranks them and counts
 /// them in the same pass (`COUNT(*) OVER ()`), and a second one reads the
 /// page's entries.
+///
+/// With `seen`, a search that runs in a read transaction also records the
+/// version and expiry window of its snapshot there
+/// ([`super::search_cache`]).
 pub(crate) async fn search<D: Db>(
     db: &D,
     q: &SearchQuery,
     now: DateTime<Utc>,
     options: SearchOptions,
+    seen: Option<&mut Option<(Version, Window)>>,
 ) -> Result<SearchPage, StoreError> {
     let d = D::DIALECT;
     check_audience(&q.audience)?;
@@ -550,6 +521,12 @@ pub(crate) async fn search<D: Db>(
         Some(s) if options.documents => documents_in_order(tx.fetch(s).await?, &seqs)?,
         _ => Vec::new(),
     };
+    if let Some(seen) = seen {
+        *seen = Some((
+            version(&mut tx, d).await?,
+            window(&mut tx, d, &now_text).await?,
+        ));
+    }
     tx.commit().await?;
     Ok(SearchPage {
         total,

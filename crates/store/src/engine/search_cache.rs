@@ -1,0 +1,177 @@
+//! Recent full-text search results, reused while they still hold.
+//!
+//! Ranking every match of a common word ("ubuntu" matches a quarter of a
+//! large catalogue) costs tens of milliseconds, and sites and users repeat
+//! the same few searches. A result depends only on the entries (which
+//! change when an entry is accepted — the newest sequence grows — or when a
+//! rebuild re-derives the fields — the generation grows) and on the instant
+//! (a status changes when the instant passes the `dcterms:valid` of a
+//! latest, non-deprecated entry). So a page is kept with the version of
+//! the snapshot it was computed in and the window between the expiries
+//! around that instant, and reused while both still hold: a repeated search
+//! then costs one cheap version query. Every process keeps its own cache;
+//! each checks the version in the shared database, so several servers on
+//! one PostgreSQL never serve a page older than the entries.
+//!
+//! Only full-text searches are kept (the others are answered from an index
+//! in about the time the version query takes), without documents (their
+//! size is not bounded by the page), and at most [`CAPACITY`] of them (the
+//! least recently used goes first).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use marketplace_format::datetime::format_utc;
+
+use super::LATEST;
+use crate::StoreError;
+use crate::query::{SearchOptions, SearchPage, SearchQuery};
+use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
+
+/// The most pages kept (a page holds at most `MAX_LIMIT` summaries).
+pub(crate) const CAPACITY: usize = 128;
+
+/// (newest sequence, rebuild generation): the same pair, the same entries.
+pub(crate) type Version = (i64, i64);
+
+/// A page and where it holds.
+#[derive(Debug, Clone)]
+struct Cached {
+    key: String,
+    version: Version,
+    window: Window,
+    /// Shared, so that a hit copies it outside the lock.
+    page: Arc<SearchPage>,
+}
+
+/// The instants between two expiries: `[from, until)`, `None` for open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Window {
+    from: Option<String>,
+    until: Option<String>,
+}
+
+impl Window {
+    /// Whether `now` lies in the window.
+    pub(crate) fn holds(&self, now: &str) -> bool {
+        self.from.as_deref().is_none_or(|f| f <= now)
+            && self.until.as_deref().is_none_or(|u| now < u)
+    }
+}
+
+/// The pages one store process computed, most recently used first.
+#[derive(Debug, Default)]
+pub(crate) struct SearchCache(Mutex<VecDeque<Cached>>);
+
+impl SearchCache {
+    fn get(&self, key: &str, version: Version, now: &str) -> Option<SearchPage> {
+        let page = {
+            let mut pages = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let i = pages.iter().position(|c| c.key == key)?;
+            let cached = pages.remove(i)?;
+            if cached.version != version || !cached.window.holds(now) {
+                return None;
+            }
+            let page = Arc::clone(&cached.page);
+            pages.push_front(cached);
+            page
+        };
+        Some(SearchPage::clone(&page))
+    }
+
+    fn put(&self, cached: Cached) {
+        let mut pages = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        pages.retain(|c| c.key != cached.key);
+        pages.push_front(cached);
+        pages.truncate(CAPACITY);
+    }
+}
+
+/// Whether a search is worth keeping (see the module documentation). A
+/// search for entries of one `created` also reads non-latest entries,
+/// whose status the window does not cover.
+fn cacheable(q: &SearchQuery, options: SearchOptions) -> bool {
+    q.text.as_deref().is_some_and(|t| !t.trim().is_empty())
+        && q.created.is_none()
+        && !options.documents
+}
+
+/// The version of the snapshot `tx` reads.
+pub(crate) async fn version<T: Tx>(tx: &mut T, d: Dialect) -> Result<Version, StoreError> {
+    let rows = tx.fetch(version_sql(d)).await?;
+    version_of(rows.first())
+}
+
+fn version_sql(d: Dialect) -> Sql {
+    let mut s = Sql::new(d);
+    s.push(
+        "SELECT (SELECT MAX(seq) FROM entries), \
+         (SELECT value FROM store_meta WHERE name = 'generation')",
+    );
+    s
+}
+
+fn version_of<R: RowRead>(row: Option<&R>) -> Result<Version, StoreError> {
+    match row {
+        Some(r) => Ok((r.opt_int(0)?.unwrap_or(0), r.opt_int(1)?.unwrap_or(0))),
+        None => Ok((0, 0)),
+    }
+}
+
+/// The expiries (`valid_at` of latest, non-deprecated entries) around
+/// `now`, in the snapshot `tx` reads: no status changes between them.
+pub(crate) async fn window<T: Tx>(tx: &mut T, d: Dialect, now: &str) -> Result<Window, StoreError> {
+    let bound = |aggregate: &'static str, op: &'static str| {
+        let mut s = Sql::new(d);
+        s.push("SELECT ")
+            .push(aggregate)
+            .push("(e.valid_at) FROM entries e WHERE ")
+            .push(LATEST)
+            .push(" AND e.deprecated = ")
+            .bind(Arg::Bool(false))
+            .push(" AND e.valid_at ")
+            .push(op)
+            .text(now);
+        s
+    };
+    let from = tx.fetch(bound("MAX", " <= ")).await?;
+    let until = tx.fetch(bound("MIN", " > ")).await?;
+    Ok(Window {
+        from: from.first().map(|r| r.opt_text(0)).transpose()?.flatten(),
+        until: until.first().map(|r| r.opt_text(0)).transpose()?.flatten(),
+    })
+}
+
+/// [`crate::Store::search_with`]: a kept page when it still holds, else
+/// the search ([`super::search::search`]), kept when worth it.
+pub(crate) async fn search<D: Db>(
+    db: &D,
+    q: &SearchQuery,
+    now: DateTime<Utc>,
+    options: SearchOptions,
+) -> Result<SearchPage, StoreError> {
+    if !cacheable(q, options) {
+        return super::search::search(db, q, now, options, None).await;
+    }
+    let d = D::DIALECT;
+    let now_text = format_utc(now);
+    // The query and options, in full, are the key (the Debug form names
+    // every field, so a new filter can never be left out of it).
+    let key = format!("{q:?}|{options:?}");
+    let current = version_of(db.fetch(version_sql(d)).await?.first())?;
+    if let Some(page) = db.searches().get(&key, current, &now_text) {
+        return Ok(page);
+    }
+    let mut seen = None;
+    let page = super::search::search(db, q, now, options, Some(&mut seen)).await?;
+    if let Some((version, window)) = seen {
+        db.searches().put(Cached {
+            key,
+            version,
+            window,
+            page: Arc::new(page.clone()),
+        });
+    }
+    Ok(page)
+}
