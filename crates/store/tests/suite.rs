@@ -2510,6 +2510,42 @@ async fn text_results_follow_time_puts_and_rebuilds(h: &Harness) {
     assert_eq!(other.rebuild_index(&deprecate_b).await.unwrap(), 3);
     let (_, ids) = quokka(StatusFilter::All, "2020-06-01T00:00:00Z").await;
     assert!(ids.contains(&(id("B"), Status::Deprecated)), "{ids:?}");
+    // Identical searches at once (one runs, the others take its page), and
+    // a new entry meanwhile: each answer is one of the two catalogues.
+    let before = quokka(StatusFilter::All, "2020-06-01T00:00:00Z").await;
+    let shared: Arc<dyn Store> = Arc::from(h.second().await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let store = Arc::clone(&shared);
+        tasks.spawn(async move {
+            let q = SearchQuery {
+                text: Some("quokka".into()),
+                status: StatusFilter::All,
+                ..SearchQuery::default()
+            };
+            let page = store.search(&q, at("2020-06-01T00:00:00Z")).await.unwrap();
+            let mut ids: Vec<String> = page
+                .entries
+                .iter()
+                .map(|e| e.key.identifier.clone())
+                .collect();
+            ids.sort();
+            (page.matching, ids)
+        });
+    }
+    let mut m = meta(&id("D"), JOHN, "2020-01-01T00:00:00Z");
+    m.title = Some("Quokka four".into());
+    other.put(entry(m)).await.unwrap();
+    let after = quokka(StatusFilter::All, "2020-06-01T00:00:00Z").await;
+    assert_eq!(after.0, 4);
+    let ids = |page: &(u64, Vec<(String, Status)>)| -> (u64, Vec<String>) {
+        (page.0, page.1.iter().map(|(i, _)| i.clone()).collect())
+    };
+    let (before, after) = (ids(&before), ids(&after));
+    while let Some(answer) = tasks.join_next().await {
+        let answer = answer.unwrap();
+        assert!(answer == before || answer == after, "{answer:?}");
+    }
 }
 
 // -------------------------------------------------------------- concurrency

@@ -13,13 +13,16 @@
 //! each checks the version in the shared database, so several servers on
 //! one PostgreSQL never serve a page older than the entries.
 //!
+//! Identical searches arriving together run once: the others wait for the
+//! first and take its page.
+//!
 //! Only full-text searches are kept (the others are answered from an index
 //! in about the time the version query takes), without documents (their
 //! size is not bounded by the page), and at most [`CAPACITY`] of them (the
 //! least recently used goes first).
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, Weak};
 
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
@@ -60,14 +63,31 @@ impl Window {
     }
 }
 
-/// The pages one store process computed, most recently used first.
+/// The pages one store process computed, most recently used first, and
+/// the searches running now (by key).
 #[derive(Debug, Default)]
-pub(crate) struct SearchCache(Mutex<VecDeque<Cached>>);
+pub(crate) struct SearchCache {
+    pages: Mutex<VecDeque<Cached>>,
+    running: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
 
 impl SearchCache {
+    /// The lock that the search for `key` holds while it runs (shared by
+    /// every request for that key meanwhile; forgotten when none holds it).
+    fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(lock) = running.get(key).and_then(Weak::upgrade) {
+            return lock;
+        }
+        running.retain(|_, lock| lock.strong_count() > 0);
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        running.insert(key.to_string(), Arc::downgrade(&lock));
+        lock
+    }
+
     fn get(&self, key: &str, version: Version, now: &str) -> Option<SearchPage> {
         let page = {
-            let mut pages = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
             let i = pages.iter().position(|c| c.key == key)?;
             let cached = pages.remove(i)?;
             if cached.version != version || !cached.window.holds(now) {
@@ -81,7 +101,7 @@ impl SearchCache {
     }
 
     fn put(&self, cached: Cached) {
-        let mut pages = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
         pages.retain(|c| c.key != cached.key);
         pages.push_front(cached);
         pages.truncate(CAPACITY);
@@ -159,6 +179,14 @@ pub(crate) async fn search<D: Db>(
     // The query and options, in full, are the key (the Debug form names
     // every field, so a new filter can never be left out of it).
     let key = format!("{q:?}|{options:?}");
+    let current = version_of(db.fetch(version_sql(d)).await?.first())?;
+    if let Some(page) = db.searches().get(&key, current, &now_text) {
+        return Ok(page);
+    }
+    // One search per key at a time: requests arriving while it runs wait
+    // for it and find its page, instead of ranking the same matches again.
+    let flight = db.searches().flight(&key);
+    let _running = flight.lock().await;
     let current = version_of(db.fetch(version_sql(d)).await?.first())?;
     if let Some(page) = db.searches().get(&key, current, &now_text) {
         return Ok(page);
