@@ -2,76 +2,16 @@
 //! validating against a CA directory and vomsdir made by
 //! `scripts/make-test-pki.sh`.
 
+use marketplace_test_pki::TestPki;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-struct Pki {
-    dir: tempfile::TempDir,
-    generated_at: String,
-    voms: bool,
-}
-
-impl Pki {
-    fn file(&self, name: &str) -> String {
-        self.dir.path().join(name).to_str().unwrap().to_string()
-    }
-}
-
-fn tool_available(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// The test PKI, generated once per test binary; None (skipped) without openssl.
-fn pki() -> Option<&'static Pki> {
-    static PKI: OnceLock<Option<Pki>> = OnceLock::new();
-    PKI.get_or_init(|| {
-        if !tool_available("openssl") {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "openssl is required in CI"
-            );
-            eprintln!("skipped: openssl is not installed");
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let script =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-test-pki.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env = std::fs::read_to_string(dir.path().join("fixtures.env")).unwrap();
-        let value = |k: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("{k}=")))
-                .unwrap_or_default()
-                .to_string()
-        };
-        let voms = value("VOMS") == "yes";
-        if !voms {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "voms-proxy-fake (voms-clients) is required in CI"
-            );
-            eprintln!("note: voms-proxy-fake missing: VOMS tests are skipped");
-        }
-        Some(Pki {
-            generated_at: value("GENERATED_AT"),
-            voms,
-            dir,
-        })
-    })
-    .as_ref()
+fn pki() -> Option<&'static TestPki> {
+    static PKI: OnceLock<Option<TestPki>> = OnceLock::new();
+    PKI.get_or_init(|| marketplace_test_pki::generate(&["openssl"], false))
+        .as_ref()
 }
 
 fn marketplace(args: &[&str]) -> Output {
@@ -92,12 +32,12 @@ fn template(dir: &Path) -> String {
 }
 
 /// "now" for the fixtures: a few minutes after they were generated.
-fn now(pki: &Pki) -> String {
-    let at: chrono::DateTime<chrono::Utc> = pki.generated_at.parse().unwrap();
+fn now(pki: &TestPki) -> String {
+    let at: chrono::DateTime<chrono::Utc> = pki.generated_at().parse().unwrap();
     (at + chrono::Duration::minutes(5)).to_rfc3339()
 }
 
-fn validate(pki: &Pki, file: &str, extra: &[&str]) -> Output {
+fn validate(pki: &TestPki, file: &str, extra: &[&str]) -> Output {
     let ca = pki.file("certificates");
     let at = now(pki);
     marketplace(&[&["validate", "--ca-dir", &ca, "--at", &at], extra, &[file]].concat())
@@ -187,7 +127,7 @@ fn proxy_and_proxy_of_proxy_sign_for_the_user_behind_them() {
 #[test]
 fn voms_proxy_endorsement_says_which_vo_and_role() {
     let Some(pki) = pki() else { return };
-    if !pki.voms {
+    if !pki.has_voms() {
         return;
     }
     let work = tempfile::tempdir().unwrap();
@@ -212,7 +152,7 @@ fn voms_proxy_endorsement_says_which_vo_and_role() {
 #[test]
 fn forged_attribute_certificate_is_refused() {
     let Some(pki) = pki() else { return };
-    if !pki.voms {
+    if !pki.has_voms() {
         return;
     }
     let work = tempfile::tempdir().unwrap();

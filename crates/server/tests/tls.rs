@@ -21,83 +21,28 @@ use marketplace_server::clock::Clock;
 use marketplace_server::config::ServerConfig;
 use marketplace_server::identity::Caller;
 use marketplace_server::tls::{self, Tls};
+use marketplace_test_pki::TestPki;
 use marketplace_trust::chain::CaDirectory;
 use marketplace_trust::credential::Credential;
 use marketplace_trust::voms::VomsDir;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-struct Pki {
-    dir: tempfile::TempDir,
-    generated_at: String,
-}
-
-impl Pki {
-    fn file(&self, name: &str) -> String {
-        self.dir.path().join(name).to_str().unwrap().to_string()
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn clock(&self) -> Clock {
-        Clock::frozen(self.generated_at.parse().unwrap())
-    }
-}
-
-fn tool_available(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// The test PKI with VOMS proxies, or None (the test is skipped; never in
 /// CI) without openssl, voms-proxy-fake or curl.
-fn pki() -> Option<&'static Pki> {
-    static PKI: OnceLock<Option<Pki>> = OnceLock::new();
+fn pki() -> Option<&'static TestPki> {
+    static PKI: OnceLock<Option<TestPki>> = OnceLock::new();
     PKI.get_or_init(|| {
-        for tool in ["openssl", "voms-proxy-fake", "curl"] {
-            if !tool_available(tool) {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "{tool} is required in CI"
-                );
-                eprintln!("skipped: {tool} is not installed");
-                return None;
-            }
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let script =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-test-pki.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env = std::fs::read_to_string(dir.path().join("fixtures.env")).unwrap();
-        let value = |k: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("{k}=")))
-                .unwrap_or_default()
-                .to_string()
-        };
-        assert_eq!(value("VOMS"), "yes");
-        Some(Pki {
-            generated_at: value("GENERATED_AT"),
-            dir,
-        })
+        marketplace_test_pki::generate(&["openssl", "voms-proxy-fake", "curl"], true)
     })
     .as_ref()
+}
+
+/// A clock frozen at the PKI's generation instant.
+fn clock(pki: &TestPki) -> Clock {
+    Clock::frozen(pki.generated_at().parse().unwrap())
 }
 
 const ALICE: &str = "CN=Alice Example,OU=Users,O=Marketplace Test Grid,C=EU";
@@ -143,7 +88,7 @@ impl Answer {
 
 /// `curl` against `url` as `cred`, trusting the Test CA; `extra` are more
 /// curl arguments (method, body, headers).
-async fn curl(pki: &Pki, url: &str, cred: Cred, extra: &[&str]) -> Answer {
+async fn curl(pki: &TestPki, url: &str, cred: Cred, extra: &[&str]) -> Answer {
     let mut cmd = tokio::process::Command::new("curl");
     cmd.args(["-sS", "--max-time", "20", "--cacert", &pki.file("ca.pem")]);
     cmd.args(["-w", "\n%{http_code}"]);
@@ -191,17 +136,17 @@ async fn whoami(caller: Caller, headers: HeaderMap) -> String {
 /// HTTP), trusting `X-SSL-Client-Cert` from `proxies`. Stops when the
 /// returned sender is dropped.
 async fn whoami_server(
-    pki: &Pki,
+    pki: &TestPki,
     mode: Option<TlsClientAuth>,
     proxies: &[&str],
 ) -> (String, oneshot::Sender<()>) {
-    let ca = CaDirectory::open(pki.path("certificates")).unwrap();
-    let vomsdir = VomsDir::open(pki.path("vomsdir")).unwrap();
+    let ca = CaDirectory::open(pki.path().join("certificates")).unwrap();
+    let vomsdir = VomsDir::open(pki.path().join("vomsdir")).unwrap();
     let proxies: Vec<AddrRange> = proxies.iter().map(|p| p.parse().unwrap()).collect();
     let auth = Arc::new(Authenticator::with(
         Some(ca.clone()),
         Some(vomsdir),
-        pki.clock(),
+        clock(pki),
         Some("x-ssl-client-cert"),
         proxies,
     ));
@@ -210,11 +155,11 @@ async fn whoami_server(
         .layer(from_fn_with_state(auth.clone(), authn::identify));
     let tls = mode.map(|mode| {
         let config = tls::server_config(
-            &pki.path("server.pem"),
-            &pki.path("server.key"),
+            &pki.path().join("server.pem"),
+            &pki.path().join("server.key"),
             mode,
             Some(ca),
-            pki.clock(),
+            clock(pki),
         )
         .unwrap();
         Tls::new(config, auth)
@@ -346,8 +291,8 @@ async fn required_client_certificates() {
 
 /// The certificates of a PKI file (not its key), PEM, URL-escaped as
 /// nginx's `$ssl_client_escaped_cert`.
-fn escaped_chain(pki: &Pki, file: &str) -> String {
-    let pem = std::fs::read_to_string(pki.path(file)).unwrap();
+fn escaped_chain(pki: &TestPki, file: &str) -> String {
+    let pem = std::fs::read_to_string(pki.path().join(file)).unwrap();
     let mut certs = String::new();
     let mut inside = false;
     for line in pem.lines() {
@@ -403,7 +348,7 @@ async fn trusted_proxy_header() {
         )
     );
     // PEM with spaces for line breaks (as some proxies send it) works too.
-    let spaced = std::fs::read_to_string(pki.path("bob.pem"))
+    let spaced = std::fs::read_to_string(pki.path().join("bob.pem"))
         .unwrap()
         .trim()
         .replace('\n', " ");
@@ -434,10 +379,14 @@ async fn trusted_proxy_header() {
 
 /// A document signed by alice (her certificate carries her e-mail),
 /// endorsed an hour before the PKI instant, valid until 2080.
-fn alice_document(pki: &Pki, id_byte: u8) -> String {
-    let alice =
-        Credential::from_pem_files(&pki.path("alice.pem"), &pki.path("alice.key"), None).unwrap();
-    let at: chrono::DateTime<chrono::Utc> = pki.generated_at.parse().unwrap();
+fn alice_document(pki: &TestPki, id_byte: u8) -> String {
+    let alice = Credential::from_pem_files(
+        &pki.path().join("alice.pem"),
+        &pki.path().join("alice.key"),
+        None,
+    )
+    .unwrap();
+    let at: chrono::DateTime<chrono::Utc> = pki.generated_at().parse().unwrap();
     let created = (at - chrono::Duration::hours(1))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
@@ -448,14 +397,14 @@ fn alice_document(pki: &Pki, id_byte: u8) -> String {
 
 /// A marketplace over TLS (optional client certificates, the PKI's CA
 /// directory and vomsdir, clock at the PKI instant) with upload `rules`.
-async fn marketplace(pki: &'static Pki, rules: UploadRules) -> (TestServer, String) {
+async fn marketplace(pki: &'static TestPki, rules: UploadRules) -> (TestServer, String) {
     let s = TestServer::start_with(Backend::Sqlite, move |c: &mut ServerConfig| {
-        c.tls_cert = Some(pki.path("server-chain.pem"));
-        c.tls_key = Some(pki.path("server.key"));
+        c.tls_cert = Some(pki.path().join("server-chain.pem"));
+        c.tls_key = Some(pki.path().join("server.key"));
         c.tls_client_auth = TlsClientAuth::Optional;
-        c.ca_dir = Some(pki.path("certificates"));
-        c.vomsdir = Some(pki.path("vomsdir"));
-        c.now = Some(pki.generated_at.parse().unwrap());
+        c.ca_dir = Some(pki.path().join("certificates"));
+        c.vomsdir = Some(pki.path().join("vomsdir"));
+        c.now = Some(pki.generated_at().parse().unwrap());
         c.upload = rules;
     })
     .await
@@ -465,7 +414,7 @@ async fn marketplace(pki: &'static Pki, rules: UploadRules) -> (TestServer, Stri
 }
 
 /// POSTs `file` to `/metadata` as `application/rdf+xml`.
-async fn upload(pki: &Pki, base: &str, cred: Cred, file: &Path) -> Answer {
+async fn upload(pki: &TestPki, base: &str, cred: Cred, file: &Path) -> Answer {
     let data = format!("@{}", file.display());
     curl(
         pki,
@@ -645,9 +594,9 @@ async fn uploads_through_a_trusted_proxy() {
     let Some(pki) = pki() else { return };
     let start = |proxies: &'static str| async move {
         TestServer::start_with(Backend::Sqlite, move |c: &mut ServerConfig| {
-            c.ca_dir = Some(pki.path("certificates"));
-            c.vomsdir = Some(pki.path("vomsdir"));
-            c.now = Some(pki.generated_at.parse().unwrap());
+            c.ca_dir = Some(pki.path().join("certificates"));
+            c.vomsdir = Some(pki.path().join("vomsdir"));
+            c.now = Some(pki.generated_at().parse().unwrap());
             c.trusted_proxy_header = Some("x-ssl-client-cert".into());
             c.trusted_proxies = vec![proxies.parse().unwrap()];
             c.upload =
@@ -691,8 +640,8 @@ async fn tls_server_shuts_down_gracefully() {
     let Some(pki) = pki() else { return };
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
-    config.tls_cert = Some(pki.path("server.pem"));
-    config.tls_key = Some(pki.path("server.key"));
+    config.tls_cert = Some(pki.path().join("server.pem"));
+    config.tls_key = Some(pki.path().join("server.key"));
     let store: Arc<dyn marketplace_store::Store> = Arc::new(
         marketplace_store::SqliteStore::open(config.sqlite_path())
             .await
@@ -731,8 +680,8 @@ async fn tls_server_shuts_down_gracefully() {
 
     // A key that is not the certificate's is refused before serving.
     let mut config = test_config(dir.path());
-    config.tls_cert = Some(pki.path("server.pem"));
-    config.tls_key = Some(pki.path("alice.key"));
+    config.tls_cert = Some(pki.path().join("server.pem"));
+    config.tls_key = Some(pki.path().join("alice.key"));
     let store: Arc<dyn marketplace_store::Store> = Arc::new(
         marketplace_store::SqliteStore::open(config.sqlite_path())
             .await

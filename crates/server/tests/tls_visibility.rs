@@ -11,6 +11,7 @@ use common::visibility::{self, Expect, Fixture};
 use common::{Backend, TestServer};
 use marketplace_server::authn::TlsClientAuth;
 use marketplace_server::config::ServerConfig;
+use marketplace_test_pki::TestPki;
 use marketplace_trust::credential::Credential;
 use openssl::pkey::PKey;
 use openssl::x509::X509;
@@ -18,73 +19,17 @@ use rustls::client::ResolvesClientCert;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, RootCertStore, SignatureScheme};
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 /// The VO of the test PKI's VOMS proxies.
 const VO: &str = "testvo";
 
-struct Pki {
-    dir: tempfile::TempDir,
-    generated_at: String,
-}
-
-impl Pki {
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-}
-
-fn tool_available(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// The test PKI with VOMS proxies, or None (skipped; never in CI) without
 /// openssl or voms-proxy-fake.
-fn pki() -> Option<&'static Pki> {
-    static PKI: OnceLock<Option<Pki>> = OnceLock::new();
-    PKI.get_or_init(|| {
-        for tool in ["openssl", "voms-proxy-fake"] {
-            if !tool_available(tool) {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "{tool} is required in CI"
-                );
-                eprintln!("skipped: {tool} is not installed");
-                return None;
-            }
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let script =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-test-pki.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env = std::fs::read_to_string(dir.path().join("fixtures.env")).unwrap();
-        let value = |k: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("{k}=")))
-                .unwrap_or_default()
-                .to_string()
-        };
-        assert_eq!(value("VOMS"), "yes");
-        Some(Pki {
-            generated_at: value("GENERATED_AT"),
-            dir,
-        })
-    })
-    .as_ref()
+fn pki() -> Option<&'static TestPki> {
+    static PKI: OnceLock<Option<TestPki>> = OnceLock::new();
+    PKI.get_or_init(|| marketplace_test_pki::generate(&["openssl", "voms-proxy-fake"], true))
+        .as_ref()
 }
 
 /// Always presents one certificate chain (an RFC 3820 proxy chain
@@ -104,10 +49,10 @@ impl ResolvesClientCert for Present {
 
 /// A client trusting the Test CA, presenting the certificates and key of
 /// the PEM files `credential` (certificate file, key file) when given.
-fn client(pki: &Pki, credential: Option<(&str, &str)>) -> reqwest::Client {
+fn client(pki: &TestPki, credential: Option<(&str, &str)>) -> reqwest::Client {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = RootCertStore::empty();
-    let ca = X509::from_pem(&std::fs::read(pki.path("ca.pem")).unwrap()).unwrap();
+    let ca = X509::from_pem(&std::fs::read(pki.path().join("ca.pem")).unwrap()).unwrap();
     roots
         .add(CertificateDer::from(ca.to_der().unwrap()))
         .unwrap();
@@ -119,12 +64,12 @@ fn client(pki: &Pki, credential: Option<(&str, &str)>) -> reqwest::Client {
         None => builder.with_no_client_auth(),
         Some((cert, key)) => {
             let chain: Vec<CertificateDer<'static>> =
-                X509::stack_from_pem(&std::fs::read(pki.path(cert)).unwrap())
+                X509::stack_from_pem(&std::fs::read(pki.path().join(cert)).unwrap())
                     .unwrap()
                     .iter()
                     .map(|c| CertificateDer::from(c.to_der().unwrap()))
                     .collect();
-            let key = PKey::private_key_from_pem(&std::fs::read(pki.path(key)).unwrap())
+            let key = PKey::private_key_from_pem(&std::fs::read(pki.path().join(key)).unwrap())
                 .unwrap()
                 .private_key_to_pkcs8()
                 .unwrap();
@@ -144,10 +89,10 @@ fn client(pki: &Pki, credential: Option<(&str, &str)>) -> reqwest::Client {
         .unwrap()
 }
 
-fn credential(pki: &Pki, name: &str) -> Credential {
+fn credential(pki: &TestPki, name: &str) -> Credential {
     Credential::from_pem_files(
-        &pki.path(&format!("{name}.pem")),
-        &pki.path(&format!("{name}.key")),
+        &pki.path().join(format!("{name}.pem")),
+        &pki.path().join(format!("{name}.key")),
         None,
     )
     .unwrap()
@@ -156,12 +101,12 @@ fn credential(pki: &Pki, name: &str) -> Credential {
 async fn every_route_over_tls(backend: Backend) {
     let Some(pki) = pki() else { return };
     let Some(server) = TestServer::start_with(backend, move |c: &mut ServerConfig| {
-        c.tls_cert = Some(pki.path("server-chain.pem"));
-        c.tls_key = Some(pki.path("server.key"));
+        c.tls_cert = Some(pki.path().join("server-chain.pem"));
+        c.tls_key = Some(pki.path().join("server.key"));
         c.tls_client_auth = TlsClientAuth::Optional;
-        c.ca_dir = Some(pki.path("certificates"));
-        c.vomsdir = Some(pki.path("vomsdir"));
-        c.now = Some(pki.generated_at.parse().unwrap());
+        c.ca_dir = Some(pki.path().join("certificates"));
+        c.vomsdir = Some(pki.path().join("vomsdir"));
+        c.now = Some(pki.generated_at().parse().unwrap());
         // Bob's certificate carries no e-mail: his document claims one.
         c.require_certified_email = false;
     })
@@ -170,7 +115,7 @@ async fn every_route_over_tls(backend: Backend) {
         return;
     };
     let base = server.base.replace("http://", "https://");
-    let now: chrono::DateTime<chrono::Utc> = pki.generated_at.parse().unwrap();
+    let now: chrono::DateTime<chrono::Utc> = pki.generated_at().parse().unwrap();
     let fixture = Fixture::dated(
         VO,
         &credential(pki, "alice"),

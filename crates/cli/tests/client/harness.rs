@@ -10,81 +10,19 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use marketplace_test_pki::TestPki;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// The test PKI (generated once per test binary).
-pub struct Pki {
-    dir: tempfile::TempDir,
-    /// Whether VOMS proxies were made (voms-proxy-fake installed).
-    pub voms: bool,
-    /// When it was made (the VOMS ACs are valid around it).
-    pub generated_at: String,
-}
-
-impl Pki {
-    /// A file of the PKI.
-    pub fn file(&self, name: &str) -> String {
-        self.dir.path().join(name).to_str().unwrap().to_string()
-    }
-}
-
-fn tool_available(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// The PKI, or None (the test is skipped, except in CI) without openssl.
-pub fn pki() -> Option<&'static Pki> {
-    static PKI: OnceLock<Option<Pki>> = OnceLock::new();
-    PKI.get_or_init(|| {
-        if !tool_available("openssl") {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "openssl is required in CI"
-            );
-            eprintln!("skipped: openssl is not installed");
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let script =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-test-pki.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env = std::fs::read_to_string(dir.path().join("fixtures.env")).unwrap();
-        let value = |k: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("{k}=")))
-                .unwrap_or_default()
-                .to_string()
-        };
-        let voms = value("VOMS") == "yes";
-        if !voms {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "voms-proxy-fake (voms-clients) is required in CI"
-            );
-        }
-        Some(Pki {
-            generated_at: value("GENERATED_AT"),
-            voms,
-            dir,
-        })
-    })
-    .as_ref()
+/// The PKI (generated once per test binary), or None (the test is skipped,
+/// except in CI) without openssl.
+pub fn pki() -> Option<&'static TestPki> {
+    static PKI: OnceLock<Option<TestPki>> = OnceLock::new();
+    PKI.get_or_init(|| marketplace_test_pki::generate(&["openssl"], false))
+        .as_ref()
 }
 
 /// The `marketplace` binary with a clean environment: no MARKETPLACE_*,
@@ -463,7 +401,7 @@ pub fn describe_and_sign(
 }
 
 /// The `sign` (and client) options for alice (certificate with e-mail).
-pub fn alice(pki: &Pki) -> Vec<String> {
+pub fn alice(pki: &TestPki) -> Vec<String> {
     vec![
         "--p12-cert".into(),
         pki.file("alice.p12"),
@@ -473,7 +411,7 @@ pub fn alice(pki: &Pki) -> Vec<String> {
 }
 
 /// The options for bob (no e-mail in the certificate).
-pub fn bob(pki: &Pki) -> Vec<String> {
+pub fn bob(pki: &TestPki) -> Vec<String> {
     vec![
         "--p12-cert".into(),
         pki.file("bob.p12"),
@@ -485,7 +423,7 @@ pub fn bob(pki: &Pki) -> Vec<String> {
 }
 
 /// The options for eve (issued by a CA the site does not trust).
-pub fn eve(pki: &Pki) -> Vec<String> {
+pub fn eve(pki: &TestPki) -> Vec<String> {
     vec![
         "--p12-cert".into(),
         pki.file("eve.p12"),

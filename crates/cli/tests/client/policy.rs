@@ -165,7 +165,7 @@ fn expired_entries_and_voms() {
     let lenient = policy(work.path(), "lenient.toml", "refuse_expired = false\n");
     expect(&check(&server, &lenient, &id, &[]), 0);
 
-    if !pki.voms {
+    if !pki.has_voms() {
         return;
     }
     // Signed with alice's VOMS proxy (VO testvo, role endorser).
@@ -179,7 +179,7 @@ fn expired_entries_and_voms() {
     let id = identifier_of(&doc);
     expect(&server.run(&["upload", doc.to_str().unwrap()]), 0);
     let vomsdir = format!("vomsdir = \"{}\"\n", pki.file("vomsdir"));
-    let at: chrono::DateTime<chrono::Utc> = pki.generated_at.parse().unwrap();
+    let at: chrono::DateTime<chrono::Utc> = pki.generated_at().parse().unwrap();
     let at = (at + chrono::Duration::minutes(5)).to_rfc3339();
     let role = policy(
         work.path(),

@@ -11,6 +11,7 @@
 use crate::harness::*;
 use axum::Router;
 use axum::routing::get;
+use marketplace_test_pki::TestPki;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -32,13 +33,19 @@ impl SServer {
     /// the PKI) that verifies client certificates against the PKI's CA
     /// directory and CRL: `-Verify` (a certificate is required) or
     /// `-verify` (asked for, not required).
-    fn start(pki: &Pki, name: &str, verify: &str) -> SServer {
+    fn start(pki: &TestPki, name: &str, verify: &str) -> SServer {
         Self::serving(pki, name, verify, "-WWW", &[("X", IMAGE)])
     }
 
     /// The same, serving `files` (name, content) under `/api/v1/images/` in
     /// `mode`: `-WWW` (content only) or `-HTTP` (whole HTTP responses).
-    fn serving(pki: &Pki, name: &str, verify: &str, mode: &str, files: &[(&str, &str)]) -> SServer {
+    fn serving(
+        pki: &TestPki,
+        name: &str,
+        verify: &str,
+        mode: &str,
+        files: &[(&str, &str)],
+    ) -> SServer {
         let www = tempfile::tempdir().unwrap();
         let images = www.path().join("api/v1/images");
         std::fs::create_dir_all(&images).unwrap();
@@ -90,7 +97,7 @@ impl SServer {
 
     /// `marketplace show X --json` against this server, trusting the PKI's
     /// CA directory, with `args` (credential options).
-    fn show(&self, pki: &Pki, args: &[&str]) -> Output {
+    fn show(&self, pki: &TestPki, args: &[&str]) -> Output {
         show_with(
             pki,
             &self.url,
@@ -107,7 +114,7 @@ impl Drop for SServer {
     }
 }
 
-fn show_with(_pki: &Pki, url: &str, trust: &[&str], args: &[&str]) -> Output {
+fn show_with(_pki: &TestPki, url: &str, trust: &[&str], args: &[&str]) -> Output {
     marketplace()
         .args(["show", "X", "--json", "-m", url])
         .args(trust)
@@ -157,7 +164,7 @@ fn grid_credentials_are_accepted_by_a_server_that_verifies_them() {
         vec!["--proxy".into(), f("alice-proxy.pem")],
         vec!["--proxy".into(), f("alice-proxy2.pem")],
     ];
-    if pki.voms {
+    if pki.has_voms() {
         credentials.push(vec!["--proxy".into(), f("alice-voms.pem")]);
     }
     for c in &credentials {
@@ -442,7 +449,7 @@ fn plain_http_never_loads_or_sends_a_credential() {
 /// `marketplace serve` over HTTPS (the test PKI's host certificate, client
 /// certificates verified against its CA directory), with upload rules
 /// that need an authenticated client who is the document's endorser.
-fn https_server(pki: &Pki, client_auth: &str) -> Server {
+fn https_server(pki: &TestPki, client_auth: &str) -> Server {
     let f = |n: &str| pki.file(n);
     let server = Server::start_with(&[
         ("MARKETPLACE_TLS_CERT", &f("server.pem")),
@@ -534,7 +541,7 @@ fn upload_search_and_show_over_https_with_the_marketplace_server() {
     let o = required.run(&[&["search"], &trust[..]].concat());
     expect(&o, 5);
     says(&o, &["requires a client certificate", "none was sent"]);
-    let voms = if pki.voms {
+    let voms = if pki.has_voms() {
         pki.file("alice-voms.pem")
     } else {
         proxy_file.clone()
