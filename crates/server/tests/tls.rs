@@ -432,6 +432,51 @@ async fn upload(pki: &TestPki, base: &str, cred: Cred, file: &Path) -> Answer {
     .await
 }
 
+/// A document signed with a VOMS proxy records the proxy's VO and FQANs
+/// (checked against the vomsdir): the API shows them and `vo=` finds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voms_signed_upload_records_vo_and_fqans() {
+    let Some(pki) = pki() else { return };
+    let rules = UploadRules::new(None, &[], &[], &[], false).unwrap();
+    let (_s, base) = marketplace(pki, rules).await;
+    let proxy = Credential::from_proxy_file(&pki.path().join("alice-voms.pem")).unwrap();
+    let at: chrono::DateTime<chrono::Utc> = pki.generated_at().parse().unwrap();
+    let created = (at - chrono::Duration::minutes(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let mut doc = Doc::with_id(&test_identifier(0x76));
+    doc.valid = Some("2080-01-01T00:00:00Z".into());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("voms.xml");
+    std::fs::write(&file, doc.signed_by(&proxy, &created)).unwrap();
+    let a = upload(pki, &base, Cred::Anonymous, &file).await;
+    assert_eq!(a.status, 201, "{a:?}");
+
+    let search = |vo: &'static str| {
+        let url = format!("{base}/api/v1/images?vo={vo}");
+        async move {
+            let a = curl(pki, &url, Cred::Anonymous, &[]).await;
+            assert_eq!(a.status, 200, "{a:?}");
+            serde_json::from_str::<serde_json::Value>(&a.body).unwrap()
+        }
+    };
+    let found = search("testvo").await;
+    let items = found["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{found}");
+    let endorser = &items[0]["endorser"];
+    assert_eq!(endorser["vo"], "testvo", "{endorser}");
+    let fqans: Vec<&str> = endorser["fqans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    assert!(fqans.contains(&"/testvo/Role=endorser"), "{fqans:?}");
+    assert_eq!(endorser["subject"], ALICE);
+    let other = search("othervo").await;
+    assert_eq!(other["items"].as_array().map(Vec::len), Some(0), "{other}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_by_vo_membership() {
     let Some(pki) = pki() else { return };

@@ -175,6 +175,8 @@ fn schemas() -> Value {
             ("email_certified", json!({ "type": "boolean",
                 "description": "Whether the certificate carries the e-mail." })),
             ("vo", nullable_string("VO of the VOMS proxy that signed.")),
+            ("fqans", array_of(string("An FQAN, e.g. /biomed/Role=VO-Admin."),
+                "FQANs of that proxy's attribute certificate (empty without one).")),
         ]),
         "Checksum": object("A checksum of the image.", vec![
             ("algorithm", json!({ "type": "string", "enum": ["MD5", "SHA-1", "SHA-256", "SHA-512"] })),

@@ -35,6 +35,9 @@ pub struct EndorserRef {
     pub email_certified: bool,
     /// VO of the VOMS proxy that signed, if any.
     pub vo: Option<String>,
+    /// FQANs of that proxy's attribute certificate (e.g.
+    /// `/biomed/Role=VO-Admin`); empty without one.
+    pub fqans: Vec<String>,
 }
 
 /// One `slreq:checksum`.
@@ -182,6 +185,7 @@ impl EntryItem {
                 issuer: s.issuer.clone(),
                 email_certified: s.email_certified,
                 vo: s.vo.clone(),
+                fqans: s.fqans.clone(),
             },
             created: summary.key.created.clone(),
             accepted_at: summary.accepted_at,
