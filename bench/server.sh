@@ -73,7 +73,9 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 # --- build and data ----------------------------------------------------------
 log "building the release binary and the data generator..."
-(cd "$root" && cargo build --release --quiet -p marketplace -p marketplace-server --example bench_data)
+# (Two commands: --example limits a build to that example, binaries included.)
+(cd "$root" && cargo build --release --quiet -p marketplace --bin marketplace \
+    && cargo build --release --quiet -p marketplace-server --example bench_data)
 bin=$target/release/marketplace
 if [[ ! -f $data/summary.txt ]]; then
     mkdir -p "$cache"
