@@ -37,8 +37,8 @@ pub use model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Signer, Status, 
 pub use postgres::PgStore;
 pub use query::{
     Audience, DEFAULT_LIMIT, EndorserSummary, HistoryOrder, HistoryQuery, LocationFilter,
-    MAX_AUDIENCE_VOS, MAX_LIMIT, MAX_TEXT_BYTES, MAX_TEXT_TERMS, MAX_UNPAGED_ROWS, SearchOptions,
-    SearchPage, SearchQuery, SortKey, StatusFilter, effective_limit, visibility,
+    MAX_AUDIENCE_VOS, MAX_LIMIT, MAX_QUERY_TIME, MAX_TEXT_BYTES, MAX_TEXT_TERMS, MAX_UNPAGED_ROWS,
+    SearchOptions, SearchPage, SearchQuery, SortKey, StatusFilter, effective_limit, visibility,
 };
 pub use sqlite::SqliteStore;
 /// Connection options of [`PgStore::connect_with`] (re-exported from sqlx).

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
+use sqlx::Connection;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, SqlSafeStr, Transaction};
 
@@ -75,16 +76,25 @@ impl PgStore {
 
     /// Connects with explicit options (e.g. a `search_path` set with
     /// [`PgConnectOptions::options`]) and applies pending migrations.
+    ///
+    /// Every statement of the pool's connections is cancelled after
+    /// [`crate::MAX_QUERY_TIME`] (`statement_timeout`); migrations run on a
+    /// connection of their own, without that limit.
     pub async fn connect_with(options: PgConnectOptions) -> Result<PgStore, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
+        let mut migrating = PgConnection::connect_with(&options)
             .await
             .map_err(backend)?;
         migrator()
-            .run(&pool)
+            .run(&mut migrating)
             .await
             .map_err(|e| StoreError::Backend(format!("migrating the PostgreSQL database: {e}")))?;
+        migrating.close().await.map_err(backend)?;
+        let timeout = format!("{}ms", crate::MAX_QUERY_TIME.as_millis());
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options.options([("statement_timeout", timeout.as_str())]))
+            .await
+            .map_err(backend)?;
         Ok(PgStore {
             pool,
             totals: Arc::default(),

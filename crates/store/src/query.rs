@@ -23,6 +23,19 @@ pub const MAX_TEXT_BYTES: usize = 1024;
 /// The most words a free-text search accepts.
 pub const MAX_TEXT_TERMS: usize = 16;
 
+/// The longest a statement may run: a read on SQLite is interrupted, any
+/// statement on PostgreSQL is cancelled (`statement_timeout`), and the
+/// caller gets [`crate::StoreError::InvalidQuery`] saying so.
+pub const MAX_QUERY_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The message of a statement stopped at [`MAX_QUERY_TIME`].
+pub(crate) fn too_long() -> crate::StoreError {
+    crate::StoreError::InvalidQuery(format!(
+        "the query ran longer than {} s and was stopped; narrow it with more filters",
+        MAX_QUERY_TIME.as_secs()
+    ))
+}
+
 /// The number of rows a query with `limit` returns at most: 0 means
 /// [`DEFAULT_LIMIT`], anything over [`MAX_LIMIT`] is clamped to it.
 pub fn effective_limit(limit: u32) -> u32 {

@@ -169,7 +169,13 @@ pub(crate) trait Db: Send + Sync {
 
 /// Maps a database error.
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+    match &e {
+        // 57014 query_canceled: `statement_timeout` (MAX_QUERY_TIME) ran out.
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
+            crate::query::too_long()
+        }
+        _ => StoreError::Backend(e.to_string()),
+    }
 }
 
 /// Maps a column decoding error.

@@ -109,6 +109,7 @@ impl SqliteStore {
                 busy_timeout: BUSY_TIMEOUT,
                 mmap_bytes: MMAP_BYTES,
                 cache_kib: CACHE_KIB,
+                query_time: crate::MAX_QUERY_TIME,
             },
         );
         Ok(SqliteStore {

@@ -20,7 +20,9 @@
 //! Writes stay on sqlx (`BEGIN IMMEDIATE`, `synchronous = FULL`).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
@@ -28,7 +30,20 @@ use rusqlite::{Connection, OpenFlags};
 use serde::de::DeserializeOwned;
 
 use crate::StoreError;
+#[cfg(doc)]
+use crate::query::MAX_QUERY_TIME;
+use crate::query::too_long;
 use crate::sql::{Arg, RowRead, Sql, decode};
+
+/// SQLite calls the progress handler after about this many VM steps.
+const PROGRESS_STEPS: i32 = 10_000;
+
+/// Nanoseconds since the first call (a monotonic clock as a number).
+fn nanos() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
 
 /// Idle connections kept for reuse (more may be open while busy).
 const MAX_IDLE: usize = 16;
@@ -46,6 +61,8 @@ pub(crate) struct ReadSettings {
     pub mmap_bytes: u64,
     /// `PRAGMA cache_size` in KiB.
     pub cache_kib: u32,
+    /// The longest a statement may run ([`MAX_QUERY_TIME`]).
+    pub query_time: std::time::Duration,
 }
 
 /// A pool of read-only connections to one database file.
@@ -53,7 +70,15 @@ pub(crate) struct ReadSettings {
 pub(crate) struct Readers {
     path: PathBuf,
     settings: ReadSettings,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<ReadConnection>>,
+}
+
+/// A read-only connection and the deadline its progress handler checks
+/// ([`nanos`] after which the running statement is interrupted; 0: none).
+#[derive(Debug)]
+struct ReadConnection {
+    conn: Connection,
+    deadline: Arc<AtomicU64>,
 }
 
 impl Readers {
@@ -79,7 +104,7 @@ impl Readers {
         })
     }
 
-    fn open(&self) -> Result<Connection, StoreError> {
+    fn open(&self) -> Result<ReadConnection, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
@@ -95,7 +120,17 @@ impl Readers {
         conn.pragma_update(None, "cache_size", -i64::from(self.settings.cache_kib))
             .map_err(failed)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(conn)
+        let deadline = Arc::new(AtomicU64::new(0));
+        let watched = Arc::clone(&deadline);
+        conn.progress_handler(
+            PROGRESS_STEPS,
+            Some(move || {
+                let at = watched.load(Ordering::Relaxed);
+                at != 0 && nanos() > at
+            }),
+        )
+        .map_err(failed)?;
+        Ok(ReadConnection { conn, deadline })
     }
 
     /// Runs one statement on the calling thread.
@@ -108,40 +143,51 @@ impl Readers {
 /// (an open transaction is rolled back first).
 #[derive(Debug)]
 pub(crate) struct Reader {
-    conn: Option<Connection>,
+    conn: Option<ReadConnection>,
     home: Arc<Readers>,
 }
 
 impl Reader {
-    fn conn(&self) -> &Connection {
+    fn read(&self) -> &ReadConnection {
         self.conn
             .as_ref()
             .expect("a lent reader has its connection")
     }
 
-    /// Runs `sql` and returns every row.
+    /// Runs `sql` and returns every row; a statement still running after
+    /// [`MAX_QUERY_TIME`] is interrupted.
     pub fn query(&self, sql: &Sql) -> Result<Vec<Values>, StoreError> {
-        let mut statement = self.conn().prepare_cached(&sql.text).map_err(failed)?;
+        let deadline = &self.read().deadline;
+        let limit = u64::try_from(self.home.settings.query_time.as_nanos()).unwrap_or(u64::MAX);
+        deadline.store(nanos().saturating_add(limit).max(1), Ordering::Relaxed);
+        let rows = self.run(sql);
+        deadline.store(0, Ordering::Relaxed);
+        rows.map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::OperationInterrupted) => too_long(),
+            _ => failed(e),
+        })
+    }
+
+    fn run(&self, sql: &Sql) -> Result<Vec<Values>, rusqlite::Error> {
+        let mut statement = self.read().conn.prepare_cached(&sql.text)?;
         for (i, arg) in sql.args.iter().enumerate() {
             let index = i + 1;
-            let bound = match arg {
+            match arg {
                 Arg::Text(v) | Arg::Json(v) => statement.raw_bind_parameter(index, v),
                 Arg::OptText(v) => statement.raw_bind_parameter(index, v),
                 Arg::Int(v) => statement.raw_bind_parameter(index, v),
                 Arg::Bool(v) => statement.raw_bind_parameter(index, v),
                 Arg::Bytes(v) => statement.raw_bind_parameter(index, v),
                 Arg::Time(v) => statement.raw_bind_parameter(index, v.timestamp_micros()),
-            };
-            bound.map_err(failed)?;
+            }?;
         }
         let columns = statement.column_count();
         let mut rows = statement.raw_query();
         let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(failed)? {
+        while let Some(row) = rows.next()? {
             let values = (0..columns)
                 .map(|i| row.get::<_, Value>(i))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(failed)?;
+                .collect::<Result<Vec<_>, _>>()?;
             out.push(Values(values));
         }
         Ok(out)
@@ -149,7 +195,7 @@ impl Reader {
 
     /// Runs statements that return nothing (`BEGIN`, `COMMIT`).
     pub fn batch(&self, sql: &str) -> Result<(), StoreError> {
-        self.conn().execute_batch(sql).map_err(failed)
+        self.read().conn.execute_batch(sql).map_err(failed)
     }
 }
 
@@ -158,7 +204,7 @@ impl Drop for Reader {
         let Some(conn) = self.conn.take() else {
             return;
         };
-        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+        if !conn.conn.is_autocommit() && conn.conn.execute_batch("ROLLBACK").is_err() {
             return; // a connection in an unknown state is closed, not reused
         }
         let mut idle = self.home.idle.lock().unwrap_or_else(|e| e.into_inner());
@@ -311,4 +357,48 @@ pub(crate) fn from_sqlx(row: &sqlx::sqlite::SqliteRow) -> Result<Values, StoreEr
 
 fn failed(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(format!("SQLite read failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::Dialect;
+    use std::time::Duration;
+
+    fn sql(text: &'static str) -> Sql {
+        let mut s = Sql::new(Dialect::Sqlite);
+        s.push(text);
+        s
+    }
+
+    #[test]
+    fn a_statement_past_the_limit_is_interrupted_and_the_connection_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
+            .unwrap();
+        let readers = Readers::new(
+            &path,
+            ReadSettings {
+                busy_timeout: Duration::from_secs(1),
+                mmap_bytes: 0,
+                cache_kib: 1024,
+                query_time: Duration::from_millis(50),
+            },
+        );
+        let endless = sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
+             SELECT COUNT(*) FROM n",
+        );
+        match readers.fetch(&endless) {
+            Err(StoreError::InvalidQuery(m)) => assert!(m.contains("ran longer"), "{m}"),
+            other => panic!("not stopped: {other:?}"),
+        }
+        // The same (pooled) connection answers the next statement.
+        let rows = readers.fetch(&sql("SELECT 40 + 2")).unwrap();
+        assert_eq!(rows[0].int(0).unwrap(), 42);
+        assert_eq!(readers.idle.lock().unwrap().len(), 1);
+    }
 }

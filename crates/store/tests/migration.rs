@@ -257,3 +257,23 @@ async fn postgres_database_of_the_first_schema_is_migrated() {
     assert_eq!(again.count().await.unwrap(), 5);
     again.close().await;
 }
+
+/// Every statement of a PostgreSQL store's pool is time-limited
+/// (`statement_timeout` = `MAX_QUERY_TIME`), the test schema's search_path
+/// kept beside it.
+#[tokio::test]
+async fn postgres_statements_are_time_limited() {
+    let Some((options, _guard)) = common::pg_schema().await else {
+        return;
+    };
+    let store = PgStore::connect_with(options).await.unwrap();
+    let timeout: String = sqlx::query_scalar("SHOW statement_timeout")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        timeout,
+        format!("{}s", marketplace_store::MAX_QUERY_TIME.as_secs())
+    );
+    assert_eq!(store.count().await.unwrap(), 0);
+}
