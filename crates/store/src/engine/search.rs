@@ -4,12 +4,11 @@
 //! fixed fragments and bound values.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
-use super::search_cache::{Version, Window, version, window};
+use super::search_cache::{Kept, Version, Window, version, window};
 use super::{E, LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, check_audience, summary, visible_condition};
 use crate::StoreError;
 use crate::index::{filter_key, fts5_match, text_terms};
@@ -188,28 +187,22 @@ fn order_by(s: &mut Sql, q: &SearchQuery, ranked: bool) {
     s.push("e.created DESC, e.seq DESC");
 }
 
-/// A total computed earlier, and where it still holds.
-#[derive(Debug, Clone)]
-struct CachedTotal {
-    /// The version of the snapshot it was counted in.
-    version: Version,
-    /// The instants it holds for (between two expiries no status changes;
-    /// open for the status filters that do not depend on the instant).
-    window: Window,
-    /// The count.
-    total: u64,
-}
-
 /// The catalogue totals ([`SearchPage::total`]) a store process counted,
 /// one per (status filter, audience). A total changes only when an entry
 /// is accepted (the newest sequence grows), when a rebuild re-derives the
 /// fields, visibility included (the generation grows), or when the instant
 /// passes an expiry; a total is reused while none of these happened, so a
 /// search costs one cheap version query instead of a count over the whole
-/// catalogue. At most [`TOTAL_CACHE_ENTRIES`] audiences' totals are kept
-/// (the cache is emptied when full).
-#[derive(Debug, Default)]
-pub(crate) struct TotalCache(Mutex<HashMap<(usize, Audience), CachedTotal>>);
+/// catalogue. At most [`TOTAL_CACHE_ENTRIES`] totals are kept (the least
+/// recently used goes first).
+#[derive(Debug)]
+pub(crate) struct TotalCache(Kept<(usize, Audience), u64>);
+
+impl Default for TotalCache {
+    fn default() -> Self {
+        TotalCache(Kept::new(TOTAL_CACHE_ENTRIES))
+    }
+}
 
 /// The most totals a [`TotalCache`] keeps.
 const TOTAL_CACHE_ENTRIES: usize = 256;
@@ -236,12 +229,8 @@ async fn total<T: Tx>(
 ) -> Result<u64, StoreError> {
     let version = version(tx, d).await?;
     let slot = (status_slot(status), audience.clone());
-    if let Ok(cached) = cache.0.lock()
-        && let Some(c) = cached.get(&slot)
-        && c.version == version
-        && c.window.holds(now)
-    {
-        return Ok(c.total);
+    if let Some(total) = cache.0.get(&slot, version, now) {
+        return Ok(total);
     }
     let mut s = Sql::new(d);
     s.push("SELECT COUNT(*) FROM entries e WHERE ").push(LATEST);
@@ -254,19 +243,7 @@ async fn total<T: Tx>(
         StatusFilter::Valid | StatusFilter::Expired => window(tx, d, now).await?,
         StatusFilter::Deprecated | StatusFilter::All => Window::default(),
     };
-    if let Ok(mut cached) = cache.0.lock() {
-        if cached.len() >= TOTAL_CACHE_ENTRIES {
-            cached.clear();
-        }
-        cached.insert(
-            slot,
-            CachedTotal {
-                version,
-                window,
-                total,
-            },
-        );
-    }
+    cache.0.put(slot, version, window, total);
     Ok(total)
 }
 

@@ -21,6 +21,7 @@
 //! size is not bounded by the page), and at most [`CAPACITY`] of them (the
 //! least recently used goes first).
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -38,16 +39,6 @@ pub(crate) const CAPACITY: usize = 128;
 /// (newest sequence, rebuild generation): the same pair, the same entries.
 pub(crate) type Version = (i64, i64);
 
-/// A page and where it holds.
-#[derive(Debug, Clone)]
-struct Cached {
-    key: String,
-    version: Version,
-    window: Window,
-    /// Shared, so that a hit copies it outside the lock.
-    page: Arc<SearchPage>,
-}
-
 /// The instants between two expiries: `[from, until)`, `None` for open.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Window {
@@ -63,12 +54,82 @@ impl Window {
     }
 }
 
-/// The pages one store process computed, most recently used first, and
-/// the searches running now (by key).
-#[derive(Debug, Default)]
+/// One kept value and where it holds.
+#[derive(Debug)]
+struct Entry<K, V> {
+    key: K,
+    version: Version,
+    window: Window,
+    value: V,
+}
+
+/// Values computed in one snapshot, reused while that snapshot's version
+/// and the window around the instant both still hold: the search pages
+/// here and the totals of [`super::search`]. At most `capacity` are kept,
+/// the least recently used going first.
+#[derive(Debug)]
+pub(crate) struct Kept<K, V> {
+    capacity: usize,
+    entries: Mutex<VecDeque<Entry<K, V>>>,
+}
+
+impl<K: PartialEq, V: Clone> Kept<K, V> {
+    /// An empty store of at most `capacity` values.
+    pub(crate) fn new(capacity: usize) -> Self {
+        Kept {
+            capacity,
+            entries: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The value kept for `key` if it holds for `version` at `now` (one
+    /// that no longer holds is dropped).
+    pub(crate) fn get<Q>(&self, key: &Q, version: Version, now: &str) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: PartialEq + ?Sized,
+    {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let i = entries.iter().position(|e| e.key.borrow() == key)?;
+        let entry = entries.remove(i)?;
+        if entry.version != version || !entry.window.holds(now) {
+            return None;
+        }
+        let value = entry.value.clone();
+        entries.push_front(entry);
+        Some(value)
+    }
+
+    /// Keeps `value` for `key`, computed in a snapshot of `version`,
+    /// holding over `window`.
+    pub(crate) fn put(&self, key: K, version: Version, window: Window, value: V) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|e| e.key != key);
+        entries.push_front(Entry {
+            key,
+            version,
+            window,
+            value,
+        });
+        entries.truncate(self.capacity);
+    }
+}
+
+/// The pages one store process computed (shared, so that a hit copies a
+/// page outside the lock), and the searches running now (by key).
+#[derive(Debug)]
 pub(crate) struct SearchCache {
-    pages: Mutex<VecDeque<Cached>>,
+    pages: Kept<String, Arc<SearchPage>>,
     running: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl Default for SearchCache {
+    fn default() -> Self {
+        SearchCache {
+            pages: Kept::new(CAPACITY),
+            running: Mutex::default(),
+        }
+    }
 }
 
 impl SearchCache {
@@ -86,25 +147,8 @@ impl SearchCache {
     }
 
     fn get(&self, key: &str, version: Version, now: &str) -> Option<SearchPage> {
-        let page = {
-            let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-            let i = pages.iter().position(|c| c.key == key)?;
-            let cached = pages.remove(i)?;
-            if cached.version != version || !cached.window.holds(now) {
-                return None;
-            }
-            let page = Arc::clone(&cached.page);
-            pages.push_front(cached);
-            page
-        };
+        let page = self.pages.get(key, version, now)?;
         Some(SearchPage::clone(&page))
-    }
-
-    fn put(&self, cached: Cached) {
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        pages.retain(|c| c.key != cached.key);
-        pages.push_front(cached);
-        pages.truncate(CAPACITY);
     }
 }
 
@@ -194,12 +238,9 @@ pub(crate) async fn search<D: Db>(
     let mut seen = None;
     let page = super::search::search(db, q, now, options, Some(&mut seen)).await?;
     if let Some((version, window)) = seen {
-        db.searches().put(Cached {
-            key,
-            version,
-            window,
-            page: Arc::new(page.clone()),
-        });
+        db.searches()
+            .pages
+            .put(key, version, window, Arc::new(page.clone()));
     }
     Ok(page)
 }
