@@ -176,6 +176,38 @@ pub fn publish(marketplace: &Marketplace, signed: String, json: bool) -> Report 
     report
 }
 
+/// The end every new entry shares: signs `unsigned` as `signer` with a
+/// `dcterms:created` later than `after`, uploads it ([`publish`]), prints
+/// the JSON report with `--json` (`identifier`, `endorser`, `upload`, and
+/// the command's own `fields`), and returns the exit status.
+pub fn sign_and_publish(
+    marketplace: &Marketplace,
+    signer: &Signer,
+    unsigned: &str,
+    after: Option<&str>,
+    json: bool,
+    identifier: &str,
+    fields: serde_json::Value,
+) -> anyhow::Result<std::process::ExitCode> {
+    let created = creation_instant(after)?;
+    let signed = signer.sign(unsigned, created)?;
+    let report = publish(marketplace, signed, json);
+    if json {
+        let mut out = serde_json::json!({
+            "identifier": identifier,
+            "endorser": signer.email,
+            "upload": report,
+        });
+        if let (Some(out), serde_json::Value::Object(fields)) = (out.as_object_mut(), fields) {
+            out.extend(fields);
+        }
+        crate::output::json(&out);
+    }
+    Ok(report.code().map_or(std::process::ExitCode::SUCCESS, |c| {
+        std::process::ExitCode::from(c as u8)
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,18 +87,13 @@ pub fn run(args: DeprecateArgs) -> anyhow::Result<ExitCode> {
         reissue::fetch_unsigned(&marketplace, id, &latest.endorser.email, source_created)?;
     let edited = marketplace_format::edit::set_term(&unsigned, SLTERMS, "deprecated", &args.reason)
         .map_err(|e| Failure::refused(format!("cannot mark the document deprecated: {e}")))?;
-    let created = reissue::creation_instant(Some(&latest.created))?;
-    let signed = signer.sign(&edited, created)?;
-    let report = reissue::publish(&marketplace, signed, settings.json);
-    if settings.json {
-        output::json(&serde_json::json!({
-            "identifier": id,
-            "endorser": signer.email,
-            "reason": args.reason,
-            "upload": report,
-        }));
-    }
-    Ok(report
-        .code()
-        .map_or(ExitCode::SUCCESS, |c| ExitCode::from(c as u8)))
+    reissue::sign_and_publish(
+        &marketplace,
+        &signer,
+        &edited,
+        Some(&latest.created),
+        settings.json,
+        id,
+        serde_json::json!({ "reason": args.reason }),
+    )
 }

@@ -4,7 +4,6 @@
 use crate::client::Marketplace;
 use crate::credentials::EmailArgs;
 use crate::failure::Failure;
-use crate::output;
 use crate::reissue::{self, Signer};
 use crate::settings::{ClientOptions, Settings};
 use std::process::ExitCode;
@@ -90,18 +89,15 @@ pub fn run(args: EndorseArgs) -> anyhow::Result<ExitCode> {
     }
     let unsigned =
         reissue::fetch_unsigned(&marketplace, id, &source.endorser.email, &source.created)?;
-    let created = reissue::creation_instant(mine.map(|m| m.created.as_str()))?;
-    let signed = signer.sign(&unsigned, created)?;
-    let report = reissue::publish(&marketplace, signed, settings.json);
-    if settings.json {
-        output::json(&serde_json::json!({
-            "identifier": id,
-            "endorser": signer.email,
+    reissue::sign_and_publish(
+        &marketplace,
+        &signer,
+        &unsigned,
+        mine.map(|m| m.created.as_str()),
+        settings.json,
+        id,
+        serde_json::json!({
             "description_from": {"email": source.endorser.email, "created": source.created},
-            "upload": report,
-        }));
-    }
-    Ok(report
-        .code()
-        .map_or(ExitCode::SUCCESS, |c| ExitCode::from(c as u8)))
+        }),
+    )
 }

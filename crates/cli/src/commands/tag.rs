@@ -4,7 +4,6 @@
 use crate::client::Marketplace;
 use crate::credentials::EmailArgs;
 use crate::failure::Failure;
-use crate::output;
 use crate::reissue::{self, Signer};
 use crate::settings::{ClientOptions, Settings};
 use marketplace_format::ns::DCTERMS;
@@ -65,18 +64,13 @@ pub fn run(args: TagArgs) -> anyhow::Result<ExitCode> {
         reissue::fetch_unsigned(&marketplace, id, &latest.endorser.email, &latest.created)?;
     let edited = marketplace_format::edit::set_term(&unsigned, DCTERMS, "alternative", &args.name)
         .map_err(|e| Failure::refused(format!("cannot set the tag: {e}")))?;
-    let created = reissue::creation_instant(Some(&latest.created))?;
-    let signed = signer.sign(&edited, created)?;
-    let report = reissue::publish(&marketplace, signed, settings.json);
-    if settings.json {
-        output::json(&serde_json::json!({
-            "identifier": id,
-            "endorser": signer.email,
-            "tag": args.name,
-            "upload": report,
-        }));
-    }
-    Ok(report
-        .code()
-        .map_or(ExitCode::SUCCESS, |c| ExitCode::from(c as u8)))
+    reissue::sign_and_publish(
+        &marketplace,
+        &signer,
+        &edited,
+        Some(&latest.created),
+        settings.json,
+        id,
+        serde_json::json!({ "tag": args.name }),
+    )
 }
