@@ -399,17 +399,12 @@ fn alice_document(pki: &TestPki, id_byte: u8) -> String {
 /// directory and vomsdir, clock at the PKI instant) with upload `rules`.
 async fn marketplace(pki: &'static TestPki, rules: UploadRules) -> (TestServer, String) {
     let s = TestServer::start_with(Backend::Sqlite, move |c: &mut ServerConfig| {
-        c.tls_cert = Some(pki.path().join("server-chain.pem"));
-        c.tls_key = Some(pki.path().join("server.key"));
-        c.tls_client_auth = TlsClientAuth::Optional;
-        c.ca_dir = Some(pki.path().join("certificates"));
-        c.vomsdir = Some(pki.path().join("vomsdir"));
-        c.now = Some(pki.generated_at().parse().unwrap());
+        serve_tls_with(c, pki);
         c.upload = rules;
     })
     .await
     .unwrap();
-    let base = s.base.replace("http://", "https://");
+    let base = https_base(&s);
     (s, base)
 }
 

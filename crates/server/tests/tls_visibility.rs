@@ -8,8 +8,7 @@
 mod common;
 
 use common::visibility::{self, Expect, Fixture};
-use common::{Backend, TestServer};
-use marketplace_server::authn::TlsClientAuth;
+use common::{Backend, TestServer, https_base, serve_tls_with};
 use marketplace_server::config::ServerConfig;
 use marketplace_test_pki::TestPki;
 use marketplace_trust::credential::Credential;
@@ -101,12 +100,7 @@ fn credential(pki: &TestPki, name: &str) -> Credential {
 async fn every_route_over_tls(backend: Backend) {
     let Some(pki) = pki() else { return };
     let Some(server) = TestServer::start_with(backend, move |c: &mut ServerConfig| {
-        c.tls_cert = Some(pki.path().join("server-chain.pem"));
-        c.tls_key = Some(pki.path().join("server.key"));
-        c.tls_client_auth = TlsClientAuth::Optional;
-        c.ca_dir = Some(pki.path().join("certificates"));
-        c.vomsdir = Some(pki.path().join("vomsdir"));
-        c.now = Some(pki.generated_at().parse().unwrap());
+        serve_tls_with(c, pki);
         // Bob's certificate carries no e-mail: his document claims one.
         c.require_certified_email = false;
     })
@@ -114,7 +108,7 @@ async fn every_route_over_tls(backend: Backend) {
     else {
         return;
     };
-    let base = server.base.replace("http://", "https://");
+    let base = https_base(&server);
     let now: chrono::DateTime<chrono::Utc> = pki.generated_at().parse().unwrap();
     let fixture = Fixture::dated(
         VO,

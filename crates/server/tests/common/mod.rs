@@ -487,3 +487,20 @@ impl TestServer {
         }
     }
 }
+
+/// Configures a test server for HTTPS with the test PKI: its host
+/// certificate, optional client certificates verified against the PKI's
+/// CA directory and vomsdir, and the clock at the instant the PKI was made.
+pub fn serve_tls_with(c: &mut ServerConfig, pki: &marketplace_test_pki::TestPki) {
+    c.tls_cert = Some(pki.path().join("server-chain.pem"));
+    c.tls_key = Some(pki.path().join("server.key"));
+    c.tls_client_auth = marketplace_server::authn::TlsClientAuth::Optional;
+    c.ca_dir = Some(pki.path().join("certificates"));
+    c.vomsdir = Some(pki.path().join("vomsdir"));
+    c.now = Some(pki.generated_at().parse().unwrap());
+}
+
+/// The `https://` base URL of a server started with [`serve_tls_with`].
+pub fn https_base(server: &TestServer) -> String {
+    server.base.replace("http://", "https://")
+}
