@@ -151,8 +151,19 @@ pub(crate) trait Db: Send + Sync {
     type Tx: Tx<Row = Self::Row>;
     /// Its dialect.
     const DIALECT: Dialect;
-    /// Runs a query outside a transaction and returns every row.
+    /// Runs a query outside a transaction and returns every row. For
+    /// bounded statements: indexed lookups, pages with a `LIMIT` in index
+    /// order.
     fn fetch(&self, sql: Sql) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>> + Send;
+    /// As [`Db::fetch`], for a statement that may read much of a table (an
+    /// aggregate over every entry): a back end that runs statements on the
+    /// caller's thread runs this one elsewhere.
+    fn fetch_scan(
+        &self,
+        sql: Sql,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>> + Send {
+        self.fetch(sql)
+    }
     /// Runs a statement outside a transaction; rows affected.
     fn execute(&self, sql: Sql) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Begins a read-only transaction seeing one snapshot.

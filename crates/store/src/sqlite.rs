@@ -203,6 +203,12 @@ impl Db for SqliteStore {
         self.readers.fetch(&sql)
     }
 
+    /// On tokio's blocking pool ([`crate::sqlite_read`]).
+    async fn fetch_scan(&self, sql: Sql) -> Result<Vec<Values>, StoreError> {
+        debug_assert_eq!(sql.dialect, Dialect::Sqlite);
+        self.readers.fetch_scan(sql).await
+    }
+
     async fn execute(&self, sql: Sql) -> Result<u64, StoreError> {
         let done = to_query(sql).execute(&self.pool).await.map_err(backend)?;
         Ok(done.rows_affected())

@@ -13,9 +13,10 @@
 //! - a single statement ([`crate::sql::Db::fetch`]) runs on the calling
 //!   thread: those statements are bounded (indexed lookups and pages with a
 //!   `LIMIT`) and a read never waits for a lock under WAL;
-//! - a read transaction (text search, counts) runs its statements on
-//!   tokio's blocking pool, since ranking many matches can take
-//!   milliseconds.
+//! - a statement that may read much of a table ([`crate::sql::Db::fetch_scan`],
+//!   e.g. the endorsers, an aggregate over every entry) and a read
+//!   transaction (text search, counts) run on tokio's blocking pool, since
+//!   they can take milliseconds.
 //!
 //! Writes stay on sqlx (`BEGIN IMMEDIATE`, `synchronous = FULL`).
 
@@ -137,6 +138,26 @@ impl Readers {
     pub fn fetch(self: &Arc<Self>, sql: &Sql) -> Result<Vec<Values>, StoreError> {
         self.take()?.query(sql)
     }
+
+    /// Runs one statement that may read much of a table on tokio's
+    /// blocking pool.
+    pub async fn fetch_scan(self: &Arc<Self>, sql: Sql) -> Result<Vec<Values>, StoreError> {
+        on_blocking_pool(self.take()?, sql).await?.1
+    }
+}
+
+/// Runs `sql` with `reader` on tokio's blocking pool; gives the reader
+/// back with the rows.
+async fn on_blocking_pool(
+    reader: Reader,
+    sql: Sql,
+) -> Result<(Reader, Result<Vec<Values>, StoreError>), StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let rows = reader.query(&sql);
+        (reader, rows)
+    })
+    .await
+    .map_err(|e| StoreError::Backend(format!("read statement failed: {e}")))
 }
 
 /// A connection lent by [`Readers`]; it goes back to the pool when dropped
@@ -237,12 +258,7 @@ impl ReadTx {
             .reader
             .take()
             .ok_or_else(|| StoreError::Backend("read transaction lost its connection".into()))?;
-        let (reader, rows) = tokio::task::spawn_blocking(move || {
-            let rows = reader.query(&sql);
-            (reader, rows)
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("read statement failed: {e}")))?;
+        let (reader, rows) = on_blocking_pool(reader, sql).await?;
         self.reader = Some(reader);
         rows
     }

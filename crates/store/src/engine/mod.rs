@@ -662,7 +662,12 @@ pub(crate) async fn endorsers<D: Db>(
          ORDER BY e.email, e.signer_subject, e.signer_issuer LIMIT ",
     )
     .count_literal(MAX_UNPAGED_ROWS.into());
-    db.fetch(s).await?.iter().map(endorser_summary).collect()
+    // Every endorser is an aggregate over every entry.
+    db.fetch_scan(s)
+        .await?
+        .iter()
+        .map(endorser_summary)
+        .collect()
 }
 
 /// [`crate::Store::tags`].
