@@ -6,7 +6,10 @@
 //! representation).
 //!
 //! Bodies are hashed in memory up to [`MAX_HASHED_BODY`] bytes; a larger
-//! body is passed on as it streams, without a tag.
+//! body is passed on as it streams, without a tag. A handler that knows
+//! what determines its body (the lists of signed documents: their stored
+//! digests) sets a [`derived_etag`] itself, and the body is not read here;
+//! a compressed form of it gets a tag of its own (`"<tag>-gzip"`).
 //!
 //! What a response holds depends on who asks: entries restricted to VOs
 //! are in the responses to their members only (see
@@ -23,8 +26,8 @@ use crate::identity::{CallerUsed, ClientIdentity};
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_LOCATION, ETAG, EXPIRES, IF_MODIFIED_SINCE, IF_NONE_MATCH,
-    LAST_MODIFIED, VARY,
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LOCATION, ETAG, EXPIRES, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -41,9 +44,44 @@ pub const MAX_HASHED_BODY: usize = 32 * 1024 * 1024;
 
 /// The strong entity tag of `body`: 128 bits of its SHA-256, quoted.
 pub fn etag_of(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    quoted_tag(&Sha256::digest(body))
+}
+
+/// A strong entity tag derived from what determines a representation
+/// instead of from its bytes, for a handler to set (the middleware then
+/// neither reads nor hashes the body): `kind` names the representation
+/// and its layout (change it whenever the layout changes), `parts` must
+/// determine the body exactly — e.g. the digests of the stored documents
+/// it lists, in order, and the counts it shows. 128 bits of the SHA-256 of
+/// `kind` and the parts, each length-prefixed, quoted.
+pub fn derived_etag<'a>(kind: &'a str, parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut hash = Sha256::new();
+    for part in std::iter::once(kind.as_bytes()).chain(parts) {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    quoted_tag(&hash.finalize())
+}
+
+/// The first 128 bits of `digest` in hex, quoted.
+fn quoted_tag(digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for b in &digest[..16] {
+        tag.push(char::from(HEX[usize::from(b >> 4)]));
+        tag.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    tag.push('"');
+    tag
+}
+
+/// The tag of a content-coded (compressed) form of the representation
+/// whose tag is `tag`: `"<opaque>-<coding>"`, so that each coding has its
+/// own strong tag, as RFC 9110 §8.8.3 requires.
+fn coded_tag(tag: &str, coding: &str) -> String {
+    let opaque = tag.trim_end_matches('"');
+    format!("{opaque}-{coding}\"")
 }
 
 /// An HTTP date (IMF-fixdate) for `at` (whole seconds; instants before
@@ -220,7 +258,22 @@ async fn tagged(request: Request, next: Next) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     let (etag, body) = match parts.headers.get(ETAG).and_then(|v| v.to_str().ok()) {
-        Some(tag) => (Some(tag.to_string()), body),
+        // The handler's tag names the identity representation; a
+        // compressed one gets its own.
+        Some(tag) => match parts
+            .headers
+            .get(CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(coding) => {
+                let tag = coded_tag(tag, coding);
+                if let Ok(v) = HeaderValue::from_str(&tag) {
+                    parts.headers.insert(ETAG, v);
+                }
+                (Some(tag), body)
+            }
+            None => (Some(tag.to_string()), body),
+        },
         None => match collect(body, MAX_HASHED_BODY).await {
             Ok(Collected::Full(bytes)) => {
                 let tag = etag_of(&bytes);
@@ -262,6 +315,22 @@ mod tests {
         assert_eq!(a, etag_of(b"hello"));
         assert_ne!(a, etag_of(b"hello!"));
         assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 34);
+        // 128 bits of the SHA-256 of "hello", in hex.
+        assert_eq!(a, "\"2cf24dba5fb0a30e26e83b2ac5b9e29e\"");
+    }
+
+    #[test]
+    fn derived_tags() {
+        let tag =
+            |kind: &str, parts: &[&str]| derived_etag(kind, parts.iter().map(|p| p.as_bytes()));
+        let a = tag("list/1", &["ab", "c"]);
+        assert_eq!(a, tag("list/1", &["ab", "c"]));
+        assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 34);
+        // The parts are delimited: moving a boundary changes the tag.
+        assert_ne!(a, tag("list/1", &["a", "bc"]));
+        assert_ne!(a, tag("list/1", &["abc"]));
+        assert_ne!(a, tag("list/2", &["ab", "c"]));
+        assert_eq!(coded_tag("\"abc\"", "gzip"), "\"abc-gzip\"");
     }
 
     #[test]

@@ -256,7 +256,7 @@ async fn run(store: &dyn Store, args: &Args, analyze: Option<&sqlx::PgPool>) {
         async move { store.search(&q, now).await.expect("search").entries.len() }
     })
     .await;
-    time("lookup: identifier, valid, docs, no total", r, |i| {
+    time("lookup: identifier, valid, docs only, no total", r, |i| {
         let q = SearchQuery {
             identifier: Some(id(i)),
             limit: 100,
@@ -265,6 +265,7 @@ async fn run(store: &dyn Store, args: &Args, analyze: Option<&sqlx::PgPool>) {
         let o = SearchOptions {
             total: false,
             documents: true,
+            summaries: false,
         };
         async move {
             store
@@ -310,7 +311,7 @@ async fn run(store: &dyn Store, args: &Args, analyze: Option<&sqlx::PgPool>) {
                     now,
                     SearchOptions {
                         total: false,
-                        documents: false,
+                        ..SearchOptions::default()
                     },
                 )
                 .await

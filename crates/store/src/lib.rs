@@ -38,7 +38,8 @@ pub use postgres::PgStore;
 pub use query::{
     Audience, DEFAULT_LIMIT, EndorserSummary, HistoryOrder, HistoryQuery, LocationFilter,
     MAX_AUDIENCE_VOS, MAX_LIMIT, MAX_QUERY_TIME, MAX_TEXT_BYTES, MAX_TEXT_TERMS, MAX_UNPAGED_ROWS,
-    SearchOptions, SearchPage, SearchQuery, SortKey, StatusFilter, effective_limit, visibility,
+    SearchOptions, SearchPage, SearchQuery, SignedDocument, SortKey, StatusFilter, effective_limit,
+    visibility,
 };
 pub use sqlite::SqliteStore;
 /// Connection options of [`PgStore::connect_with`] (re-exported from sqlx).
@@ -203,9 +204,15 @@ pub trait Store: Send + Sync + 'static {
                 let stored = self.get(&e.key).await?.ok_or_else(|| {
                     StoreError::Backend(format!("entry {} vanished during a search", e.key))
                 })?;
-                documents.push(stored.entry.document);
+                documents.push(SignedDocument {
+                    sha256: index::sha256_hex(&stored.entry.document),
+                    bytes: stored.entry.document,
+                });
             }
             page.documents = documents;
+        }
+        if !options.summaries {
+            page.entries.clear();
         }
         Ok(page)
     }

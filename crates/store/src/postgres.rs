@@ -62,6 +62,11 @@ fn migrator() -> Migrator {
             "visibility",
             include_str!("../migrations/postgres/0003_visibility.sql"),
         ),
+        migration(
+            4,
+            "lookup index",
+            include_str!("../migrations/postgres/0004_lookup_index.sql"),
+        ),
     ])
 }
 

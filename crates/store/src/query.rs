@@ -288,16 +288,33 @@ pub struct SearchOptions {
     /// Return the signed document of each entry of the page in
     /// [`SearchPage::documents`].
     pub documents: bool,
+    /// Return the entries of the page in [`SearchPage::entries`]; when
+    /// false (with `documents`, for a list of the signed documents alone)
+    /// `entries` is empty and no entry's metadata is decoded.
+    pub summaries: bool,
 }
 
 impl Default for SearchOptions {
-    /// What [`crate::Store::search`] computes: the total, no documents.
+    /// What [`crate::Store::search`] computes: the total and the entries,
+    /// no documents.
     fn default() -> Self {
         SearchOptions {
             total: true,
             documents: false,
+            summaries: true,
         }
     }
+}
+
+/// A signed document of a [`SearchPage`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedDocument {
+    /// The SHA-256 of `bytes`, lowercase hex, recorded when the entry was
+    /// stored: what identifies the document (a stored document never
+    /// changes), e.g. for an entity tag.
+    pub sha256: String,
+    /// The document, byte for byte as it was uploaded.
+    pub bytes: Vec<u8>,
 }
 
 /// One page of search results.
@@ -308,12 +325,14 @@ pub struct SearchPage {
     pub total: u64,
     /// Entries matching every filter (before paging).
     pub matching: u64,
-    /// The page.
+    /// The page (empty when the search was asked for documents alone, see
+    /// [`SearchOptions::summaries`]).
     pub entries: Vec<EntrySummary>,
     /// With [`SearchOptions::documents`]: the signed document of each entry
-    /// of `entries`, byte for byte, in the same order; otherwise empty.
+    /// of the page, in the page's order (so, with summaries, the same
+    /// order as `entries`); otherwise empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub documents: Vec<Vec<u8>>,
+    pub documents: Vec<SignedDocument>,
 }
 
 /// The order of [`crate::Store::history`].

@@ -72,6 +72,11 @@ fn migrator() -> Migrator {
             "visibility",
             include_str!("../migrations/sqlite/0003_visibility.sql"),
         ),
+        migration(
+            4,
+            "lookup index",
+            include_str!("../migrations/sqlite/0004_lookup_index.sql"),
+        ),
     ])
 }
 

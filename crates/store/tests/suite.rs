@@ -9,7 +9,8 @@ use std::sync::Arc;
 use common::{Harness, at, entry, id, meta, put};
 use marketplace_store::{
     Audience, EntryKey, HistoryOrder, HistoryQuery, LocationFilter, NewEntry, PendingEntry,
-    PutOutcome, SearchOptions, SearchQuery, SortKey, Status, StatusFilter, Store, StoreError,
+    PutOutcome, SearchOptions, SearchQuery, SignedDocument, SortKey, Status, StatusFilter, Store,
+    StoreError,
 };
 
 /// The instant most tests evaluate statuses at.
@@ -1714,6 +1715,27 @@ async fn concurrent_put_many_keep_one_latest(h: &Harness) {
 
 // ------------------------------------------------ search options, lookups
 
+/// `document` as a search page returns it: with its SHA-256.
+fn signed(document: &[u8]) -> SignedDocument {
+    use sha2::Digest;
+    SignedDocument {
+        sha256: sha2::Sha256::digest(document)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        bytes: document.to_vec(),
+    }
+}
+
+/// Options with the total, documents and summaries as given.
+fn options(total: bool, documents: bool, summaries: bool) -> SearchOptions {
+    SearchOptions {
+        total,
+        documents,
+        summaries,
+    }
+}
+
 async fn search_with_options(h: &Harness) {
     let s = h.store();
     let mut stored = Vec::new();
@@ -1737,14 +1759,7 @@ async fn search_with_options(h: &Harness) {
     let plain = s.search(&q, now()).await.unwrap();
     assert!(plain.documents.is_empty());
     let with = s
-        .search_with(
-            &q,
-            now(),
-            SearchOptions {
-                total: false,
-                documents: true,
-            },
-        )
+        .search_with(&q, now(), options(false, true, true))
         .await
         .unwrap();
     assert_eq!(with.total, 0);
@@ -1752,8 +1767,34 @@ async fn search_with_options(h: &Harness) {
     assert_eq!(with.entries, plain.entries);
     assert_eq!(
         with.documents,
-        [stored[1].document.clone(), stored[2].document.clone()]
+        [signed(&stored[1].document), signed(&stored[2].document)]
     );
+    // The documents alone: the same documents and counts, no entries, in
+    // one statement (no total) and in a read transaction (total, text).
+    for (total, text) in [(false, None), (true, None), (true, Some("plain"))] {
+        let q = SearchQuery {
+            text: text.map(str::to_string),
+            ..q.clone()
+        };
+        let both = s
+            .search_with(&q, now(), options(total, true, true))
+            .await
+            .unwrap();
+        let alone = s
+            .search_with(&q, now(), options(total, true, false))
+            .await
+            .unwrap();
+        assert!(alone.entries.is_empty(), "total {total} text {text:?}");
+        assert_eq!(
+            alone.documents, both.documents,
+            "total {total} text {text:?}"
+        );
+        assert_eq!(
+            (alone.total, alone.matching),
+            (both.total, both.matching),
+            "total {total} text {text:?}"
+        );
+    }
     let defaults = s
         .search_with(&q, now(), SearchOptions::default())
         .await
@@ -1777,10 +1818,7 @@ async fn search_with_options(h: &Harness) {
                     ..q.clone()
                 },
                 now(),
-                SearchOptions {
-                    total: true,
-                    documents: true,
-                },
+                options(true, true, true),
             )
             .await
             .unwrap();
@@ -1797,35 +1835,36 @@ async fn search_with_options(h: &Harness) {
                 ..SearchQuery::default()
             },
             now(),
-            SearchOptions {
-                total: true,
-                documents: true,
-            },
+            options(true, true, true),
         )
         .await
         .unwrap();
     assert_eq!((none.total, none.matching), (5, 0));
     assert!(none.entries.is_empty() && none.documents.is_empty());
-    // The lookup of an image: its documents, with or without the total.
+    // The lookup of an image: its documents, with or without the total,
+    // with or without the entries.
     for total in [false, true] {
-        let lookup = s
-            .search_with(
-                &SearchQuery {
-                    identifier: Some(id("S3")),
-                    ..SearchQuery::default()
-                },
-                now(),
-                SearchOptions {
-                    total,
-                    documents: true,
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(lookup.matching, 1);
-        assert_eq!(lookup.total, if total { 5 } else { 0 });
-        assert_eq!(lookup.entries[0].key, stored[3].key);
-        assert_eq!(lookup.documents, [stored[3].document.clone()]);
+        for summaries in [false, true] {
+            let lookup = s
+                .search_with(
+                    &SearchQuery {
+                        identifier: Some(id("S3")),
+                        ..SearchQuery::default()
+                    },
+                    now(),
+                    options(total, true, summaries),
+                )
+                .await
+                .unwrap();
+            assert_eq!(lookup.matching, 1);
+            assert_eq!(lookup.total, if total { 5 } else { 0 });
+            if summaries {
+                assert_eq!(lookup.entries[0].key, stored[3].key);
+            } else {
+                assert!(lookup.entries.is_empty());
+            }
+            assert_eq!(lookup.documents, [signed(&stored[3].document)]);
+        }
     }
 }
 
@@ -2130,10 +2169,7 @@ async fn restricted_entries_by_audience(h: &Harness) {
                         ..all_for(audience)
                     },
                     now(),
-                    SearchOptions {
-                        total: false,
-                        documents: true,
-                    },
+                    options(false, true, false),
                 )
                 .await
                 .unwrap();
@@ -2141,7 +2177,7 @@ async fn restricted_entries_by_audience(h: &Harness) {
             assert_eq!(
                 lookup.documents,
                 if visible {
-                    vec![e.document.clone()]
+                    vec![signed(&e.document)]
                 } else {
                     vec![]
                 },

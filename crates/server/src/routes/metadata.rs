@@ -14,6 +14,7 @@
 //! Lists, counts and totals cover the entries the caller may see (see
 //! [`marketplace_store::Audience`]); `vo=` filters on the signer's VO.
 
+use crate::conditional;
 use crate::config::DEFAULT_PAGE;
 use crate::error::{AppError, with_type};
 use crate::escape;
@@ -23,7 +24,7 @@ use crate::negotiate::Media;
 use crate::routes::{entry, upload};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_TYPE, ETAG};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use marketplace_store::{EntrySummary, SearchOptions, SearchPage};
@@ -188,10 +189,12 @@ async fn list(
     let page = if request.contradictory {
         SearchPage::default()
     } else {
-        // The XML list shows the signed documents, not the catalogue total.
+        // The XML list shows the signed documents alone, not the entries
+        // nor the catalogue total.
         let options = SearchOptions {
             total: media == Media::Json,
             documents: media != Media::Json,
+            summaries: media == Media::Json,
         };
         let now = state.clock.now();
         match state.store.search_with(&request.query, now, options).await {
@@ -208,27 +211,48 @@ async fn list(
     }
 }
 
-/// The stored documents of the page inside `<metadata>`.
+/// What [`xml_list`] writes, for its entity tag: change it whenever the
+/// layout of the list changes.
+const XML_LIST_LAYOUT: &str = "metadata-list-xml/1";
+
+/// The stored documents of the page inside `<metadata>`. The entity tag is
+/// derived from the documents' stored digests and the count (together
+/// they determine the response), so the body is not hashed again.
 fn xml_list(page: &SearchPage) -> Result<Response, AppError> {
-    if page.entries.is_empty() {
+    if page.documents.is_empty() {
         return Err(AppError::not_found(NO_MATCH));
     }
-    let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata>\n");
-    for (summary, document) in page.entries.iter().zip(&page.documents) {
-        match std::str::from_utf8(document) {
+    let documents_bytes: usize = page.documents.iter().map(|d| d.bytes.len() + 1).sum();
+    let mut body = String::with_capacity(documents_bytes + 64);
+    body.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata>\n");
+    for document in &page.documents {
+        match std::str::from_utf8(&document.bytes) {
             Ok(text) => {
                 body.push_str(escape::strip_xml_declaration(text).trim_end());
                 body.push('\n');
             }
-            Err(_) => tracing::warn!(key = %summary.key, "stored document is not UTF-8; skipped"),
+            Err(_) => tracing::warn!(
+                sha256 = %document.sha256,
+                "stored document is not UTF-8; skipped"
+            ),
         }
     }
     body.push_str("</metadata>\n");
+    let count = page.matching.to_string();
+    let tag = conditional::derived_etag(
+        XML_LIST_LAYOUT,
+        page.documents
+            .iter()
+            .map(|d| d.sha256.as_bytes())
+            .chain([count.as_bytes()]),
+    );
     let mut response = with_type(StatusCode::OK, Media::Xml.content_type(), body);
-    if let Ok(v) = HeaderValue::from_str(&page.matching.to_string()) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("x-total-count"), v);
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&count) {
+        headers.insert(HeaderName::from_static("x-total-count"), v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        headers.insert(ETAG, v);
     }
     Ok(response)
 }

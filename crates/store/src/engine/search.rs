@@ -13,8 +13,8 @@ use super::{E, LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, check_audience, summary, vi
 use crate::StoreError;
 use crate::index::{filter_key, fts5_match, text_terms};
 use crate::query::{
-    Audience, LocationFilter, SearchOptions, SearchPage, SearchQuery, SortKey, StatusFilter,
-    effective_limit,
+    Audience, LocationFilter, SearchOptions, SearchPage, SearchQuery, SignedDocument, SortKey,
+    StatusFilter, effective_limit,
 };
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 
@@ -252,8 +252,8 @@ async fn count<T: Tx>(tx: &mut T, s: Sql) -> Result<u64, StoreError> {
     Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
-/// `columns FROM table WHERE e.seq IN (seqs)` (`table` is `entries e` or
-/// `documents e`); `None` for no sequences.
+/// `columns FROM table WHERE e.seq IN (seqs)` (`table` names `entries e`,
+/// alone or joined with its documents); `None` for no sequences.
 fn by_sequence(
     d: Dialect,
     columns: &'static str,
@@ -278,13 +278,29 @@ fn by_sequence(
     Some(s)
 }
 
-/// The documents of the entries `seqs`, in that order. Documents never
-/// change once stored: any snapshot reads the same bytes.
-fn documents_in_order<R: RowRead>(rows: Vec<R>, seqs: &[i64]) -> Result<Vec<Vec<u8>>, StoreError> {
+/// The columns and tables [`documents_in_order`] reads, for [`by_sequence`].
+const DOCUMENT_COLUMNS: &str = "SELECT e.seq, e.document_sha256, d.document";
+const DOCUMENT_TABLES: &str = "entries e JOIN documents d ON d.seq = e.seq";
+
+/// The documents of the entries `seqs` (rows of [`DOCUMENT_COLUMNS`]), in
+/// that order. Documents never change once stored: any snapshot reads the
+/// same bytes.
+fn documents_in_order<R: RowRead>(
+    rows: Vec<R>,
+    seqs: &[i64],
+) -> Result<Vec<SignedDocument>, StoreError> {
     in_order(rows, seqs, |r| r.int(0))?
         .iter()
-        .map(|r| r.bytes(1))
+        .map(|r| signed_document(r, 1))
         .collect()
+}
+
+/// The digest at column `at` and the document at `at + 1`.
+fn signed_document<R: RowRead>(r: &R, at: usize) -> Result<SignedDocument, StoreError> {
+    Ok(SignedDocument {
+        sha256: r.text(at)?,
+        bytes: r.bytes(at + 1)?,
+    })
 }
 
 /// Whether `q` filters on the status only (and the audience, which the
@@ -400,31 +416,44 @@ pub(crate) async fn search<D: Db>(
     };
 
     if terms.is_none() && !options.total {
-        // One statement is its own snapshot.
+        // One statement is its own snapshot. With the documents of one
+        // image and no summaries (a site's check), the statement reads the
+        // lookup index and the documents only.
         let with_documents = options.documents && q.identifier.is_some();
         let mut page = Sql::new(d);
-        page.push(SUMMARY_COLUMNS);
+        let seq_at = if options.summaries {
+            page.push(SUMMARY_COLUMNS);
+            SUMMARY_SEQ
+        } else {
+            page.push("SELECT e.seq");
+            0
+        };
         if with_documents {
-            page.push(", (SELECT x.document FROM documents x WHERE x.seq = e.seq)");
+            page.push(
+                ", e.document_sha256, (SELECT x.document FROM documents x WHERE x.seq = e.seq)",
+            );
         }
         from_where(&mut page, q, None, &now_text);
         paged(&mut page);
         let rows = db.fetch(page).await?;
         if let Some(matching) = matching_from_page(rows.len(), limit, q.offset) {
-            let entries = rows
-                .iter()
-                .map(|r| summary(r, now))
-                .collect::<Result<Vec<_>, _>>()?;
+            let entries = if options.summaries {
+                rows.iter()
+                    .map(|r| summary(r, now))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                Vec::new()
+            };
             let documents = if with_documents {
                 rows.iter()
-                    .map(|r| r.bytes(SUMMARY_SEQ + 1))
+                    .map(|r| signed_document(r, seq_at + 1))
                     .collect::<Result<Vec<_>, _>>()?
             } else if options.documents {
                 let seqs = rows
                     .iter()
-                    .map(|r| r.int(SUMMARY_SEQ))
+                    .map(|r| r.int(seq_at))
                     .collect::<Result<Vec<_>, _>>()?;
-                match by_sequence(d, "SELECT e.seq, e.document", "documents e", &seqs) {
+                match by_sequence(d, DOCUMENT_COLUMNS, DOCUMENT_TABLES, &seqs) {
                     Some(s) => documents_in_order(db.fetch(s).await?, &seqs)?,
                     None => Vec::new(),
                 }
@@ -475,7 +504,9 @@ pub(crate) async fn search<D: Db>(
         .map(|r| r.int(if terms.is_some() { 0 } else { SUMMARY_SEQ }))
         .collect::<Result<Vec<_>, _>>()?;
     let mut entries = Vec::with_capacity(rows.len());
-    if terms.is_some() {
+    if !options.summaries {
+        // Documents alone: no entry is decoded.
+    } else if terms.is_some() {
         if let Some(s) = by_sequence(d, SUMMARY_COLUMNS, "entries e", &seqs) {
             let found = in_order(tx.fetch(s).await?, &seqs, |r| r.int(SUMMARY_SEQ))?;
             for (r, ranked) in found.iter().zip(&rows) {
@@ -494,7 +525,7 @@ pub(crate) async fn search<D: Db>(
     } else {
         0
     };
-    let documents = match by_sequence(d, "SELECT e.seq, e.document", "documents e", &seqs) {
+    let documents = match by_sequence(d, DOCUMENT_COLUMNS, DOCUMENT_TABLES, &seqs) {
         Some(s) if options.documents => documents_in_order(tx.fetch(s).await?, &seqs)?,
         _ => Vec::new(),
     };
