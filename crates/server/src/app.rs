@@ -3,26 +3,35 @@
 //! route also answers with a trailing slash).
 //!
 //! Middleware, outermost first: security headers
-//! ([`crate::security::security_headers`]), tracing, metrics
-//! ([`crate::metrics::track`]), conditional GET ([`crate::conditional`]),
-//! compression, CSRF protection ([`crate::security::csrf`]), error bodies
-//! ([`crate::error::error_bodies`]), the caller's identity
-//! ([`crate::authn::identify`]), request timeout, request body limit.
+//! ([`crate::security::SecurityHeaders`]), tracing, metrics
+//! ([`crate::metrics::Track`]), conditional GET
+//! ([`crate::conditional::Conditional`]), compression, CSRF protection
+//! ([`crate::security::Csrf`]), error bodies
+//! ([`crate::error::ErrorBodies`]), the caller's identity
+//! ([`crate::authn::Identify`]), request timeout, request body limit. Ours
+//! are [`crate::middleware::Middleware`]s: none clones the stack below it
+//! on a request.
 //! The web interface's own routes are merged from [`crate::ui`].
 //! The JSON API is nested at `/api/v1` ([`crate::api`]); feeds
 //! ([`crate::feeds`]) and `/healthz`, `/metrics` ([`crate::ops`]) are merged.
 
-use crate::error::{AppError, error_bodies};
+use crate::authn::{Authenticator, Identify};
+use crate::conditional::Conditional;
+use crate::error::{AppError, ErrorBodies};
+use crate::metrics::Track;
+use crate::middleware::MiddlewareLayer;
 use crate::routes::{endorsers, entry, home, metadata, tags, upload};
+use crate::security::{Csrf, SecurityHeaders};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, Uri};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
 use axum::routing::get;
+use std::sync::Arc;
 use std::time::Duration;
-use tower::Layer;
 use tower::util::MapRequestLayer;
+use tower::{Layer, ServiceBuilder};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -65,32 +74,38 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::routes::action::router())
         .merge(crate::ui::router())
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
-        .layer(from_fn_with_state(
-            std::sync::Arc::new(crate::authn::Authenticator::new(&state)),
-            crate::authn::identify,
-        ))
-        .layer(from_fn_with_state(state.clone(), error_bodies))
-        .layer(from_fn_with_state(state.clone(), crate::security::csrf))
-        .layer(CompressionLayer::new())
-        .layer(from_fn(crate::conditional::conditional_get))
-        .layer(from_fn_with_state(state.clone(), crate::metrics::track))
+        // One layer, the whole stack: each `Router::layer` call boxes every
+        // route once more, and a boxed route is cloned on every request.
         .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(crate::routes::action::request_span)
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            ServiceBuilder::new()
+                .layer(MiddlewareLayer::new(SecurityHeaders::new(
+                    &state.config.public_url,
+                )))
+                // (`map_response` turns the response of the layer below it
+                // into axum's, for the layer above.)
+                .map_response(IntoResponse::into_response)
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(crate::routes::action::request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(MiddlewareLayer::new(Track(state.metrics.clone())))
+                .layer(MiddlewareLayer::new(Conditional))
+                .map_response(IntoResponse::into_response)
+                .layer(CompressionLayer::new())
+                .layer(MiddlewareLayer::new(Csrf(state.clone())))
+                .layer(MiddlewareLayer::new(ErrorBodies(state.clone())))
+                .layer(MiddlewareLayer::new(Identify(Arc::new(
+                    Authenticator::new(&state),
+                ))))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    timeout,
+                ))
+                .map_response(IntoResponse::into_response)
+                .layer(RequestBodyLimitLayer::new(body_limit))
+                .layer(DefaultBodyLimit::max(body_limit)),
         )
-        .layer(from_fn_with_state(
-            std::sync::Arc::new(crate::security::SecurityHeaders::new(
-                &state.config.public_url,
-            )),
-            crate::security::security_headers,
-        ))
         .with_state(state)
 }
 

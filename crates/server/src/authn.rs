@@ -20,16 +20,16 @@
 //! header that does not verify refuses the request (403), as a
 //! presented-but-invalid certificate fails the TLS handshake.
 //!
-//! The [`identify`] middleware does this for every request, reading the
+//! The [`Identify`] middleware does this for every request, reading the
 //! [`Connection`] the accept loop attached.
 
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::identity::{ClientIdentity, IdentitySource};
+use crate::middleware::{Before, Middleware};
 use crate::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderName, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use marketplace_trust::chain::CaDirectory;
@@ -159,7 +159,7 @@ pub struct Connection {
 
 type Cached = (Instant, Result<Arc<ClientIdentity>, String>);
 
-/// Verifies client chains and keeps what the [`identify`] middleware needs.
+/// Verifies client chains and keeps what the [`Identify`] middleware needs.
 pub struct Authenticator {
     ca_dir: Option<CaDirectory>,
     vomsdir: Option<VomsDir>,
@@ -372,53 +372,66 @@ fn percent_decode(value: &[u8]) -> Option<String> {
 /// Middleware: strips the trusted header, and attaches the caller's
 /// identity (`Arc<ClientIdentity>`) — the trusted proxy's header chain for
 /// requests from a trusted proxy that carry it, else the TLS handshake's.
-pub async fn identify(
-    State(auth): State<Arc<Authenticator>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let connection = request.extensions().get::<Connection>().cloned();
-    let mut header = None;
-    if let Some(name) = &auth.header {
-        let values: Vec<Vec<u8>> = request
-            .headers()
-            .get_all(name)
-            .iter()
-            .map(|v| v.as_bytes().to_vec())
-            .collect();
-        request.headers_mut().remove(name);
-        let trusted = connection
-            .as_ref()
-            .is_some_and(|c| auth.is_trusted_proxy(c.peer.ip()));
-        if trusted {
-            header = match values.as_slice() {
-                [] => None,
-                [one] if one.iter().all(u8::is_ascii_whitespace) => None,
-                [one] => Some(one.clone()),
-                _ => {
-                    return refused(&format!("several {name} headers"));
-                }
-            };
-        } else if !values.is_empty() {
-            tracing::debug!(peer = ?connection.as_ref().map(|c| c.peer),
-                "ignoring {name}: the peer is not a trusted proxy");
-        }
-    }
-    let identity = match header {
-        Some(value) => match auth.from_header(&value).await {
-            Ok(identity) => Some(identity),
-            Err(reason) => {
-                tracing::info!(peer = ?connection.as_ref().map(|c| c.peer), %reason,
-                    "client certificate from the trusted proxy refused");
-                return refused(&reason);
+#[derive(Clone)]
+pub struct Identify(pub Arc<Authenticator>);
+
+impl Middleware for Identify {
+    type Carry = ();
+
+    fn before(&self, mut request: Request) -> Before<()> {
+        let connection = request.extensions().get::<Connection>().cloned();
+        let auth = &self.0;
+        let mut header = None;
+        if let Some(name) = &auth.header {
+            let values: Vec<Vec<u8>> = request
+                .headers()
+                .get_all(name)
+                .iter()
+                .map(|v| v.as_bytes().to_vec())
+                .collect();
+            request.headers_mut().remove(name);
+            let trusted = connection
+                .as_ref()
+                .is_some_and(|c| auth.is_trusted_proxy(c.peer.ip()));
+            if trusted {
+                header = match values.as_slice() {
+                    [] => None,
+                    [one] if one.iter().all(u8::is_ascii_whitespace) => None,
+                    [one] => Some(one.clone()),
+                    _ => {
+                        return Before::Answer(refused(&format!("several {name} headers")));
+                    }
+                };
+            } else if !values.is_empty() {
+                tracing::debug!(peer = ?connection.as_ref().map(|c| c.peer),
+                    "ignoring {name}: the peer is not a trusted proxy");
             }
-        },
-        None => connection.and_then(|c| c.tls_identity),
-    };
-    if let Some(identity) = identity {
-        request.extensions_mut().insert(identity);
+        }
+        let Some(value) = header else {
+            if let Some(identity) = connection.and_then(|c| c.tls_identity) {
+                request.extensions_mut().insert(identity);
+            }
+            return Before::Pass(request, ());
+        };
+        let auth = Arc::clone(auth);
+        Before::Prepare(Box::pin(async move {
+            match auth.from_header(&value).await {
+                Ok(identity) => {
+                    request.extensions_mut().insert(identity);
+                    Ok((request, ()))
+                }
+                Err(reason) => {
+                    tracing::info!(peer = ?connection.as_ref().map(|c| c.peer), %reason,
+                        "client certificate from the trusted proxy refused");
+                    Err(refused(&reason))
+                }
+            }
+        }))
     }
-    next.run(request).await
+
+    async fn after(&self, _: (), response: Response) -> Response {
+        response
+    }
 }
 
 fn refused(reason: &str) -> Response {

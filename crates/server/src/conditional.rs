@@ -23,6 +23,7 @@
 //! hold public entries only and stay shareable.
 
 use crate::identity::{CallerUsed, ClientIdentity};
+use crate::middleware::{Before, Middleware};
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::header::{
@@ -30,7 +31,6 @@ use axum::http::header::{
     IF_NONE_MATCH, LAST_MODIFIED, VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -226,33 +226,67 @@ pub fn make_private(headers: &mut HeaderMap) {
 /// copy is current; every response made for an authenticated caller is
 /// private (whether the identity was attached outside this layer or, as
 /// usual, inside it: see [`CallerUsed`]).
-pub async fn conditional_get(mut request: Request, next: Next) -> Response {
-    let authenticated = request.extensions().get::<Arc<ClientIdentity>>().is_some();
-    let used = CallerUsed::default();
-    request.extensions_mut().insert(used.clone());
-    let mut response = tagged(request, next).await;
-    if authenticated || used.is_raised() {
-        make_private(response.headers_mut());
-    }
-    response
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Conditional;
+
+/// What [`Conditional`] keeps of a request.
+#[derive(Debug)]
+pub struct Preconditions {
+    /// An identity was attached outside this layer.
+    authenticated: bool,
+    /// Raised when a handler extracts the caller.
+    used: CallerUsed,
+    /// A `GET`'s `If-None-Match` and `If-Modified-Since` (`None` for other
+    /// methods, which are left alone).
+    get: Option<(Option<String>, Option<String>)>,
 }
 
-/// [`conditional_get`] without the privacy of the response.
-async fn tagged(request: Request, next: Next) -> Response {
-    if request.method() != Method::GET {
-        return next.run(request).await;
+impl Middleware for Conditional {
+    type Carry = Preconditions;
+
+    fn before(&self, mut request: Request) -> Before<Preconditions> {
+        let authenticated = request.extensions().get::<Arc<ClientIdentity>>().is_some();
+        let used = CallerUsed::default();
+        request.extensions_mut().insert(used.clone());
+        let header = |name| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let get = (request.method() == Method::GET)
+            .then(|| (header(IF_NONE_MATCH), header(IF_MODIFIED_SINCE)));
+        Before::Pass(
+            request,
+            Preconditions {
+                authenticated,
+                used,
+                get,
+            },
+        )
     }
-    let if_none_match = request
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let if_modified_since = request
-        .headers()
-        .get(IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let response = next.run(request).await;
+
+    async fn after(&self, carry: Preconditions, response: Response) -> Response {
+        let mut response = match carry.get {
+            Some((if_none_match, if_modified_since)) => {
+                tagged(response, if_none_match, if_modified_since).await
+            }
+            None => response,
+        };
+        if carry.authenticated || carry.used.is_raised() {
+            make_private(response.headers_mut());
+        }
+        response
+    }
+}
+
+/// A `GET`'s response, tagged, or 304 when the client's copy is current.
+async fn tagged(
+    response: Response,
+    if_none_match: Option<String>,
+    if_modified_since: Option<String>,
+) -> Response {
     if response.status() != StatusCode::OK {
         return response;
     }
@@ -374,7 +408,7 @@ mod tests {
         use crate::identity::{Caller, IdentitySource};
         use axum::routing::get;
         use tower::ServiceExt;
-        async fn attach(mut request: Request, next: Next) -> Response {
+        async fn attach(mut request: Request, next: axum::middleware::Next) -> Response {
             if request.headers().contains_key("x-who") {
                 request.extensions_mut().insert(Arc::new(ClientIdentity {
                     subject: "CN=a".into(),
@@ -393,7 +427,7 @@ mod tests {
             )
             .route("/static", get(|| async { "same for all" }))
             .layer(axum::middleware::from_fn(attach))
-            .layer(axum::middleware::from_fn(conditional_get));
+            .layer(crate::middleware::MiddlewareLayer::new(Conditional));
         let send = |path: &str, who: bool| {
             let mut request = Request::builder().uri(path);
             if who {

@@ -1,4 +1,4 @@
-//! Error responses. Handlers return [`AppError`]; the [`error_bodies`]
+//! Error responses. Handlers return [`AppError`]; the [`ErrorBodies`]
 //! middleware turns every 4xx/5xx response (also those axum or tower-http
 //! produce themselves: 404, 405, 408, 413, 415) into the original's error
 //! bodies in the negotiated media:
@@ -11,13 +11,13 @@
 //! The message is always escaped for the format (the original pasted it raw).
 
 use crate::html;
+use crate::middleware::{Before, Middleware};
 use crate::negotiate::{Media, negotiate};
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// An error with the status and the message the client sees.
@@ -29,12 +29,12 @@ pub struct AppError {
     pub message: String,
 }
 
-/// The message of an error response, carried to [`error_bodies`].
+/// The message of an error response, carried to [`ErrorBodies`].
 #[derive(Debug, Clone)]
 pub struct ErrorMessage(pub String);
 
 /// Marks an error response whose body is already final (the JSON API's
-/// errors, `/healthz`): [`error_bodies`] leaves it as it is.
+/// errors, `/healthz`): [`ErrorBodies`] leaves it as it is.
 #[derive(Debug, Clone, Copy)]
 pub struct FinalBody;
 
@@ -140,28 +140,38 @@ pub fn render(status: StatusCode, message: &str, media: Media, state: &AppState)
 }
 
 /// Middleware: renders every error response in the negotiated media.
-pub async fn error_bodies(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let media = negotiate(request.uri().query(), request.headers());
-    let response = next.run(request).await;
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error())
-        || response.extensions().get::<FinalBody>().is_some()
-    {
-        return response;
+#[derive(Clone)]
+pub struct ErrorBodies(pub AppState);
+
+impl Middleware for ErrorBodies {
+    type Carry = Media;
+
+    fn before(&self, request: Request) -> Before<Media> {
+        let media = negotiate(request.uri().query(), request.headers());
+        Before::Pass(request, media)
     }
-    let message = match response.extensions().get::<ErrorMessage>() {
-        Some(ErrorMessage(m)) => m.clone(),
-        None => default_message(status, &state),
-    };
-    let (parts, _) = response.into_parts();
-    let mut rendered = render(status, &message, media, &state);
-    // Keep the headers handlers set (e.g. Allow on 405), not the old body's.
-    for (name, value) in parts.headers.iter() {
-        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
-            rendered.headers_mut().insert(name.clone(), value.clone());
+
+    async fn after(&self, media: Media, response: Response) -> Response {
+        let status = response.status();
+        if !(status.is_client_error() || status.is_server_error())
+            || response.extensions().get::<FinalBody>().is_some()
+        {
+            return response;
         }
+        let message = match response.extensions().get::<ErrorMessage>() {
+            Some(ErrorMessage(m)) => m.clone(),
+            None => default_message(status, &self.0),
+        };
+        let (parts, _) = response.into_parts();
+        let mut rendered = render(status, &message, media, &self.0);
+        // Keep the headers handlers set (e.g. Allow on 405), not the old body's.
+        for (name, value) in parts.headers.iter() {
+            if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+                rendered.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        rendered
     }
-    rendered
 }
 
 /// A response with `body` as `content_type`.

@@ -85,7 +85,7 @@ impl Caller {
     }
 }
 
-/// A request extension (put by [`crate::conditional::conditional_get`])
+/// A request extension (put by [`crate::conditional::Conditional`])
 /// raised when a handler extracted an authenticated [`Caller`]: the
 /// response was made for that caller.
 #[derive(Debug, Clone, Default)]

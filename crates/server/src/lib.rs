@@ -37,6 +37,7 @@ pub mod ingest;
 pub mod listing;
 pub mod mail;
 pub mod metrics;
+pub mod middleware;
 pub mod negotiate;
 pub mod ops;
 pub mod rdfjson;

@@ -15,14 +15,14 @@
 //! stays bounded.
 
 use crate::ingest::{IngestError, IngestOutcome};
-use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::Method;
-use axum::middleware::Next;
+use crate::middleware::{Before, Middleware};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The `Content-Type` of the text exposition format.
@@ -111,9 +111,9 @@ impl Metrics {
     }
 
     /// Counts a request and observes its duration.
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe_request(&self, method: &str, route: &str, status: StatusCode, seconds: f64) {
         self.requests
-            .with_label_values(&[method, route, &status.to_string()])
+            .with_label_values(&[method, route, status.as_str()])
             .inc();
         self.duration
             .with_label_values(&[method, route])
@@ -174,22 +174,27 @@ fn method_label(method: &Method) -> &'static str {
 
 /// Middleware (added with `Router::layer`, so the matched route is known):
 /// counts every request by route template and status, and times it.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    let method = method_label(request.method());
-    let start = Instant::now();
-    let response = next.run(request).await;
-    state.metrics.observe_request(
-        method,
-        &route,
-        response.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
-    response
+#[derive(Clone)]
+pub struct Track(pub Arc<Metrics>);
+
+impl Middleware for Track {
+    type Carry = (Option<MatchedPath>, &'static str, Instant);
+
+    fn before(&self, request: Request) -> Before<Self::Carry> {
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let method = method_label(request.method());
+        Before::Pass(request, (route, method, Instant::now()))
+    }
+
+    async fn after(&self, (route, method, start): Self::Carry, response: Response) -> Response {
+        self.0.observe_request(
+            method,
+            route.as_ref().map_or("unmatched", MatchedPath::as_str),
+            response.status(),
+            start.elapsed().as_secs_f64(),
+        );
+        response
+    }
 }
 
 #[cfg(test)]
@@ -199,7 +204,7 @@ mod tests {
     #[test]
     fn exposition_has_every_family() {
         let m = Metrics::new();
-        m.observe_request("GET", "/metadata", 200, 0.01);
+        m.observe_request("GET", "/metadata", StatusCode::OK, 0.01);
         m.record_upload(&Err(IngestError::Empty));
         m.set_store(Some(3));
         let text = m.render();

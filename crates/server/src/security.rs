@@ -1,6 +1,6 @@
 //! Browser security: response headers on every response
-//! ([`security_headers`]) and protection of HTML forms against cross-site
-//! request forgery ([`csrf`]).
+//! ([`SecurityHeaders`]) and protection of HTML forms against cross-site
+//! request forgery ([`Csrf`]); both are [`Middleware`].
 //!
 //! # Headers
 //!
@@ -47,19 +47,21 @@
 //!   borrow (every browser since 2020 sends `Origin` with a `POST`).
 
 use crate::error::AppError;
+use crate::middleware::{Before, Middleware};
 use crate::negotiate::negotiate;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, ORIGIN, REFERER, REFERRER_POLICY,
     SET_COOKIE, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::future::BoxFuture;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -81,7 +83,7 @@ pub const CSRF_REFUSED: &str = "the form could not be verified (its security tok
 
 /// What a request's handlers and templates may ask about the request.
 #[derive(Debug)]
-struct Context {
+pub struct Context {
     /// The CSRF token of this browser's cookie, if it sent one.
     cookie: Option<String>,
     /// The token pages render: the cookie's, or a new one made the first
@@ -257,76 +259,105 @@ async fn form_token(parts: &axum::http::request::Parts, body: &[u8]) -> Option<S
 /// Middleware: checks the CSRF token of form POSTs, makes the token (and
 /// the request path) available to the pages, and sets the cookie when a
 /// page rendered a new token.
-pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let cookie = cookie_token(request.headers());
-    let here = request
-        .uri()
-        .path_and_query()
-        .map(|pq| pq.as_str().to_string())
-        .unwrap_or_else(|| "/".into());
-    let media = negotiate(request.uri().query(), request.headers());
-    // This layer is outside `error_bodies` (so that error pages, too, are
-    // rendered inside the context): it renders its own refusals.
-    let refuse = |e: AppError| crate::error::render(e.status, &e.message, media, &state);
-    let request = if needs_check(request.method(), request.uri().path(), request.headers()) {
-        if cross_site(request.headers()) {
-            return refuse(AppError::new(StatusCode::FORBIDDEN, CSRF_REFUSED));
+#[derive(Clone)]
+pub struct Csrf(pub AppState);
+
+impl Middleware for Csrf {
+    type Carry = Arc<Context>;
+
+    fn before(&self, request: Request) -> Before<Arc<Context>> {
+        let context = Arc::new(Context {
+            cookie: cookie_token(request.headers()),
+            token: std::sync::OnceLock::new(),
+            used: AtomicBool::new(false),
+            here: request
+                .uri()
+                .path_and_query()
+                .map(|pq| pq.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
+        });
+        if !needs_check(request.method(), request.uri().path(), request.headers()) {
+            return Before::Pass(request, context);
         }
-        let limit = state.config.max_upload_bytes + crate::routes::upload::MULTIPART_OVERHEAD;
-        let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, limit).await {
-            Ok(b) => b,
-            Err(e) if e.to_string().contains("length limit") => {
-                return refuse(AppError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "request entity too large: documents are limited to {} bytes",
-                        state.config.max_upload_bytes
-                    ),
-                ));
-            }
-            Err(e) => {
-                return refuse(AppError::bad_request(format!(
-                    "cannot read the request body: {e}"
-                )));
-            }
-        };
-        let field = form_token(&parts, &bytes).await;
-        let valid = matches!((&cookie, &field), (Some(c), Some(f)) if same(c, f));
-        if !valid {
-            return refuse(AppError::new(StatusCode::FORBIDDEN, CSRF_REFUSED));
-        }
-        Request::from_parts(parts, Body::from(bytes))
-    } else {
-        request
-    };
-    let context = Arc::new(Context {
-        cookie,
-        token: std::sync::OnceLock::new(),
-        used: AtomicBool::new(false),
-        here,
-    });
-    let mut response = CONTEXT.scope(context.clone(), next.run(request)).await;
-    if context.used.load(Ordering::Relaxed) {
-        let headers = response.headers_mut();
-        // The page holds this browser's token: no shared cache may keep it.
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.append(VARY, HeaderValue::from_static("Cookie"));
-        let token = context.token.get().map(String::as_str).unwrap_or_default();
-        if context.cookie.is_none() && !token.is_empty() {
-            let secure = if state.config.public_url.starts_with("https:") {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie =
-                format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                headers.append(SET_COOKIE, v);
-            }
-        }
+        let state = self.0.clone();
+        Before::Prepare(Box::pin(async move {
+            checked_form(&state, request, &context)
+                .await
+                .map(|request| (request, context))
+        }))
     }
-    response
+
+    fn scope(
+        &self,
+        context: &Arc<Context>,
+        inner: BoxFuture<'static, Response>,
+    ) -> impl Future<Output = Response> + Send {
+        CONTEXT.scope(context.clone(), inner)
+    }
+
+    async fn after(&self, context: Arc<Context>, mut response: Response) -> Response {
+        if context.used.load(Ordering::Relaxed) {
+            let headers = response.headers_mut();
+            // The page holds this browser's token: no shared cache may keep it.
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.append(VARY, HeaderValue::from_static("Cookie"));
+            let token = context.token.get().map(String::as_str).unwrap_or_default();
+            if context.cookie.is_none() && !token.is_empty() {
+                let secure = if self.0.config.public_url.starts_with("https:") {
+                    "; Secure"
+                } else {
+                    ""
+                };
+                let cookie =
+                    format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
+                if let Ok(v) = HeaderValue::from_str(&cookie) {
+                    headers.append(SET_COOKIE, v);
+                }
+            }
+        }
+        response
+    }
+}
+
+/// The request of a form POST whose token matches the cookie (the body
+/// read and put back), or the refusal.
+async fn checked_form(
+    state: &AppState,
+    request: Request,
+    context: &Context,
+) -> Result<Request, Response> {
+    let media = negotiate(request.uri().query(), request.headers());
+    // This layer is outside `ErrorBodies` (so that error pages, too, are
+    // rendered inside the context): it renders its own refusals.
+    let refuse = |e: AppError| crate::error::render(e.status, &e.message, media, state);
+    if cross_site(request.headers()) {
+        return Err(refuse(AppError::new(StatusCode::FORBIDDEN, CSRF_REFUSED)));
+    }
+    let limit = state.config.max_upload_bytes + crate::routes::upload::MULTIPART_OVERHEAD;
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(e) if e.to_string().contains("length limit") => {
+            return Err(refuse(AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "request entity too large: documents are limited to {} bytes",
+                    state.config.max_upload_bytes
+                ),
+            )));
+        }
+        Err(e) => {
+            return Err(refuse(AppError::bad_request(format!(
+                "cannot read the request body: {e}"
+            ))));
+        }
+    };
+    let field = form_token(&parts, &bytes).await;
+    let valid = matches!((&context.cookie, &field), (Some(c), Some(f)) if same(c, f));
+    if !valid {
+        return Err(refuse(AppError::new(StatusCode::FORBIDDEN, CSRF_REFUSED)));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 /// The origin (`scheme://host[:port]`) of an absolute URL, if it has one.
@@ -388,14 +419,17 @@ impl SecurityHeaders {
 }
 
 /// Middleware: [`SecurityHeaders`] on every response.
-pub async fn security_headers(
-    State(headers): State<Arc<SecurityHeaders>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
-    headers.apply(response.headers_mut());
-    response
+impl Middleware for SecurityHeaders {
+    type Carry = ();
+
+    fn before(&self, request: Request) -> Before<()> {
+        Before::Pass(request, ())
+    }
+
+    async fn after(&self, _: (), mut response: Response) -> Response {
+        self.apply(response.headers_mut());
+        response
+    }
 }
 
 #[cfg(test)]

@@ -47,9 +47,14 @@ impl TrustSettings {
     }
 }
 
-/// The shared state of the application (cheap to clone).
+/// The shared state of the application: one reference-counted
+/// [`SharedState`], so a clone (every middleware and handler takes one per
+/// request) is a single counter increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+/// What [`AppState`] shares; its fields are reached through `AppState`.
+pub struct SharedState {
     /// Where entries are kept.
     pub store: Arc<dyn Store>,
     /// The configuration.
@@ -62,16 +67,24 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
 impl AppState {
     /// State from its parts; the clock comes from `config.now`.
     pub fn new(store: Arc<dyn Store>, config: ServerConfig, trust: TrustSettings) -> Self {
-        AppState {
+        AppState(Arc::new(SharedState {
             store,
             clock: Clock::from_option(config.now),
             config: Arc::new(config),
             trust: Arc::new(trust),
             metrics: Arc::new(crate::metrics::Metrics::new()),
-        }
+        }))
     }
 
     /// The public base URL joined with `path` (which starts with `/`).

@@ -327,7 +327,7 @@ impl ClientCertVerifier for GridClientVerifier {
 }
 
 /// Serves `app` (the application, or any service of requests, e.g. a test
-/// router behind [`crate::authn::identify`]) on `listener` — over TLS when
+/// router behind [`crate::authn::Identify`]) on `listener` — over TLS when
 /// `tls` is given — until `shutdown` completes; then stops accepting and
 /// waits for the requests in flight (idle connections are closed).
 pub async fn serve_connections<S>(

@@ -12,7 +12,6 @@ mod common;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use common::*;
 use marketplace_server::authn::{self, AddrRange, Authenticator, TlsClientAuth};
@@ -20,6 +19,7 @@ use marketplace_server::authz::{UploadAccess, UploadRules};
 use marketplace_server::clock::Clock;
 use marketplace_server::config::ServerConfig;
 use marketplace_server::identity::Caller;
+use marketplace_server::middleware::MiddlewareLayer;
 use marketplace_server::tls::{self, Tls};
 use marketplace_test_pki::TestPki;
 use marketplace_trust::chain::CaDirectory;
@@ -152,7 +152,7 @@ async fn whoami_server(
     ));
     let app = Router::new()
         .route("/whoami", get(whoami))
-        .layer(from_fn_with_state(auth.clone(), authn::identify));
+        .layer(MiddlewareLayer::new(authn::Identify(auth.clone())));
     let tls = mode.map(|mode| {
         let config = tls::server_config(
             &pki.path().join("server.pem"),

@@ -4,7 +4,7 @@
 //! (unknown path, wrong method, bad path encoding).
 //!
 //! Responses carry [`FinalBody`], so the server-wide error renderer
-//! ([`crate::error::error_bodies`]) leaves them as they are.
+//! ([`crate::error::ErrorBodies`]) leaves them as they are.
 
 use super::types::{ErrorBody, ErrorDetail};
 use crate::error::{ErrorMessage, FinalBody};

@@ -227,19 +227,28 @@ pub fn mask_path(path: &str) -> Cow<'_, str> {
 }
 
 /// The tracing span of a request (as tower-http's default one at INFO:
-/// method, URI, version), with confirmation tokens masked.
+/// method, URI, version), with confirmation tokens masked. The URI is
+/// written only when the span is recorded (not at all below INFO).
 pub fn request_span(request: &Request) -> tracing::Span {
-    let uri = request.uri();
-    let shown = match mask_path(uri.path()) {
-        Cow::Owned(masked) => masked,
-        Cow::Borrowed(_) => uri.to_string(),
-    };
     tracing::info_span!(
         "request",
         method = %request.method(),
-        uri = %shown,
+        uri = %ShownUri(request.uri()),
         version = ?request.version(),
     )
+}
+
+/// A request URI as logs show it: with [`mask_path`] applied (the masked
+/// form drops the query).
+struct ShownUri<'a>(&'a axum::http::Uri);
+
+impl std::fmt::Display for ShownUri<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match mask_path(self.0.path()) {
+            Cow::Owned(masked) => f.write_str(&masked),
+            Cow::Borrowed(_) => write!(f, "{}", self.0),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -256,6 +265,12 @@ mod tests {
         assert_eq!(mask_path(&format!("/action/{token}")), "/action/***");
         assert_eq!(mask_path("/metadata/x"), "/metadata/x");
         assert_eq!(mask_path("/action/"), "/action/");
+        let shown = |uri: &str| ShownUri(&uri.parse().unwrap()).to_string();
+        assert_eq!(
+            shown(&format!("/action/{token}/abort?x=1")),
+            "/action/***/abort"
+        );
+        assert_eq!(shown("/metadata/x?media=json"), "/metadata/x?media=json");
     }
 
     #[test]
