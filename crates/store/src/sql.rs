@@ -122,6 +122,11 @@ pub(crate) trait RowRead {
     fn boolean(&self, i: usize) -> Result<bool, StoreError>;
     /// Bytes column.
     fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError>;
+    /// Bytes column, moved out of the row where the row owns it (a row
+    /// read this way once is not read there again).
+    fn take_bytes(&mut self, i: usize) -> Result<Vec<u8>, StoreError> {
+        self.bytes(i)
+    }
     /// Instant column (as bound by [`Arg::Time`]).
     fn time(&self, i: usize) -> Result<DateTime<Utc>, StoreError>;
     /// JSON column.

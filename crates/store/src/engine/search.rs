@@ -290,16 +290,17 @@ fn documents_in_order<R: RowRead>(
     seqs: &[i64],
 ) -> Result<Vec<SignedDocument>, StoreError> {
     in_order(rows, seqs, |r| r.int(0))?
-        .iter()
-        .map(|r| signed_document(r, 1))
+        .into_iter()
+        .map(|mut r| signed_document(&mut r, 1))
         .collect()
 }
 
-/// The digest at column `at` and the document at `at + 1`.
-fn signed_document<R: RowRead>(r: &R, at: usize) -> Result<SignedDocument, StoreError> {
+/// The digest at column `at` and the document at `at + 1` (moved out of
+/// the row).
+fn signed_document<R: RowRead>(r: &mut R, at: usize) -> Result<SignedDocument, StoreError> {
     Ok(SignedDocument {
         sha256: r.text(at)?,
-        bytes: r.bytes(at + 1)?,
+        bytes: r.take_bytes(at + 1)?,
     })
 }
 
@@ -435,7 +436,7 @@ pub(crate) async fn search<D: Db>(
         }
         from_where(&mut page, q, None, &now_text);
         paged(&mut page);
-        let rows = db.fetch(page).await?;
+        let mut rows = db.fetch(page).await?;
         if let Some(matching) = matching_from_page(rows.len(), limit, q.offset) {
             let entries = if options.summaries {
                 rows.iter()
@@ -445,7 +446,7 @@ pub(crate) async fn search<D: Db>(
                 Vec::new()
             };
             let documents = if with_documents {
-                rows.iter()
+                rows.iter_mut()
                     .map(|r| signed_document(r, seq_at + 1))
                     .collect::<Result<Vec<_>, _>>()?
             } else if options.documents {
