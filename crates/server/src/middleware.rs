@@ -47,11 +47,10 @@ pub trait Middleware: Clone + Send + Sync + 'static {
 
     /// Runs the inner service's response future `inner` (by default as
     /// it is; e.g. inside a task-local scope).
-    fn scope(
-        &self,
-        carry: &Self::Carry,
-        inner: BoxFuture<'static, Response>,
-    ) -> impl Future<Output = Response> + Send {
+    fn scope<F>(&self, carry: &Self::Carry, inner: F) -> impl Future<Output = Response> + Send
+    where
+        F: Future<Output = Response> + Send,
+    {
         let _ = carry;
         inner
     }
@@ -139,16 +138,14 @@ where
 }
 
 /// The inner service's future as a future of its response.
-fn respond<F>(future: F) -> BoxFuture<'static, Response>
+async fn respond<F>(future: F) -> Response
 where
-    F: Future<Output = Result<Response, Infallible>> + Send + 'static,
+    F: Future<Output = Result<Response, Infallible>>,
 {
-    Box::pin(async move {
-        match future.await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        }
-    })
+    match future.await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 #[cfg(test)]

@@ -60,7 +60,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use futures_util::future::BoxFuture;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -287,11 +286,10 @@ impl Middleware for Csrf {
         }))
     }
 
-    fn scope(
-        &self,
-        context: &Arc<Context>,
-        inner: BoxFuture<'static, Response>,
-    ) -> impl Future<Output = Response> + Send {
+    fn scope<F>(&self, context: &Arc<Context>, inner: F) -> impl Future<Output = Response> + Send
+    where
+        F: Future<Output = Response> + Send,
+    {
         CONTEXT.scope(context.clone(), inner)
     }
 
@@ -404,17 +402,21 @@ impl SecurityHeaders {
 
     /// Adds the headers a response lacks.
     pub fn apply(&self, headers: &mut HeaderMap) {
+        // (Constants: a `from_static` outside a constant checks its text
+        // on every call.)
+        const COOP: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
+        const DENY: HeaderValue = HeaderValue::from_static("DENY");
+        const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+        const SAME_ORIGIN: HeaderValue = HeaderValue::from_static("same-origin");
+        headers.reserve(5);
         let mut add = |name: HeaderName, value: HeaderValue| {
             headers.entry(name).or_insert(value);
         };
         add(CONTENT_SECURITY_POLICY, self.csp.clone());
-        add(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        add(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-        add(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-        add(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        );
+        add(X_FRAME_OPTIONS, DENY);
+        add(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+        add(REFERRER_POLICY, SAME_ORIGIN);
+        add(COOP, SAME_ORIGIN);
     }
 }
 
