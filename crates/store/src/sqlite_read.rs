@@ -80,6 +80,10 @@ pub(crate) struct Readers {
 /// one.
 const HOLD_RENEWAL: std::time::Duration = std::time::Duration::from_millis(50);
 
+/// The WAL size, in frames, above which the [`LockHolder`] steps aside: SQLite's own checkpoint size
+/// (`wal_autocheckpoint`, 1000 pages).
+const HOLD_WAL_FRAMES: i64 = 1000;
+
 /// Keeps this process's shared locks on the database taken, so that the
 /// pool's statements take and release them in memory.
 ///
@@ -93,8 +97,20 @@ const HOLD_RENEWAL: std::time::Duration = std::time::Duration::from_millis(50);
 /// read transaction open on a connection of its own, renewed every
 /// [`HOLD_RENEWAL`]: the pool's statements then find the locks held and
 /// only count. Each statement still reads the newest snapshot (a read
-/// transaction picks its own); the held one only keeps a checkpoint from
-/// restarting the WAL for up to [`HOLD_RENEWAL`], as any read would.
+/// transaction picks its own).
+///
+/// A held snapshot keeps a checkpoint from copying the frames written
+/// after it into the database, and the WAL restarts only once every frame
+/// is copied: with the snapshot always held, SQLite's own checkpoints
+/// (after a commit, which by then is newer than the snapshot) would never
+/// catch up and the WAL would grow without end. So between two holds,
+/// holding nothing, the thread checkpoints itself (`PASSIVE`: it copies
+/// what no other reader still needs, never waits), and the next write
+/// restarts the WAL. Under writes that follow each other without a pause
+/// (an import), a write transaction is nearly always open and the WAL
+/// would still not restart: while the WAL holds more than
+/// [`HOLD_WAL_FRAMES`] frames, the thread holds nothing, leaving SQLite's
+/// own checkpoints to restart it.
 #[derive(Debug)]
 struct LockHolder {
     stop: Option<std::sync::mpsc::Sender<()>>,
@@ -133,7 +149,8 @@ impl Drop for LockHolder {
 /// [`HOLD_RENEWAL`] until `stopped` is closed. A failure (the file busy
 /// past the timeout) is retried at the next renewal.
 fn hold(path: &Path, busy_timeout: std::time::Duration, stopped: &std::sync::mpsc::Receiver<()>) {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // Read-write for the checkpoints (it never writes a row).
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = match Connection::open_with_flags(path, flags) {
         Ok(conn) => conn,
         Err(e) => {
@@ -142,15 +159,18 @@ fn hold(path: &Path, busy_timeout: std::time::Duration, stopped: &std::sync::mps
         }
     };
     let _ = conn.busy_timeout(busy_timeout);
+    let mut step_aside = false;
     loop {
-        // A deferred BEGIN takes no lock: the first read does.
-        let held = conn.execute_batch("BEGIN").and_then(|()| {
-            conn.query_row("SELECT COUNT(*) FROM store_meta", [], |r| {
-                r.get::<_, i64>(0)
-            })
-        });
-        if let Err(e) = held {
-            tracing::debug!(error = %e, "the SQLite lock holder could not read; retrying");
+        if !step_aside {
+            // A deferred BEGIN takes no lock: the first read does.
+            let held = conn.execute_batch("BEGIN").and_then(|()| {
+                conn.query_row("SELECT COUNT(*) FROM store_meta", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+            });
+            if let Err(e) = held {
+                tracing::debug!(error = %e, "the SQLite lock holder could not read; retrying");
+            }
         }
         let done = !matches!(
             stopped.recv_timeout(HOLD_RENEWAL),
@@ -162,6 +182,16 @@ fn hold(path: &Path, busy_timeout: std::time::Duration, stopped: &std::sync::mps
         if done {
             return;
         }
+        // (busy, frames in the WAL, frames copied into the database)
+        let checkpoint =
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+        step_aside = match checkpoint {
+            Ok(frames) => frames > HOLD_WAL_FRAMES,
+            Err(e) => {
+                tracing::debug!(error = %e, "the SQLite lock holder could not checkpoint");
+                false
+            }
+        };
     }
 }
 
@@ -541,6 +571,69 @@ mod tests {
         }
         drop(readers);
         assert!(!truncate_is_busy(&writer), "the holder outlived its pool");
+    }
+
+    #[test]
+    fn the_wal_restarts_under_the_lock_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE store_meta (name TEXT, value INTEGER); \
+                 CREATE TABLE t (x BLOB);",
+            )
+            .unwrap();
+        let wal = || {
+            std::fs::metadata(dir.path().join("t.db-wal"))
+                .unwrap()
+                .len()
+        };
+        let readers = Readers::new(&path, settings());
+        // Commits of about 80 KB, with renewals in between: a WAL that
+        // never restarted would hold every one of them (8 MB).
+        for _ in 0..100 {
+            writer
+                .execute("INSERT INTO t (x) VALUES (zeroblob(80000))", [])
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(6));
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            // A write restarts the WAL once every frame was copied.
+            writer.execute("DELETE FROM t WHERE rowid = 1", []).unwrap();
+            if wal() < 4 << 20 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the WAL grew to {} bytes", wal());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The same back to back, a write transaction always open (as in an
+        // import): the WAL restarts too (its file keeps the largest size
+        // it reached, far below what it would hold without restarts).
+        let before = wal();
+        let started = Instant::now();
+        let mut written = 0u64;
+        while written < 48_000_000 && started.elapsed() < Duration::from_secs(10) {
+            writer
+                .execute_batch(
+                    "BEGIN IMMEDIATE; INSERT INTO t (x) VALUES (zeroblob(80000)); \
+                     DELETE FROM t WHERE rowid = (SELECT MAX(rowid) FROM t); COMMIT;",
+                )
+                .unwrap();
+            written += 80_000;
+        }
+        assert!(
+            wal() < before + written / 2,
+            "the WAL grew from {before} to {} bytes for {written} bytes written",
+            wal()
+        );
+        assert_eq!(
+            readers.fetch(&sql("SELECT COUNT(*) FROM t")).unwrap()[0]
+                .int(0)
+                .unwrap(),
+            99
+        );
     }
 
     #[test]
