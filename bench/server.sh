@@ -35,7 +35,7 @@
 #   BENCH_DURATION       wrk duration per run (default 10s)
 #   BENCH_ROUNDS         alternating nginx / lookup rounds (default 3)
 #   BENCH_WARMUP         unrecorded wrk run before the nginx and lookup runs
-#                        (default 5s)
+#                        (default 15s)
 #   BENCH_THREADS        wrk threads (default 2)
 #   BENCH_CONNECTIONS    wrk connections (default 32)
 #   CARGO_TARGET_DIR     as for cargo (default ./target)
@@ -49,7 +49,7 @@ n=${BENCH_SERVER_N:-100000}
 cache=${BENCH_CACHE_DIR:-$root/bench/.cache}
 duration=${BENCH_DURATION:-10s}
 rounds=${BENCH_ROUNDS:-3}
-warmup=${BENCH_WARMUP:-5s}
+warmup=${BENCH_WARMUP:-15s}
 threads=${BENCH_THREADS:-2}
 connections=${BENCH_CONNECTIONS:-32}
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -213,8 +213,11 @@ run() { # name url paths-file connections [warm]
     local out=$work/$1.wrk
     # With "warm": a warm-up run first, not recorded, so that the pages of
     # the database the lookups touch are mapped (and nginx's file is
-    # cached) as in a server that has been running. The searches run
-    # without one: their first run shows queries arriving cold.
+    # cached) as in a server that has been running: the first touch of
+    # each page of the memory-mapped database is a page fault, and random
+    # lookups reach most of the 100,000 and more pages they read (the
+    # documents) only after a few hundred thousand requests. The searches run without one: their first run shows
+    # queries arriving cold.
     if [[ ${5:-} == warm ]]; then
         BENCH_PATHS=${3:-/dev/null} timeout 300 wrk -t"$threads" -c"$4" -d"$warmup" \
             ${3:+-s "$root/bench/wrk/paths.lua"} "$2" > /dev/null
