@@ -267,7 +267,8 @@ impl Middleware for Conditional {
         )
     }
 
-    async fn after(&self, carry: Preconditions, response: Response) -> Response {
+    async fn after(&self, carry: Preconditions, mut response: Response) -> Response {
+        code_handler_tag(&mut response);
         let mut response = match carry.get {
             Some((if_none_match, if_modified_since)) => {
                 tagged(response, if_none_match, if_modified_since).await
@@ -278,6 +279,23 @@ impl Middleware for Conditional {
             make_private(response.headers_mut());
         }
         response
+    }
+}
+
+/// A tag the handler set names the identity representation: a compressed
+/// response (whatever the method: a `HEAD` carries the tag of its `GET`)
+/// gets the tag of its coding.
+fn code_handler_tag(response: &mut Response) {
+    let headers = response.headers_mut();
+    let coded = match (headers.get(ETAG), headers.get(CONTENT_ENCODING)) {
+        (Some(tag), Some(coding)) => match (tag.to_str(), coding.to_str()) {
+            (Ok(tag), Ok(coding)) => coded_tag(tag, coding),
+            _ => return,
+        },
+        _ => return,
+    };
+    if let Ok(v) = HeaderValue::from_str(&coded) {
+        headers.insert(ETAG, v);
     }
 }
 
@@ -292,22 +310,7 @@ async fn tagged(
     }
     let (mut parts, body) = response.into_parts();
     let (etag, body) = match parts.headers.get(ETAG).and_then(|v| v.to_str().ok()) {
-        // The handler's tag names the identity representation; a
-        // compressed one gets its own.
-        Some(tag) => match parts
-            .headers
-            .get(CONTENT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-        {
-            Some(coding) => {
-                let tag = coded_tag(tag, coding);
-                if let Ok(v) = HeaderValue::from_str(&tag) {
-                    parts.headers.insert(ETAG, v);
-                }
-                (Some(tag), body)
-            }
-            None => (Some(tag.to_string()), body),
-        },
+        Some(tag) => (Some(tag.to_string()), body),
         None => match collect(body, MAX_HASHED_BODY).await {
             Ok(Collected::Full(bytes)) => {
                 let tag = etag_of(&bytes);

@@ -110,11 +110,8 @@ where
         let middleware = self.middleware.clone();
         match middleware.before(request) {
             Before::Pass(request, carry) => {
-                let inner = respond(self.inner.call(request));
-                Box::pin(async move {
-                    let response = middleware.scope(&carry, inner).await;
-                    Ok(middleware.after(carry, response).await)
-                })
+                let inner = self.inner.call(request);
+                Box::pin(async move { Ok(around(&middleware, carry, inner).await) })
             }
             Before::Answer(response) => Box::pin(std::future::ready(Ok(response))),
             Before::Prepare(prepared) => {
@@ -123,29 +120,33 @@ where
                 let clone = self.inner.clone();
                 let mut ready = std::mem::replace(&mut self.inner, clone);
                 Box::pin(async move {
-                    match prepared.await {
+                    Ok(match prepared.await {
                         Ok((request, carry)) => {
-                            let inner = respond(ready.call(request));
-                            let response = middleware.scope(&carry, inner).await;
-                            Ok(middleware.after(carry, response).await)
+                            around(&middleware, carry, ready.call(request)).await
                         }
-                        Err(response) => Ok(response),
-                    }
+                        Err(response) => response,
+                    })
                 })
             }
         }
     }
 }
 
-/// The inner service's future as a future of its response.
-async fn respond<F>(future: F) -> Response
+/// The inner service's future `inner` inside the middleware's scope, then
+/// its response through the middleware's `after`.
+async fn around<M, F>(middleware: &M, carry: M::Carry, inner: F) -> Response
 where
-    F: Future<Output = Result<Response, Infallible>>,
+    M: Middleware,
+    F: Future<Output = Result<Response, Infallible>> + Send,
 {
-    match future.await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
+    let inner = async move {
+        match inner.await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    };
+    let response = middleware.scope(&carry, inner).await;
+    middleware.after(carry, response).await
 }
 
 #[cfg(test)]

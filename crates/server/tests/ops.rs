@@ -124,13 +124,27 @@ async fn etags_and_if_none_match() {
         .await;
         assert_eq!(r.status().as_u16(), 200, "{path}");
     }
+    let gz_one = Some(format!("{}-gzip\"", one.trim_end_matches('"')));
     assert_eq!(
         header(
             &get_with(&server, &lookup, &[("Accept-Encoding", "gzip")]).await,
             "etag"
         ),
-        Some(format!("{}-gzip\"", one.trim_end_matches('"'))),
+        gz_one
     );
+    // HEAD carries the tag its GET would: per coding too.
+    let head = |coding: &'static str| {
+        server
+            .client
+            .head(server.url(&lookup))
+            .header("Accept-Encoding", coding)
+            .send()
+    };
+    assert_eq!(
+        header(&head("identity").await.unwrap(), "etag"),
+        Some(one.clone())
+    );
+    assert_eq!(header(&head("gzip").await.unwrap(), "etag"), gz_one);
 
     // Errors and other methods are left alone.
     let r = get_with(&server, "/api/v1/images/unknown", &[("If-None-Match", "*")]).await;

@@ -536,17 +536,24 @@ mod tests {
             == 1
     }
 
-    #[test]
-    fn the_lock_holder_hides_no_write_and_stops_with_the_pool() {
+    /// A WAL database `t.db` with `store_meta` and a table `t (x
+    /// column_type)`, in a new directory, and a connection writing to it.
+    fn wal_database(column_type: &str) -> (tempfile::TempDir, PathBuf, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let writer = Connection::open(&path).unwrap();
         writer
-            .execute_batch(
+            .execute_batch(&format!(
                 "PRAGMA journal_mode = WAL; CREATE TABLE store_meta (name TEXT, value INTEGER); \
-                 CREATE TABLE t (x INTEGER);",
-            )
+                 CREATE TABLE t (x {column_type});"
+            ))
             .unwrap();
+        (dir, path, writer)
+    }
+
+    #[test]
+    fn the_lock_holder_hides_no_write_and_stops_with_the_pool() {
+        let (_dir, path, writer) = wal_database("INTEGER");
         writer.busy_timeout(Duration::ZERO).unwrap();
         let readers = Readers::new(&path, settings());
         let count = |readers: &Arc<Readers>| {
@@ -575,15 +582,7 @@ mod tests {
 
     #[test]
     fn the_wal_restarts_under_the_lock_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let writer = Connection::open(&path).unwrap();
-        writer
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; CREATE TABLE store_meta (name TEXT, value INTEGER); \
-                 CREATE TABLE t (x BLOB);",
-            )
-            .unwrap();
+        let (dir, path, writer) = wal_database("BLOB");
         let wal = || {
             std::fs::metadata(dir.path().join("t.db-wal"))
                 .unwrap()
