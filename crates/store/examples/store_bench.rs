@@ -385,7 +385,21 @@ async fn run(store: &dyn Store, args: &Args, analyze: Option<&sqlx::PgPool>) {
             .len()
     })
     .await;
-    time("endorsers()", r / 10, |_| async {
+    // Every call for a new audience scans every entry; the list is then
+    // kept (per process and audience) until an entry is accepted.
+    time(
+        "endorsers(), scan (a new audience each)",
+        r / 10,
+        |i| async move {
+            store
+                .endorsers(&Audience::members(&[format!("bench-vo-{i}")]))
+                .await
+                .expect("endorsers")
+                .len()
+        },
+    )
+    .await;
+    time("endorsers(), kept", r / 4, |_| async {
         store
             .endorsers(&Audience::Public)
             .await

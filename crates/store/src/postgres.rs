@@ -14,7 +14,7 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, SqlSafeStr, Transaction};
 
 use crate::StoreError;
-use crate::engine::{SearchCache, TotalCache, impl_store};
+use crate::engine::{Caches, impl_store};
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx, backend, decode};
 
 /// Connections in the pool of one server process.
@@ -29,8 +29,7 @@ const MAX_CONNECTIONS: u32 = 10;
 /// `search_path` schema (by default `public`).
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    totals: Arc<TotalCache>,
-    searches: Arc<SearchCache>,
+    caches: Arc<Caches>,
     pool: PgPool,
 }
 
@@ -102,8 +101,7 @@ impl PgStore {
             .map_err(backend)?;
         Ok(PgStore {
             pool,
-            totals: Arc::default(),
-            searches: Arc::default(),
+            caches: Arc::default(),
         })
     }
 
@@ -221,12 +219,8 @@ impl Db for PgStore {
         self.pool.begin().await.map(PgTx).map_err(backend)
     }
 
-    fn totals(&self) -> &TotalCache {
-        &self.totals
-    }
-
-    fn searches(&self) -> &SearchCache {
-        &self.searches
+    fn caches(&self) -> &Caches {
+        &self.caches
     }
 }
 

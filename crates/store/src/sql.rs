@@ -175,12 +175,8 @@ pub(crate) trait Db: Send + Sync {
     fn begin_read(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
     /// Begins a write transaction (SQLite: takes the write lock at once).
     fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
-    /// The catalogue totals this process computed (see
-    /// [`crate::engine::TotalCache`]).
-    fn totals(&self) -> &crate::engine::TotalCache;
-    /// The search results this process kept (see
-    /// [`crate::engine::SearchCache`]).
-    fn searches(&self) -> &crate::engine::SearchCache;
+    /// What this process keeps between queries ([`crate::engine::Caches`]).
+    fn caches(&self) -> &crate::engine::Caches;
 }
 
 /// Maps a database error.

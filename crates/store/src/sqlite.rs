@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, SqlSafeStr, Sqlite, SqlitePool, Transaction};
 
 use crate::StoreError;
-use crate::engine::{SearchCache, TotalCache, impl_store};
+use crate::engine::{Caches, impl_store};
 use crate::sql::{Arg, Db, Dialect, Sql, Tx, backend};
 use crate::sqlite_read::{ReadSettings, ReadTx, Readers, Values, from_sqlx};
 
@@ -37,8 +37,7 @@ const MAX_CONNECTIONS: u32 = 8;
 /// connection and process using the file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    totals: Arc<TotalCache>,
-    searches: Arc<SearchCache>,
+    caches: Arc<Caches>,
     pool: SqlitePool,
     /// Reads bypass sqlx ([`crate::sqlite_read`]).
     readers: Arc<Readers>,
@@ -119,8 +118,7 @@ impl SqliteStore {
         );
         Ok(SqliteStore {
             pool,
-            totals: Arc::default(),
-            searches: Arc::default(),
+            caches: Arc::default(),
             readers,
         })
     }
@@ -231,12 +229,8 @@ impl Db for SqliteStore {
             .map_err(backend)
     }
 
-    fn totals(&self) -> &TotalCache {
-        &self.totals
-    }
-
-    fn searches(&self) -> &SearchCache {
-        &self.searches
+    fn caches(&self) -> &Caches {
+        &self.caches
     }
 }
 

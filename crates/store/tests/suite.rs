@@ -2584,6 +2584,83 @@ async fn text_results_follow_time_puts_and_rebuilds(h: &Harness) {
     }
 }
 
+/// The list of every endorser is kept per process and per audience, and
+/// reused only while no entry was accepted and no rebuild ran, in this
+/// process or another.
+async fn endorser_list_follows_puts_and_rebuilds(h: &Harness) {
+    let s = h.store();
+    let listed = |audience: Audience| async move {
+        s.endorsers(&audience)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| (e.email.clone(), e.entries))
+            .collect::<Vec<_>>()
+    };
+    let row = |email: &str, entries: u64| (email.to_string(), entries);
+    put(s, meta(&id("A"), JANE, "2020-01-01T00:00:00Z")).await;
+    let mut b = entry(meta(&id("B"), JOHN, "2020-01-01T00:00:00Z"));
+    b.metadata.visible_to = vec!["biomed".into()];
+    s.put(b).await.unwrap();
+    let biomed = members(&["biomed"]);
+    // Twice the same for each audience: the second from the cache.
+    for _ in 0..2 {
+        assert_eq!(listed(Audience::Public).await, [row(JANE, 1)]);
+        assert_eq!(listed(biomed.clone()).await, [row(JANE, 1), row(JOHN, 1)]);
+    }
+    // Another process accepts an entry: this one's lists follow.
+    let other = h.second().await;
+    other
+        .put(entry(meta(&id("C"), JANE, "2020-02-01T00:00:00Z")))
+        .await
+        .unwrap();
+    assert_eq!(listed(Audience::Public).await, [row(JANE, 2)]);
+    assert_eq!(listed(biomed.clone()).await, [row(JANE, 2), row(JOHN, 1)]);
+    // Another process rebuilds the index from documents that restrict
+    // nothing (no new entry): the public list now shows John.
+    let public = |bytes: &[u8]| -> Result<NewEntry, String> {
+        let mut e = entry(marketplace_format::parse(bytes).metadata);
+        e.metadata.visible_to.clear();
+        Ok(e)
+    };
+    assert_eq!(other.rebuild_index(&public).await.unwrap(), 3);
+    assert_eq!(listed(Audience::Public).await, [row(JANE, 2), row(JOHN, 1)]);
+    // Many at once, while an entry is accepted: each answer is one of the
+    // two lists, and the next one is the newer.
+    let shared: Arc<dyn Store> = Arc::from(h.second().await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let store = Arc::clone(&shared);
+        tasks.spawn(async move {
+            let list = store.endorsers(&Audience::Public).await.unwrap();
+            list.iter()
+                .map(|e| (e.email.clone(), e.entries))
+                .collect::<Vec<_>>()
+        });
+    }
+    other
+        .put(entry(meta(&id("D"), JOHN, "2020-02-01T00:00:00Z")))
+        .await
+        .unwrap();
+    let before = vec![row(JANE, 2), row(JOHN, 1)];
+    let after = vec![row(JANE, 2), row(JOHN, 2)];
+    assert_eq!(listed(Audience::Public).await, after);
+    assert_eq!(
+        shared
+            .endorsers(&Audience::Public)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| (e.email.clone(), e.entries))
+            .collect::<Vec<_>>(),
+        after
+    );
+    while let Some(answer) = tasks.join_next().await {
+        let answer = answer.unwrap();
+        assert!(answer == before || answer == after, "{answer:?}");
+    }
+}
+
 // -------------------------------------------------------------- concurrency
 
 async fn concurrent_puts_keep_one_latest(h: &Harness) {
@@ -2742,4 +2819,5 @@ suite!(
     latest_entry_hidden_from_audience,
     rebuild_index_rederives_visibility,
     text_results_follow_time_puts_and_rebuilds,
+    endorser_list_follows_puts_and_rebuilds,
 );

@@ -12,6 +12,7 @@
 //! Every read that users reach appends [`visible_condition`] for its
 //! [`Audience`]; see [`Audience`] for what an audience sees.
 
+mod endorsers;
 mod search;
 mod search_cache;
 
@@ -20,17 +21,30 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
+pub(crate) use endorsers::{EndorserCache, endorsers};
 pub(crate) use search::TotalCache;
 pub(crate) use search_cache::{SearchCache, search};
 
 use crate::index::Indexed;
 use crate::model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Status, StoredEntry};
 use crate::query::{
-    Audience, EndorserSummary, HistoryOrder, HistoryQuery, MAX_AUDIENCE_VOS, MAX_UNPAGED_ROWS,
-    effective_limit,
+    Audience, HistoryOrder, HistoryQuery, MAX_AUDIENCE_VOS, MAX_UNPAGED_ROWS, effective_limit,
 };
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 use crate::{PutOutcome, StoreError};
+
+/// What one store process keeps between queries: each value is reused
+/// only while the version of the shared database it was computed at still
+/// holds, so several processes on one database never serve stale results.
+#[derive(Debug, Default)]
+pub(crate) struct Caches {
+    /// The catalogue totals.
+    pub(crate) totals: TotalCache,
+    /// Full-text search pages.
+    pub(crate) searches: SearchCache,
+    /// The list of every endorser.
+    pub(crate) endorsers: EndorserCache,
+}
 
 /// True when `e` is the latest entry of its (identifier, email): no entry
 /// of the pair is newer. A flag set by the put that stores the entry and
@@ -627,47 +641,6 @@ pub(crate) async fn history<D: Db>(
     })
     .count_literal(effective_limit(q.limit).into());
     db.fetch(s).await?.iter().map(|r| summary(r, now)).collect()
-}
-
-/// Reads the rows of [`endorsers`] and [`endorser`].
-fn endorser_summary<R: RowRead>(r: &R) -> Result<EndorserSummary, StoreError> {
-    Ok(EndorserSummary {
-        email: r.text(0)?,
-        subject: r.text(1)?,
-        issuer: r.text(2)?,
-        entries: u64::try_from(r.int(3)?).unwrap_or(0),
-        latest: r.text(4)?,
-    })
-}
-
-/// [`crate::Store::endorsers`] (every endorser with `email` `None`) and
-/// [`crate::Store::endorser`].
-pub(crate) async fn endorsers<D: Db>(
-    db: &D,
-    email: Option<&str>,
-    audience: &Audience,
-) -> Result<Vec<EndorserSummary>, StoreError> {
-    check_audience(audience)?;
-    let mut s = Sql::new(D::DIALECT);
-    s.push(
-        "SELECT e.email, e.signer_subject, e.signer_issuer, COUNT(*), MAX(e.created) \
-         FROM entries e WHERE 1 = 1",
-    );
-    if let Some(email) = email {
-        s.push(" AND e.email = ").text(email);
-    }
-    visible_condition(&mut s, E, audience);
-    s.push(
-        " GROUP BY e.email, e.signer_subject, e.signer_issuer \
-         ORDER BY e.email, e.signer_subject, e.signer_issuer LIMIT ",
-    )
-    .count_literal(MAX_UNPAGED_ROWS.into());
-    // Every endorser is an aggregate over every entry.
-    db.fetch_scan(s)
-        .await?
-        .iter()
-        .map(endorser_summary)
-        .collect()
 }
 
 /// [`crate::Store::tags`].

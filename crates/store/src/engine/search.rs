@@ -481,6 +481,7 @@ pub(crate) async fn search<D: Db>(
     from_where(&mut page, q, terms, &now_text);
     paged(&mut page);
 
+    let totals = &db.caches().totals;
     let mut tx = db.begin_read().await?;
     let rows = tx.fetch(page).await?;
     let counted = match (terms, rows.first()) {
@@ -491,7 +492,7 @@ pub(crate) async fn search<D: Db>(
         Some(n) => n,
         // The whole catalogue with a status: what the total counts.
         None if is_catalogue(q) => {
-            total(&mut tx, d, db.totals(), q.status, &q.audience, &now_text).await?
+            total(&mut tx, d, totals, q.status, &q.audience, &now_text).await?
         }
         None => {
             let mut matching = Sql::new(d);
@@ -522,7 +523,7 @@ pub(crate) async fn search<D: Db>(
         }
     }
     let total = if options.total {
-        total(&mut tx, d, db.totals(), q.status, &q.audience, &now_text).await?
+        total(&mut tx, d, totals, q.status, &q.audience, &now_text).await?
     } else {
         0
     };

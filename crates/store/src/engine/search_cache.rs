@@ -65,7 +65,8 @@ struct Entry<K, V> {
 
 /// Values computed in one snapshot, reused while that snapshot's version
 /// and the window around the instant both still hold: the search pages
-/// here and the totals of [`super::search`]. At most `capacity` are kept,
+/// here, the totals of [`super::search`] and the endorsers of
+/// [`super::endorsers`]. At most `capacity` are kept,
 /// the least recently used going first.
 #[derive(Debug)]
 pub(crate) struct Kept<K, V> {
@@ -167,6 +168,11 @@ pub(crate) async fn version<T: Tx>(tx: &mut T, d: Dialect) -> Result<Version, St
     version_of(rows.first())
 }
 
+/// The version of the database now (outside a transaction).
+pub(crate) async fn current_version<D: Db>(db: &D) -> Result<Version, StoreError> {
+    version_of(db.fetch(version_sql(D::DIALECT)).await?.first())
+}
+
 fn version_sql(d: Dialect) -> Sql {
     let mut s = Sql::new(d);
     s.push(
@@ -218,27 +224,27 @@ pub(crate) async fn search<D: Db>(
     if !cacheable(q, options) {
         return super::search::search(db, q, now, options, None).await;
     }
-    let d = D::DIALECT;
     let now_text = format_utc(now);
     // The query and options, in full, are the key (the Debug form names
     // every field, so a new filter can never be left out of it).
     let key = format!("{q:?}|{options:?}");
-    let current = version_of(db.fetch(version_sql(d)).await?.first())?;
-    if let Some(page) = db.searches().get(&key, current, &now_text) {
+    let current = current_version(db).await?;
+    if let Some(page) = db.caches().searches.get(&key, current, &now_text) {
         return Ok(page);
     }
     // One search per key at a time: requests arriving while it runs wait
     // for it and find its page, instead of ranking the same matches again.
-    let flight = db.searches().flight(&key);
+    let flight = db.caches().searches.flight(&key);
     let _running = flight.lock().await;
-    let current = version_of(db.fetch(version_sql(d)).await?.first())?;
-    if let Some(page) = db.searches().get(&key, current, &now_text) {
+    let current = current_version(db).await?;
+    if let Some(page) = db.caches().searches.get(&key, current, &now_text) {
         return Ok(page);
     }
     let mut seen = None;
     let page = super::search::search(db, q, now, options, Some(&mut seen)).await?;
     if let Some((version, window)) = seen {
-        db.searches()
+        db.caches()
+            .searches
             .pages
             .put(key, version, window, Arc::new(page.clone()));
     }
