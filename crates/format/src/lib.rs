@@ -15,6 +15,7 @@
 pub mod datetime;
 pub mod edit;
 pub mod identifier;
+pub mod markup;
 pub mod model;
 pub mod ns;
 pub mod parse;

@@ -99,8 +99,10 @@ pub fn parse(bytes: &[u8]) -> ParsedDocument {
     out
 }
 
-/// Parses XML with DTDs refused, mapping errors to a located [`Problem`].
+/// Parses XML with DTDs refused and the markup within
+/// [`crate::markup`]'s limits, mapping errors to a located [`Problem`].
 pub fn parse_xml(text: &str) -> Result<roxmltree::Document<'_>, Problem> {
+    crate::markup::check(text)?;
     let options = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: 200_000,

@@ -26,6 +26,26 @@ async fn xxe_and_dtd_uploads_are_refused() {
     assert!(s.keys().await.is_empty());
 }
 
+/// A start tag with 80,000 attributes (under the size limit) used to cost
+/// over 30 s of CPU in the XML parsers' duplicate-attribute checks before
+/// anything was refused: an anonymous upload could hold a core that long.
+/// It is now refused by a linear scan before any parser runs.
+#[tokio::test]
+async fn uploads_with_too_many_attributes_are_refused_before_parsing() {
+    let s = TestServer::start().await;
+    let many: String = (0..80_000).map(|i| format!("a{i}='' ")).collect();
+    let signed = Doc::bee8()
+        .signed(CREATED)
+        .replacen("<rdf:RDF", &format!("<rdf:RDF {many}"), 1);
+    assert!(signed.len() < 1024 * 1024);
+    let r = s.upload(&signed).await;
+    assert_eq!(r.status(), 400);
+    let message = texts(&r.text().await.unwrap(), "error").remove(0);
+    assert!(message.starts_with("invalid metadata: "), "{message}");
+    assert!(message.contains("more than 64 attributes"), "{message}");
+    assert!(s.keys().await.is_empty());
+}
+
 #[tokio::test]
 async fn every_format_problem_is_listed() {
     let s = TestServer::start().await;

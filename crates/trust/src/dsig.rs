@@ -123,6 +123,7 @@ fn parse(xml: &str) -> Result<Document<'_>, SignatureError> {
     if xml.contains("<!DOCTYPE") {
         return Err(SignatureError::Xml("a DOCTYPE is not allowed".into()));
     }
+    marketplace_format::markup::check(xml).map_err(|p| SignatureError::Xml(p.to_string()))?;
     uppsala::Parser::new()
         .with_forbid_dtd(true)
         .parse(xml)
