@@ -145,6 +145,10 @@ fn options_map_to_terms() {
             "virtio",
             "--disks-bus",
             "scsi",
+            "--visible-to",
+            "biomed",
+            "--visible-to",
+            " atlas ",
             "--created",
             "2024-01-31T10:00:00Z",
             "--valid",
@@ -173,6 +177,11 @@ fn options_map_to_terms() {
     assert_eq!(m.kind_type.as_deref(), Some("disk"));
     assert_eq!(m.kind.as_deref(), Some("datablock"));
     assert_eq!(m.disks_bus, ["virtio", "scsi"]);
+    assert_eq!(m.visible_to, ["biomed", "atlas"]);
+    assert!(
+        xml.contains("<mp:visible-to>biomed</mp:visible-to>"),
+        "{xml}"
+    );
     assert_eq!(m.created.as_deref(), Some("2024-01-31T10:00:00Z"));
     assert_eq!(m.valid.as_deref(), Some("2025-01-31T10:00:00Z"));
     assert!(xml.contains("<dcterms:creator>Jane Doe</dcterms:creator>"));
@@ -346,6 +355,10 @@ fn other_bad_input_is_refused() {
     );
     refused(&["--location", "not a uri", "disk.img"], "slterms:location");
     refused(&["--type", "", "disk.img"], "dcterms:type");
+    refused(
+        &["--visible-to", " ", "disk.img"],
+        "a VO name cannot be blank",
+    );
     std::fs::create_dir(dir.path().join("adir")).unwrap();
     refused(&["adir"], "is a directory");
     refused(&["-o", "-", "."], "is a directory");

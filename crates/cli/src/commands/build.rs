@@ -137,6 +137,19 @@ pub struct Terms {
     /// Disk bus driver, e.g. virtio (slterms:disks-bus); repeatable.
     #[arg(long, value_name = "BUS")]
     pub disks_bus: Vec<String>,
+    /// Restrict the entry to members of this VO (mp:visible-to, inside the
+    /// signed bytes); repeatable. Without it the entry is public.
+    #[arg(long, value_name = "VO", value_parser = vo_name)]
+    pub visible_to: Vec<String>,
+}
+
+/// A VO name for `--visible-to`: trimmed, not blank.
+fn vo_name(s: &str) -> Result<String, String> {
+    let name = s.trim();
+    if name.is_empty() {
+        return Err("a VO name cannot be blank".into());
+    }
+    Ok(name.to_string())
 }
 
 /// When an entry expires, as given to `--valid`.
@@ -349,6 +362,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         os_version: t.os_version,
         os_arch: t.os_arch,
         disks_bus: t.disks_bus,
+        visible_to: t.visible_to,
         ..Metadata::default()
     };
     let xml = to_xml(&metadata);
