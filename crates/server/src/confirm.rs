@@ -23,8 +23,8 @@
 //!   entry older than the endorser's latest, a different document with the
 //!   same coordinates), keeps a [`PendingEntry`] under a 256-bit random
 //!   token (base64url) for `confirmation_ttl`, and mails the endorser the
-//!   links `{public_url}/action/{token}/confirm` and `…/abort` (built from
-//!   the configured public URL, never the Host header). The upload answers
+//!   links `{public_url}/action/{token}/confirm`, `…/abort` and `…/abuse`
+//!   (built from the configured public URL, never the Host header). The upload answers
 //!   202. When the mail cannot be sent the pending entry is removed again
 //!   and the upload answers 503.
 //! - Following a link (`GET`, [`crate::routes::action`]) shows what is
@@ -35,7 +35,10 @@
 //!   entry superseded meanwhile is refused as older than the latest instead
 //!   of being rolled back. The pending entry is removed once the store has
 //!   decided (kept only when the store itself failed). [`abort`]
-//!   (`POST …/abort`) removes it.
+//!   (`POST …/abort`) removes it. [`report_abuse`] (`POST …/abuse`: "I did
+//!   not upload this") removes it too — unlike the original server, which
+//!   kept a reported upload confirmable — logs the report and mails the
+//!   administrators (the `mail_from` address) the entry and its signer.
 //! - Expired pending entries are invisible at once and purged at start-up
 //!   and every [`PURGE_INTERVAL`] ([`start_purger`]).
 //!
@@ -83,6 +86,9 @@ pub enum Command {
     Confirm,
     /// Drop it.
     Abort,
+    /// Drop it and tell the administrators that someone used the
+    /// endorser's address without their consent.
+    Abuse,
 }
 
 impl Command {
@@ -91,6 +97,7 @@ impl Command {
         match segment {
             "confirm" => Some(Command::Confirm),
             "abort" => Some(Command::Abort),
+            "abuse" => Some(Command::Abuse),
             _ => None,
         }
     }
@@ -100,6 +107,7 @@ impl Command {
         match self {
             Command::Confirm => "confirm",
             Command::Abort => "abort",
+            Command::Abuse => "abuse",
         }
     }
 }
@@ -228,10 +236,16 @@ pub fn confirmation_mail(state: &AppState, pending: &PendingEntry) -> Mail {
          \n\
          \x20 {confirm}\n\
          \n\
-         If you did not upload it, or do not want it published, abort it here\n\
-         (nothing has been published):\n\
+         If you do not want it published, abort it here (nothing has been\n\
+         published):\n\
          \n\
          \x20 {abort}\n\
+         \n\
+         If you did not upload it and nobody may endorse images in your name,\n\
+         report it here: the upload is dropped as well, and the marketplace\n\
+         administrators are told so that they can investigate:\n\
+         \n\
+         \x20 {abuse}\n\
          \n\
          Unconfirmed uploads are removed after {expires} (UTC).\n",
         email = key.email,
@@ -243,6 +257,7 @@ pub fn confirmation_mail(state: &AppState, pending: &PendingEntry) -> Mail {
         issuer = field(&entry.signer.issuer),
         confirm = action_link(state, &pending.token, Command::Confirm),
         abort = action_link(state, &pending.token, Command::Abort),
+        abuse = action_link(state, &pending.token, Command::Abuse),
         expires = instant(pending.expires_at),
     );
     Mail {
@@ -411,6 +426,93 @@ pub async fn abort(state: &AppState, token: &str) -> Result<EntryKey, AppError> 
     }
     tracing::info!(entry = %pending.entry.key, "pending upload aborted");
     Ok(pending.entry.key)
+}
+
+/// What [`report_abuse`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbuseReport {
+    /// The dropped upload's coordinates.
+    pub key: EntryKey,
+    /// Whether the administrators' mail went out (the report is logged
+    /// either way).
+    pub mailed: bool,
+}
+
+/// The mail that tells the administrators (`mail_from`, the address the
+/// marketplace sends from) about an abuse report for `pending`.
+pub fn abuse_mail(state: &AppState, settings: &MailSettings, pending: &PendingEntry) -> Mail {
+    let entry = &pending.entry;
+    let key = &entry.key;
+    let field = |text: &str| {
+        if text.trim().is_empty() {
+            "(none)".to_string()
+        } else {
+            clip(text, BODY_VALUE_CHARS)
+        }
+    };
+    let body = format!(
+        "The recipient of a confirmation mail reported that an upload endorsed\n\
+         with their e-mail address was not theirs. The upload was dropped (it was\n\
+         never published).\n\
+         \n\
+         \x20 marketplace:      {base}\n\
+         \x20 image identifier: {identifier}\n\
+         \x20 endorser e-mail:  {email}\n\
+         \x20 endorsed at:      {created}\n\
+         \x20 title:            {title}\n\
+         \x20 signed by:        {subject}\n\
+         \x20 issued by:        {issuer}\n\
+         \x20 uploaded at:      {received} (UTC)\n\
+         \x20 reported at:      {reported} (UTC)\n\
+         \n\
+         The certificate above signed a document naming someone else's address;\n\
+         other uploads signed by it may deserve a look.\n",
+        base = state.config.public_url,
+        identifier = key.identifier,
+        email = key.email,
+        created = key.created,
+        title = field(entry.metadata.title.as_deref().unwrap_or("")),
+        subject = field(&entry.signer.subject),
+        issuer = field(&entry.signer.issuer),
+        received = instant(pending.received_at),
+        reported = instant(state.clock.now()),
+    );
+    Mail {
+        to: settings.from.clone(),
+        subject: format!(
+            "Marketplace: abuse reported for an upload endorsed as {}",
+            clip(&key.email, SUBJECT_TITLE_CHARS)
+        ),
+        body,
+    }
+}
+
+/// Reports the upload of `token` as abuse: it is dropped (it can no
+/// longer be confirmed), the report is logged, and the administrators are
+/// mailed. A mail that cannot be sent is logged; the upload stays dropped.
+pub async fn report_abuse(state: &AppState, token: &str) -> Result<AbuseReport, AppError> {
+    let pending = find(state, token).await?;
+    if !state.store.delete_pending(token).await? {
+        return Err(unknown_link());
+    }
+    let key = pending.entry.key.clone();
+    tracing::warn!(entry = %key, signer = %pending.entry.signer.subject,
+        issuer = %pending.entry.signer.issuer, "abuse reported for a pending upload; dropped");
+    let mailed = match MailSettings::from_config(&state.config) {
+        Some(settings) => {
+            let mail = abuse_mail(state, &settings, &pending);
+            match mail::send(&settings, &mail).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(entry = %key, error = %e,
+                        "the abuse report could not be mailed to the administrators");
+                    false
+                }
+            }
+        }
+        None => false,
+    };
+    Ok(AbuseReport { key, mailed })
 }
 
 /// Removes the pending uploads that expired at the clock's instant.

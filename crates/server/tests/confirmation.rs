@@ -459,11 +459,117 @@ async fn abort_stores_nothing() {
     for path in [
         "/action/short/confirm".to_string(),
         format!("/action/{token}/abuse"),
+        format!("/action/{token}/delete"),
         "/action/..%2F..%2Fetc%2Fpasswd/confirm".to_string(),
     ] {
         let (status, _, body) = post(&s, &path, None).await;
         assert_eq!(status, 404, "{path}: {body}");
     }
+}
+
+/// "I did not upload this": the upload is dropped (it can no longer be
+/// confirmed, unlike the original server, which kept it), and the
+/// administrators get a mail naming the entry and its signer. When that
+/// mail cannot go out the upload is dropped all the same.
+#[tokio::test]
+async fn abuse_drops_the_upload_and_tells_the_administrators() {
+    let Some(smtp) = Smtp::start() else { return };
+    let s = TestServer::start_with(Backend::Sqlite, |c| smtp.configure(c))
+        .await
+        .unwrap();
+    let upload = |title: &'static str| {
+        let s = &s;
+        async move {
+            let r = s
+                .client
+                .post(s.url("/metadata"))
+                .header("Content-Type", "application/rdf+xml")
+                .body(carol_doc(CREATED, title))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202);
+        }
+    };
+    upload("Not Carol's image").await;
+    let mail = smtp.wait_for(1).await.remove(0);
+    let abuse = mail.link("abuse");
+    let token = token_of(&abuse);
+    assert_eq!(token, token_of(&mail.link("confirm")));
+    assert!(
+        abuse.starts_with(&format!("{PUBLIC_URL}/action/")),
+        "{abuse}"
+    );
+
+    // The page shows the entry and a button; GET changes nothing.
+    let r = s.get(&path_of(&abuse), Some("text/html")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Report abuse"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "<form action=\"action/{token}/abuse\" method=\"post\">"
+        )),
+        "{page}"
+    );
+    assert!(page.contains("Not Carol&#39;s image"), "{page}");
+    let now: DateTime<Utc> = NOW.parse().unwrap();
+    assert!(s.store.get_pending(&token, now).await.unwrap().is_some());
+
+    // The POST drops it and mails the administrators.
+    let (status, _, body) = post(&s, &path_of(&abuse), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        format!(
+            "abuse reported for metadata entry {BEE8}/{CAROL}/{CREATED}: the upload was \
+             dropped; the marketplace administrators were notified and may get in touch\n"
+        )
+    );
+    assert!(s.store.get_pending(&token, now).await.unwrap().is_none());
+    for link in [mail.link("confirm"), abuse.clone()] {
+        let (status, _, _) = post(&s, &path_of(&link), None).await;
+        assert_eq!(status, 404, "{link}");
+    }
+    assert!(s.keys().await.is_empty());
+    let report = smtp.wait_for(2).await.remove(1);
+    assert_eq!(report.header("x-rcptto"), ADMIN);
+    assert!(report.header("from").contains(ADMIN), "{report:?}");
+    assert!(report.header("subject").contains(CAROL), "{report:?}");
+    for needle in [
+        BEE8,
+        CAROL,
+        CREATED,
+        "Not Carol's image",
+        "CN=Carol Uncertified,O=Marketplace Tests,C=EU",
+        PUBLIC_URL,
+    ] {
+        assert!(report.body.contains(needle), "{needle} in {}", report.body);
+    }
+    assert!(!report.body.contains(&token), "{}", report.body);
+    assert!(report.links().iter().all(|l| !l.contains("/action/")));
+
+    // The same upload again; the mail server goes away before the report:
+    // the upload is dropped all the same, and the answer says so.
+    upload("Not Carol's image").await;
+    let again = smtp.wait_for(3).await.remove(2);
+    let abuse = again.link("abuse");
+    drop(smtp);
+    let (status, _, body) = post(&s, &path_of(&abuse), Some("text/html")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("the report was logged for the marketplace administrators"),
+        "{body}"
+    );
+    assert!(
+        s.store
+            .get_pending(&token_of(&abuse), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.keys().await.is_empty());
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! The links of confirmation mails ([`crate::confirm`]):
 //!
-//! - `GET /action/{token}/confirm` and `GET /action/{token}/abort`: a page
+//! - `GET /action/{token}/confirm`, `…/abort` and `…/abuse`: a page
 //!   showing the pending upload and a form whose button POSTs the
 //!   decision. GET never changes anything (mail scanners and link previews
 //!   follow links).
@@ -9,6 +9,9 @@
 //!   meanwhile; 400 when it is now older than the endorser's latest entry;
 //!   409 when another document took its coordinates).
 //! - `POST /action/{token}/abort`: drops it — 200.
+//! - `POST /action/{token}/abuse`: drops it, logs the report and mails the
+//!   administrators — 200 (the original server's abuse action, without
+//!   keeping the reported upload confirmable).
 //!
 //! Unknown, used, expired or malformed tokens are 404 with a message that
 //! names no path. Every response is `Cache-Control: no-store` and
@@ -39,7 +42,7 @@ use std::borrow::Cow;
 pub struct ConfirmPage<'a> {
     /// Public base URL.
     pub base: &'a str,
-    /// "Confirm upload" or "Abort upload".
+    /// "Confirm upload", "Abort upload" or "Report abuse".
     pub heading: &'static str,
     /// What the page is about.
     pub intro: &'static str,
@@ -122,6 +125,17 @@ async fn show(
             "Want it published?",
             "Confirm it instead",
         ),
+        Command::Abuse => (
+            "Report abuse",
+            "This metadata entry was uploaded with your e-mail address as endorser. \
+             If you did not upload it and nobody may endorse images in your name, press \
+             the button: the upload is dropped (nothing has been published) and the \
+             marketplace administrators are told who signed it.",
+            "Report abuse and drop the upload",
+            Command::Abort,
+            "Only want it dropped?",
+            "Abort it instead",
+        ),
     };
     let page = ConfirmPage {
         base: &state.config.public_url,
@@ -180,6 +194,25 @@ async fn decide(
                 StatusCode::OK,
                 "Abort",
                 &format!("aborted addition of metadata entry {key}"),
+                None,
+            ))
+        }
+        Command::Abuse => {
+            let report = confirm::report_abuse(&state, &token).await?;
+            let told = if report.mailed {
+                "the marketplace administrators were notified and may get in touch"
+            } else {
+                "the report was logged for the marketplace administrators"
+            };
+            Ok(outcome(
+                &state,
+                media,
+                StatusCode::OK,
+                "Abuse",
+                &format!(
+                    "abuse reported for metadata entry {}: the upload was dropped; {told}",
+                    report.key
+                ),
                 None,
             ))
         }
