@@ -2661,6 +2661,76 @@ async fn endorser_list_follows_puts_and_rebuilds(h: &Harness) {
     }
 }
 
+/// Listings sorted by a key no index orders (title here) are kept like
+/// text searches, and follow new entries, expiries and rebuilds.
+async fn sorted_listings_follow_time_and_puts(h: &Harness) {
+    let s = h.store();
+    let mut m = meta(&id("A"), JANE, "2020-01-01T00:00:00Z");
+    m.title = Some("Magpie".into());
+    m.valid = Some("2021-01-01T00:00:00Z".into());
+    put(s, m).await;
+    let mut m = meta(&id("B"), JANE, "2020-01-01T00:00:00Z");
+    m.title = Some("Wombat".into());
+    put(s, m).await;
+    let by_title = |status: StatusFilter, t: &'static str| {
+        let q = SearchQuery {
+            sort: SortKey::Title,
+            status,
+            ..SearchQuery::default()
+        };
+        async move {
+            let page = s.search(&q, at(t)).await.unwrap();
+            let titles: Vec<String> = page
+                .entries
+                .iter()
+                .map(|e| e.metadata.title.clone().unwrap_or_default())
+                .collect();
+            (page.total, titles)
+        }
+    };
+    let both = (2, vec!["Magpie".to_string(), "Wombat".to_string()]);
+    for _ in 0..2 {
+        assert_eq!(
+            by_title(StatusFilter::Valid, "2020-06-01T00:00:00Z").await,
+            both
+        );
+    }
+    // A's expiry passes.
+    assert_eq!(
+        by_title(StatusFilter::Valid, "2021-06-01T00:00:00Z").await,
+        (1, vec!["Wombat".to_string()])
+    );
+    // Another process accepts an entry that sorts first.
+    let other = h.second().await;
+    let mut m = meta(&id("C"), JOHN, "2020-01-01T00:00:00Z");
+    m.title = Some("Aardvark".into());
+    other.put(entry(m)).await.unwrap();
+    assert_eq!(
+        by_title(StatusFilter::Valid, "2020-06-01T00:00:00Z").await,
+        (
+            3,
+            vec![
+                "Aardvark".to_string(),
+                "Magpie".to_string(),
+                "Wombat".to_string()
+            ]
+        )
+    );
+    // A rebuild in the other process that finds B deprecated.
+    let deprecate_b = |bytes: &[u8]| -> Result<NewEntry, String> {
+        let mut e = entry(marketplace_format::parse(bytes).metadata);
+        if e.key.identifier == id("B") {
+            e.metadata.deprecated = Some("found broken".into());
+        }
+        Ok(e)
+    };
+    assert_eq!(other.rebuild_index(&deprecate_b).await.unwrap(), 3);
+    assert_eq!(
+        by_title(StatusFilter::Valid, "2020-06-01T00:00:00Z").await,
+        (2, vec!["Aardvark".to_string(), "Magpie".to_string()])
+    );
+}
+
 // -------------------------------------------------------------- concurrency
 
 async fn concurrent_puts_keep_one_latest(h: &Harness) {
@@ -2820,4 +2890,5 @@ suite!(
     rebuild_index_rederives_visibility,
     text_results_follow_time_puts_and_rebuilds,
     endorser_list_follows_puts_and_rebuilds,
+    sorted_listings_follow_time_and_puts,
 );

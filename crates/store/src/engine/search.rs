@@ -148,6 +148,17 @@ fn sort_column(key: SortKey) -> &'static str {
     }
 }
 
+/// Whether a listing sorted by `sort` (without text) sorts every match:
+/// the keys that may be NULL, ordered NULLs last, which no index gives
+/// ([`order_by`]'s last arm). Such pages are kept like text searches
+/// ([`super::search_cache`]).
+pub(crate) fn sorts_every_match(sort: SortKey) -> bool {
+    matches!(
+        sort,
+        SortKey::Title | SortKey::Os | SortKey::OsVersion | SortKey::OsArch | SortKey::Valid
+    )
+}
+
 /// Appends the ORDER BY of `q`. Ties are broken by newest `created`, then
 /// newest acceptance; the columns that are never NULL (created,
 /// identifier, e-mail) need no NULLs-last term, so that an index can give

@@ -1,8 +1,9 @@
-//! Recent full-text search results, reused while they still hold.
+//! Recent search results that cost a pass over every match, reused while
+//! they still hold.
 //!
 //! Ranking every match of a common word ("ubuntu" matches a quarter of a
-//! large catalogue) costs tens of milliseconds, and sites and users repeat
-//! the same few searches. A result depends only on the entries (which
+//! large catalogue) costs tens of milliseconds, so does sorting the whole
+//! catalogue by title, and sites and users repeat the same few searches. A result depends only on the entries (which
 //! change when an entry is accepted — the newest sequence grows — or when a
 //! rebuild re-derives the fields — the generation grows) and on the instant
 //! (a status changes when the instant passes the `dcterms:valid` of a
@@ -16,10 +17,12 @@
 //! Identical searches arriving together run once: the others wait for the
 //! first and take its page.
 //!
-//! Only full-text searches are kept (the others are answered from an index
-//! in about the time the version query takes), without documents (their
-//! size is not bounded by the page), and at most [`CAPACITY`] of them (the
-//! least recently used goes first).
+//! Only full-text searches and listings sorted by a key no index orders
+//! (title, OS, version, architecture, expiry: every match is sorted) are
+//! kept — the others are answered from an index in about the time the
+//! version query takes — without documents (their size is not bounded by
+//! the page), and at most [`CAPACITY`] of them (the least recently used
+//! goes first).
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
@@ -157,9 +160,8 @@ impl SearchCache {
 /// search for entries of one `created` also reads non-latest entries,
 /// whose status the window does not cover.
 fn cacheable(q: &SearchQuery, options: SearchOptions) -> bool {
-    q.text.as_deref().is_some_and(|t| !t.trim().is_empty())
-        && q.created.is_none()
-        && !options.documents
+    let text = q.text.as_deref().is_some_and(|t| !t.trim().is_empty());
+    (text || super::search::sorts_every_match(q.sort)) && q.created.is_none() && !options.documents
 }
 
 /// The version of the snapshot `tx` reads.
