@@ -427,7 +427,12 @@ pub(crate) async fn search<D: Db>(
             .count_literal(q.offset);
     };
 
-    if terms.is_none() && !options.total {
+    // Text ranks every match, and some sort keys sort every match: then a
+    // narrow statement orders the sequences alone (a sorter row of a few
+    // bytes instead of the whole summary), and the page's rows are read
+    // afterwards.
+    let narrow = terms.is_some() || sorts_every_match(q.sort);
+    if !narrow && !options.total {
         // One statement is its own snapshot. With the documents of one
         // image and no summaries (a site's check), the statement reads the
         // lookup index and the documents only.
@@ -486,6 +491,8 @@ pub(crate) async fn search<D: Db>(
         page.push("SELECT e.seq, ")
             .push(rank_expression(d))
             .push(", COUNT(*) OVER ()");
+    } else if narrow {
+        page.push("SELECT e.seq");
     } else {
         page.push(SUMMARY_COLUMNS);
     }
@@ -514,17 +521,19 @@ pub(crate) async fn search<D: Db>(
     };
     let seqs = rows
         .iter()
-        .map(|r| r.int(if terms.is_some() { 0 } else { SUMMARY_SEQ }))
+        .map(|r| r.int(if narrow { 0 } else { SUMMARY_SEQ }))
         .collect::<Result<Vec<_>, _>>()?;
     let mut entries = Vec::with_capacity(rows.len());
     if !options.summaries {
         // Documents alone: no entry is decoded.
-    } else if terms.is_some() {
+    } else if narrow {
         if let Some(s) = by_sequence(d, SUMMARY_COLUMNS, "entries e", &seqs) {
             let found = in_order(tx.fetch(s).await?, &seqs, |r| r.int(SUMMARY_SEQ))?;
             for (r, ranked) in found.iter().zip(&rows) {
                 let mut e = summary(r, now)?;
-                e.rank = ranked.opt_float(1)?;
+                if terms.is_some() {
+                    e.rank = ranked.opt_float(1)?;
+                }
                 entries.push(e);
             }
         }
