@@ -2472,18 +2472,33 @@ async fn rebuild_index_rederives_visibility(h: &Harness) {
     assert_eq!(total(biomed).await.total, 2);
 }
 
+/// Puts Jane's entry for image `name`, created 2020-01-01, titled `title`,
+/// expiring at `valid` when given (else as [`meta`] says).
+async fn put_titled(s: &dyn Store, name: &str, title: &str, valid: Option<&str>) {
+    let mut m = meta(&id(name), JANE, "2020-01-01T00:00:00Z");
+    m.title = Some(title.into());
+    if let Some(valid) = valid {
+        m.valid = Some(valid.into());
+    }
+    put(s, m).await;
+}
+
+/// A rebuild's reading of a document that finds image B deprecated.
+fn deprecating_b(bytes: &[u8]) -> Result<NewEntry, String> {
+    let mut e = entry(marketplace_format::parse(bytes).metadata);
+    if e.key.identifier == id("B") {
+        e.metadata.deprecated = Some("found broken".into());
+    }
+    Ok(e)
+}
+
 /// Full-text results are kept per process and reused only while they hold:
 /// a new entry (from this or another process), a rebuild and an expiry
 /// each show in the next identical search.
 async fn text_results_follow_time_puts_and_rebuilds(h: &Harness) {
     let s = h.store();
-    let mut m = meta(&id("A"), JANE, "2020-01-01T00:00:00Z");
-    m.title = Some("Quokka image".into());
-    m.valid = Some("2021-01-01T00:00:00Z".into());
-    put(s, m).await;
-    let mut m = meta(&id("B"), JANE, "2020-01-01T00:00:00Z");
-    m.title = Some("Quokka image too".into());
-    put(s, m).await;
+    put_titled(s, "A", "Quokka image", Some("2021-01-01T00:00:00Z")).await;
+    put_titled(s, "B", "Quokka image too", None).await;
     let quokka = |status: StatusFilter, t: &'static str| {
         let q = SearchQuery {
             text: Some("quokka".into()),
@@ -2536,14 +2551,7 @@ async fn text_results_follow_time_puts_and_rebuilds(h: &Harness) {
     assert_eq!(matching, 3);
     assert!(ids.contains(&(id("C"), Status::Valid)), "{ids:?}");
     // A rebuild that finds B deprecated (no new entry): so do they.
-    let deprecate_b = |bytes: &[u8]| -> Result<NewEntry, String> {
-        let mut e = entry(marketplace_format::parse(bytes).metadata);
-        if e.key.identifier == id("B") {
-            e.metadata.deprecated = Some("found broken".into());
-        }
-        Ok(e)
-    };
-    assert_eq!(other.rebuild_index(&deprecate_b).await.unwrap(), 3);
+    assert_eq!(other.rebuild_index(&deprecating_b).await.unwrap(), 3);
     let (_, ids) = quokka(StatusFilter::All, "2020-06-01T00:00:00Z").await;
     assert!(ids.contains(&(id("B"), Status::Deprecated)), "{ids:?}");
     // Identical searches at once (one runs, the others take its page), and
@@ -2665,13 +2673,8 @@ async fn endorser_list_follows_puts_and_rebuilds(h: &Harness) {
 /// text searches, and follow new entries, expiries and rebuilds.
 async fn sorted_listings_follow_time_and_puts(h: &Harness) {
     let s = h.store();
-    let mut m = meta(&id("A"), JANE, "2020-01-01T00:00:00Z");
-    m.title = Some("Magpie".into());
-    m.valid = Some("2021-01-01T00:00:00Z".into());
-    put(s, m).await;
-    let mut m = meta(&id("B"), JANE, "2020-01-01T00:00:00Z");
-    m.title = Some("Wombat".into());
-    put(s, m).await;
+    put_titled(s, "A", "Magpie", Some("2021-01-01T00:00:00Z")).await;
+    put_titled(s, "B", "Wombat", None).await;
     let by_title = |status: StatusFilter, t: &'static str| {
         let q = SearchQuery {
             sort: SortKey::Title,
@@ -2717,14 +2720,7 @@ async fn sorted_listings_follow_time_and_puts(h: &Harness) {
         )
     );
     // A rebuild in the other process that finds B deprecated.
-    let deprecate_b = |bytes: &[u8]| -> Result<NewEntry, String> {
-        let mut e = entry(marketplace_format::parse(bytes).metadata);
-        if e.key.identifier == id("B") {
-            e.metadata.deprecated = Some("found broken".into());
-        }
-        Ok(e)
-    };
-    assert_eq!(other.rebuild_index(&deprecate_b).await.unwrap(), 3);
+    assert_eq!(other.rebuild_index(&deprecating_b).await.unwrap(), 3);
     assert_eq!(
         by_title(StatusFilter::Valid, "2020-06-01T00:00:00Z").await,
         (2, vec!["Aardvark".to_string(), "Magpie".to_string()])
