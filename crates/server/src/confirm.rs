@@ -24,9 +24,9 @@
 //!   same coordinates), keeps a [`PendingEntry`] under a 256-bit random
 //!   token (base64url) for `confirmation_ttl`, and mails the endorser the
 //!   links `{public_url}/action/{token}/confirm`, `…/abort` and `…/abuse`
-//!   (built from the configured public URL, never the Host header). The upload answers
-//!   202. When the mail cannot be sent the pending entry is removed again
-//!   and the upload answers 503.
+//!   (built from the configured public URL, never the Host header). The
+//!   upload answers 202. When the mail cannot be sent the pending entry is
+//!   removed again and the upload answers 503.
 //! - Following a link (`GET`, [`crate::routes::action`]) shows what is
 //!   pending and a form; nothing changes on GET (link scanners).
 //! - [`confirm`] (`POST …/confirm`): the document is verified again at the
@@ -185,6 +185,16 @@ fn clip(text: &str, max: usize) -> String {
     cut
 }
 
+/// A value of the document as a mail shows it: on one line, clipped,
+/// `(none)` when blank.
+fn mail_value(text: &str) -> String {
+    if text.trim().is_empty() {
+        "(none)".to_string()
+    } else {
+        clip(text, BODY_VALUE_CHARS)
+    }
+}
+
 /// An instant as the documents write it.
 fn instant(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -207,17 +217,10 @@ pub fn confirmation_mail(state: &AppState, pending: &PendingEntry) -> Mail {
             clip(title, SUBJECT_TITLE_CHARS)
         )
     };
-    let field = |text: &str| {
-        if text.trim().is_empty() {
-            "(none)".to_string()
-        } else {
-            clip(text, BODY_VALUE_CHARS)
-        }
-    };
     let deprecation = match &entry.metadata.deprecated {
         Some(reason) => format!(
             "\nThis entry DEPRECATES the image; the reason given: {}\n",
-            field(reason)
+            mail_value(reason)
         ),
         None => String::new(),
     };
@@ -251,10 +254,10 @@ pub fn confirmation_mail(state: &AppState, pending: &PendingEntry) -> Mail {
         email = key.email,
         base = state.config.public_url,
         identifier = key.identifier,
-        title = field(title),
+        title = mail_value(title),
         created = key.created,
-        subject = field(&entry.signer.subject),
-        issuer = field(&entry.signer.issuer),
+        subject = mail_value(&entry.signer.subject),
+        issuer = mail_value(&entry.signer.issuer),
         confirm = action_link(state, &pending.token, Command::Confirm),
         abort = action_link(state, &pending.token, Command::Abort),
         abuse = action_link(state, &pending.token, Command::Abuse),
@@ -420,12 +423,19 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<IngestOutcome, App
 
 /// Aborts the upload of `token`; returns its coordinates.
 pub async fn abort(state: &AppState, token: &str) -> Result<EntryKey, AppError> {
+    let pending = take(state, token).await?;
+    tracing::info!(entry = %pending.entry.key, "pending upload aborted");
+    Ok(pending.entry.key)
+}
+
+/// Removes the pending upload of `token` and returns it (404 when another
+/// request took it first).
+async fn take(state: &AppState, token: &str) -> Result<PendingEntry, AppError> {
     let pending = find(state, token).await?;
     if !state.store.delete_pending(token).await? {
         return Err(unknown_link());
     }
-    tracing::info!(entry = %pending.entry.key, "pending upload aborted");
-    Ok(pending.entry.key)
+    Ok(pending)
 }
 
 /// What [`report_abuse`] did.
@@ -443,13 +453,6 @@ pub struct AbuseReport {
 pub fn abuse_mail(state: &AppState, settings: &MailSettings, pending: &PendingEntry) -> Mail {
     let entry = &pending.entry;
     let key = &entry.key;
-    let field = |text: &str| {
-        if text.trim().is_empty() {
-            "(none)".to_string()
-        } else {
-            clip(text, BODY_VALUE_CHARS)
-        }
-    };
     let body = format!(
         "The recipient of a confirmation mail reported that an upload endorsed\n\
          with their e-mail address was not theirs. The upload was dropped (it was\n\
@@ -471,9 +474,9 @@ pub fn abuse_mail(state: &AppState, settings: &MailSettings, pending: &PendingEn
         identifier = key.identifier,
         email = key.email,
         created = key.created,
-        title = field(entry.metadata.title.as_deref().unwrap_or("")),
-        subject = field(&entry.signer.subject),
-        issuer = field(&entry.signer.issuer),
+        title = mail_value(entry.metadata.title.as_deref().unwrap_or("")),
+        subject = mail_value(&entry.signer.subject),
+        issuer = mail_value(&entry.signer.issuer),
         received = instant(pending.received_at),
         reported = instant(state.clock.now()),
     );
@@ -491,10 +494,7 @@ pub fn abuse_mail(state: &AppState, settings: &MailSettings, pending: &PendingEn
 /// longer be confirmed), the report is logged, and the administrators are
 /// mailed. A mail that cannot be sent is logged; the upload stays dropped.
 pub async fn report_abuse(state: &AppState, token: &str) -> Result<AbuseReport, AppError> {
-    let pending = find(state, token).await?;
-    if !state.store.delete_pending(token).await? {
-        return Err(unknown_link());
-    }
+    let pending = take(state, token).await?;
     let key = pending.entry.key.clone();
     tracing::warn!(entry = %key, signer = %pending.entry.signer.subject,
         issuer = %pending.entry.signer.issuer, "abuse reported for a pending upload; dropped");

@@ -3,11 +3,12 @@
 //!
 //! Ranking every match of a common word ("ubuntu" matches a quarter of a
 //! large catalogue) costs tens of milliseconds, so does sorting the whole
-//! catalogue by title, and sites and users repeat the same few searches. A result depends only on the entries (which
-//! change when an entry is accepted — the newest sequence grows — or when a
-//! rebuild re-derives the fields — the generation grows) and on the instant
-//! (a status changes when the instant passes the `dcterms:valid` of a
-//! latest, non-deprecated entry). So a page is kept with the version of
+//! catalogue by title, and sites and users repeat the same few searches.
+//! A result depends only on the entries (which change when an entry is
+//! accepted — the newest sequence grows — or when a rebuild re-derives the
+//! fields — the generation grows) and on the instant (a status changes
+//! when the instant passes the `dcterms:valid` of a latest, non-deprecated
+//! entry). So a page is kept with the version of
 //! the snapshot it was computed in and the window between the expiries
 //! around that instant, and reused while both still hold: a repeated search
 //! then costs one cheap version query. Every process keeps its own cache;
@@ -69,8 +70,8 @@ struct Entry<K, V> {
 /// Values computed in one snapshot, reused while that snapshot's version
 /// and the window around the instant both still hold: the search pages
 /// here, the totals of [`super::search`] and the endorsers of
-/// [`super::endorsers`]. At most `capacity` are kept,
-/// the least recently used going first.
+/// [`super::endorsers`]. At most `capacity` are kept, the least recently
+/// used going first.
 #[derive(Debug)]
 pub(crate) struct Kept<K, V> {
     capacity: usize,
