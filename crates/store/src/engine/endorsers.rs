@@ -2,8 +2,8 @@
 //! number of entries and the newest `created`, for `/endorsers` and
 //! `/endorsers/{email}`.
 //!
-//! The list of every endorser is an aggregate over every entry (about
-//! 100 ms at 100,000 entries), reached by an anonymous GET. It depends on
+//! The list of every endorser is an aggregate over every entry (140-150
+//! ms at 100,000 entries), reached by an anonymous GET. It depends on
 //! the entries alone — not on the instant, since it counts entries of every
 //! status — so a process keeps the list it computed, per audience, with the
 //! catalogue version it was computed at ([`super::search_cache::Version`],
