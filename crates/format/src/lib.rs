@@ -12,9 +12,11 @@
 //! `marketplace-trust` crate, which strips and checks the `ds:Signature`
 //! before and after this crate reads the rest.
 
+mod compat;
 pub mod datetime;
 pub mod edit;
 pub mod identifier;
+mod lines;
 pub mod markup;
 pub mod model;
 pub mod ns;
@@ -25,5 +27,5 @@ pub mod write;
 
 pub use model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
 pub use parse::{MAX_DOCUMENT_BYTES, ParsedDocument, parse};
-pub use problem::{Problem, Rule};
+pub use problem::{Note, Problem, Rule};
 pub use rules::is_valid_email;

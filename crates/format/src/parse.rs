@@ -8,9 +8,10 @@
 //! every RDF/XML form of a statement (attributes, `parseType="Resource"`
 //! blank nodes, `xml:lang`, entities) is read as RDF defines it.
 
+use crate::compat;
 use crate::model::Metadata;
 use crate::ns;
-use crate::problem::{Problem, Rule};
+use crate::problem::{Note, Problem, Rule};
 use crate::rules;
 use std::collections::HashMap;
 
@@ -24,6 +25,9 @@ pub struct ParsedDocument {
     pub metadata: Metadata,
     /// Every problem found, in document order where possible.
     pub problems: Vec<Problem>,
+    /// What was accepted with a remark (forms of the original tools read
+    /// leniently), in document order where possible.
+    pub notes: Vec<Note>,
     /// Number of `ds:Signature` elements directly under `rdf:RDF`.
     pub signature_count: usize,
 }
@@ -77,26 +81,47 @@ pub fn parse(bytes: &[u8]) -> ParsedDocument {
             return out;
         }
     };
+    let qualified = compat::qualify_rdf_attributes(&doc);
+    out.notes = qualified.notes;
+    out.problems = qualified.problems;
+    match qualified.text {
+        None => read_document(&doc, &mut out),
+        Some(rewritten) => {
+            drop(doc);
+            match parse_xml(&rewritten) {
+                Ok(doc) => read_document(&doc, &mut out),
+                Err(p) => out.problems.push(p),
+            }
+        }
+    }
+    out
+}
+
+/// The structure, RDF and term passes over a well-formed document.
+fn read_document(doc: &roxmltree::Document<'_>, out: &mut ParsedDocument) {
     let mut lines = Lines::default();
-    let structure = rules::check_structure(&doc, &mut lines, &mut out.problems);
+    let structure = rules::check_structure(doc, &mut lines, &mut out.problems);
     out.signature_count = structure.signature_count;
     if !structure.has_description {
-        return out;
+        return;
     }
-    let stripped = strip_root_signatures(&doc, text);
+    let stripped = strip_root_signatures(doc, doc.input_text());
     match rules::read_triples(&stripped) {
         Ok(triples) => {
+            let mut findings = rules::Findings {
+                problems: &mut out.problems,
+                notes: &mut out.notes,
+            };
             out.metadata = rules::build_metadata(
                 &triples,
                 structure.subject.as_deref(),
                 &lines,
-                &mut out.problems,
+                &mut findings,
             );
             rules::check_about(&structure, &out.metadata, &lines, &mut out.problems);
         }
         Err(p) => out.problems.push(p),
     }
-    out
 }
 
 /// Parses XML with DTDs refused and the markup within

@@ -1,4 +1,6 @@
-//! Problems found in a document: what is wrong, where, and which rule it breaks.
+//! Problems found in a document (what is wrong, where, and which rule it
+//! breaks) and notes (what was accepted although the original tools' output
+//! differs from the format's canonical form, and how it was read).
 
 use serde::Serialize;
 use std::fmt;
@@ -103,5 +105,46 @@ impl fmt::Display for Problem {
             write!(f, "line {line}: ")?;
         }
         write!(f, "{}: {} [{}]", self.element, self.message, self.rule)
+    }
+}
+
+/// Something accepted with a remark: a form the original tools wrote that
+/// this project reads leniently (see `docs/compatibility.md`), and how it
+/// was read. A note never makes a document invalid; it is shown wherever a
+/// document enters (validation, uploads, imports, policy checks, downloads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// The element (or attribute) concerned, as `prefix:name`.
+    pub element: String,
+    /// What was found and how it was read, in a sentence.
+    pub message: String,
+    /// 1-based line of the element in the document, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+impl Note {
+    /// A new note without a position.
+    pub fn new(element: impl Into<String>, message: impl Into<String>) -> Self {
+        Note {
+            element: element.into(),
+            message: message.into(),
+            line: None,
+        }
+    }
+
+    /// The same note, located at `line` (if known).
+    pub fn at(mut self, line: Option<u32>) -> Self {
+        self.line = line;
+        self
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        write!(f, "{}: {}", self.element, self.message)
     }
 }

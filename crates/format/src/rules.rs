@@ -2,10 +2,11 @@
 
 use crate::datetime;
 use crate::identifier;
+use crate::lines::NewLines;
 use crate::model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
 use crate::ns::{self, DCTERMS, MARKETPLACE, RDF, SLREQ, SLTERMS};
 use crate::parse::{Lines, record_line};
-use crate::problem::{Problem, Rule};
+use crate::problem::{Note, Problem, Rule};
 use oxrdf::{NamedOrBlankNode, Term, Triple};
 use std::collections::HashMap;
 
@@ -21,28 +22,12 @@ pub(crate) struct Structure {
     pub about_line: Option<u32>,
 }
 
-/// Offsets of every `\n` of the text, to find the line of a node in
-/// O(log n). (`roxmltree::Document::text_pos_at` rescans the text from its
-/// start at each call, which made documents with many elements quadratic:
-/// 30,000 empty elements in 200 KiB took over a minute to read.)
-struct NewLines(Vec<usize>);
-
-impl NewLines {
-    fn of(text: &str) -> Self {
-        NewLines(
-            text.bytes()
-                .enumerate()
-                .filter_map(|(i, b)| (b == b'\n').then_some(i))
-                .collect(),
-        )
-    }
-
-    /// The 1-based line where `node` starts (as `text_pos_at(..).row`).
-    fn line_of(&self, node: roxmltree::Node<'_, '_>) -> u32 {
-        let start = node.range().start;
-        let before = self.0.partition_point(|&nl| nl < start);
-        u32::try_from(before + 1).unwrap_or(u32::MAX)
-    }
+/// Where the term passes put what they find.
+pub(crate) struct Findings<'a> {
+    /// What makes the document invalid.
+    pub problems: &'a mut Vec<Problem>,
+    /// What was accepted with a remark (see `docs/compatibility.md`).
+    pub notes: &'a mut Vec<Note>,
 }
 
 fn element_qname(node: roxmltree::Node<'_, '_>) -> String {
@@ -228,7 +213,6 @@ enum Kind {
     Text,
     Identifier,
     DateTime,
-    PositiveInteger,
     NonNegativeInteger,
     Port,
     Icmp,
@@ -268,7 +252,7 @@ const DESCRIPTION_TERMS: &[Term_] = &[
     t(DCTERMS, "format", Card::Optional, Kind::Text),
     t(DCTERMS, "alternative", Card::Optional, Kind::Text),
     t(DCTERMS, "compression", Card::Optional, Kind::Text),
-    t(SLREQ, "bytes", Card::One, Kind::PositiveInteger),
+    t(SLREQ, "bytes", Card::One, Kind::NonNegativeInteger),
     t(SLREQ, "checksum", Card::AtLeastOne, Kind::Resource),
     t(SLREQ, "endorsement", Card::One, Kind::Resource),
     t(SLTERMS, "kind", Card::Optional, Kind::Text),
@@ -382,14 +366,21 @@ fn check_terms<'a>(
     terms: &[Term_],
     context: &str,
     lines: &Lines,
-    problems: &mut Vec<Problem>,
+    findings: &mut Findings<'_>,
 ) -> Checked<'a> {
     let mut values = HashMap::new();
     for term in terms {
         let iri = format!("{}{}", term.ns, term.local);
         let qname = ns::qname(term.ns, term.local);
-        let found: Vec<&Term> = props.get(iri.as_str()).cloned().unwrap_or_default();
+        let mut found: Vec<&Term> = props.get(iri.as_str()).cloned().unwrap_or_default();
         let line = lines.of(&qname);
+        found.retain(|value| match read_as_absent(term, value) {
+            Some(message) => {
+                findings.notes.push(Note::new(&qname, message).at(line));
+                false
+            }
+            None => true,
+        });
         let count = found.len();
         let card_problem = match term.card {
             Card::One if count == 0 => Some(format!("{qname} is required in {context}")),
@@ -402,28 +393,33 @@ fn check_terms<'a>(
             _ => None,
         };
         if let Some(message) = card_problem {
-            problems.push(Problem::new(&qname, Rule::Cardinality, message).at(line));
+            findings
+                .problems
+                .push(Problem::new(&qname, Rule::Cardinality, message).at(line));
         }
         for value in &found {
             if let Some(p) = check_value(term, &qname, value) {
-                problems.push(p.at(line));
+                findings.problems.push(p.at(line));
             }
         }
         values.insert(term.local, found);
     }
-    // Unknown terms in the StratusLab namespaces are mistakes (typos); terms
-    // of other namespaces (and other Dublin Core terms) are extensions.
+    // Terms of the StratusLab namespaces that the format does not define
+    // are kept (the original tools could add any) but not read: a note
+    // points at them, since they are most often typos.
     for predicate in props.keys() {
         for space in [SLREQ, SLTERMS] {
             if let Some(local) = predicate.strip_prefix(space)
                 && !terms.iter().any(|t| t.ns == space && t.local == local)
             {
                 let qname = ns::qname(space, local);
-                problems.push(
-                    Problem::new(
+                findings.notes.push(
+                    Note::new(
                         &qname,
-                        Rule::Structure,
-                        format!("{qname} is not a term of {context}"),
+                        format!(
+                            "{qname} is not a term of {context}: kept in the document, \
+                             but not read or indexed (a misspelt term?)"
+                        ),
                     )
                     .at(lines.of(&qname)),
                 );
@@ -431,6 +427,40 @@ fn check_terms<'a>(
         }
     }
     Checked { values }
+}
+
+/// Why a value of an optional term is read as absent instead of refused,
+/// when it is: an empty element of a typed optional term (the original
+/// tools' template writes every element, empty when the option was not
+/// given, and the original server let empty values pass), or a location
+/// that is not an absolute URI (nobody can fetch it, so it is no link).
+fn read_as_absent(term: &Term_, value: &Term) -> Option<String> {
+    if !matches!(term.card, Card::Optional | Card::Many)
+        || matches!(term.kind, Kind::Text | Kind::Resource)
+    {
+        return None;
+    }
+    let Term::Literal(literal) = value else {
+        return None;
+    };
+    let text = literal.value();
+    if text.trim().is_empty() {
+        return Some(format!(
+            "empty element, read as absent{}",
+            if term.kind == Kind::Uri {
+                " (no link, not indexed, never downloaded)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if term.kind == Kind::Uri && !has_uri_scheme(text) {
+        return Some(format!(
+            "'{text}' is not an absolute URI (scheme:...): read as absent \
+             (no link, not indexed, never downloaded)"
+        ));
+    }
+    None
 }
 
 fn check_value(term: &Term_, qname: &str, value: &Term) -> Option<Problem> {
@@ -463,13 +493,6 @@ fn check_value(term: &Term_, qname: &str, value: &Term) -> Option<Problem> {
         Kind::DateTime => datetime::parse_utc(&text)
             .err()
             .and_then(|e| bad(Rule::DateTime, e)),
-        Kind::PositiveInteger => match text.parse::<u64>() {
-            Ok(n) if n > 0 => None,
-            _ => bad(
-                Rule::Datatype,
-                format!("'{text}' is not a positive integer"),
-            ),
-        },
         Kind::NonNegativeInteger => text.parse::<u64>().err().and_then(|_| {
             bad(
                 Rule::Datatype,
@@ -543,7 +566,7 @@ pub(crate) fn build_metadata(
     triples: &[Triple],
     subject: Option<&str>,
     lines: &Lines,
-    problems: &mut Vec<Problem>,
+    findings: &mut Findings<'_>,
 ) -> Metadata {
     let graph = Graph::new(triples);
     let named: Vec<&NamedOrBlankNode> = graph
@@ -560,7 +583,7 @@ pub(crate) fn build_metadata(
         None => None,
     };
     let Some(main) = main.or_else(|| (named.len() == 1).then(|| named[0])) else {
-        problems.push(Problem::new(
+        findings.problems.push(Problem::new(
             "rdf:Description",
             Rule::About,
             "the description has no rdf:about naming the image (#identifier)",
@@ -573,7 +596,7 @@ pub(crate) fn build_metadata(
         DESCRIPTION_TERMS,
         context,
         lines,
-        problems,
+        findings,
     );
     let numbers = |local: &str| -> Vec<u64> {
         d.texts(local)
@@ -623,21 +646,35 @@ pub(crate) fn build_metadata(
         ..Metadata::default()
     };
     if m.kind_type.as_deref().is_some_and(|t| t.trim().is_empty()) {
-        problems.push(
-            Problem::new("dcterms:type", Rule::Datatype, "dcterms:type is empty")
-                .at(lines.of("dcterms:type")),
+        findings.notes.push(
+            Note::new(
+                "dcterms:type",
+                "empty element (the original build tool writes it so without --type), read as \
+                 absent",
+            )
+            .at(lines.of("dcterms:type")),
+        );
+        m.kind_type = None;
+    }
+    if m.bytes == Some(0) {
+        findings.notes.push(
+            Note::new(
+                "slreq:bytes",
+                "slreq:bytes is 0: the document describes an empty image",
+            )
+            .at(lines.of("slreq:bytes")),
         );
     }
     for node in d.nodes("checksum") {
-        if let Some(c) = read_checksum(&graph, &node, lines, problems) {
+        if let Some(c) = read_checksum(&graph, &node, lines, findings) {
             m.checksums.push(c);
         }
     }
-    check_checksums(&m, lines, problems);
+    check_checksums(&m, lines, findings.problems);
     m.endorsement = d
         .nodes("endorsement")
         .first()
-        .map(|node| read_endorsement(&graph, node, lines, problems));
+        .map(|node| read_endorsement(&graph, node, lines, findings));
     m
 }
 
@@ -645,20 +682,21 @@ fn read_checksum(
     graph: &Graph<'_>,
     node: &NamedOrBlankNode,
     lines: &Lines,
-    problems: &mut Vec<Problem>,
+    findings: &mut Findings<'_>,
 ) -> Option<Checksum> {
     let c = check_terms(
         &graph.properties(node),
         CHECKSUM_TERMS,
         "slreq:checksum",
         lines,
-        problems,
+        findings,
     );
     let name = c.text("algorithm")?;
     let value = c.text("value")?;
     let line = lines.of("slreq:checksum");
+    let value_line = lines.of("slreq:value").or(line);
     let Some(algorithm) = Algorithm::from_name(&name) else {
-        problems.push(
+        findings.problems.push(
             Problem::new(
                 "slreq:algorithm",
                 Rule::Checksum,
@@ -668,21 +706,35 @@ fn read_checksum(
         );
         return None;
     };
-    let hex = value
-        .bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if value.trim().is_empty() && algorithm != Algorithm::Sha1 {
+        // `stratus-build-metadata --no-md5` (and --no-sha256, --no-sha512)
+        // writes the block with an empty value; the SHA-1 defines the
+        // identifier and stays required.
+        findings.notes.push(
+            Note::new(
+                "slreq:value",
+                format!(
+                    "the {name} checksum is empty (as the original build tool writes it for \
+                     a checksum it did not compute): read as absent"
+                ),
+            )
+            .at(value_line),
+        );
+        return None;
+    }
+    let hex = value.bytes().all(|b| b.is_ascii_hexdigit());
     let significant = value.trim_start_matches('0').len();
     if !hex || value.is_empty() {
-        problems.push(
+        findings.problems.push(
             Problem::new(
                 "slreq:value",
                 Rule::Checksum,
-                format!("{name} value '{value}' is not lowercase hexadecimal"),
+                format!("{name} value '{value}' is not hexadecimal"),
             )
-            .at(lines.of("slreq:value").or(line)),
+            .at(value_line),
         );
     } else if value.len() < algorithm.hex_len() || significant > algorithm.hex_len() {
-        problems.push(
+        findings.problems.push(
             Problem::new(
                 "slreq:value",
                 Rule::Checksum,
@@ -692,9 +744,23 @@ fn read_checksum(
                     algorithm.hex_len()
                 ),
             )
-            .at(lines.of("slreq:value").or(line)),
+            .at(value_line),
         );
     }
+    let value = if hex && value.bytes().any(|b| b.is_ascii_uppercase()) {
+        // A checksum given on the original tools' command line is written
+        // as typed; the digits mean the same in either case.
+        findings.notes.push(
+            Note::new(
+                "slreq:value",
+                format!("the {name} value has uppercase digits: read in lowercase"),
+            )
+            .at(value_line),
+        );
+        value.to_ascii_lowercase()
+    } else {
+        value
+    };
     Some(Checksum { algorithm, value })
 }
 
@@ -754,14 +820,14 @@ fn read_endorsement(
     graph: &Graph<'_>,
     node: &NamedOrBlankNode,
     lines: &Lines,
-    problems: &mut Vec<Problem>,
+    findings: &mut Findings<'_>,
 ) -> Endorsement {
     let e = check_terms(
         &graph.properties(node),
         ENDORSEMENT_TERMS,
         "slreq:endorsement",
         lines,
-        problems,
+        findings,
     );
     let endorser = e
         .nodes("endorser")
@@ -772,11 +838,11 @@ fn read_endorsement(
                 ENDORSER_TERMS,
                 "slreq:endorser",
                 lines,
-                problems,
+                findings,
             );
             let email = r.text("email").unwrap_or_default();
             if r.values.get("email").is_some_and(|v| !v.is_empty()) && !is_valid_email(&email) {
-                problems.push(
+                findings.problems.push(
                     Problem::new(
                         "slreq:email",
                         Rule::Email,

@@ -173,7 +173,7 @@ async fn put(store: &dyn Store, state: &AppState, e: &Endorse<'_>) -> String {
     let at: DateTime<Utc> = NOW.parse().unwrap();
     let verdict = ingest::verify(e.document().into_bytes(), &state.trust, at, &policy)
         .unwrap_or_else(|err| panic!("fixture document refused: {err}"));
-    let Verdict::Accept(mut entry) = verdict else {
+    let Verdict::Accept(mut entry) = verdict.verdict else {
         panic!("fixture document needs confirmation")
     };
     if let Some((vo, fqan)) = e.vo {

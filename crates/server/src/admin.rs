@@ -2,7 +2,7 @@
 //! importing a directory of signed documents through the upload pipeline,
 //! and exporting every stored document.
 
-use crate::ingest::{self, IngestError, IngestOutcome, Ingestor, Verdict};
+use crate::ingest::{self, Checked, IngestError, IngestOutcome, Ingested, Ingestor, Verdict};
 use crate::state::TrustSettings;
 use marketplace_store::{EntryKey, NewEntry, PutOutcome, Store, StoreError};
 use std::collections::VecDeque;
@@ -44,7 +44,7 @@ pub fn find_documents(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// What happened to one imported file.
-pub type FileResult = Result<IngestOutcome, String>;
+pub type FileResult = Result<Ingested, String>;
 
 /// Counts of an import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,8 +70,8 @@ fn coordinates(path: &Path) -> Option<(String, String, String)> {
 /// What the writer of [`import_dir`] receives for one file, in the order
 /// the verifiers produced them (per (identifier, endorser): oldest first).
 enum Verified {
-    /// Verified and accepted by the policy: to store.
-    Accept(PathBuf, Box<NewEntry>),
+    /// Verified and accepted by the policy: to store (with the notes on it).
+    Accept(PathBuf, Box<NewEntry>, Vec<String>),
     /// Refused (unreadable, invalid, needs confirmation, …).
     Refused(PathBuf, String),
 }
@@ -93,15 +93,25 @@ fn verify_file(path: PathBuf, ingestor: &Ingestor) -> Verified {
     };
     let at = ingestor.clock.now();
     match ingest::verify(bytes, &ingestor.trust, at, &ingestor.policy) {
-        Ok(Verdict::Accept(entry)) => Verified::Accept(path, Box::new(entry)),
-        Ok(Verdict::NeedsConfirmation(_)) => Verified::Refused(path, NEEDS_CONFIRMATION.into()),
+        Ok(Checked {
+            verdict: Verdict::Accept(entry),
+            notes,
+        }) => Verified::Accept(path, Box::new(entry), notes),
+        Ok(Checked {
+            verdict: Verdict::NeedsConfirmation(_),
+            ..
+        }) => Verified::Refused(path, NEEDS_CONFIRMATION.into()),
         Err(e) => Verified::Refused(path, e.to_string()),
     }
 }
 
 /// What a store outcome means for an imported file (as
 /// [`ingest::store_entry`] maps it for an upload).
-fn file_result(key: EntryKey, outcome: Result<PutOutcome, StoreError>) -> FileResult {
+fn file_result(
+    key: EntryKey,
+    outcome: Result<PutOutcome, StoreError>,
+    notes: Vec<String>,
+) -> FileResult {
     let result = match outcome {
         Ok(PutOutcome::Created) => Ok(IngestOutcome::Created(key)),
         Ok(PutOutcome::AlreadyPresent) => Ok(IngestOutcome::AlreadyPresent(key)),
@@ -109,7 +119,9 @@ fn file_result(key: EntryKey, outcome: Result<PutOutcome, StoreError>) -> FileRe
         Err(StoreError::Conflict(k)) => Err(IngestError::Conflict(k)),
         Err(e) => Err(IngestError::Store(e.to_string())),
     };
-    result.map_err(|e| e.to_string())
+    result
+        .map(|outcome| Ingested { outcome, notes })
+        .map_err(|e| e.to_string())
 }
 
 /// Imports every `*.xml` under `dir` through the upload pipeline, with
@@ -205,7 +217,7 @@ pub async fn import_dir(
     drop(tx);
 
     let mut count = |summary: &mut ImportSummary, path: &Path, result: FileResult| {
-        match &result {
+        match result.as_ref().map(|i| &i.outcome) {
             Ok(IngestOutcome::Created(_)) => summary.created += 1,
             Ok(IngestOutcome::AlreadyPresent(_)) => summary.present += 1,
             _ => summary.refused += 1,
@@ -217,7 +229,7 @@ pub async fn import_dir(
         // Wait for one, then gather a batch: until it is full, the
         // verifiers are done, or BATCH_WAIT has passed (a commit costs a
         // disk flush: few large batches, not many small ones).
-        let mut accepted: Vec<(PathBuf, NewEntry)> = Vec::new();
+        let mut accepted: Vec<(PathBuf, NewEntry, Vec<String>)> = Vec::new();
         let mut deadline = None;
         while accepted.len() < batch {
             let next = match deadline {
@@ -233,21 +245,25 @@ pub async fn import_dir(
             };
             deadline.get_or_insert_with(|| tokio::time::Instant::now() + BATCH_WAIT);
             match v {
-                Verified::Accept(path, entry) => accepted.push((path, *entry)),
+                Verified::Accept(path, entry, notes) => accepted.push((path, *entry, notes)),
                 Verified::Refused(path, message) => count(&mut summary, &path, Err(message)),
             }
         }
         if accepted.is_empty() {
             continue;
         }
-        let (paths, entries): (Vec<PathBuf>, Vec<NewEntry>) = accepted.into_iter().unzip();
-        let keys: Vec<EntryKey> = entries.iter().map(|e| e.key.clone()).collect();
+        let mut entries = Vec::with_capacity(accepted.len());
+        let mut files = Vec::with_capacity(accepted.len());
+        for (path, entry, notes) in accepted {
+            files.push((path, entry.key.clone(), notes));
+            entries.push(entry);
+        }
         let mut outcomes = ingestor.store.put_many(entries).await.into_iter();
-        for (path, key) in paths.iter().zip(keys) {
+        for (path, key, notes) in files {
             let outcome = outcomes
                 .next()
                 .unwrap_or_else(|| Err(StoreError::Backend("the store gave no outcome".into())));
-            count(&mut summary, path, file_result(key, outcome));
+            count(&mut summary, &path, file_result(key, outcome, notes));
         }
     }
     for v in verifiers {

@@ -399,7 +399,7 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<IngestOutcome, App
     let verdict = tokio::task::spawn_blocking(move || ingest::verify(bytes, &trust, at, &policy))
         .await
         .map_err(AppError::internal)?;
-    let entry = match verdict {
+    let entry = match verdict.map(|checked| checked.verdict) {
         Ok(Verdict::Accept(entry) | Verdict::NeedsConfirmation(entry)) => entry,
         Err(e) => {
             tracing::info!(entry = %key, error = %e, "confirmed upload no longer valid");

@@ -20,6 +20,8 @@ pub struct StatusPage<'a> {
     pub title: &'a str,
     /// The message.
     pub message: &'a str,
+    /// Remarks below the message (an upload's notes), often none.
+    pub notes: &'a [String],
 }
 
 /// The home page: a redirect to the metadata list.
@@ -90,6 +92,7 @@ pub fn status_page(state: &AppState, title: &str, message: &str) -> String {
         base: &state.config.public_url,
         title,
         message,
+        notes: &[],
     })
 }
 
@@ -103,6 +106,7 @@ mod tests {
             base: "http://h\"><script>",
             title: "<script>alert(1)</script>",
             message: "a & b <i>",
+            notes: &["<b>note</b>".to_string()],
         });
         assert!(!text.contains("<script>"), "{text}");
         assert!(
@@ -110,5 +114,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("a &#38; b &#60;i&#62;"));
+        assert!(text.contains("&#60;b&#62;note&#60;/b&#62;"), "{text}");
     }
 }

@@ -67,6 +67,26 @@ pub enum Verdict {
     NeedsConfirmation(NewEntry),
 }
 
+/// A verdict with the trust core's notes on the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// What must happen to the document.
+    pub verdict: Verdict,
+    /// What was accepted with a remark (forms of the original tools read
+    /// leniently, the signature algorithm, an uncertified e-mail, ...),
+    /// one sentence each: every upload route shows them to the uploader.
+    pub notes: Vec<String>,
+}
+
+/// What became of an accepted document, and the notes on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingested {
+    /// Stored, already present, or waiting for confirmation.
+    pub outcome: IngestOutcome,
+    /// The trust core's notes on the document (see [`Checked::notes`]).
+    pub notes: Vec<String>,
+}
+
 /// What an ingested document became.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngestOutcome {
@@ -222,7 +242,7 @@ pub fn verify(
     trust: &TrustSettings,
     at: DateTime<Utc>,
     policy: &Policy,
-) -> Result<Verdict, IngestError> {
+) -> Result<Checked, IngestError> {
     if bytes.is_empty() {
         return Err(IngestError::Empty);
     }
@@ -269,18 +289,20 @@ pub fn verify(
         &report.chain,
         &signer.subject,
     );
+    let notes = report.notes;
     let entry = NewEntry {
         key,
         metadata: report.metadata,
         signer,
         document: bytes,
     };
+    let checked = |verdict| Ok(Checked { verdict, notes });
     if certified || (policy.validate_email && whitelisted) {
-        Ok(Verdict::Accept(entry))
+        checked(Verdict::Accept(entry))
     } else if policy.validate_email {
-        Ok(Verdict::NeedsConfirmation(entry))
+        checked(Verdict::NeedsConfirmation(entry))
     } else if !policy.require_certified_email {
-        Ok(Verdict::Accept(entry))
+        checked(Verdict::Accept(entry))
     } else {
         Err(invalid([format!(
             "the signing certificate does not carry the endorser e-mail '{}', and e-mail \
@@ -370,28 +392,28 @@ impl Ingestor {
         bytes: Vec<u8>,
         rules: &UploadRules,
         client: Option<&ClientIdentity>,
-    ) -> Result<IngestOutcome, IngestError> {
+    ) -> Result<Ingested, IngestError> {
         rules.check_client(client).map_err(IngestError::Forbidden)?;
-        let verdict = self.verdict(bytes).await?;
-        let entry = match &verdict {
+        let checked = self.verdict(bytes).await?;
+        let entry = match &checked.verdict {
             Verdict::Accept(entry) | Verdict::NeedsConfirmation(entry) => entry,
         };
         rules
             .check_endorser(client, &entry.signer.subject)
             .map_err(IngestError::Forbidden)?;
-        self.conclude(verdict).await
+        self.conclude(checked).await
     }
 
     /// Verifies `bytes` (on a blocking thread) and stores the entry, with
     /// no authorization rule (`admin import`; the routes use
     /// [`Ingestor::ingest_as`]).
-    pub async fn ingest(&self, bytes: Vec<u8>) -> Result<IngestOutcome, IngestError> {
-        let verdict = self.verdict(bytes).await?;
-        self.conclude(verdict).await
+    pub async fn ingest(&self, bytes: Vec<u8>) -> Result<Ingested, IngestError> {
+        let checked = self.verdict(bytes).await?;
+        self.conclude(checked).await
     }
 
     /// The trust core's and the policy's verdict, on a blocking thread.
-    async fn verdict(&self, bytes: Vec<u8>) -> Result<Verdict, IngestError> {
+    async fn verdict(&self, bytes: Vec<u8>) -> Result<Checked, IngestError> {
         if bytes.is_empty() {
             return Err(IngestError::Empty);
         }
@@ -410,12 +432,14 @@ impl Ingestor {
     }
 
     /// Stores an accepted entry, or hands one that needs confirmation back.
-    async fn conclude(&self, verdict: Verdict) -> Result<IngestOutcome, IngestError> {
-        match verdict {
-            Verdict::Accept(entry) => store_entry(self.store.as_ref(), entry).await,
-            Verdict::NeedsConfirmation(entry) => {
-                Ok(IngestOutcome::NeedsConfirmation(Box::new(entry)))
-            }
-        }
+    async fn conclude(&self, checked: Checked) -> Result<Ingested, IngestError> {
+        let outcome = match checked.verdict {
+            Verdict::Accept(entry) => store_entry(self.store.as_ref(), entry).await?,
+            Verdict::NeedsConfirmation(entry) => IngestOutcome::NeedsConfirmation(Box::new(entry)),
+        };
+        Ok(Ingested {
+            outcome,
+            notes: checked.notes,
+        })
     }
 }

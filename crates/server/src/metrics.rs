@@ -14,7 +14,7 @@
 //! raw paths, and `unmatched` for unknown paths, so the number of series
 //! stays bounded.
 
-use crate::ingest::{IngestError, IngestOutcome};
+use crate::ingest::{IngestError, IngestOutcome, Ingested};
 use crate::middleware::{Before, Middleware};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, StatusCode};
@@ -121,8 +121,8 @@ impl Metrics {
     }
 
     /// Counts the outcome of an upload.
-    pub fn record_upload(&self, result: &Result<IngestOutcome, IngestError>) {
-        let (outcome, reason) = match result {
+    pub fn record_upload(&self, result: &Result<Ingested, IngestError>) {
+        let (outcome, reason) = match result.as_ref().map(|i| &i.outcome) {
             Ok(IngestOutcome::Created(_)) => ("accepted", "created"),
             Ok(IngestOutcome::AlreadyPresent(_)) => ("accepted", "already_present"),
             Ok(IngestOutcome::NeedsConfirmation(_)) => ("pending", "needs_confirmation"),

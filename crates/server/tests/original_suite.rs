@@ -94,7 +94,17 @@ async fn valid_post_signature() {
         r.headers()["location"],
         format!("{PUBLIC_URL}/metadata/{BEE8}/{JANE}/2014-03-08T14:10:40Z").as_str()
     );
-    assert_eq!(r.text().await.unwrap().trim(), "metadata entry created");
+    // The message, then the notes (the legacy algorithms of this document).
+    let body = r.text().await.unwrap();
+    assert_eq!(
+        body.lines().next(),
+        Some("metadata entry created"),
+        "{body}"
+    );
+    assert!(
+        body.lines().skip(1).all(|l| l.starts_with("note: ")),
+        "{body}"
+    );
 }
 
 #[tokio::test]

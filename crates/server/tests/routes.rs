@@ -84,9 +84,11 @@ async fn upload_content_types() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "already present");
+    let body = r.text().await.unwrap();
     assert_eq!(
-        r.text().await.unwrap().trim(),
-        "metadata entry already present"
+        body.lines().next(),
+        Some("metadata entry already present"),
+        "{body}"
     );
 }
 

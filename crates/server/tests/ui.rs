@@ -161,7 +161,7 @@ async fn put(
     let trust = TrustSettings::default();
     let policy = Policy::from_config(&s.config);
     let verdict = ingest::verify(doc.into_bytes(), &trust, NOW.parse().unwrap(), &policy).unwrap();
-    let Verdict::Accept(mut entry) = verdict else {
+    let Verdict::Accept(mut entry) = verdict.verdict else {
         panic!("needs confirmation")
     };
     entry.signer.vo = vo.map(str::to_string);
@@ -728,7 +728,7 @@ async fn upload_page_lists_problems_next_to_their_lines() {
     let s = TestServer::start().await;
     let mut m = image("bad");
     m.valid = Some("<b>soon</b>".into());
-    m.locations = vec!["not a uri".into()];
+    m.checksums[1].value = "not hex".into();
     let doc = sign_xml(&write::to_xml(&m), alice(), CREATED);
     let r = s
         .client

@@ -11,6 +11,12 @@
 //!
 //! A missing tool skips the tests (`generate` prints `skipped: …` and
 //! returns `None`), except in CI (`CI=true`), where it is a failure.
+//!
+//! [`original_tools`] runs the original StratusLab tools' behaviour (a Java
+//! signer and validator on the JDK's XML-DSig, the Python client's writers)
+//! for the compatibility tests.
+
+pub mod original_tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

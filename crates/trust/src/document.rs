@@ -124,7 +124,10 @@ impl DocumentReport {
 pub fn check_document(bytes: &[u8], options: &CheckOptions<'_>) -> DocumentReport {
     let at = options.at.unwrap_or_else(Utc::now);
     let ParsedDocument {
-        metadata, problems, ..
+        metadata,
+        problems,
+        notes,
+        ..
     } = marketplace_format::parse(bytes);
     let mut report = DocumentReport {
         metadata,
@@ -132,7 +135,7 @@ pub fn check_document(bytes: &[u8], options: &CheckOptions<'_>) -> DocumentRepor
         signature: SignatureStatus::Unsigned,
         chain: ChainStatus::NotChecked,
         expired: false,
-        notes: Vec::new(),
+        notes: notes.iter().map(ToString::to_string).collect(),
     };
     if let Some(valid) = &report.metadata.valid
         && let Ok(until) = datetime::parse_utc(valid)
@@ -176,6 +179,11 @@ pub fn check_document(bytes: &[u8], options: &CheckOptions<'_>) -> DocumentRepor
             .notes
             .push("signed with the legacy SHA-1 algorithms of the original tools".into());
     }
+    if !verified.readable_by_original_tools() {
+        report
+            .notes
+            .push(original_tools_note(verified.algorithm_name()));
+    }
     report.signature = SignatureStatus::Valid {
         signer: dn::rfc2253(verified.signer.subject_name()),
         identity: dn::rfc2253(identity.subject_name()),
@@ -186,6 +194,15 @@ pub fn check_document(bytes: &[u8], options: &CheckOptions<'_>) -> DocumentRepor
         report.chain = check_chain(&verified, ca, options.vomsdir, at);
     }
     report
+}
+
+/// The note on a signature the original Java tools cannot check.
+fn original_tools_note(algorithm: &str) -> String {
+    format!(
+        "signed with {algorithm}, which the original Java tools (stratus-validate-metadata, \
+         stratus-download-image) cannot check: they answer \"cannot find validation key\"; \
+         for sites that still run them, sign with `marketplace sign --legacy-sha1` (RSA-SHA1)"
+    )
 }
 
 fn check_chain(

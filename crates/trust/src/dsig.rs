@@ -110,6 +110,22 @@ impl VerifiedSignature {
     pub fn is_legacy_sha1(&self) -> bool {
         self.signature_method == uri::RSA_SHA1 || self.digest_method == uri::SHA1
     }
+
+    /// Whether the original Java tools (`stratus-validate-metadata`,
+    /// `stratus-download-image`, the original server) can check this
+    /// signature: their key selector only accepts RSA-SHA1 (and DSA-SHA1,
+    /// which this profile refuses) and answers "cannot find validation key"
+    /// for anything else.
+    pub fn readable_by_original_tools(&self) -> bool {
+        self.signature_method == uri::RSA_SHA1
+    }
+
+    /// The signature algorithm's short name (`rsa-sha256`, `ecdsa-sha256`).
+    pub fn algorithm_name(&self) -> &str {
+        self.signature_method
+            .rsplit_once('#')
+            .map_or(self.signature_method.as_str(), |(_, name)| name)
+    }
 }
 
 /// Whether the document contains a `ds:Signature` element anywhere.

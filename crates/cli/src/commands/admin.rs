@@ -74,11 +74,17 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
                 let summary = admin::import_dir(&dir, ingestor, workers, |path, result| {
                     let path = path.display();
                     match result {
-                        Ok(IngestOutcome::Created(key)) if !quiet => {
-                            println!("created {path} as {key}")
-                        }
-                        Ok(IngestOutcome::AlreadyPresent(key)) if !quiet => {
-                            println!("present {path} as {key}")
+                        Ok(ingested) if !quiet => {
+                            match &ingested.outcome {
+                                IngestOutcome::Created(key) => println!("created {path} as {key}"),
+                                IngestOutcome::AlreadyPresent(key) => {
+                                    println!("present {path} as {key}")
+                                }
+                                IngestOutcome::NeedsConfirmation(_) => {}
+                            }
+                            for note in &ingested.notes {
+                                println!("note {path}: {note}");
+                            }
                         }
                         Ok(_) => {}
                         Err(message) => {

@@ -451,7 +451,9 @@ fn compute(image: &Path, algorithms: &[Algorithm]) -> anyhow::Result<digest::Dig
 }
 
 /// Refuses to write a document the format rejects, apart from the empty
-/// endorsement that `marketplace sign` fills in.
+/// endorsement that `marketplace sign` fills in, or one it only reads
+/// leniently (a note: e.g. a location that is not an absolute URI, which a
+/// reader would ignore): a new document is written in the canonical form.
 fn check_document(xml: &str) -> anyhow::Result<()> {
     let parsed = marketplace_format::parse(xml.as_bytes());
     let problems: Vec<String> = parsed
@@ -459,6 +461,12 @@ fn check_document(xml: &str) -> anyhow::Result<()> {
         .iter()
         .filter(|p| !is_about_empty_endorsement(p))
         .map(|p| format!("  {}: {} [{}]", p.element, p.message, p.rule))
+        .chain(
+            parsed
+                .notes
+                .iter()
+                .map(|n| format!("  {}: {}", n.element, n.message)),
+        )
         .collect();
     if !problems.is_empty() {
         bail!(

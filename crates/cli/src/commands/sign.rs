@@ -53,8 +53,11 @@ pub struct SignArgs {
     /// Where to write the signed document (default: replace the input, keeping FILE.orig).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Sign with RSA-SHA1 / SHA-1 as the original tools did (for old verifiers only).
-    #[arg(long)]
+    /// Sign with RSA-SHA1 / SHA-1 as the original tools did. The default, RSA-SHA256, cannot be
+    /// checked by the original Java tools (stratus-validate-metadata, stratus-download-image, the
+    /// original marketplace server): they answer "cannot find validation key". Use this option
+    /// when sites still run them; everything here verifies both.
+    #[arg(long, verbatim_doc_comment)]
     legacy_sha1: bool,
     /// Sign even when the document has format problems.
     #[arg(long)]

@@ -236,6 +236,7 @@ fn outcome(
                 base: &state.config.public_url,
                 title,
                 message,
+                notes: &[],
             },
         ),
         _ => with_type(status, Media::Text.content_type(), format!("{message}\n")),

@@ -6,7 +6,7 @@
 use crate::error::{AppError, with_type};
 use crate::html::{self, StatusPage};
 use crate::identity::Caller;
-use crate::ingest::{IngestOutcome, Ingestor};
+use crate::ingest::{IngestOutcome, Ingested, Ingestor};
 use crate::negotiate::Media;
 use crate::routes::entry_path;
 use crate::state::AppState;
@@ -107,13 +107,18 @@ pub async fn receive(
         .ingest_as(bytes, &state.config.upload, caller.identity())
         .await;
     state.metrics.record_upload(&result);
-    match result? {
+    let Ingested {
+        outcome: done,
+        notes,
+    } = result?;
+    match done {
         IngestOutcome::Created(key) => Ok(outcome(
             state,
             media,
             StatusCode::CREATED,
             "metadata entry created",
             &key,
+            &notes,
         )),
         IngestOutcome::AlreadyPresent(key) => Ok(outcome(
             state,
@@ -121,8 +126,40 @@ pub async fn receive(
             StatusCode::OK,
             "metadata entry already present",
             &key,
+            &notes,
         )),
-        IngestOutcome::NeedsConfirmation(entry) => confirmation(state, media, *entry).await,
+        IngestOutcome::NeedsConfirmation(entry) => confirmation(state, media, *entry, &notes).await,
+    }
+}
+
+/// The answer of an accepted upload: the message, then one `note: ` line
+/// per note (text), or the status page with the notes listed (HTML).
+fn message_page(
+    state: &AppState,
+    media: Media,
+    status: StatusCode,
+    message: &str,
+    notes: &[String],
+) -> Response {
+    match media {
+        Media::Html => html::page(
+            status,
+            &StatusPage {
+                base: &state.config.public_url,
+                title: "Upload",
+                message,
+                notes,
+            },
+        ),
+        _ => {
+            let mut body = format!("{message}\n");
+            for note in notes {
+                body.push_str("note: ");
+                body.push_str(&note.replace('\n', " "));
+                body.push('\n');
+            }
+            with_type(status, Media::Text.content_type(), body)
+        }
     }
 }
 
@@ -133,6 +170,7 @@ async fn confirmation(
     state: &AppState,
     media: Media,
     entry: NewEntry,
+    notes: &[String],
 ) -> Result<Response, AppError> {
     match crate::confirm::request(state, entry).await? {
         crate::confirm::Requested::Sent { key, expires_at } => {
@@ -142,21 +180,13 @@ async fn confirmation(
                 email = key.email,
                 expires = expires_at.format("%Y-%m-%dT%H:%M:%SZ"),
             );
-            Ok(match media {
-                Media::Html => html::page(
-                    StatusCode::ACCEPTED,
-                    &StatusPage {
-                        base: &state.config.public_url,
-                        title: "Upload",
-                        message: &message,
-                    },
-                ),
-                _ => with_type(
-                    StatusCode::ACCEPTED,
-                    Media::Text.content_type(),
-                    format!("{message}\n"),
-                ),
-            })
+            Ok(message_page(
+                state,
+                media,
+                StatusCode::ACCEPTED,
+                &message,
+                notes,
+            ))
         }
         crate::confirm::Requested::AlreadyPresent(key) => Ok(outcome(
             state,
@@ -164,6 +194,7 @@ async fn confirmation(
             StatusCode::OK,
             "metadata entry already present",
             &key,
+            notes,
         )),
     }
 }
@@ -176,19 +207,10 @@ fn outcome(
     status: StatusCode,
     message: &str,
     key: &EntryKey,
+    notes: &[String],
 ) -> Response {
     let location = state.public_link(&format!("/{}", entry_path(key)));
-    let mut response = match media {
-        Media::Html => html::page(
-            status,
-            &StatusPage {
-                base: &state.config.public_url,
-                title: "Upload",
-                message,
-            },
-        ),
-        _ => with_type(status, Media::Text.content_type(), format!("{message}\n")),
-    };
+    let mut response = message_page(state, media, status, message, notes);
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(LOCATION, v);
     }

@@ -147,6 +147,9 @@ pub struct UploadPage<'a> {
     pub validate_email: bool,
     /// What became of the upload (none for the empty form).
     pub outcome: Option<Outcome>,
+    /// The notes on an accepted document (forms of the original tools read
+    /// leniently, the signature algorithm, ...).
+    pub notes: Vec<String>,
 }
 
 impl<'a> UploadPage<'a> {
@@ -157,6 +160,7 @@ impl<'a> UploadPage<'a> {
             max_bytes: state.config.max_upload_bytes,
             validate_email: state.config.validate_email,
             outcome: None,
+            notes: Vec::new(),
         }
     }
 }
@@ -213,12 +217,23 @@ pub fn refused(message: &str, document: Option<&[u8]>) -> Outcome {
 /// The page with `outcome`, as `status` (errors are final: the error
 /// renderer leaves them).
 fn answer(state: &AppState, status: StatusCode, outcome: Outcome) -> Response {
+    answer_with_notes(state, status, outcome, Vec::new())
+}
+
+/// The page with `outcome` and the notes on the accepted document.
+fn answer_with_notes(
+    state: &AppState,
+    status: StatusCode,
+    outcome: Outcome,
+    notes: Vec<String>,
+) -> Response {
     let location = match &outcome {
         Outcome::Created { key, .. } => Some(state.public_link(&format!("/{}", entry_path(key)))),
         _ => None,
     };
     let mut page = UploadPage::form(state);
     page.outcome = Some(outcome);
+    page.notes = notes;
     let mut response = html::page(status, &page);
     if status.is_client_error() || status.is_server_error() {
         response.extensions_mut().insert(FinalBody);
@@ -267,10 +282,10 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
         .await;
     state.metrics.record_upload(&result);
     let links = |key: &EntryKey| (entry_path(key), super::image_href(&key.identifier));
-    match result {
-        Ok(IngestOutcome::Created(key)) => {
+    match result.map(|i| (i.outcome, i.notes)) {
+        Ok((IngestOutcome::Created(key), notes)) => {
             let (entry_href, image_href) = links(&key);
-            answer(
+            answer_with_notes(
                 &state,
                 StatusCode::CREATED,
                 Outcome::Created {
@@ -278,11 +293,12 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
                     image_href,
                     key,
                 },
+                notes,
             )
         }
-        Ok(IngestOutcome::AlreadyPresent(key)) => {
+        Ok((IngestOutcome::AlreadyPresent(key), notes)) => {
             let (entry_href, image_href) = links(&key);
-            answer(
+            answer_with_notes(
                 &state,
                 StatusCode::OK,
                 Outcome::AlreadyPresent {
@@ -290,21 +306,23 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
                     image_href,
                     key,
                 },
+                notes,
             )
         }
-        Ok(IngestOutcome::NeedsConfirmation(entry)) => {
+        Ok((IngestOutcome::NeedsConfirmation(entry), notes)) => {
             match crate::confirm::request(&state, *entry).await {
-                Ok(crate::confirm::Requested::Sent { key, expires_at }) => answer(
+                Ok(crate::confirm::Requested::Sent { key, expires_at }) => answer_with_notes(
                     &state,
                     StatusCode::ACCEPTED,
                     Outcome::Pending {
                         key,
                         expires: expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                     },
+                    notes,
                 ),
                 Ok(crate::confirm::Requested::AlreadyPresent(key)) => {
                     let (entry_href, image_href) = links(&key);
-                    answer(
+                    answer_with_notes(
                         &state,
                         StatusCode::OK,
                         Outcome::AlreadyPresent {
@@ -312,6 +330,7 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
                             image_href,
                             key,
                         },
+                        notes,
                     )
                 }
                 Err(e) => answer(&state, e.status, refused(&e.message, Some(&bytes))),
