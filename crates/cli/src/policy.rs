@@ -196,6 +196,9 @@ pub struct EntryVerdict {
     pub trusted: bool,
     /// Why it does not count, or "counts".
     pub reason: String,
+    /// The trust core's notes on the signed document (forms of the original
+    /// tools read leniently, the signature algorithm, ...).
+    pub notes: Vec<String>,
 }
 
 /// The rule that decided.
@@ -287,6 +290,7 @@ impl Policy {
             expired: false,
             trusted: false,
             reason: String::new(),
+            notes: Vec::new(),
         };
         let bytes = match &entry.document {
             Ok(b) => b,
@@ -296,6 +300,7 @@ impl Policy {
             }
         };
         let report = verify(bytes, anchors, at);
+        v.notes.clone_from(&report.notes);
         let m = &report.metadata;
         if !report.problems.is_empty() {
             v.reason = format!(

@@ -15,7 +15,6 @@ use marketplace_trust::credential::Credential;
 use reqwest::header::HeaderMap;
 
 const CREATED: &str = "2014-03-08T14:10:40Z";
-const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 /// The attributes of every tag of an HTML page (a small scanner: in our
 /// pages every `<` and `"` of data is escaped, so each raw `<` opens a tag
@@ -110,13 +109,6 @@ fn assert_inert(path: &str, html: &str) {
 }
 
 /// A page as a browser asks for it: (status, headers, body).
-async fn page(s: &TestServer, path: &str) -> (u16, HeaderMap, String) {
-    let r = s.get(path, Some(HTML)).await;
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    (status, headers, r.text().await.unwrap())
-}
-
 /// The identifier of an imaginary image whose content is `seed`.
 fn image(seed: &str) -> Metadata {
     use openssl::hash::{MessageDigest, hash};
@@ -419,38 +411,6 @@ async fn security_headers_on_every_response() {
 }
 
 /// The CSRF cookie a page set, and the token of its form.
-async fn form_token(s: &TestServer, path: &str) -> (String, String) {
-    let (status, headers, body) = page(s, path).await;
-    assert_eq!(status, 200);
-    let cookie = headers["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.starts_with("mp_csrf="), "{cookie}");
-    for attribute in ["Path=/", "HttpOnly", "SameSite=Strict", "Secure"] {
-        assert!(cookie.contains(attribute), "{cookie}");
-    }
-    assert_eq!(headers["cache-control"], "no-store");
-    let value = cookie["mp_csrf=".len()..]
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    assert_eq!(value.len(), 43);
-    assert!(body.contains(&format!(
-        "<input type=\"hidden\" name=\"csrf_token\" value=\"{value}\">"
-    )));
-    (format!("mp_csrf={value}"), value)
-}
-
-fn multipart(token: Option<&str>, doc: &str) -> reqwest::multipart::Form {
-    let mut form = reqwest::multipart::Form::new();
-    if let Some(t) = token {
-        form = form.text("csrf_token", t.to_string());
-    }
-    form.part(
-        "Metadata File",
-        reqwest::multipart::Part::text(doc.to_string()).file_name("image.xml"),
-    )
-}
-
 #[tokio::test]
 async fn forms_are_protected_against_cross_site_requests() {
     let s = TestServer::start().await;

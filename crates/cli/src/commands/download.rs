@@ -167,6 +167,9 @@ fn metadata(
         let bytes = marketplace.document(id, &e.endorser.email, &e.created)?;
         let report = check_document(&bytes, &options);
         let who = format!("{}'s entry of {}", e.endorser.email, e.created);
+        for note in &report.notes {
+            eprintln!("note: {who}: {note}");
+        }
         let problem = match (&report.signature, &report.chain) {
             (SignatureStatus::Valid { .. }, ChainStatus::Untrusted { reason }) => {
                 Some(format!("its signer is not trusted: {reason}"))

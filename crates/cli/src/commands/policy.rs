@@ -110,6 +110,11 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     if settings.json {
         output::json(&decision);
     } else {
+        for v in &decision.entries {
+            for note in &v.notes {
+                eprintln!("note: {}'s entry of {}: {note}", v.email, v.created);
+            }
+        }
         println!("{}: {}", id, decision.reason);
         if args.explain {
             let rule = serde_json::to_value(decision.rule)

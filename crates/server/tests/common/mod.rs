@@ -20,6 +20,7 @@ use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
 use openssl::x509::extension::SubjectAlternativeName;
 use openssl::x509::{X509Builder, X509NameBuilder};
+use reqwest::header::HeaderMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
@@ -503,4 +504,49 @@ pub fn serve_tls_with(c: &mut ServerConfig, pki: &marketplace_test_pki::TestPki)
 /// The `https://` base URL of a server started with [`serve_tls_with`].
 pub fn https_base(server: &TestServer) -> String {
     server.base.replace("http://", "https://")
+}
+
+/// The `Accept` header of a browser.
+pub const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// `path` as a browser gets it: status, headers, body.
+pub async fn page(s: &TestServer, path: &str) -> (u16, HeaderMap, String) {
+    let r = s.get(path, Some(HTML)).await;
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.text().await.unwrap())
+}
+
+/// The CSRF cookie and token of the form at `path` (checking how they are set).
+pub async fn form_token(s: &TestServer, path: &str) -> (String, String) {
+    let (status, headers, body) = page(s, path).await;
+    assert_eq!(status, 200);
+    let cookie = headers["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("mp_csrf="), "{cookie}");
+    for attribute in ["Path=/", "HttpOnly", "SameSite=Strict", "Secure"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert_eq!(headers["cache-control"], "no-store");
+    let value = cookie["mp_csrf=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(value.len(), 43);
+    assert!(body.contains(&format!(
+        "<input type=\"hidden\" name=\"csrf_token\" value=\"{value}\">"
+    )));
+    (format!("mp_csrf={value}"), value)
+}
+
+/// The upload form's body: the CSRF token (when given) and `doc` as the file.
+pub fn multipart(token: Option<&str>, doc: &str) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    if let Some(t) = token {
+        form = form.text("csrf_token", t.to_string());
+    }
+    form.part(
+        "Metadata File",
+        reqwest::multipart::Part::text(doc.to_string()).file_name("image.xml"),
+    )
 }
