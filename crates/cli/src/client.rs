@@ -136,6 +136,8 @@ pub struct UploadResponse {
     pub location: Option<String>,
     /// The server's message.
     pub message: String,
+    /// The server's notes on an accepted document (its `note: ` lines).
+    pub notes: Vec<String>,
 }
 
 /// The marketplace at one endpoint.
@@ -322,13 +324,23 @@ impl Marketplace {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body = response.text().unwrap_or_default();
+        let text = response.text().unwrap_or_default();
+        let (notes, lines): (Vec<&str>, Vec<&str>) = if (200..300).contains(&status) {
+            text.lines().partition(|l| l.starts_with("note: "))
+        } else {
+            (Vec::new(), text.lines().collect())
+        };
+        let body = lines.join("\n");
         Ok(UploadResponse {
             status,
             location,
             message: self
                 .certificate_refusal(status, &body)
                 .unwrap_or_else(|| error_message(&body)),
+            notes: notes
+                .iter()
+                .map(|n| n.trim_start_matches("note: ").to_string())
+                .collect(),
         })
     }
 }

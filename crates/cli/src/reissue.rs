@@ -168,10 +168,7 @@ pub fn publish(marketplace: &Marketplace, signed: String, json: bool) -> Report 
     let answer = marketplace.upload(bytes.clone());
     let report = upload::interpret(marketplace, &bytes, None, answer);
     if !json {
-        match report.code() {
-            None => println!("{}", report.line()),
-            Some(_) => eprintln!("{}", report.line()),
-        }
+        report.print();
     }
     report
 }

@@ -286,4 +286,34 @@ mod tests {
         );
         assert!(set_term(&doc, DCTERMS, "alternative", "x").is_err());
     }
+
+    #[test]
+    fn replaces_an_endorsement_whose_parse_type_has_no_namespace() {
+        // As the original stratus-deprecate-metadata writes it (ElementTree).
+        let doc = DOC
+            .replace("slreq:", "ns2:")
+            .replace("xmlns:slreq=", "xmlns:ns2=")
+            .replace(
+                "<ns2:endorsement rdf:parseType=",
+                "<ns2:endorsement parseType=",
+            );
+        assert!(doc.contains("<ns2:endorsement parseType=\"Resource\"/>"));
+        let endorsement = Endorsement {
+            created: "2025-01-01T00:00:00Z".into(),
+            endorser: crate::model::Endorser {
+                email: "a@example.org".into(),
+                subject: "CN=A".into(),
+                issuers: vec!["CN=CA".into()],
+                email_unverified: false,
+            },
+        };
+        let out = set_endorsement(&doc, &endorsement).unwrap().text;
+        let at = doc.find("<ns2:endorsement").unwrap();
+        let after = at + "<ns2:endorsement parseType=\"Resource\"/>".len();
+        assert!(out.starts_with(&doc[..at]), "{out}");
+        assert!(out.ends_with(&doc[after..]), "{out}");
+        assert!(out.contains("<slreq:endorsement xmlns:slreq="), "{out}");
+        let parsed = crate::parse(out.as_bytes());
+        assert_eq!(parsed.metadata.endorser_email(), "a@example.org");
+    }
 }

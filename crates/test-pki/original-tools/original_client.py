@@ -6,6 +6,10 @@
         replaced by an empty one whose parseType has no namespace, the signature removed, an
         slterms:deprecated appended, and ElementTree writes it (prefixes ns0, ns1, ... for
         every namespace but rdf, no XML declaration).
+    python3 original_client.py add-element IN OUT NAME VALUE
+        As the client's ManifestInfo.addElementToManifestFile: an slterms:NAME element with VALUE
+        appended to the description, and the whole document written again by ElementTree
+        (prefixes ns0, ns1, ...).
     python3 original_client.py build OUT KEY=VALUE...
         As `stratus-build-metadata` filled its template: every element is written, empty when
         its option was not given; checksums not computed (--no-md5, ...) are written with an
@@ -41,6 +45,14 @@ def deprecate(src, dst, reason):
     deprecated = etree.Element("{%s}deprecated" % NS_SLTERMS)
     deprecated.text = reason
     description.append(deprecated)
+    tree.write(dst)
+
+
+def add_element(src, dst, name, value):
+    tree = etree.ElementTree(file=src)
+    element = etree.Element("{%s}%s" % (NS_SLTERMS, name))
+    element.text = value
+    tree.getroot().find(".//{%s}Description" % NS_RDF).append(element)
     tree.write(dst)
 
 
@@ -136,6 +148,8 @@ def build(dst, pairs):
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "deprecate":
         deprecate(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) == 6 and sys.argv[1] == "add-element":
+        add_element(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     elif len(sys.argv) >= 3 and sys.argv[1] == "build":
         build(sys.argv[2], sys.argv[3:])
     else:

@@ -133,6 +133,27 @@ impl OriginalTools {
         std::fs::read_to_string(output).expect("the script writes its output")
     }
 
+    /// What the original client's `addElementToManifestFile` writes: `xml`
+    /// with an `slterms:NAME` element of `value` appended, all of it
+    /// rewritten by ElementTree (prefixes `ns0`, `ns1`, …).
+    ///
+    /// # Panics
+    ///
+    /// If the script fails.
+    pub fn add_element(&self, xml: &str, name: &str, value: &str) -> String {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let input = write_temp(dir.path(), "in.xml", xml);
+        let output = dir.path().join("out.xml");
+        self.python(&[
+            "add-element".as_ref(),
+            input.as_os_str(),
+            output.as_os_str(),
+            name.as_ref(),
+            value.as_ref(),
+        ]);
+        std::fs::read_to_string(output).expect("the script writes its output")
+    }
+
     /// What the original `stratus-build-metadata` writes with these
     /// `fields` (`("os", "ubuntu")`, `("location", URL)` repeatable, …; see
     /// the script): every element of its template, empty when not given,

@@ -58,6 +58,10 @@ pub struct Report {
     pub url: Option<String>,
     /// The server's message (or ours).
     pub message: String,
+    /// The server's notes on an accepted document (how it read forms of the
+    /// original tools, the signature algorithm, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -68,6 +72,24 @@ impl Report {
             Outcome::Refused if matches!(self.status, Some(401 | 403)) => Some(Code::Auth),
             Outcome::Refused => Some(Code::Refused),
             Outcome::Failed => Some(Code::Network),
+        }
+    }
+
+    /// Prints the outcome for people: the line on standard output (standard
+    /// error when it failed), then the server's notes, one `FILE: note: …`
+    /// line each, on standard error.
+    pub fn print(&self) {
+        match self.code() {
+            None => println!("{}", self.line()),
+            Some(_) => eprintln!("{}", self.line()),
+        }
+        let prefix = self
+            .file
+            .as_ref()
+            .map(|f| format!("{f}: "))
+            .unwrap_or_default();
+        for note in &self.notes {
+            eprintln!("{prefix}note: {note}");
         }
     }
 
@@ -124,6 +146,7 @@ pub fn interpret(
                 status: None,
                 url: None,
                 message: f.message,
+                notes: Vec::new(),
             };
         }
     };
@@ -157,6 +180,7 @@ pub fn interpret(
         _ => answer.message,
     };
     Report {
+        notes: answer.notes,
         file,
         outcome,
         status: Some(answer.status),
@@ -183,6 +207,7 @@ pub fn run(args: UploadArgs) -> anyhow::Result<ExitCode> {
                 status: None,
                 url: None,
                 message: format!("cannot read the file: {e}"),
+                notes: Vec::new(),
             },
             Ok(bytes) if !marketplace_trust::dsig::is_signed(&String::from_utf8_lossy(&bytes)) => {
                 Report {
@@ -192,6 +217,7 @@ pub fn run(args: UploadArgs) -> anyhow::Result<ExitCode> {
                     url: None,
                     message: "the document is not signed; sign it first with `marketplace sign`"
                         .into(),
+                    notes: Vec::new(),
                 }
             }
             Ok(bytes) => {
@@ -200,10 +226,7 @@ pub fn run(args: UploadArgs) -> anyhow::Result<ExitCode> {
             }
         };
         if !settings.json {
-            match report.code() {
-                None => println!("{}", report.line()),
-                Some(_) => eprintln!("{}", report.line()),
-            }
+            report.print();
         }
         reports.push(report);
     }

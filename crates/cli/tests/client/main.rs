@@ -8,6 +8,7 @@ mod config;
 mod download;
 mod entries;
 mod occi;
+mod original_tools;
 mod policy;
 mod tls;
 mod workflow;
