@@ -99,7 +99,7 @@ fn qualify_element<'a, 'input>(
         if name == "parseType" && attribute.value() == "Literal" {
             literal = true;
         }
-        let qname = element_qname(element);
+        let qname = ns::element_qname(element);
         let line = Some(
             newlines
                 .get_or_insert_with(|| NewLines::of(text))
@@ -170,11 +170,6 @@ fn fresh_prefix(element: roxmltree::Node<'_, '_>) -> String {
         })
         .find(|p| element.lookup_namespace_uri(Some(p)).is_none())
         .unwrap_or_else(|| "rdfq".to_string())
-}
-
-fn element_qname(node: roxmltree::Node<'_, '_>) -> String {
-    let t = node.tag_name();
-    ns::qname(t.namespace().unwrap_or(""), t.name())
 }
 
 #[cfg(test)]

@@ -63,10 +63,7 @@ pub fn set_endorsement(text: &str, endorsement: &Endorsement) -> Result<Edited, 
             .descendants()
             .skip(1)
             .filter(|n| n.is_element())
-            .map(|n| {
-                let t = n.tag_name();
-                ns::qname(t.namespace().unwrap_or(""), t.name())
-            })
+            .map(ns::element_qname)
             .collect::<Vec<_>>()
             .join(", ");
         (!inner.is_empty()).then_some(inner)

@@ -39,3 +39,9 @@ pub fn qname(uri: &str, local: &str) -> String {
         p => format!("{p}:{local}"),
     }
 }
+
+/// The [`qname`] of an element's name.
+pub(crate) fn element_qname(node: roxmltree::Node<'_, '_>) -> String {
+    let t = node.tag_name();
+    qname(t.namespace().unwrap_or(""), t.name())
+}

@@ -30,11 +30,6 @@ pub(crate) struct Findings<'a> {
     pub notes: &'a mut Vec<Note>,
 }
 
-fn element_qname(node: roxmltree::Node<'_, '_>) -> String {
-    let t = node.tag_name();
-    ns::qname(t.namespace().unwrap_or(""), t.name())
-}
-
 /// Terms that must carry `rdf:parseType="Resource"`.
 const RESOURCE_TERMS: [(&str, &str); 3] = [
     (SLREQ, "checksum"),
@@ -53,7 +48,7 @@ pub(crate) fn check_structure(
     if !root.has_tag_name((RDF, "RDF")) {
         problems.push(
             Problem::new(
-                element_qname(root),
+                ns::element_qname(root),
                 Rule::Structure,
                 "the root element must be rdf:RDF",
             )
@@ -125,7 +120,7 @@ pub(crate) fn check_structure(
         } else {
             problems.push(
                 Problem::new(
-                    element_qname(child),
+                    ns::element_qname(child),
                     Rule::Structure,
                     "only rdf:Description and the ds:Signature may be children of rdf:RDF",
                 )
@@ -153,7 +148,7 @@ fn check_description_elements(
     problems: &mut Vec<Problem>,
 ) {
     for node in description.descendants().skip(1).filter(|n| n.is_element()) {
-        let qname = element_qname(node);
+        let qname = ns::element_qname(node);
         let line = newlines.line_of(node);
         record_line(lines, qname.clone(), line);
         let name = node.tag_name();
