@@ -26,6 +26,6 @@ mod rules;
 pub mod write;
 
 pub use model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
-pub use parse::{MAX_DOCUMENT_BYTES, ParsedDocument, parse};
+pub use parse::{MAX_DOCUMENT_BYTES, MAX_NOTES, ParsedDocument, parse};
 pub use problem::{Note, Problem, Rule};
 pub use rules::is_valid_email;

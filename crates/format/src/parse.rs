@@ -18,6 +18,12 @@ use std::collections::HashMap;
 /// The largest document accepted, in bytes. Real documents are a few KiB.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
+/// The most notes listed for one document; the last one then says how many
+/// more there were. The original tools' documents have at most a dozen; a
+/// document made of thousands of empty elements would otherwise turn every
+/// answer about it (an upload's, a validation's) into megabytes of notes.
+pub const MAX_NOTES: usize = 100;
+
 /// The outcome of reading a document.
 #[derive(Debug, Clone, Default)]
 pub struct ParsedDocument {
@@ -93,6 +99,14 @@ pub fn parse(bytes: &[u8]) -> ParsedDocument {
                 Err(p) => out.problems.push(p),
             }
         }
+    }
+    if out.notes.len() > MAX_NOTES {
+        let more = out.notes.len() - (MAX_NOTES - 1);
+        out.notes.truncate(MAX_NOTES - 1);
+        out.notes.push(Note::new(
+            "document",
+            format!("{more} more notes like these are not listed"),
+        ));
     }
     out
 }
