@@ -2,7 +2,7 @@
 //! importing a directory of signed documents through the upload pipeline,
 //! and exporting every stored document.
 
-use crate::ingest::{self, Checked, IngestError, IngestOutcome, Ingested, Ingestor, Verdict};
+use crate::ingest::{self, Checked, IngestOutcome, Ingested, Ingestor, Verdict};
 use crate::state::TrustSettings;
 use marketplace_store::{EntryKey, NewEntry, PutOutcome, Store, StoreError};
 use std::collections::VecDeque;
@@ -105,21 +105,14 @@ fn verify_file(path: PathBuf, ingestor: &Ingestor) -> Verified {
     }
 }
 
-/// What a store outcome means for an imported file (as
-/// [`ingest::store_entry`] maps it for an upload).
+/// What a store outcome means for an imported file ([`ingest::stored`],
+/// as for an upload), with the notes on its document.
 fn file_result(
     key: EntryKey,
     outcome: Result<PutOutcome, StoreError>,
     notes: Vec<String>,
 ) -> FileResult {
-    let result = match outcome {
-        Ok(PutOutcome::Created) => Ok(IngestOutcome::Created(key)),
-        Ok(PutOutcome::AlreadyPresent) => Ok(IngestOutcome::AlreadyPresent(key)),
-        Err(StoreError::OlderThanLatest { latest }) => Err(IngestError::OlderThanLatest { latest }),
-        Err(StoreError::Conflict(k)) => Err(IngestError::Conflict(k)),
-        Err(e) => Err(IngestError::Store(e.to_string())),
-    };
-    result
+    ingest::stored(key, outcome)
         .map(|outcome| Ingested { outcome, notes })
         .map_err(|e| e.to_string())
 }

@@ -350,7 +350,16 @@ pub fn reindex(bytes: &[u8], trust: &TrustSettings) -> Result<NewEntry, String> 
 /// Stores an accepted entry, mapping the store's refusals.
 pub async fn store_entry(store: &dyn Store, entry: NewEntry) -> Result<IngestOutcome, IngestError> {
     let key = entry.key.clone();
-    match store.put(entry).await {
+    stored(key, store.put(entry).await)
+}
+
+/// What the store's answer to putting the entry `key` means for an upload
+/// (also for each entry of a batch, `admin import`).
+pub fn stored(
+    key: EntryKey,
+    put: Result<PutOutcome, StoreError>,
+) -> Result<IngestOutcome, IngestError> {
+    match put {
         Ok(PutOutcome::Created) => Ok(IngestOutcome::Created(key)),
         Ok(PutOutcome::AlreadyPresent) => Ok(IngestOutcome::AlreadyPresent(key)),
         Err(StoreError::OlderThanLatest { latest }) => Err(IngestError::OlderThanLatest { latest }),
