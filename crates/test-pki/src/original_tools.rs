@@ -121,16 +121,7 @@ impl OriginalTools {
     ///
     /// If the script fails.
     pub fn deprecate(&self, xml: &str, reason: &str) -> String {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let input = write_temp(dir.path(), "in.xml", xml);
-        let output = dir.path().join("out.xml");
-        self.python(&[
-            "deprecate".as_ref(),
-            input.as_os_str(),
-            output.as_os_str(),
-            reason.as_ref(),
-        ]);
-        std::fs::read_to_string(output).expect("the script writes its output")
+        self.rewrite("deprecate", xml, &[reason])
     }
 
     /// What the original client's `addElementToManifestFile` writes: `xml`
@@ -141,16 +132,18 @@ impl OriginalTools {
     ///
     /// If the script fails.
     pub fn add_element(&self, xml: &str, name: &str, value: &str) -> String {
+        self.rewrite("add-element", xml, &[name, value])
+    }
+
+    /// The output of the script's `mode IN OUT ARGS...` for `xml` as IN.
+    fn rewrite(&self, mode: &str, xml: &str, args: &[&str]) -> String {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let input = write_temp(dir.path(), "in.xml", xml);
         let output = dir.path().join("out.xml");
-        self.python(&[
-            "add-element".as_ref(),
-            input.as_os_str(),
-            output.as_os_str(),
-            name.as_ref(),
-            value.as_ref(),
-        ]);
+        let mut all: Vec<&std::ffi::OsStr> =
+            vec![mode.as_ref(), input.as_os_str(), output.as_os_str()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        self.python(&all);
         std::fs::read_to_string(output).expect("the script writes its output")
     }
 
