@@ -633,12 +633,7 @@ async fn entry_superseded_meanwhile_is_not_rolled_back() {
     // The very same document again: already there, no mail.
     let r = s.upload(&carol_doc(LATER, "new")).await;
     assert_eq!(r.status(), 200);
-    let body = r.text().await.unwrap();
-    assert_eq!(
-        body.lines().next(),
-        Some("metadata entry already present"),
-        "{body}"
-    );
+    notes_after(&r.text().await.unwrap(), "metadata entry already present");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(smtp.messages().len(), 2);
 }

@@ -81,6 +81,24 @@ fn original_deprecation(f: &Fixtures, entry: &str) -> String {
         .sign(&rewritten, &f.pki.file("alice.p12"), "secret", DEPRECATED)
 }
 
+/// Uploads `doc`, which must be created; its notes, one `note: …` line each.
+async fn created(s: &TestServer, doc: &str) -> String {
+    let r = s.upload(doc).await;
+    assert_eq!(r.status(), 201);
+    notes_after(&r.text().await.unwrap(), "metadata entry created")
+        .iter()
+        .map(|n| format!("note: {n}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The JSON of `/api/v1/images/{id}`.
+async fn image_json(s: &TestServer, id: &str) -> String {
+    s.fetch(&format!("/api/v1/images/{id}"), Some("application/json"))
+        .await
+        .2
+}
+
 /// The shapes the issue names are really there.
 fn assert_original_shapes(deprecation: &str) {
     assert!(
@@ -102,14 +120,7 @@ async fn a_deprecation_made_with_the_original_client_is_accepted_on_post_metadat
     let Some(f) = fixtures() else { return };
     let s = server().await;
     let entry = original_entry(f, "post", Some("https://images.example.org/post.img"));
-    let r = s.upload(&entry).await;
-    assert_eq!(r.status(), 201);
-    let body = r.text().await.unwrap();
-    assert_eq!(
-        body.lines().next(),
-        Some("metadata entry created"),
-        "{body}"
-    );
+    let body = created(&s, &entry).await;
     assert!(
         body.contains("note: line 11: slreq:value: the MD5 checksum is empty"),
         "{body}"
@@ -130,9 +141,7 @@ async fn a_deprecation_made_with_the_original_client_is_accepted_on_post_metadat
     assert_eq!(stored, entry, "stored byte for byte");
     let deprecation = original_deprecation(f, &stored);
     assert_original_shapes(&deprecation);
-    let r = s.upload(&deprecation).await;
-    assert_eq!(r.status(), 201);
-    let body = r.text().await.unwrap();
+    let body = created(&s, &deprecation).await;
     assert!(
         body.contains(
             "slreq:endorsement/@parseType: the attribute parseType has no namespace: read as \
@@ -141,12 +150,7 @@ async fn a_deprecation_made_with_the_original_client_is_accepted_on_post_metadat
         "{body}"
     );
     // The image is deprecated, with the reason, for everyone reading it.
-    let json = s
-        .get(&format!("/api/v1/images/{id}"), Some("application/json"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let json = image_json(&s, &id).await;
     assert!(json.contains("superseded by 2.0"), "{json}");
     assert!(json.contains("\"deprecated\""), "{json}");
 }
@@ -221,20 +225,13 @@ async fn an_empty_location_is_no_link_and_not_indexed() {
     let s = server().await;
     let entry = original_entry(f, "nowhere", None);
     assert!(entry.contains("<slterms:location/>"));
-    let r = s.upload(&entry).await;
-    assert_eq!(r.status(), 201);
-    let body = r.text().await.unwrap();
+    let body = created(&s, &entry).await;
     assert!(
         body.contains("slterms:location: empty element, read as absent (no link"),
         "{body}"
     );
     let (id, _) = image("nowhere");
-    let json = s
-        .get(&format!("/api/v1/images/{id}"), Some("application/json"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let json = image_json(&s, &id).await;
     assert!(json.contains("\"locations\":[]"), "{json}");
     let (_, _, html) = page(&s, &format!("/images/{id}")).await;
     assert!(!html.contains("href=\"\""), "{html}");
@@ -275,9 +272,7 @@ async fn the_original_validator_checks_legacy_signatures_only() {
     let refused = f.tools.validate(&modern).unwrap_err();
     assert!(refused.contains("cannot find validation key"), "{refused}");
     let s = server().await;
-    let r = s.upload(&modern).await;
-    assert_eq!(r.status(), 201);
-    let body = r.text().await.unwrap();
+    let body = created(&s, &modern).await;
     assert!(
         body.contains("note: signed with rsa-sha256, which the original Java tools")
             && body.contains("--legacy-sha1"),

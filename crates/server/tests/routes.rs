@@ -84,12 +84,7 @@ async fn upload_content_types() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "already present");
-    let body = r.text().await.unwrap();
-    assert_eq!(
-        body.lines().next(),
-        Some("metadata entry already present"),
-        "{body}"
-    );
+    notes_after(&r.text().await.unwrap(), "metadata entry already present");
 }
 
 #[tokio::test]

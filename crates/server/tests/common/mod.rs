@@ -550,3 +550,18 @@ pub fn multipart(token: Option<&str>, doc: &str) -> reqwest::multipart::Form {
         reqwest::multipart::Part::text(doc.to_string()).file_name("image.xml"),
     )
 }
+
+/// The notes of an accepted upload's text answer `body`, which must be
+/// `message` on its first line and one `note: …` line per note after it
+/// (returned without the `note: `).
+pub fn notes_after(body: &str, message: &str) -> Vec<String> {
+    let mut lines = body.lines();
+    assert_eq!(lines.next(), Some(message), "{body}");
+    lines
+        .map(|l| {
+            l.strip_prefix("note: ")
+                .unwrap_or_else(|| panic!("not a note: {l}\n{body}"))
+                .to_string()
+        })
+        .collect()
+}
