@@ -434,6 +434,19 @@ pub fn eve(pki: &TestPki) -> Vec<String> {
     ]
 }
 
+/// A site policy file `dir/name` trusting the test PKI's CA directory, then
+/// `body` (TOML lines).
+pub fn policy_file(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let pki = pki().expect("the test PKI");
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!("ca_dirs = [\"{}\"]\n{body}", pki.file("certificates")),
+    )
+    .unwrap();
+    path
+}
+
 /// `&[String]` as `Vec<&str>`.
 pub fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()

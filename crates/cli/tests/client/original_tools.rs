@@ -16,12 +16,17 @@ fn tools() -> Option<&'static OriginalTools> {
     T.get_or_init(OriginalTools::compile).as_ref()
 }
 
-fn hex(md: openssl::hash::MessageDigest, data: &[u8]) -> String {
-    openssl::hash::hash(md, data)
+/// The identifier and the SHA-1 (hex) of `image`.
+fn identify(image: &[u8]) -> (String, String) {
+    let sha1: String = openssl::hash::hash(openssl::hash::MessageDigest::sha1(), image)
         .unwrap()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect();
+    (
+        marketplace_format::identifier::from_sha1_hex(&sha1).unwrap(),
+        sha1,
+    )
 }
 
 /// The document without its signature (the part our edits must keep).
@@ -49,11 +54,7 @@ fn documents_of_the_original_tools_pass_every_client_path_with_notes() {
     let work = tempfile::tempdir().unwrap();
     let image = image_bytes(13, 4096);
     let url = mirror.put("original.img", image.clone());
-    let sha1 = openssl::hash::hash(openssl::hash::MessageDigest::sha1(), &image).unwrap();
-    let mut digest = [0u8; 20];
-    digest.copy_from_slice(&sha1);
-    let id = marketplace_format::identifier::from_sha1_bytes(&digest);
-    let sha1_hex = hex(openssl::hash::MessageDigest::sha1(), &image);
+    let (id, sha1_hex) = identify(&image);
     // stratus-build-metadata --no-md5 --no-sha256 --no-sha512, then stratus-sign-metadata.
     let built = tools.build(&[
         ("identifier", &id),
@@ -97,15 +98,11 @@ fn documents_of_the_original_tools_pass_every_client_path_with_notes() {
     );
 
     // policy check
-    let policy = work.path().join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            "ca_dirs = [\"{}\"]\nendorsers = [\"alice@example.org\"]\n",
-            pki.file("certificates")
-        ),
-    )
-    .unwrap();
+    let policy = policy_file(
+        work.path(),
+        "policy.toml",
+        "endorsers = [\"alice@example.org\"]\n",
+    );
     let o = server.run(&["policy", "check", "--policy", policy.to_str().unwrap(), &id]);
     expect(&o, 0);
     assert!(text(&o).contains("allowed"), "{}", text(&o));
@@ -153,11 +150,7 @@ fn our_edits_keep_every_other_byte_of_an_original_document() {
     let server = Server::start();
     let work = tempfile::tempdir().unwrap();
     let image = image_bytes(17, 2048);
-    let sha1 = openssl::hash::hash(openssl::hash::MessageDigest::sha1(), &image).unwrap();
-    let mut digest = [0u8; 20];
-    digest.copy_from_slice(&sha1);
-    let id = marketplace_format::identifier::from_sha1_bytes(&digest);
-    let sha1_hex = hex(openssl::hash::MessageDigest::sha1(), &image);
+    let (id, sha1_hex) = identify(&image);
     // Built, given an inbound port by the client (ElementTree writes it all
     // again: ns0, ns1, ... prefixes), then signed by the Java library.
     let built = tools.build(&[

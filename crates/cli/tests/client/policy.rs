@@ -3,18 +3,7 @@
 //! FQANs, k distinct endorsements, deprecated and expired entries.
 
 use crate::harness::*;
-use std::path::{Path, PathBuf};
-
-fn policy(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let pki = pki().unwrap();
-    let path = dir.join(name);
-    std::fs::write(
-        &path,
-        format!("ca_dirs = [\"{}\"]\n{body}", pki.file("certificates")),
-    )
-    .unwrap();
-    path
-}
+use std::path::Path;
 
 fn check(server: &Server, policy: &Path, id: &str, extra: &[&str]) -> std::process::Output {
     server.run(
@@ -41,7 +30,7 @@ fn k_of_n_trusted_endorsements() {
     let id = identifier_of(&doc);
     expect(&server.run(&["upload", doc.to_str().unwrap()]), 0);
 
-    let anyone = policy(work.path(), "anyone.toml", "");
+    let anyone = policy_file(work.path(), "anyone.toml", "");
     let o = check(&server, &anyone, &id, &["--explain"]);
     expect(&o, 0);
     let out = text(&o);
@@ -54,7 +43,7 @@ fn k_of_n_trusted_endorsements() {
         "{out}"
     );
 
-    let two = policy(work.path(), "two.toml", "required_endorsements = 2\n");
+    let two = policy_file(work.path(), "two.toml", "required_endorsements = 2\n");
     let o = check(&server, &two, &id, &["--json"]);
     expect(&o, 1);
     let v = json(&o);
@@ -72,7 +61,7 @@ fn k_of_n_trusted_endorsements() {
     // none), listed by DN it does.
     let o = server.run(&[&["endorse", &id], &strs(&bob(pki))[..]].concat());
     expect(&o, 0);
-    let by_mail = policy(
+    let by_mail = policy_file(
         work.path(),
         "mail.toml",
         "required_endorsements = 2\nendorsers = [\"alice@example.org\", \"bob@example.org\"]\n",
@@ -84,7 +73,7 @@ fn k_of_n_trusted_endorsements() {
         "{}",
         text(&o)
     );
-    let by_dn = policy(
+    let by_dn = policy_file(
         work.path(),
         "dn.toml",
         "required_endorsements = 2\nendorsers = [\"alice@example.org\", \
@@ -115,7 +104,7 @@ fn k_of_n_trusted_endorsements() {
     );
     assert!(text(&o).contains("broken"), "{}", text(&o));
     // ... unless the policy says otherwise.
-    let lenient = policy(
+    let lenient = policy_file(
         work.path(),
         "lenient.toml",
         "required_endorsements = 2\nrefuse_deprecated = false\n",
@@ -154,7 +143,7 @@ fn expired_entries_and_voms() {
     );
     let id = identifier_of(&doc);
     expect(&server.run(&["upload", doc.to_str().unwrap()]), 0);
-    let strict = policy(work.path(), "strict.toml", "");
+    let strict = policy_file(work.path(), "strict.toml", "");
     let o = check(&server, &strict, &id, &["--explain"]);
     expect(&o, 1);
     assert!(
@@ -162,7 +151,7 @@ fn expired_entries_and_voms() {
         "{}",
         text(&o)
     );
-    let lenient = policy(work.path(), "lenient.toml", "refuse_expired = false\n");
+    let lenient = policy_file(work.path(), "lenient.toml", "refuse_expired = false\n");
     expect(&check(&server, &lenient, &id, &[]), 0);
 
     if !pki.has_voms() {
@@ -181,7 +170,7 @@ fn expired_entries_and_voms() {
     let vomsdir = format!("vomsdir = \"{}\"\n", pki.file("vomsdir"));
     let at: chrono::DateTime<chrono::Utc> = pki.generated_at().parse().unwrap();
     let at = (at + chrono::Duration::minutes(5)).to_rfc3339();
-    let role = policy(
+    let role = policy_file(
         work.path(),
         "role.toml",
         &format!("{vomsdir}vos = [\"testvo\"]\nfqans = [\"/testvo/Role=endorser\"]\n"),
@@ -189,7 +178,7 @@ fn expired_entries_and_voms() {
     let o = check(&server, &role, &id, &["--explain", "--at", &at]);
     expect(&o, 0);
     assert!(text(&o).contains("/testvo/Role=endorser"), "{}", text(&o));
-    let other = policy(
+    let other = policy_file(
         work.path(),
         "other.toml",
         &format!("{vomsdir}vos = [\"othervo\"]\n"),

@@ -119,15 +119,11 @@ fn provider_and_site_workflow() {
     );
 
     // The site's policy: alice is trusted.
-    let policy = work.path().join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            "ca_dirs = [\"{}\"]\nendorsers = [\"alice@example.org\"]\n",
-            pki.file("certificates")
-        ),
-    )
-    .unwrap();
+    let policy = policy_file(
+        work.path(),
+        "policy.toml",
+        "endorsers = [\"alice@example.org\"]\n",
+    );
     let o = server.run(&["policy", "check", "--policy", policy.to_str().unwrap(), &id]);
     expect(&o, 0);
     assert!(text(&o).contains("allowed"), "{}", text(&o));
