@@ -599,11 +599,15 @@ async fn main() {
     };
     let mut m = bad_image.metadata();
     m.valid = Some("<img src=x onerror=window.__xss='problem'>".into());
-    m.locations = vec!["not a uri".into()];
-    let text = write::to_xml(&m).replace(
-        &format!("<slreq:bytes>{}</slreq:bytes>", bad_image.bytes),
-        "<slreq:bytes>a lot</slreq:bytes>",
-    );
+    let text = write::to_xml(&m)
+        .replace(
+            &format!("<slreq:bytes>{}</slreq:bytes>", bad_image.bytes),
+            "<slreq:bytes>a lot</slreq:bytes>",
+        )
+        .replace(
+            "  </rdf:Description>",
+            "    <slterms:inbound-port>70000</slterms:inbound-port>\n  </rdf:Description>",
+        );
     write_file(
         &files,
         "bad.xml",

@@ -363,7 +363,7 @@ test("upload: a bad document lists every problem next to its line, a good one is
   const listed = page.locator(".problems li");
   assert.ok((await listed.count()) >= 3, await outcome.innerText());
   assert.match(await outcome.innerText(), /dcterms:valid/);
-  assert.match(await outcome.innerText(), /slterms:location/);
+  assert.match(await outcome.innerText(), /slterms:inbound-port/);
   // Each problem sits under its line of the document.
   const notes = page.locator(".source tr.problem-note");
   assert.equal(await notes.count(), await listed.count());
