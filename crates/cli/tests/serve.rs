@@ -49,10 +49,21 @@ fn serve_starts_answers_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
     let prefix = "marketplace listening on http://";
-    assert!(line.starts_with(prefix), "{line}");
+    // Log lines come first: without a CA directory, a warning saying that
+    // every identity is self-asserted.
+    let mut before = String::new();
+    let line = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "{before}");
+        if line.starts_with(prefix) {
+            break line;
+        }
+        before.push_str(&line);
+    };
+    assert!(before.contains("WARN"), "{before}");
+    assert!(before.contains("no ca_dir is set"), "{before}");
+    assert!(before.contains("self-asserted"), "{before}");
     let addr = line[prefix.len()..]
         .split_whitespace()
         .next()

@@ -5,7 +5,7 @@
 use crate::ingest::{self, Checked, IngestOutcome, Ingested, Ingestor, Verdict};
 use crate::state::TrustSettings;
 use marketplace_store::{EntryKey, NewEntry, PutOutcome, Store, StoreError};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -47,7 +47,7 @@ pub fn find_documents(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 pub type FileResult = Result<Ingested, String>;
 
 /// Counts of an import.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportSummary {
     /// Files found.
     pub files: u64,
@@ -57,6 +57,34 @@ pub struct ImportSummary {
     pub present: u64,
     /// Files refused (unreadable, invalid, older, conflicting, …).
     pub refused: u64,
+    /// Every endorser e-mail (lower case) the import saw signed with more
+    /// than one key, with those keys, sorted. Each e-mail is now bound to
+    /// the signer of its newest entry ([`Store::put_many`]).
+    pub several_keys: Vec<SeveralKeys>,
+}
+
+/// An endorser e-mail signed with more than one key in an import.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeveralKeys {
+    /// The e-mail, in lower case.
+    pub email: String,
+    /// Each key once: (subject, issuer, public-key SHA-256), sorted.
+    pub keys: Vec<(String, String, String)>,
+}
+
+/// The e-mails of `seen` (e-mail → each key's subject, issuer, SHA-256)
+/// with more than one key.
+fn several_keys(seen: BTreeMap<String, BTreeMap<String, (String, String)>>) -> Vec<SeveralKeys> {
+    seen.into_iter()
+        .filter(|(_, keys)| keys.len() > 1)
+        .map(|(email, keys)| SeveralKeys {
+            email,
+            keys: keys
+                .into_iter()
+                .map(|(sha, (subject, issuer))| (subject, issuer, sha))
+                .collect(),
+        })
+        .collect()
 }
 
 /// The coordinates a file claims, if it can be read at all.
@@ -140,6 +168,11 @@ pub async fn import_dir(
     mut report: impl FnMut(&Path, &FileResult),
 ) -> std::io::Result<ImportSummary> {
     let started = std::time::Instant::now();
+    // The operator's own act: entries accepted elsewhere keep their keys,
+    // whatever their size today (the original corpus has 1024-bit ones).
+    let mut ingestor = ingestor;
+    ingestor.policy.min_key_bits = crate::config::MinKeyBits { rsa: 0, ec: 0 };
+    let mut keys_seen: BTreeMap<String, BTreeMap<String, (String, String)>> = BTreeMap::new();
     let files = find_documents(dir)?;
     let workers = workers.max(1);
     let mut summary = ImportSummary {
@@ -248,6 +281,11 @@ pub async fn import_dir(
         let mut entries = Vec::with_capacity(accepted.len());
         let mut files = Vec::with_capacity(accepted.len());
         for (path, entry, notes) in accepted {
+            keys_seen
+                .entry(entry.key.email.to_ascii_lowercase())
+                .or_default()
+                .entry(entry.signer.key_sha256.clone())
+                .or_insert_with(|| (entry.signer.subject.clone(), entry.signer.issuer.clone()));
             files.push((path, entry.key.clone(), notes));
             entries.push(entry);
         }
@@ -269,6 +307,7 @@ pub async fn import_dir(
         seconds = started.elapsed().as_secs_f64(),
         "import: done"
     );
+    summary.several_keys = several_keys(keys_seen);
     Ok(summary)
 }
 

@@ -28,6 +28,21 @@ pub const DEFAULT_PAGE: u32 = 100;
 /// Seconds a request may take before the server answers 408.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 
+/// The smallest keys that may sign a new entry (`min_rsa_bits`,
+/// `min_ec_bits`): NIST SP 800-131A's floor (112-bit security) by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinKeyBits {
+    /// RSA modulus, in bits.
+    pub rsa: u32,
+    /// Elliptic-curve group order, in bits.
+    pub ec: u32,
+}
+
+impl MinKeyBits {
+    /// 2048-bit RSA, 256-bit EC.
+    pub const DEFAULT: MinKeyBits = MinKeyBits { rsa: 2048, ec: 256 };
+}
+
 /// Prefix of every environment variable the server reads.
 pub const ENV_PREFIX: &str = "MARKETPLACE_";
 
@@ -63,6 +78,12 @@ pub struct ConfigLayer {
     /// Seconds before a request is abandoned with 408 (`request_timeout_secs`,
     /// `MARKETPLACE_REQUEST_TIMEOUT_SECS`).
     pub request_timeout_secs: Option<u64>,
+    /// Smallest RSA key, in bits, that may sign a new entry (`min_rsa_bits`,
+    /// `MARKETPLACE_MIN_RSA_BITS`; default 2048). Imports keep every entry.
+    pub min_rsa_bits: Option<u32>,
+    /// Smallest elliptic-curve key, in bits, that may sign a new entry
+    /// (`min_ec_bits`, `MARKETPLACE_MIN_EC_BITS`; default 256).
+    pub min_ec_bits: Option<u32>,
     /// Frozen clock: every time-dependent decision uses this instant
     /// (`now`, `MARKETPLACE_NOW`, RFC 3339).
     pub now: Option<DateTime<Utc>>,
@@ -211,6 +232,8 @@ impl ConfigLayer {
             validate_email: parsed(var("VALIDATE_EMAIL"))?,
             require_certified_email: parsed(var("REQUIRE_CERTIFIED_EMAIL"))?,
             request_timeout_secs: parsed(var("REQUEST_TIMEOUT_SECS"))?,
+            min_rsa_bits: parsed(var("MIN_RSA_BITS"))?,
+            min_ec_bits: parsed(var("MIN_EC_BITS"))?,
             now: parsed(var("NOW"))?,
             smtp_host: var("SMTP_HOST").map(|(_, v)| v),
             smtp_port: parsed(var("SMTP_PORT"))?,
@@ -248,6 +271,8 @@ impl ConfigLayer {
                 .require_certified_email
                 .or(lower.require_certified_email),
             request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
+            min_rsa_bits: self.min_rsa_bits.or(lower.min_rsa_bits),
+            min_ec_bits: self.min_ec_bits.or(lower.min_ec_bits),
             now: self.now.or(lower.now),
             smtp_host: self.smtp_host.or(lower.smtp_host),
             smtp_port: self.smtp_port.or(lower.smtp_port),
@@ -294,6 +319,8 @@ pub struct ServerConfig {
     pub require_certified_email: bool,
     /// Request timeout in seconds.
     pub request_timeout_secs: u64,
+    /// Smallest key sizes that may sign a new entry.
+    pub min_key_bits: MinKeyBits,
     /// Frozen clock, if any.
     pub now: Option<DateTime<Utc>>,
     /// SMTP server for confirmation mails.
@@ -393,6 +420,10 @@ impl ServerConfig {
             validate_email: layer.validate_email.unwrap_or(false),
             require_certified_email: layer.require_certified_email.unwrap_or(true),
             request_timeout_secs,
+            min_key_bits: MinKeyBits {
+                rsa: layer.min_rsa_bits.unwrap_or(MinKeyBits::DEFAULT.rsa),
+                ec: layer.min_ec_bits.unwrap_or(MinKeyBits::DEFAULT.ec),
+            },
             now: layer.now,
             smtp_host: layer.smtp_host,
             smtp_port: layer.smtp_port,

@@ -26,7 +26,9 @@ use crate::state::{AppState, TrustSettings};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use marketplace_format::{Rule, datetime};
-use marketplace_store::{EntryKey, NewEntry, PutOutcome, Signer, Store, StoreError};
+use marketplace_store::{
+    Continuity, EndorserBinding, EntryKey, NewEntry, PutOutcome, Signer, Store, StoreError,
+};
 use marketplace_trust::document::{
     ChainStatus, CheckOptions, DocumentReport, SignatureStatus, check_document,
 };
@@ -45,6 +47,8 @@ pub struct Policy {
     pub validate_email: bool,
     /// Uncertified e-mails are refused when confirmation is off.
     pub require_certified_email: bool,
+    /// The smallest keys that may sign a new entry.
+    pub min_key_bits: crate::config::MinKeyBits,
 }
 
 impl Policy {
@@ -54,6 +58,7 @@ impl Policy {
             max_bytes: config.max_upload_bytes,
             validate_email: config.validate_email,
             require_certified_email: config.require_certified_email,
+            min_key_bits: config.min_key_bits,
         }
     }
 }
@@ -130,6 +135,10 @@ pub enum IngestError {
     /// message starts with `upload refused: ` and names the rule.
     #[error("{0}")]
     Forbidden(String),
+    /// The endorser e-mail is bound to another identity (403): nobody
+    /// endorses in another's name.
+    #[error("upload refused: {}", marketplace_store::StoreError::EndorserBound(.0.clone()))]
+    EndorserBound(Box<EndorserBinding>),
     /// The store failed.
     #[error("storage failure: {0}")]
     Store(String),
@@ -144,7 +153,7 @@ impl IngestError {
             }
             IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             IngestError::Conflict(_) => StatusCode::CONFLICT,
-            IngestError::Forbidden(_) => StatusCode::FORBIDDEN,
+            IngestError::Forbidden(_) | IngestError::EndorserBound(_) => StatusCode::FORBIDDEN,
             IngestError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -191,7 +200,9 @@ fn key_of(report: &DocumentReport) -> Result<EntryKey, IngestError> {
     }
     Ok(EntryKey {
         identifier: m.identifier.clone(),
-        email: endorsement.endorser.email.clone(),
+        // One endorser whatever the case of the address (its domain is
+        // case-insensitive, and nobody tells local parts apart by case).
+        email: endorsement.endorser.email.to_ascii_lowercase(),
         created: endorsement.created.clone(),
     })
 }
@@ -199,11 +210,15 @@ fn key_of(report: &DocumentReport) -> Result<EntryKey, IngestError> {
 /// The verified signer of a report whose signature is valid.
 fn signer_of(report: &DocumentReport) -> Option<Signer> {
     let SignatureStatus::Valid {
-        identity, email, ..
+        identity,
+        email,
+        identity_key,
+        ..
     } = &report.signature
     else {
         return None;
     };
+    let chained = matches!(report.chain, ChainStatus::Trusted { .. });
     let (issuer, vo, fqans) = match &report.chain {
         ChainStatus::Trusted { issuer, voms, .. } => {
             let first = voms.first();
@@ -229,7 +244,11 @@ fn signer_of(report: &DocumentReport) -> Option<Signer> {
     Some(Signer {
         subject: identity.clone(),
         issuer,
-        email_certified: *email == EmailBinding::Certified,
+        // Only a certificate authority certifies an address: a self-signed
+        // certificate can name anyone's.
+        email_certified: chained && *email == EmailBinding::Certified,
+        chained,
+        key_sha256: identity_key.sha256.clone(),
         vo,
         fqans,
     })
@@ -280,9 +299,18 @@ pub fn verify(
     if let ChainStatus::Untrusted { reason } = &report.chain {
         return Err(invalid([format!("untrusted certificate: {reason}")]));
     }
+    check_key_sizes(&report, policy.min_key_bits)?;
     let key = key_of(&report)?;
     let signer = signer_of(&report).ok_or_else(|| invalid(["no signature".to_string()]))?;
-    let certified = signer.email_certified;
+    // The e-mail policy asks whether the certificate carries the address;
+    // whether a CA vouches for it is `Signer::email_certified`.
+    let certified = matches!(
+        report.signature,
+        SignatureStatus::Valid {
+            email: EmailBinding::Certified,
+            ..
+        }
+    );
     // The rule is documented in `crate::confirm`.
     let whitelisted = crate::whitelist::skips_confirmation(
         trust.whitelist.as_ref(),
@@ -310,6 +338,43 @@ pub fn verify(
              carries this address",
             entry.key.email
         )]))
+    }
+}
+
+/// Refuses a signature made, or an identity held, with a key under the
+/// policy's sizes (`min_rsa_bits`, `min_ec_bits`).
+fn check_key_sizes(
+    report: &DocumentReport,
+    min: crate::config::MinKeyBits,
+) -> Result<(), IngestError> {
+    let SignatureStatus::Valid {
+        identity_key,
+        signer_key,
+        ..
+    } = &report.signature
+    else {
+        return Ok(());
+    };
+    let mut problems = Vec::new();
+    for (whose, key) in [("signing", signer_key), ("endorser's", identity_key)] {
+        let floor = match key.algorithm.as_str() {
+            "RSA" => min.rsa,
+            "EC" => min.ec,
+            _ => continue,
+        };
+        if key.bits < floor {
+            problems.push(format!(
+                "the {whose} certificate has a {}-bit {} key; this marketplace accepts new \
+                 entries signed with {} keys of at least {floor} bits",
+                key.bits, key.algorithm, key.algorithm
+            ));
+        }
+    }
+    problems.dedup();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(problems))
     }
 }
 
@@ -364,7 +429,24 @@ pub fn stored(
         Ok(PutOutcome::AlreadyPresent) => Ok(IngestOutcome::AlreadyPresent(key)),
         Err(StoreError::OlderThanLatest { latest }) => Err(IngestError::OlderThanLatest { latest }),
         Err(StoreError::Conflict(k)) => Err(IngestError::Conflict(k)),
+        Err(StoreError::EndorserBound(binding)) => Err(IngestError::EndorserBound(binding)),
         Err(e) => Err(IngestError::Store(e.to_string())),
+    }
+}
+
+/// Refuses `entry` when its signer does not continue its e-mail's binding
+/// (the check [`Store::put`] makes in its transaction, made early for an
+/// entry that waits for confirmation).
+pub async fn check_binding(store: &dyn Store, entry: &NewEntry) -> Result<(), IngestError> {
+    let binding = store
+        .binding(&entry.key.email)
+        .await
+        .map_err(|e| IngestError::Store(e.to_string()))?;
+    match binding {
+        Some(b) if b.continuity(&entry.signer) == Continuity::Broken => {
+            Err(IngestError::EndorserBound(Box::new(b)))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -440,11 +522,16 @@ impl Ingestor {
             .map_err(|e| IngestError::Store(format!("verification task failed: {e}")))?
     }
 
-    /// Stores an accepted entry, or hands one that needs confirmation back.
+    /// Stores an accepted entry, or hands one that needs confirmation back
+    /// (after checking its endorser binding, which the store checks again
+    /// when it is confirmed).
     async fn conclude(&self, checked: Checked) -> Result<Ingested, IngestError> {
         let outcome = match checked.verdict {
             Verdict::Accept(entry) => store_entry(self.store.as_ref(), entry).await?,
-            Verdict::NeedsConfirmation(entry) => IngestOutcome::NeedsConfirmation(Box::new(entry)),
+            Verdict::NeedsConfirmation(entry) => {
+                check_binding(self.store.as_ref(), &entry).await?;
+                IngestOutcome::NeedsConfirmation(Box::new(entry))
+            }
         };
         Ok(Ingested {
             outcome,

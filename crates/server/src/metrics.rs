@@ -132,6 +132,7 @@ impl Metrics {
             Err(IngestError::OlderThanLatest { .. }) => ("refused", "older_than_latest"),
             Err(IngestError::Conflict(_)) => ("refused", "conflict"),
             Err(IngestError::Forbidden(_)) => ("refused", "forbidden"),
+            Err(IngestError::EndorserBound(_)) => ("refused", "endorser_bound"),
             Err(IngestError::Store(_)) => ("refused", "store_failure"),
         };
         self.uploads.with_label_values(&[outcome, reason]).inc();

@@ -35,11 +35,18 @@ pub async fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, String>
     }
 }
 
-/// The application state for a configuration (store, trust anchors, clock).
+/// The application state for a configuration (store, trust anchors,
+/// clock), with the e-mails of entries stored before endorser bindings
+/// existed bound to their newest signers
+/// ([`crate::continuity::bind_stored_endorsers`]).
 pub async fn state_for(config: ServerConfig) -> Result<AppState, String> {
     let trust = TrustSettings::from_config(&config)?;
     let store = open_store(&config).await?;
-    Ok(AppState::new(store, config, trust))
+    let state = AppState::new(store, config, trust);
+    crate::continuity::bind_stored_endorsers(state.store.as_ref(), &state.trust, state.clock.now())
+        .await
+        .map_err(|e| format!("cannot bind the endorsers of stored entries: {e}"))?;
+    Ok(state)
 }
 
 /// Where the data lives, for messages (passwords removed).
@@ -120,6 +127,13 @@ pub async fn run(config: ServerConfig, on_ready: impl FnOnce(SocketAddr)) -> Res
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let url = crate::tls::display_url(&state.config, addr);
+    if state.config.ca_dir.is_none() {
+        tracing::warn!(
+            "no ca_dir is set: no certificate chain is checked, every endorser identity is \
+             self-asserted (bound to its first key), and no e-mail address is shown as certified; \
+             set ca_dir (e.g. /etc/grid-security/certificates) to check them against your CAs"
+        );
+    }
     eprintln!("marketplace listening on {url} (data in {location})");
     on_ready(addr);
     serve(listener, state, shutdown_signal())

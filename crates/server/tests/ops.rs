@@ -9,8 +9,8 @@ use common::*;
 use marketplace_server::conditional::http_date;
 use marketplace_server::state::{AppState, TrustSettings};
 use marketplace_store::{
-    Audience, EndorserSummary, EntryKey, EntrySummary, HistoryQuery, NewEntry, PendingEntry,
-    PutOutcome, Reindex, SearchPage, SearchQuery, Store, StoreError, StoredEntry,
+    Audience, EndorserBinding, EndorserSummary, EntryKey, EntrySummary, HistoryQuery, NewEntry,
+    PendingEntry, PutOutcome, Reindex, SearchPage, SearchQuery, Store, StoreError, StoredEntry,
 };
 use std::sync::Arc;
 
@@ -279,6 +279,22 @@ impl Store for Down {
         down()
     }
     async fn count(&self) -> Result<u64, StoreError> {
+        down()
+    }
+    async fn binding(&self, _: &str) -> Result<Option<EndorserBinding>, StoreError> {
+        down()
+    }
+    async fn rebind(
+        &self,
+        _: &str,
+        _: Option<EndorserBinding>,
+    ) -> Result<Option<EndorserBinding>, StoreError> {
+        down()
+    }
+    async fn bind_unbound(&self, _: EndorserBinding) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn unbound_endorsers(&self, _: u32) -> Result<Vec<StoredEntry>, StoreError> {
         down()
     }
 }

@@ -219,6 +219,8 @@ async fn vo_filter() {
                 subject: "CN=Jane Tester".into(),
                 issuer: "CN=Test CA".into(),
                 email_certified: true,
+                chained: true,
+                key_sha256: "key of CN=Jane Tester".into(),
                 vo: vo.map(str::to_string),
                 fqans: vo.map(|v| vec![format!("/{v}")]).unwrap_or_default(),
             },

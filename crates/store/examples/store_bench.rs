@@ -184,6 +184,8 @@ fn entry(i: usize, rng: &mut Rng) -> NewEntry {
             subject: format!("CN=Endorser {},O=Bench", i % 40),
             issuer: "CN=Bench CA".into(),
             email_certified: true,
+            chained: true,
+            key_sha256: format!("bench key {}", i % 40),
             vo: None,
             fqans: Vec::new(),
         },

@@ -33,7 +33,10 @@ mod sql;
 mod sqlite;
 mod sqlite_read;
 
-pub use model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Signer, Status, StoredEntry};
+pub use model::{
+    Continuity, EndorserBinding, EntryKey, EntrySummary, NewEntry, PendingEntry, Signer, Status,
+    StoredEntry,
+};
 pub use postgres::PgStore;
 pub use query::{
     Audience, DEFAULT_LIMIT, EndorserSummary, HistoryOrder, HistoryQuery, LocationFilter,
@@ -72,6 +75,17 @@ pub enum StoreError {
         /// Why (the `reindex` closure's message, or changed coordinates).
         message: String,
     },
+    /// The endorser e-mail is bound to another identity
+    /// ([`EndorserBinding`]): the entry was not stored.
+    #[error(
+        "the endorser e-mail {email} is bound to {binding}, and this document is signed with \
+         another key: entries under this e-mail must be signed with that key (or, under a CA \
+         directory, by a renewed certificate of that subject); the marketplace's operator \
+         changes a binding with `marketplace admin endorser rebind`",
+        email = .0.email,
+        binding = .0
+    )]
+    EndorserBound(Box<EndorserBinding>),
     /// The database failed.
     #[error("storage failure: {0}")]
     Backend(String),
@@ -111,7 +125,11 @@ pub trait Store: Send + Sync + 'static {
     /// bytes are [`PutOutcome::AlreadyPresent`] (also for a historical
     /// entry); the same coordinates with other bytes are
     /// [`StoreError::Conflict`] (nothing is ever overwritten); a `created`
-    /// older than the pair's latest is [`StoreError::OlderThanLatest`].
+    /// older than the pair's latest is [`StoreError::OlderThanLatest`]; an
+    /// entry whose signer does not continue its e-mail's binding
+    /// ([`EndorserBinding::continuity`]) is [`StoreError::EndorserBound`]
+    /// (an unbound e-mail is bound to the entry's signer, a renewal moves
+    /// the binding to the new key, in the same transaction).
     /// The key is taken as given (the caller derives it from the document).
     async fn put(&self, entry: NewEntry) -> Result<PutOutcome, StoreError>;
 
@@ -121,6 +139,13 @@ pub trait Store: Send + Sync + 'static {
     /// pair after an older one is stored, the other way round the older is
     /// [`StoreError::OlderThanLatest`]). Refusals do not stop the others.
     ///
+    /// Unlike [`Store::put`], no entry is refused for its endorser binding:
+    /// this is the operator's import of entries accepted elsewhere (an
+    /// original data directory often signs one e-mail with several keys
+    /// over the years). Each e-mail is bound to the signer of its newest
+    /// entry (by `created`) among those stored and given, unless the
+    /// operator bound it by hand ([`Store::rebind`]).
+    ///
     /// Entries are written in transactions of up to [`PUT_MANY_BATCH`],
     /// each durable when committed and the outcomes are returned once all
     /// are committed. If the database fails, the failing transaction is
@@ -128,7 +153,8 @@ pub trait Store: Send + Sync + 'static {
     /// [`StoreError::Backend`] (never stored), so that no newer entry of a
     /// pair is stored after an older one was lost.
     ///
-    /// The default implementation calls [`Store::put`] for each.
+    /// The default implementation calls [`Store::put`] for each (and so
+    /// enforces bindings: back ends override it).
     async fn put_many(&self, entries: Vec<NewEntry>) -> Vec<Result<PutOutcome, StoreError>> {
         let mut outcomes = Vec::with_capacity(entries.len());
         let mut failed: Option<String> = None;
@@ -312,4 +338,28 @@ pub trait Store: Send + Sync + 'static {
 
     /// Number of stored entries (every visibility), for metrics and health.
     async fn count(&self) -> Result<u64, StoreError>;
+
+    /// The identity `email` (any case) is bound to, if any
+    /// ([`EndorserBinding`]). [`Store::put`] enforces it; [`Store::put_many`]
+    /// (the operator's import) moves it to the newest entry's signer.
+    async fn binding(&self, email: &str) -> Result<Option<EndorserBinding>, StoreError>;
+
+    /// Replaces the binding of `email` with `binding`, or releases it with
+    /// `None` (the next accepted entry binds it; [`Store::unbound_endorsers`]
+    /// no longer lists it); returns the previous one. The operator's act (`admin endorser rebind`).
+    async fn rebind(
+        &self,
+        email: &str,
+        binding: Option<EndorserBinding>,
+    ) -> Result<Option<EndorserBinding>, StoreError>;
+
+    /// Binds `binding.email` (lower case) only when it has no binding yet;
+    /// true when it did. For binding the e-mails of entries stored before
+    /// bindings existed ([`Store::unbound_endorsers`]).
+    async fn bind_unbound(&self, binding: EndorserBinding) -> Result<bool, StoreError>;
+
+    /// For each stored e-mail without a binding, its newest entry (by
+    /// `created`, then acceptance), at most `limit`, in acceptance order:
+    /// whoever binds them re-reads each signer from the signed document.
+    async fn unbound_endorsers(&self, limit: u32) -> Result<Vec<StoredEntry>, StoreError>;
 }

@@ -30,8 +30,21 @@ pub struct Signer {
     pub subject: String,
     /// Issuer DN of that identity.
     pub issuer: String,
-    /// Whether the certificate vouches for the endorser e-mail.
+    /// Whether a certificate authority vouches for the endorser e-mail: the
+    /// certificate carries the address and chains to the configured CA
+    /// directory ([`Signer::chained`]). Otherwise the e-mail is
+    /// self-asserted, whatever a self-signed certificate says.
     pub email_certified: bool,
+    /// Whether the certificate chained to the configured CA directory when
+    /// the entry was accepted (false for entries stored before this was
+    /// recorded, until `admin rebuild-index`).
+    #[serde(default)]
+    pub chained: bool,
+    /// SHA-256 of the identity's public key (DER SubjectPublicKeyInfo,
+    /// lowercase hexadecimal): what [`EndorserBinding`] compares (empty for
+    /// entries stored before it was recorded, until `admin rebuild-index`).
+    #[serde(default)]
+    pub key_sha256: String,
     /// VO of the VOMS proxy that signed, if any.
     pub vo: Option<String>,
     /// FQANs of that proxy.
@@ -133,4 +146,85 @@ pub struct PendingEntry {
     pub received_at: DateTime<Utc>,
     /// After this instant it is removed unconfirmed.
     pub expires_at: DateTime<Utc>,
+}
+
+/// The identity an endorser e-mail is bound to: the first certificate
+/// accepted for it (trust on first use, as SSH does with host keys), moved
+/// on by a renewal under a CA directory or by the operator
+/// (`admin endorser rebind`). Keyed by the e-mail in lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndorserBinding {
+    /// The e-mail, in lower case.
+    pub email: String,
+    /// Subject DN of the bound identity (RFC 2253).
+    pub subject: String,
+    /// Its issuer DN.
+    pub issuer: String,
+    /// SHA-256 of its public key (see [`Signer::key_sha256`]).
+    pub key_sha256: String,
+    /// Whether the bound certificate chained to the CA directory.
+    pub chained: bool,
+    /// When the binding was made or last moved.
+    pub since: DateTime<Utc>,
+    /// The `created` of the entry that made it (`None` when the operator
+    /// bound a certificate by hand): an import binds to the newest.
+    pub created: Option<String>,
+}
+
+/// Whether a signer continues an endorser's bound identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Continuity {
+    /// The same public key.
+    SameKey,
+    /// A renewed certificate: another key, but chained to the CA directory
+    /// with the same subject DN. The binding moves to the new key.
+    Renewed,
+    /// Another identity: refused.
+    Broken,
+}
+
+impl EndorserBinding {
+    /// The binding a signer makes for `email` (lowercased) at `since`.
+    pub fn of(email: &str, signer: &Signer, created: Option<&str>, since: DateTime<Utc>) -> Self {
+        EndorserBinding {
+            email: email.to_ascii_lowercase(),
+            subject: signer.subject.clone(),
+            issuer: signer.issuer.clone(),
+            key_sha256: signer.key_sha256.clone(),
+            chained: signer.chained,
+            since,
+            created: created.map(str::to_string),
+        }
+    }
+
+    /// Whether `signer` continues this identity.
+    pub fn continuity(&self, signer: &Signer) -> Continuity {
+        if !signer.key_sha256.is_empty() && signer.key_sha256 == self.key_sha256 {
+            Continuity::SameKey
+        } else if signer.chained && signer.subject == self.subject {
+            Continuity::Renewed
+        } else {
+            Continuity::Broken
+        }
+    }
+}
+
+impl fmt::Display for EndorserBinding {
+    /// The bound identity, for refusals and the CLI: `the certificate of
+    /// 'SUBJECT' issued by 'ISSUER' (public key SHA-256 …) since …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the certificate of '{}' issued by '{}' (public key SHA-256 {}{}) since {}",
+            self.subject,
+            self.issuer,
+            self.key_sha256,
+            if self.chained {
+                ", chained to the CA directory"
+            } else {
+                ", self-asserted"
+            },
+            self.since.format("%Y-%m-%dT%H:%M:%SZ"),
+        )
+    }
 }

@@ -66,6 +66,11 @@ fn migrator() -> Migrator {
             "lookup index",
             include_str!("../migrations/postgres/0004_lookup_index.sql"),
         ),
+        migration(
+            5,
+            "endorser bindings",
+            include_str!("../migrations/postgres/0005_endorser_bindings.sql"),
+        ),
     ])
 }
 

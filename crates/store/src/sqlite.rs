@@ -76,6 +76,11 @@ fn migrator() -> Migrator {
             "lookup index",
             include_str!("../migrations/sqlite/0004_lookup_index.sql"),
         ),
+        migration(
+            5,
+            "endorser bindings",
+            include_str!("../migrations/sqlite/0005_endorser_bindings.sql"),
+        ),
     ])
 }
 

@@ -2848,6 +2848,161 @@ macro_rules! suite {
     };
 }
 
+/// `entry(meta(...))` signed with `key` (another certificate of the same
+/// or, with `subject`, another subject).
+fn signed_with(identifier: &str, email: &str, created: &str, key: &str, chained: bool) -> NewEntry {
+    let mut e = entry(meta(&id(identifier), email, created));
+    e.signer.key_sha256 = key.to_owned();
+    e.signer.chained = chained;
+    e
+}
+
+async fn bindings_hold_renew_and_release(h: &Harness) {
+    let s = h.store();
+    let first = put(s, meta(&id("BIND1"), JANE, "2020-01-01T00:00:00Z")).await;
+    let bound = s.binding("Jane@Example.ORG").await.unwrap().expect("bound");
+    assert_eq!(bound.email, JANE);
+    assert_eq!(bound.key_sha256, first.signer.key_sha256);
+    assert_eq!(bound.subject, first.signer.subject);
+    assert_eq!(bound.created.as_deref(), Some("2020-01-01T00:00:00Z"));
+
+    // Another key, self-asserted: refused, nothing stored, binding kept.
+    let other = signed_with("BIND2", JANE, "2020-02-01T00:00:00Z", "another key", false);
+    match s.put(other.clone()).await {
+        Err(StoreError::EndorserBound(b)) => assert_eq!(b.key_sha256, first.signer.key_sha256),
+        x => panic!("{x:?}"),
+    }
+    assert!(s.get(&other.key).await.unwrap().is_none());
+    // Another subject, chained: refused as well.
+    let mut stranger = signed_with("BIND2", JANE, "2020-02-01T00:00:00Z", "stranger", true);
+    stranger.signer.subject = "CN=Not Jane,O=Test".into();
+    assert!(matches!(
+        s.put(stranger).await,
+        Err(StoreError::EndorserBound(_))
+    ));
+
+    // A renewal: chained, same subject, new key; the binding moves.
+    let renewed = signed_with("BIND2", JANE, "2020-03-01T00:00:00Z", "renewed key", true);
+    assert_eq!(s.put(renewed).await.unwrap(), PutOutcome::Created);
+    let bound = s.binding(JANE).await.unwrap().unwrap();
+    assert_eq!(bound.key_sha256, "renewed key");
+    // The old key no longer continues it.
+    let old = signed_with(
+        "BIND3",
+        JANE,
+        "2020-04-01T00:00:00Z",
+        &first.signer.key_sha256,
+        false,
+    );
+    assert!(matches!(
+        s.put(old).await,
+        Err(StoreError::EndorserBound(_))
+    ));
+
+    // Released by the operator: no binding, not listed as unbound (the
+    // binding of stored entries at start leaves it), and the next accepted
+    // entry binds it.
+    let previous = s.rebind(JANE, None).await.unwrap().unwrap();
+    assert_eq!(previous.key_sha256, "renewed key");
+    assert!(s.binding(JANE).await.unwrap().is_none());
+    assert!(s.unbound_endorsers(100).await.unwrap().is_empty());
+    assert!(!s.bind_unbound(previous.clone()).await.unwrap());
+    let fresh = signed_with("BIND4", JANE, "2020-05-01T00:00:00Z", "fresh key", false);
+    assert_eq!(s.put(fresh).await.unwrap(), PutOutcome::Created);
+    assert_eq!(
+        s.binding(JANE).await.unwrap().unwrap().key_sha256,
+        "fresh key"
+    );
+
+    // Bound by hand.
+    let mut by_hand = previous;
+    by_hand.created = None;
+    s.rebind(JANE, Some(by_hand)).await.unwrap();
+    let bound = s.binding(JANE).await.unwrap().unwrap();
+    assert_eq!(
+        (bound.key_sha256.as_str(), bound.created),
+        ("renewed key", None)
+    );
+}
+
+async fn import_adopts_the_newest_key(h: &Harness) {
+    let s = h.store();
+    // An original data directory: one e-mail, three keys, out of order.
+    let entries = vec![
+        signed_with("ADOPT1", JOHN, "2013-05-01T00:00:00Z", "key B", false),
+        signed_with("ADOPT2", JOHN, "2014-01-01T00:00:00Z", "key C", false),
+        signed_with("ADOPT3", JOHN, "2012-01-01T00:00:00Z", "key A", false),
+    ];
+    for outcome in s.put_many(entries).await {
+        assert_eq!(outcome.unwrap(), PutOutcome::Created);
+    }
+    let bound = s.binding(JOHN).await.unwrap().unwrap();
+    assert_eq!(bound.key_sha256, "key C");
+    assert_eq!(bound.created.as_deref(), Some("2014-01-01T00:00:00Z"));
+    // An upload afterwards is held to it.
+    let late = signed_with("ADOPT4", JOHN, "2015-01-01T00:00:00Z", "key A", false);
+    assert!(matches!(
+        s.put(late).await,
+        Err(StoreError::EndorserBound(_))
+    ));
+    // A binding made by hand survives an import of older entries.
+    let mut by_hand = bound.clone();
+    by_hand.key_sha256 = "key D".into();
+    by_hand.created = None;
+    s.rebind(JOHN, Some(by_hand)).await.unwrap();
+    let older = vec![signed_with(
+        "ADOPT5",
+        JOHN,
+        "2011-01-01T00:00:00Z",
+        "key A",
+        false,
+    )];
+    assert_eq!(
+        s.put_many(older).await[0].as_ref().unwrap(),
+        &PutOutcome::Created
+    );
+    assert_eq!(s.binding(JOHN).await.unwrap().unwrap().key_sha256, "key D");
+}
+
+async fn concurrent_first_puts_bind_once(h: &Harness) {
+    // Two processes race to be the first under one e-mail with two keys.
+    let first: Arc<dyn Store> = Arc::from(h.second().await);
+    let second: Arc<dyn Store> = Arc::from(h.second().await);
+    let mut handles = Vec::new();
+    for task in 0..8usize {
+        let store = if task % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        handles.push(tokio::spawn(async move {
+            let created = format!("2020-01-01T00:00:{task:02}Z");
+            let key = format!("key {}", task % 2);
+            let e = signed_with(
+                &format!("FIRST{task}"),
+                "race@example.org",
+                &created,
+                &key,
+                false,
+            );
+            (key, store.put(e).await)
+        }));
+    }
+    let mut winners = std::collections::HashSet::new();
+    for handle in handles {
+        match handle.await.unwrap() {
+            (key, Ok(PutOutcome::Created)) => {
+                winners.insert(key);
+            }
+            (_, Err(StoreError::EndorserBound(_))) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "one key won: {winners:?}");
+    let bound = first.binding("race@example.org").await.unwrap().unwrap();
+    assert!(winners.contains(&bound.key_sha256));
+}
+
 suite!(
     put_get_byte_for_byte,
     idempotent_reput,
@@ -2887,4 +3042,7 @@ suite!(
     text_results_follow_time_puts_and_rebuilds,
     endorser_list_follows_puts_and_rebuilds,
     sorted_listings_follow_time_and_puts,
+    bindings_hold_renew_and_release,
+    import_adopts_the_newest_key,
+    concurrent_first_puts_bind_once,
 );

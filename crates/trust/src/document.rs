@@ -38,12 +38,62 @@ pub enum SignatureStatus {
         email: EmailBinding,
         /// Whether the legacy SHA-1 algorithms were used.
         legacy_sha1: bool,
+        /// Issuer of the identity behind any proxies (RFC 2253).
+        identity_issuer: String,
+        /// The public key of that identity: what binds an endorser e-mail
+        /// from one entry to the next (a proxy's key changes every time).
+        identity_key: PublicKeySummary,
+        /// The public key that made the signature (the proxy's, when a
+        /// proxy signed).
+        signer_key: PublicKeySummary,
     },
     /// The signature is refused.
     Invalid {
         /// Why.
         reason: String,
     },
+}
+
+/// What a certificate's public key is: its kind, size and fingerprint.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PublicKeySummary {
+    /// `RSA`, `EC`, or OpenSSL's name of another kind.
+    pub algorithm: String,
+    /// Size in bits (RSA modulus, EC group order).
+    pub bits: u32,
+    /// SHA-256 of the DER SubjectPublicKeyInfo, lowercase hexadecimal (as
+    /// `openssl x509 -pubkey | openssl pkey -pubin -outform der | sha256sum`).
+    pub sha256: String,
+}
+
+impl PublicKeySummary {
+    /// The summary of `certificate`'s public key (empty when OpenSSL
+    /// cannot read it, which a verified signature excludes).
+    pub fn of(certificate: &X509) -> PublicKeySummary {
+        let Ok(key) = certificate.public_key() else {
+            return PublicKeySummary {
+                algorithm: String::new(),
+                bits: 0,
+                sha256: String::new(),
+            };
+        };
+        let algorithm = match key.id() {
+            openssl::pkey::Id::RSA => "RSA".to_string(),
+            openssl::pkey::Id::EC => "EC".to_string(),
+            other => format!("{other:?}"),
+        };
+        let sha256 = key
+            .public_key_to_der()
+            .ok()
+            .and_then(|der| openssl::hash::hash(openssl::hash::MessageDigest::sha256(), &der).ok())
+            .map(|digest| digest.iter().map(|b| format!("{b:02x}")).collect())
+            .unwrap_or_default();
+        PublicKeySummary {
+            algorithm,
+            bits: key.bits(),
+            sha256,
+        }
+    }
 }
 
 /// The chain part of a report (only with a CA directory).
@@ -189,6 +239,9 @@ pub fn check_document(bytes: &[u8], options: &CheckOptions<'_>) -> DocumentRepor
         identity: dn::rfc2253(identity.subject_name()),
         email: binding,
         legacy_sha1: verified.is_legacy_sha1(),
+        identity_issuer: dn::rfc2253(identity.issuer_name()),
+        identity_key: PublicKeySummary::of(&identity),
+        signer_key: PublicKeySummary::of(&verified.signer),
     };
     if let Some(ca) = options.ca_dir {
         report.chain = check_chain(&verified, ca, options.vomsdir, at);

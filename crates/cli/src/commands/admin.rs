@@ -1,10 +1,11 @@
-//! `marketplace admin`: rebuild the index, import and export documents.
+//! `marketplace admin`: rebuild the index, import and export documents,
+//! show and change endorser bindings.
 
 use crate::commands::serve::{ServerOptions, init_logging};
 use anyhow::Context;
 use marketplace_server::config::ConfigLayer;
 use marketplace_server::ingest::{IngestOutcome, Ingestor};
-use marketplace_server::{admin, serve};
+use marketplace_server::{admin, continuity, serve};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,6 +16,8 @@ Examples:
   marketplace admin import /var/lib/stratuslab/marketplace    # an original data directory
   marketplace admin export backup/ --data-dir /srv/marketplace
   marketplace admin rebuild-index --database-url postgres://marketplace@db/marketplace
+  marketplace admin endorser show jane@example.org
+  marketplace admin endorser rebind jane@example.org --certificate jane-2027.pem
 
 The store is chosen as for `marketplace serve` (--data-dir, --database-url, --config).")]
 pub struct AdminArgs {
@@ -46,6 +49,35 @@ enum Task {
         /// Target directory (created if needed).
         #[arg(value_name = "DIR")]
         dir: PathBuf,
+    },
+    /// Show or change the identity an endorser e-mail is bound to.
+    #[command(subcommand)]
+    Endorser(EndorserTask),
+}
+
+/// `marketplace admin endorser …`.
+#[derive(Debug, clap::Subcommand)]
+#[command(after_help = "\
+The first certificate accepted for an endorser e-mail binds it: later entries under that e-mail
+must be signed with the same public key, or (with a CA directory) by a renewed certificate with
+the same subject. Uploads from another key are refused with 403 naming the binding.")]
+enum EndorserTask {
+    /// Print the identity EMAIL is bound to (subject, issuer, key fingerprint, since when).
+    Show {
+        /// The endorser e-mail (any case).
+        #[arg(value_name = "EMAIL")]
+        email: String,
+    },
+    /// Bind EMAIL to the certificate in --certificate, or release it so that the next accepted
+    /// entry binds it. The change is logged.
+    Rebind {
+        /// The endorser e-mail (any case).
+        #[arg(value_name = "EMAIL")]
+        email: String,
+        /// PEM certificate of the endorser's new identity (checked against the CA directory
+        /// when one is configured). Without it the binding is released.
+        #[arg(long, value_name = "FILE")]
+        certificate: Option<PathBuf>,
     },
 }
 
@@ -94,6 +126,16 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
                 })
                 .await
                 .with_context(|| format!("cannot import {}", dir.display()))?;
+                for several in &summary.several_keys {
+                    println!(
+                        "endorser {} signed with {} keys (now bound to its newest entry's):",
+                        several.email,
+                        several.keys.len()
+                    );
+                    for (subject, issuer, sha256) in &several.keys {
+                        println!("  {subject} issued by {issuer}, public key SHA-256 {sha256}");
+                    }
+                }
                 println!(
                     "{} files: {} created, {} already present, {} refused",
                     summary.files, summary.created, summary.present, summary.refused
@@ -109,6 +151,41 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
                     .await
                     .map_err(anyhow::Error::msg)?;
                 println!("exported {n} documents to {}", dir.display());
+                Ok(ExitCode::SUCCESS)
+            }
+            Task::Endorser(EndorserTask::Show { email }) => {
+                match state.store.binding(&email).await? {
+                    Some(binding) => println!("{}: {binding}", binding.email),
+                    None => println!(
+                        "{}: not bound (the next accepted entry binds it)",
+                        email.to_ascii_lowercase()
+                    ),
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Task::Endorser(EndorserTask::Rebind { email, certificate }) => {
+                let binding = certificate
+                    .map(|pem| {
+                        continuity::binding_of_certificate(
+                            &email,
+                            &pem,
+                            &state.trust,
+                            state.clock.now(),
+                        )
+                    })
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?;
+                let previous =
+                    continuity::rebind(state.store.as_ref(), &email, binding.clone()).await?;
+                let email = email.to_ascii_lowercase();
+                match previous {
+                    Some(p) => println!("{email} was bound to {p}"),
+                    None => println!("{email} was not bound"),
+                }
+                match binding {
+                    Some(b) => println!("{email} is now bound to {b}"),
+                    None => println!("{email} is released: the next accepted entry binds it"),
+                }
                 Ok(ExitCode::SUCCESS)
             }
         }

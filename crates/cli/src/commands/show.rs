@@ -5,7 +5,7 @@ use crate::client::Marketplace;
 use crate::failure::Failure;
 use crate::output::{self, Table, or_dash};
 use crate::settings::{ClientOptions, Settings};
-use marketplace_server::api::types::EntryItem;
+use marketplace_server::api::types::{Assurance, EntryItem};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -53,7 +53,10 @@ fn status_name<T: serde::Serialize>(status: T) -> String {
 fn print_entry(e: &EntryItem) {
     let field = |name: &str, value: String| println!("  {name:<12} {value}");
     let mut signer = format!("{} ({})", e.endorser.email, e.endorser.subject);
-    if !e.endorser.email_certified {
+    if e.endorser.identity == Assurance::SelfAsserted {
+        signer
+            .push_str(" [self-asserted identity: no CA trusted by the marketplace vouches for it]");
+    } else if !e.endorser.email_certified {
         signer.push_str(" [e-mail not in the certificate]");
     }
     if let Some(vo) = &e.endorser.vo {

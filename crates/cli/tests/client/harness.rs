@@ -99,10 +99,18 @@ impl Server {
         }
         let mut child = cmd.spawn().unwrap();
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
         let prefix = "marketplace listening on ";
-        assert!(line.starts_with(prefix), "the server did not start: {line}");
+        // Warnings (no CA directory) may come before the address.
+        let mut before = String::new();
+        let line = loop {
+            let mut line = String::new();
+            let read = stderr.read_line(&mut line).unwrap();
+            assert!(read > 0, "the server did not start: {before}");
+            if line.starts_with(prefix) {
+                break line;
+            }
+            before.push_str(&line);
+        };
         let url = line[prefix.len()..]
             .split_whitespace()
             .next()

@@ -6,6 +6,7 @@ mod harness;
 
 mod config;
 mod download;
+mod endorsers;
 mod entries;
 mod occi;
 mod original_tools;

@@ -173,7 +173,12 @@ fn schemas() -> Value {
             ("subject", string("Subject DN of the signing identity.")),
             ("issuer", string("Issuer DN of that identity.")),
             ("email_certified", json!({ "type": "boolean",
-                "description": "Whether the certificate carries the e-mail." })),
+                "description": "Whether a certificate authority vouches for the e-mail: the \
+                    certificate carries it and chains to this marketplace's CA directory." })),
+            ("identity", json!({ "type": "string", "enum": ["certified", "self-asserted"],
+                "description": "certified: the certificate chained to this marketplace's CA \
+                    directory; self-asserted: no CA vouched for it (the endorser e-mail is \
+                    still bound to its first key)." })),
             ("vo", nullable_string("VO of the VOMS proxy that signed.")),
             ("fqans", array_of(string("An FQAN, e.g. /biomed/Role=VO-Admin."),
                 "FQANs of that proxy's attribute certificate (empty without one).")),

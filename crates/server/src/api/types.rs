@@ -31,13 +31,49 @@ pub struct EndorserRef {
     pub subject: String,
     /// Issuer DN of that identity.
     pub issuer: String,
-    /// Whether the certificate carries the e-mail.
+    /// Whether a certificate authority vouches for the e-mail: the
+    /// certificate carries it and chains to this marketplace's CA directory.
     pub email_certified: bool,
+    /// Whether a certificate authority vouches for the signer at all.
+    #[serde(default)]
+    pub identity: Assurance,
     /// VO of the VOMS proxy that signed, if any.
     pub vo: Option<String>,
     /// FQANs of that proxy's attribute certificate (e.g.
     /// `/biomed/Role=VO-Admin`); empty without one.
     pub fqans: Vec<String>,
+}
+
+/// Who vouches for an endorser's identity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Assurance {
+    /// The certificate chained to this marketplace's CA directory.
+    Certified,
+    /// No CA vouched for it (no CA directory, or an entry stored before
+    /// this was recorded): the identity is the one the certificate
+    /// asserts, held to its first key by the endorser binding.
+    #[default]
+    SelfAsserted,
+}
+
+impl Assurance {
+    /// The assurance of a verified signer.
+    pub fn of(signer: &marketplace_store::Signer) -> Assurance {
+        if signer.chained {
+            Assurance::Certified
+        } else {
+            Assurance::SelfAsserted
+        }
+    }
+
+    /// `certified` or `self-asserted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Assurance::Certified => "certified",
+            Assurance::SelfAsserted => "self-asserted",
+        }
+    }
 }
 
 /// One `slreq:checksum`.
@@ -184,6 +220,7 @@ impl EntryItem {
                 subject: s.subject.clone(),
                 issuer: s.issuer.clone(),
                 email_certified: s.email_certified,
+                identity: Assurance::of(s),
                 vo: s.vo.clone(),
                 fqans: s.fqans.clone(),
             },

@@ -191,8 +191,11 @@ pub struct EntryView {
     pub vo: String,
     /// Its FQANs.
     pub fqans: Vec<String>,
-    /// Whether the certificate carries the e-mail.
+    /// Whether a CA vouches for the e-mail (in a chained certificate).
     pub email_certified: bool,
+    /// Whether a CA vouches for the signer (else the identity is
+    /// self-asserted: a visible badge).
+    pub identity_certified: bool,
     /// When the marketplace accepted the entry.
     pub accepted: When,
     /// `slreq:bytes`, exact (or empty).
@@ -291,6 +294,7 @@ impl EntryView {
             vo: e.signer.vo.clone().unwrap_or_default(),
             fqans: e.signer.fqans.clone(),
             email_certified: e.signer.email_certified,
+            identity_certified: e.signer.chained,
             accepted: When::new(&e.accepted_at.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
             bytes: m.bytes.map(|b| b.to_string()).unwrap_or_default(),
             size: m.bytes.map(human_size).unwrap_or_default(),

@@ -12,6 +12,7 @@
 //! Every read that users reach appends [`visible_condition`] for its
 //! [`Audience`]; see [`Audience`] for what an audience sees.
 
+mod bindings;
 mod endorsers;
 mod search;
 mod search_cache;
@@ -21,12 +22,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
+pub(crate) use bindings::{bind_unbound, binding, rebind, unbound_endorsers};
 pub(crate) use endorsers::{EndorserCache, endorsers};
 pub(crate) use search::TotalCache;
 pub(crate) use search_cache::{SearchCache, search};
 
 use crate::index::Indexed;
-use crate::model::{EntryKey, EntrySummary, NewEntry, PendingEntry, Status, StoredEntry};
+use crate::model::{
+    Continuity, EndorserBinding, EntryKey, EntrySummary, NewEntry, PendingEntry, Status,
+    StoredEntry,
+};
 use crate::query::{
     Audience, HistoryOrder, HistoryQuery, MAX_AUDIENCE_VOS, MAX_UNPAGED_ROWS, effective_limit,
 };
@@ -242,25 +247,50 @@ async fn index_visibility<T: Tx>(
 }
 
 /// Takes the PostgreSQL advisory locks of the (identifier, email) pairs of
-/// `keys` (the same keys [`put`] takes), in ascending key order so that two
-/// batches never wait for each other in a cycle. No-op on SQLite, whose
-/// write transaction already excludes every other writer.
+/// `keys` (the same keys [`put`] takes) and of their e-mails in lower case
+/// (the endorser bindings), in ascending hash order so that two batches
+/// never wait for each other in a cycle. No-op on SQLite, whose write
+/// transaction already excludes every other writer.
 async fn lock_pairs<T: Tx>(tx: &mut T, d: Dialect, keys: &[&EntryKey]) -> Result<(), StoreError> {
-    if d != Dialect::Postgres || keys.is_empty() {
+    let mut names: Vec<String> = Vec::with_capacity(keys.len() * 2);
+    for key in keys {
+        names.push(format!("{}/{}", key.identifier, key.email));
+        names.push(email_lock_name(&key.email));
+    }
+    advisory_locks(tx, d, names).await
+}
+
+/// Takes the advisory locks of the bindings of `emails` (see [`lock_pairs`]).
+async fn lock_emails<T: Tx>(tx: &mut T, d: Dialect, emails: &[String]) -> Result<(), StoreError> {
+    advisory_locks(tx, d, emails.iter().map(|e| email_lock_name(e)).collect()).await
+}
+
+/// The advisory-lock name of an e-mail's binding (distinct from every pair
+/// name, which contains a `/` before the e-mail).
+fn email_lock_name(email: &str) -> String {
+    format!("binding:{}", email.to_ascii_lowercase())
+}
+
+/// Takes the PostgreSQL transaction advisory locks named `names`, in
+/// ascending hash order. No-op on SQLite.
+async fn advisory_locks<T: Tx>(
+    tx: &mut T,
+    d: Dialect,
+    names: Vec<String>,
+) -> Result<(), StoreError> {
+    if d != Dialect::Postgres || names.is_empty() {
         return Ok(());
     }
     let mut s = Sql::new(d);
-    s.push("SELECT DISTINCT hashtextextended(t.pair, 0) AS k FROM (VALUES ");
-    for (i, key) in keys.iter().enumerate() {
+    s.push("SELECT DISTINCT hashtextextended(t.name, 0) AS k FROM (VALUES ");
+    for (i, name) in names.into_iter().enumerate() {
         if i > 0 {
             s.push(", ");
         }
-        s.push("(")
-            .text(format!("{}/{}", key.identifier, key.email))
-            .push(")");
+        s.push("(").text(name).push(")");
     }
-    s.push(") AS t (pair) ORDER BY k");
-    let mut hashes = Vec::with_capacity(keys.len());
+    s.push(") AS t (name) ORDER BY k");
+    let mut hashes = Vec::new();
     for row in tx.fetch(s).await? {
         hashes.push(row.int(0)?);
     }
@@ -296,12 +326,14 @@ enum Latest {
 /// order, each seeing the outcome of those before it, then the writes of
 /// the created ones (a few multi-row statements, whatever the batch size).
 /// `batch` pairs each entry with its indexed fields (or why they could not
-/// be derived: that entry's outcome). The outer error is a database
-/// failure (the transaction must be abandoned).
+/// be derived: that entry's outcome). `bindings` says how the endorser
+/// bindings are kept. The outer error is a database failure (the
+/// transaction must be abandoned).
 async fn put_in<T: Tx>(
     tx: &mut T,
     d: Dialect,
     batch: Vec<(&NewEntry, Result<Indexed, StoreError>)>,
+    bindings: Bindings,
 ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
     // What is stored of the batch's pairs: the latest entry of each, and
     // any entry with the coordinates of one of the batch's.
@@ -338,6 +370,12 @@ async fn put_in<T: Tx>(
             stored.insert(coordinates, (row.int(0)?, row.text(4)?, row.boolean(5)?));
         }
     }
+    let mut emails: Vec<String> = keys.iter().map(|k| k.email.to_ascii_lowercase()).collect();
+    emails.sort();
+    emails.dedup();
+    let mut bound = bindings::read_in(tx, d, &emails).await?;
+    let mut rebound: HashMap<String, EndorserBinding> = HashMap::new();
+    let since = bindings::now()?;
     let mut latest: HashMap<(String, String), (String, Latest)> = HashMap::new();
     let mut exact: HashMap<(String, String, String), String> = HashMap::new();
     for ((identifier, email, created), (seq, sha, is_latest)) in stored {
@@ -370,6 +408,9 @@ async fn put_in<T: Tx>(
         );
         if let Some(sha) = exact.get(&coordinates) {
             outcomes.push(if *sha == ix.document_sha256 {
+                if bindings == Bindings::Adopt {
+                    adopt(&mut bound, &mut rebound, entry, since);
+                }
                 Ok(PutOutcome::AlreadyPresent)
             } else {
                 Err(StoreError::Conflict(key.clone()))
@@ -385,6 +426,15 @@ async fn put_in<T: Tx>(
             }));
             continue;
         }
+        match bindings {
+            Bindings::Enforce => {
+                if let Err(binding) = enforce(&mut bound, &mut rebound, entry, since) {
+                    outcomes.push(Err(StoreError::EndorserBound(binding)));
+                    continue;
+                }
+            }
+            Bindings::Adopt => adopt(&mut bound, &mut rebound, entry, since),
+        }
         // Newer than the pair's latest: it takes the flag.
         if let Some((_, Latest::Stored(seq))) =
             latest.insert(pair, (key.created.clone(), Latest::Batch(i)))
@@ -394,6 +444,11 @@ async fn put_in<T: Tx>(
         exact.insert(coordinates, ix.document_sha256.clone());
         outcomes.push(Ok(PutOutcome::Created));
         created.push((i, entry, ix));
+    }
+    let mut rebound: Vec<EndorserBinding> = rebound.into_values().collect();
+    rebound.sort_by(|a, b| a.email.cmp(&b.email));
+    for binding in &rebound {
+        bindings::write_in(tx, d, binding).await?;
     }
     if created.is_empty() {
         return Ok(outcomes);
@@ -496,13 +551,73 @@ async fn put_in<T: Tx>(
     Ok(outcomes)
 }
 
+/// How a put keeps the endorser bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bindings {
+    /// [`crate::Store::put`]: an entry must continue its e-mail's binding
+    /// (and binds an unbound e-mail).
+    Enforce,
+    /// [`crate::Store::put_many`] (the operator's import): every entry is
+    /// kept, and each e-mail is bound to the signer of its newest entry
+    /// (a binding made by hand stays).
+    Adopt,
+}
+
+/// [`Bindings::Enforce`] for one entry to be created: `Err` with the
+/// binding it breaks; a first or renewed binding goes to `rebound`.
+fn enforce(
+    bound: &mut HashMap<String, EndorserBinding>,
+    rebound: &mut HashMap<String, EndorserBinding>,
+    entry: &NewEntry,
+    since: DateTime<Utc>,
+) -> Result<(), Box<EndorserBinding>> {
+    let email = entry.key.email.to_ascii_lowercase();
+    let continuity = bound
+        .get(&email)
+        .map(|binding| (binding.continuity(&entry.signer), binding));
+    match continuity {
+        Some((Continuity::SameKey, _)) => Ok(()),
+        Some((Continuity::Broken, binding)) => Err(Box::new(binding.clone())),
+        Some((Continuity::Renewed, _)) | None => {
+            let binding =
+                EndorserBinding::of(&email, &entry.signer, Some(&entry.key.created), since);
+            bound.insert(email.clone(), binding.clone());
+            rebound.insert(email, binding);
+            Ok(())
+        }
+    }
+}
+
+/// [`Bindings::Adopt`] for one entry kept: binds its e-mail to its signer
+/// when it is the newest entry seen for the e-mail.
+fn adopt(
+    bound: &mut HashMap<String, EndorserBinding>,
+    rebound: &mut HashMap<String, EndorserBinding>,
+    entry: &NewEntry,
+    since: DateTime<Utc>,
+) {
+    let email = entry.key.email.to_ascii_lowercase();
+    let newer = match bound.get(&email) {
+        None => true,
+        Some(binding) => binding
+            .created
+            .as_deref()
+            .is_some_and(|created| created < entry.key.created.as_str()),
+    };
+    if newer {
+        let binding = EndorserBinding::of(&email, &entry.signer, Some(&entry.key.created), since);
+        bound.insert(email.clone(), binding.clone());
+        rebound.insert(email, binding);
+    }
+}
+
 /// [`crate::Store::put`]: a batch of one.
 pub(crate) async fn put<D: Db>(db: &D, entry: NewEntry) -> Result<PutOutcome, StoreError> {
     let d = D::DIALECT;
     let ix = Indexed::of(&entry)?;
     let mut tx = db.begin_write().await?;
     lock_pairs(&mut tx, d, &[&entry.key]).await?;
-    let outcome = put_in(&mut tx, d, vec![(&entry, Ok(ix))])
+    let outcome = put_in(&mut tx, d, vec![(&entry, Ok(ix))], Bindings::Enforce)
         .await?
         .pop()
         .ok_or_else(|| StoreError::Backend("a put gave no outcome".into()))??;
@@ -524,7 +639,7 @@ async fn put_batch<D: Db>(
     let mut tx = db.begin_write().await?;
     let keys: Vec<&EntryKey> = batch.iter().map(|e| &e.key).collect();
     lock_pairs(&mut tx, d, &keys).await?;
-    let outcomes = put_in(&mut tx, d, indexed).await?;
+    let outcomes = put_in(&mut tx, d, indexed, Bindings::Adopt).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -759,7 +874,14 @@ pub(crate) async fn rebuild_index<D: Db>(
             let document = r.bytes(4)?;
             let fresh =
                 reindex(&document).map_err(|message| StoreError::Reindex { sequence, message })?;
-            if fresh.key != key {
+            // E-mails are read in lower case; an entry the migration to lower
+            // case left as written (its lower-case coordinates were taken)
+            // keeps its stored e-mail.
+            let same_email = fresh.key.email.eq_ignore_ascii_case(&key.email);
+            if fresh.key.identifier != key.identifier
+                || fresh.key.created != key.created
+                || !same_email
+            {
                 return Err(StoreError::Reindex {
                     sequence,
                     message: format!(
@@ -768,7 +890,11 @@ pub(crate) async fn rebuild_index<D: Db>(
                     ),
                 });
             }
-            let fresh_entry = NewEntry { document, ..fresh };
+            let fresh_entry = NewEntry {
+                document,
+                key: key.clone(),
+                ..fresh
+            };
             let ix = Indexed::of(&fresh_entry)?;
             let mut s = Sql::new(d);
             s.push("UPDATE entries SET (")
@@ -1037,6 +1163,35 @@ macro_rules! impl_store {
 
             async fn count(&self) -> Result<u64, $crate::StoreError> {
                 $crate::engine::count(self).await
+            }
+
+            async fn binding(
+                &self,
+                email: &str,
+            ) -> Result<Option<$crate::EndorserBinding>, $crate::StoreError> {
+                $crate::engine::binding(self, email).await
+            }
+
+            async fn rebind(
+                &self,
+                email: &str,
+                binding: Option<$crate::EndorserBinding>,
+            ) -> Result<Option<$crate::EndorserBinding>, $crate::StoreError> {
+                $crate::engine::rebind(self, email, binding).await
+            }
+
+            async fn bind_unbound(
+                &self,
+                binding: $crate::EndorserBinding,
+            ) -> Result<bool, $crate::StoreError> {
+                $crate::engine::bind_unbound(self, binding).await
+            }
+
+            async fn unbound_endorsers(
+                &self,
+                limit: u32,
+            ) -> Result<Vec<$crate::StoredEntry>, $crate::StoreError> {
+                $crate::engine::unbound_endorsers(self, limit).await
             }
         }
     };

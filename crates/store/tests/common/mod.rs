@@ -256,6 +256,10 @@ pub fn entry(m: Metadata) -> NewEntry {
                 .cloned()
                 .unwrap_or_default(),
             email_certified: true,
+            chained: true,
+            // One notional key per subject: entries of one endorser continue
+            // its binding.
+            key_sha256: format!("key of {}", endorsement.endorser.subject),
             vo: None,
             fqans: Vec::new(),
         },
