@@ -7,7 +7,8 @@
 //! ([`crate::metrics::Track`]), conditional GET
 //! ([`crate::conditional::Conditional`]), compression, CSRF protection
 //! ([`crate::security::Csrf`]), error bodies
-//! ([`crate::error::ErrorBodies`]), the caller's identity
+//! ([`crate::error::ErrorBodies`]), NUL characters refused
+//! ([`crate::text_params::TextParams`]), the caller's identity
 //! ([`crate::authn::Identify`]), request timeout, request body limit. Ours
 //! are [`crate::middleware::Middleware`]s: none clones the stack below it
 //! on a request.
@@ -23,6 +24,7 @@ use crate::middleware::MiddlewareLayer;
 use crate::routes::{endorsers, entry, home, metadata, tags, upload};
 use crate::security::{Csrf, SecurityHeaders};
 use crate::state::AppState;
+use crate::text_params::TextParams;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, Uri};
@@ -80,6 +82,7 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(MiddlewareLayer::new(SecurityHeaders::new(
                     &state.config.public_url,
+                    state.config.tls_cert.is_some(),
                 )))
                 // (`map_response` turns the response of the layer below it
                 // into axum's, for the layer above.)
@@ -95,6 +98,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(CompressionLayer::new())
                 .layer(MiddlewareLayer::new(Csrf(state.clone())))
                 .layer(MiddlewareLayer::new(ErrorBodies(state.clone())))
+                .layer(MiddlewareLayer::new(TextParams))
                 .layer(MiddlewareLayer::new(Identify(Arc::new(
                     Authenticator::new(&state),
                 ))))

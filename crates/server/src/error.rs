@@ -12,11 +12,11 @@
 
 use crate::html;
 use crate::middleware::{Before, Middleware};
-use crate::negotiate::{Media, negotiate};
+use crate::negotiate::{Media, negotiate, varies_by_accept};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, VARY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -143,21 +143,43 @@ pub fn render(status: StatusCode, message: &str, media: Media, state: &AppState)
 #[derive(Clone)]
 pub struct ErrorBodies(pub AppState);
 
-impl Middleware for ErrorBodies {
-    type Carry = Media;
+/// What [`ErrorBodies`] keeps of a request for its response.
+pub struct Negotiated {
+    /// The representation the client asked for.
+    media: Media,
+    /// Whether a successful response depends on `Accept`.
+    varies: bool,
+    /// Whether an error response does.
+    error_varies: bool,
+}
 
-    fn before(&self, request: Request) -> Before<Media> {
-        let media = negotiate(request.uri().query(), request.headers());
-        Before::Pass(request, media)
+impl Middleware for ErrorBodies {
+    type Carry = Negotiated;
+
+    fn before(&self, request: Request) -> Before<Negotiated> {
+        let (uri, headers) = (request.uri(), request.headers());
+        let negotiated = Negotiated {
+            media: negotiate(uri.query(), headers),
+            varies: varies_by_accept(uri.path(), uri.query(), false),
+            error_varies: varies_by_accept(uri.path(), uri.query(), true),
+        };
+        Before::Pass(request, negotiated)
     }
 
-    async fn after(&self, media: Media, response: Response) -> Response {
+    async fn after(&self, negotiated: Negotiated, mut response: Response) -> Response {
         let status = response.status();
-        if !(status.is_client_error() || status.is_server_error())
-            || response.extensions().get::<FinalBody>().is_some()
-        {
+        let final_body = response.extensions().get::<FinalBody>().is_some();
+        let error = (status.is_client_error() || status.is_server_error()) && !final_body;
+        if (error && negotiated.error_varies) || (!error && !final_body && negotiated.varies) {
+            // Caches must not give one client's representation to another.
+            response
+                .headers_mut()
+                .append(VARY, HeaderValue::from_static("accept"));
+        }
+        if !error {
             return response;
         }
+        let media = negotiated.media;
         let message = match response.extensions().get::<ErrorMessage>() {
             Some(ErrorMessage(m)) => m.clone(),
             None => default_message(status, &self.0),
@@ -167,7 +189,8 @@ impl Middleware for ErrorBodies {
         // Keep the headers handlers set (e.g. Allow on 405), not the old body's.
         for (name, value) in parts.headers.iter() {
             if name != CONTENT_TYPE && name != CONTENT_LENGTH {
-                rendered.headers_mut().insert(name.clone(), value.clone());
+                // (append: Vary and Set-Cookie may come several times)
+                rendered.headers_mut().append(name.clone(), value.clone());
             }
         }
         rendered

@@ -47,6 +47,7 @@ pub mod routes;
 pub mod security;
 pub mod serve;
 pub mod state;
+pub mod text_params;
 pub mod tls;
 pub mod ui;
 pub mod whitelist;

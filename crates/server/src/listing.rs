@@ -39,6 +39,24 @@ impl Params {
         self.get(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
+    /// `Err` naming the first parameter whose name or value holds a NUL
+    /// character (`%00`): no stored text holds one, and PostgreSQL cannot
+    /// compare with it.
+    pub fn refuse_nul(&self) -> Result<(), String> {
+        match self
+            .0
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            None => Ok(()),
+            Some((name, _)) => Err(format!(
+                "the parameter {} contains a NUL character (%00); text parameters cannot \
+                 hold it",
+                name.replace('\0', "%00")
+            )),
+        }
+    }
+
     /// These parameters followed by `other`'s (first value wins on lookup).
     pub fn then(mut self, other: Params) -> Self {
         self.0.extend(other.0);

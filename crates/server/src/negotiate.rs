@@ -88,6 +88,25 @@ pub fn from_accept(headers: &HeaderMap) -> Option<Media> {
     best.map(|(_, m)| m)
 }
 
+/// Paths whose successful responses have one representation whatever the
+/// `Accept` header (their errors still follow it).
+const SINGLE_REPRESENTATION: [&str; 6] = [
+    "/static/", "/api/", "/feeds/", "/images/", "/healthz", "/metrics",
+];
+
+/// Whether the response to a request for `path` with `query` depends on
+/// its `Accept` header, so that caches must key it by `Vary: Accept`: not
+/// when a known `media=` parameter decides, nor for a successful response
+/// of a path with a single representation. `error` tells whether the
+/// response is an error page, which is always negotiated.
+pub fn varies_by_accept(path: &str, query: Option<&str>, error: bool) -> bool {
+    let decided = media_param(query)
+        .as_deref()
+        .and_then(Media::from_name)
+        .is_some();
+    !decided && (error || !SINGLE_REPRESENTATION.iter().any(|p| path.starts_with(p)))
+}
+
 /// The media for a request: `?media=` (when known), then `Accept`, then XML.
 pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Media {
     media_param(query)
@@ -114,6 +133,17 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(ACCEPT, HeaderValue::from_str(v).unwrap());
         h
+    }
+
+    #[test]
+    fn accept_varies_unless_media_or_a_single_representation_decides() {
+        assert!(varies_by_accept("/metadata", None, false));
+        assert!(varies_by_accept("/metadata", Some("status=valid"), false));
+        assert!(!varies_by_accept("/metadata", Some("media=json"), false));
+        assert!(varies_by_accept("/metadata", Some("media=bogus"), false));
+        assert!(!varies_by_accept("/static/app.css", None, false));
+        assert!(varies_by_accept("/static/missing", None, true));
+        assert!(!varies_by_accept("/api/v1/images", None, false));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! `X-Frame-Options: DENY` for older browsers), plus
 //! `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` (links
 //! to image locations on other sites carry no referrer) and
-//! `Cross-Origin-Opener-Policy: same-origin`. A header a handler already set
+//! `Cross-Origin-Opener-Policy: same-origin`, and when the site is served
+//! over HTTPS (an `https:` public URL) `Strict-Transport-Security`. A header a handler already set
 //! (the confirmation pages' `Referrer-Policy: no-referrer`) is kept.
 //!
 //! # Cross-site request forgery
@@ -54,7 +55,7 @@ use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, ORIGIN, REFERER, REFERRER_POLICY,
-    SET_COOKIE, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    SET_COOKIE, STRICT_TRANSPORT_SECURITY, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
@@ -389,14 +390,19 @@ pub fn content_security_policy(public_url: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct SecurityHeaders {
     csp: HeaderValue,
+    /// Whether the site is served over HTTPS (then browsers are told to
+    /// use nothing else: `Strict-Transport-Security`).
+    https: bool,
 }
 
 impl SecurityHeaders {
-    /// The headers for a site at `public_url`.
-    pub fn new(public_url: &str) -> Self {
+    /// The headers for a site at `public_url`, served over HTTPS by this
+    /// server itself or by a proxy in front (`https`).
+    pub fn new(public_url: &str, https: bool) -> Self {
         SecurityHeaders {
             csp: HeaderValue::from_str(&content_security_policy(public_url))
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
+            https: https || public_url.starts_with("https:"),
         }
     }
 
@@ -408,7 +414,7 @@ impl SecurityHeaders {
         const DENY: HeaderValue = HeaderValue::from_static("DENY");
         const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
         const SAME_ORIGIN: HeaderValue = HeaderValue::from_static("same-origin");
-        headers.reserve(5);
+        headers.reserve(6);
         let mut add = |name: HeaderName, value: HeaderValue| {
             headers.entry(name).or_insert(value);
         };
@@ -417,6 +423,14 @@ impl SecurityHeaders {
         add(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
         add(REFERRER_POLICY, SAME_ORIGIN);
         add(COOP, SAME_ORIGIN);
+        if self.https {
+            // One year; browsers ignore it on plain HTTP, so a site behind
+            // a TLS-terminating proxy (an https `public_url`) gets it too.
+            // Not `includeSubDomains`: the marketplace may share a domain
+            // with sites it does not control.
+            const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
+            add(STRICT_TRANSPORT_SECURITY, HSTS);
+        }
     }
 }
 

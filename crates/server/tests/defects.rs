@@ -211,6 +211,53 @@ async fn injection_looking_filters_match_nothing() {
     assert_eq!(s.fetch(&format!("/metadata/{BEE8}"), None).await.0, 200);
 }
 
+/// A NUL character in any text parameter is a 400 naming it, on both
+/// back ends (PostgreSQL cannot even compare with one).
+#[tokio::test]
+async fn nul_characters_in_text_parameters_are_refused() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(s) = TestServer::start_with(backend, |_| {}).await else {
+            continue;
+        };
+        s.upload_ok(&Doc::bee8().signed(CREATED)).await;
+        for (path, parameter) in [
+            ("/metadata?sSearch=a%00b".to_string(), "parameter sSearch "),
+            ("/metadata?email=a%00@example.org".to_string(), "parameter email "),
+            ("/metadata?tag=x%00".to_string(), "parameter tag "),
+            ("/api/v1/images?q=%00".to_string(), "parameter q "),
+            ("/api/v1/images?os=deb%00ian".to_string(), "parameter os "),
+            (format!("/metadata/{BEE8}%00"), "path"),
+            ("/endorsers/jane%00@example.org".to_string(), "path"),
+        ] {
+            let (status, _, body) = s.fetch(&path, None).await;
+            assert_eq!(status, 400, "{path}: {body}");
+            assert!(
+                body.contains(parameter) && body.contains("NUL"),
+                "{path}: {body}"
+            );
+            if path.starts_with("/api/") {
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(v["error"]["status"], 400, "{body}");
+            }
+        }
+        // The DataTables form.
+        let r = s
+            .client
+            .post(s.url("/metadata"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Accept", "application/json")
+            .body("sEcho=1&sSearch=x%00y")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("parameter sSearch "), "{body}");
+        // Everything else still answers.
+        assert_eq!(s.fetch(&format!("/metadata/{BEE8}"), None).await.0, 200);
+    }
+}
+
 #[tokio::test]
 async fn unbounded_uploads_are_refused() {
     let s = TestServer::start().await;

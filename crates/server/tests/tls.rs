@@ -427,6 +427,22 @@ async fn upload(pki: &TestPki, base: &str, cred: Cred, file: &Path) -> Answer {
     .await
 }
 
+/// Served over HTTPS, every response tells browsers to use nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_responses_carry_strict_transport_security() {
+    let Some(pki) = pki() else { return };
+    let rules = UploadRules::new(None, &[], &[], &[], false).unwrap();
+    let (_s, base) = marketplace(pki, rules).await;
+    for path in ["/metadata", "/api/v1/images", "/no/such/page"] {
+        let a = curl(pki, &format!("{base}{path}"), Cred::Anonymous, &["-i"]).await;
+        let headers = a.body.to_ascii_lowercase();
+        assert!(
+            headers.contains("\nstrict-transport-security: max-age=31536000\r\n"),
+            "{path}: {a:?}"
+        );
+    }
+}
+
 /// A document signed with a VOMS proxy records the proxy's VO and FQANs
 /// (checked against the vomsdir): the API shows them and `vo=` finds it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -408,6 +408,52 @@ async fn security_headers_on_every_response() {
     }
     let r = s.upload(&Doc::bee8().signed(CREATED)).await;
     check("POST /metadata", r.headers());
+    // The test server's public URL is https (a TLS-terminating proxy in
+    // front): HSTS, which the proxy passes on.
+    assert!(PUBLIC_URL.starts_with("https:"));
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    // Plain HTTP end to end: none (browsers would ignore it).
+    let plain = TestServer::start_with(
+        Backend::Sqlite,
+        |c: &mut marketplace_server::config::ServerConfig| {
+            c.public_url = "http://mp.example.org".into();
+        },
+    )
+    .await
+    .unwrap();
+    let r = plain.get("/metadata", None).await;
+    assert!(!r.headers().contains_key("strict-transport-security"));
+}
+
+/// Caches keep one representation per `Accept` where the representation
+/// depends on it, and only there.
+#[tokio::test]
+async fn vary_accept_where_the_representation_depends_on_it() {
+    let s = TestServer::start().await;
+    s.upload_ok(&Doc::bee8().signed(CREATED)).await;
+    let entry = format!("/metadata/{BEE8}/{JANE}/{CREATED}");
+    let varies = |h: &HeaderMap| {
+        h.get_all("vary")
+            .iter()
+            .flat_map(|v| v.to_str().unwrap().split(','))
+            .any(|v| v.trim().eq_ignore_ascii_case("accept"))
+    };
+    for (path, accept, expected) in [
+        ("/metadata", Some(HTML), true),
+        ("/metadata", None, true),
+        (&entry as &str, None, true),
+        ("/endorsers", None, true),
+        ("/metadata?media=json", None, false),
+        ("/api/v1/images", None, false),
+        ("/static/app.css", None, false),
+        ("/feeds/entries.atom", None, false),
+        ("/healthz", None, false),
+        ("/no/such/page", Some(HTML), true),
+        ("/static/nothing.css", None, true),
+    ] {
+        let r = s.get(path, accept).await;
+        assert_eq!(varies(r.headers()), expected, "{path}: {:?}", r.headers());
+    }
 }
 
 /// The CSRF cookie a page set, and the token of its form.

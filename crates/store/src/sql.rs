@@ -186,6 +186,14 @@ pub(crate) fn backend(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
             crate::query::too_long()
         }
+        // 22021 character_not_in_repertoire: a NUL character in a text
+        // value (the server refuses them before; this keeps a caller that
+        // does not from getting a backend error).
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => {
+            StoreError::InvalidQuery(
+                "a text value contains a NUL character, which no stored text holds".into(),
+            )
+        }
         _ => StoreError::Backend(e.to_string()),
     }
 }

@@ -141,7 +141,9 @@ async fn post(
             let body = axum::body::to_bytes(request.into_body(), upload::MULTIPART_OVERHEAD)
                 .await
                 .map_err(|e| AppError::bad_request(format!("cannot read the form: {e}")))?;
-            let params = Params::parse_bytes(&body).then(query);
+            let form = Params::parse_bytes(&body);
+            form.refuse_nul().map_err(AppError::bad_request)?;
+            let params = form.then(query);
             list(state, caller, Media::Json, path_values, params).await
         }
         Some("multipart/form-data") => upload::receive(state, media, request, true).await,
