@@ -311,21 +311,32 @@ pub async fn import_dir(
     Ok(summary)
 }
 
-/// Whether `segment` can be a file or directory name as it is.
-fn safe_segment(segment: &str) -> bool {
-    !segment.is_empty() && segment != "." && segment != ".." && !segment.contains(['/', '\\', '\0'])
+/// The bytes a path segment of an export escapes as `%XX`: `%` itself,
+/// separators and control characters. (An e-mail may hold `/`: the e-mail
+/// rule of the format allows it.)
+const SEGMENT_ESCAPES: &percent_encoding::AsciiSet =
+    &percent_encoding::CONTROLS.add(b'%').add(b'/').add(b'\\');
+
+/// `segment` as a file or directory name: percent-encoded, `.`/`..`
+/// (which would name the directory itself or its parent) written `%2E`,
+/// and an empty segment `%` (which no encoding produces).
+fn file_name(segment: &str) -> String {
+    match segment {
+        // (Never stored: the coordinates are required. Still a name.)
+        "" => "%".into(),
+        "." => "%2E".into(),
+        ".." => "%2E%2E".into(),
+        _ => percent_encoding::utf8_percent_encode(segment, SEGMENT_ESCAPES).to_string(),
+    }
 }
 
-/// The file an entry is exported to: `dir/<id>/<email>/<created>.xml`.
-pub fn export_path(dir: &Path, key: &EntryKey) -> Option<PathBuf> {
-    [&key.identifier, &key.email, &key.created]
-        .iter()
-        .all(|s| safe_segment(s))
-        .then(|| {
-            dir.join(&key.identifier)
-                .join(&key.email)
-                .join(format!("{}.xml", key.created))
-        })
+/// The file an entry is exported to: `dir/<id>/<email>/<created>.xml`,
+/// each part percent-encoded where it would not be one plain file name
+/// (the documents are imported back by their content, not their path).
+pub fn export_path(dir: &Path, key: &EntryKey) -> PathBuf {
+    dir.join(file_name(&key.identifier))
+        .join(file_name(&key.email))
+        .join(format!("{}.xml", file_name(&key.created)))
 }
 
 /// Writes every stored document byte for byte to
@@ -342,8 +353,7 @@ pub async fn export_dir(store: &dyn Store, dir: &Path) -> Result<u64, String> {
         after = Some(last.sequence);
         for stored in batch {
             let key = &stored.entry.key;
-            let path = export_path(dir, key)
-                .ok_or_else(|| format!("entry {key} cannot be written as a file path"))?;
+            let path = export_path(dir, key);
             if let Some(parent) = path.parent() {
                 tokio::fs::create_dir_all(parent)
                     .await
@@ -370,11 +380,17 @@ mod tests {
             created: "2014-03-08T14:10:40Z".into(),
         };
         assert_eq!(
-            export_path(Path::new("/x"), &key("BEE8", "a@b")).unwrap(),
+            export_path(Path::new("/x"), &key("BEE8", "a@b")),
             PathBuf::from("/x/BEE8/a@b/2014-03-08T14:10:40Z.xml")
         );
-        assert!(export_path(Path::new("/x"), &key("..", "a@b")).is_none());
-        assert!(export_path(Path::new("/x"), &key("a", "../b")).is_none());
+        assert_eq!(
+            export_path(Path::new("/x"), &key("..", "a/b%c@d")),
+            PathBuf::from("/x/%2E%2E/a%2Fb%25c@d/2014-03-08T14:10:40Z.xml")
+        );
+        assert_eq!(
+            export_path(Path::new("/x"), &key("a", "..\\b")),
+            PathBuf::from("/x/a/..%5Cb/2014-03-08T14:10:40Z.xml")
+        );
     }
 
     #[test]

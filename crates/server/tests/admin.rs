@@ -134,3 +134,41 @@ async fn import_export_rebuild_round_trip() {
         before
     );
 }
+
+/// An e-mail may hold `/` (and `%`): the entry still exports, to a
+/// percent-encoded path, and imports back byte for byte.
+#[tokio::test]
+async fn export_encodes_what_cannot_be_a_file_name() {
+    let s = TestServer::start().await;
+    let email = "ops/team%1@example.org";
+    let odd = generated("Team Ops", Some(email));
+    let doc = Doc::bee8().signed_by(&odd, "2014-01-01T00:00:00Z");
+    s.upload_ok(&doc).await;
+    s.upload_ok(&Doc::bee8().signed("2014-02-01T00:00:00Z"))
+        .await;
+
+    let out = tempfile::tempdir().unwrap();
+    let written = admin::export_dir(s.store.as_ref(), out.path())
+        .await
+        .unwrap();
+    assert_eq!(written, 2);
+    let path = out.path().join(format!(
+        "{BEE8}/ops%2Fteam%251@example.org/2014-01-01T00:00:00Z.xml"
+    ));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), doc);
+
+    let fresh = TestServer::start().await;
+    let summary = admin::import_dir(out.path(), ingestor(&fresh), 2, |_, r| {
+        assert!(r.is_ok(), "{r:?}");
+    })
+    .await
+    .unwrap();
+    assert_eq!(summary.created, 2);
+    let key = marketplace_store::EntryKey {
+        identifier: BEE8.into(),
+        email: email.into(),
+        created: "2014-01-01T00:00:00Z".into(),
+    };
+    let stored = fresh.store.get(&key).await.unwrap().expect("imported");
+    assert_eq!(stored.entry.document, doc.as_bytes());
+}

@@ -222,7 +222,10 @@ async fn nul_characters_in_text_parameters_are_refused() {
         s.upload_ok(&Doc::bee8().signed(CREATED)).await;
         for (path, parameter) in [
             ("/metadata?sSearch=a%00b".to_string(), "parameter sSearch "),
-            ("/metadata?email=a%00@example.org".to_string(), "parameter email "),
+            (
+                "/metadata?email=a%00@example.org".to_string(),
+                "parameter email ",
+            ),
             ("/metadata?tag=x%00".to_string(), "parameter tag "),
             ("/api/v1/images?q=%00".to_string(), "parameter q "),
             ("/api/v1/images?os=deb%00ian".to_string(), "parameter os "),
