@@ -43,6 +43,28 @@ impl MinKeyBits {
     pub const DEFAULT: MinKeyBits = MinKeyBits { rsa: 2048, ec: 256 };
 }
 
+/// How many confirmation mails may go out per hour (`mail_per_recipient`,
+/// `mail_per_client`, `mail_per_hour`), each a burst that then refills
+/// evenly over the hour ([`crate::mail_limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailQuotas {
+    /// To one address.
+    pub per_recipient: u32,
+    /// On behalf of one client address.
+    pub per_client: u32,
+    /// From this server process, in all.
+    pub total: u32,
+}
+
+impl MailQuotas {
+    /// 3 per address, 10 per client, 100 in all.
+    pub const DEFAULT: MailQuotas = MailQuotas {
+        per_recipient: 3,
+        per_client: 10,
+        total: 100,
+    };
+}
+
 /// Prefix of every environment variable the server reads.
 pub const ENV_PREFIX: &str = "MARKETPLACE_";
 
@@ -84,6 +106,15 @@ pub struct ConfigLayer {
     /// Smallest elliptic-curve key, in bits, that may sign a new entry
     /// (`min_ec_bits`, `MARKETPLACE_MIN_EC_BITS`; default 256).
     pub min_ec_bits: Option<u32>,
+    /// Confirmation mails per hour to one address (`mail_per_recipient`,
+    /// `MARKETPLACE_MAIL_PER_RECIPIENT`; default 3).
+    pub mail_per_recipient: Option<u32>,
+    /// Confirmation mails per hour for one client address
+    /// (`mail_per_client`, `MARKETPLACE_MAIL_PER_CLIENT`; default 10).
+    pub mail_per_client: Option<u32>,
+    /// Confirmation mails per hour in all (`mail_per_hour`,
+    /// `MARKETPLACE_MAIL_PER_HOUR`; default 100).
+    pub mail_per_hour: Option<u32>,
     /// Frozen clock: every time-dependent decision uses this instant
     /// (`now`, `MARKETPLACE_NOW`, RFC 3339).
     pub now: Option<DateTime<Utc>>,
@@ -234,6 +265,9 @@ impl ConfigLayer {
             request_timeout_secs: parsed(var("REQUEST_TIMEOUT_SECS"))?,
             min_rsa_bits: parsed(var("MIN_RSA_BITS"))?,
             min_ec_bits: parsed(var("MIN_EC_BITS"))?,
+            mail_per_recipient: parsed(var("MAIL_PER_RECIPIENT"))?,
+            mail_per_client: parsed(var("MAIL_PER_CLIENT"))?,
+            mail_per_hour: parsed(var("MAIL_PER_HOUR"))?,
             now: parsed(var("NOW"))?,
             smtp_host: var("SMTP_HOST").map(|(_, v)| v),
             smtp_port: parsed(var("SMTP_PORT"))?,
@@ -273,6 +307,9 @@ impl ConfigLayer {
             request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
             min_rsa_bits: self.min_rsa_bits.or(lower.min_rsa_bits),
             min_ec_bits: self.min_ec_bits.or(lower.min_ec_bits),
+            mail_per_recipient: self.mail_per_recipient.or(lower.mail_per_recipient),
+            mail_per_client: self.mail_per_client.or(lower.mail_per_client),
+            mail_per_hour: self.mail_per_hour.or(lower.mail_per_hour),
             now: self.now.or(lower.now),
             smtp_host: self.smtp_host.or(lower.smtp_host),
             smtp_port: self.smtp_port.or(lower.smtp_port),
@@ -321,6 +358,8 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Smallest key sizes that may sign a new entry.
     pub min_key_bits: MinKeyBits,
+    /// Confirmation mails allowed per hour.
+    pub mail_quotas: MailQuotas,
     /// Frozen clock, if any.
     pub now: Option<DateTime<Utc>>,
     /// SMTP server for confirmation mails.
@@ -407,6 +446,26 @@ impl ServerConfig {
                 "request_timeout_secs must be positive".into(),
             ));
         }
+        let mail_quotas = MailQuotas {
+            per_recipient: layer
+                .mail_per_recipient
+                .unwrap_or(MailQuotas::DEFAULT.per_recipient),
+            per_client: layer
+                .mail_per_client
+                .unwrap_or(MailQuotas::DEFAULT.per_client),
+            total: layer.mail_per_hour.unwrap_or(MailQuotas::DEFAULT.total),
+        };
+        for (name, value) in [
+            ("mail_per_recipient", mail_quotas.per_recipient),
+            ("mail_per_client", mail_quotas.per_client),
+            ("mail_per_hour", mail_quotas.total),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} must be positive (with validate_email off no mail is sent at all)"
+                )));
+            }
+        }
         Ok(ServerConfig {
             listen,
             data_dir: layer
@@ -424,6 +483,7 @@ impl ServerConfig {
                 rsa: layer.min_rsa_bits.unwrap_or(MinKeyBits::DEFAULT.rsa),
                 ec: layer.min_ec_bits.unwrap_or(MinKeyBits::DEFAULT.ec),
             },
+            mail_quotas,
             now: layer.now,
             smtp_host: layer.smtp_host,
             smtp_port: layer.smtp_port,

@@ -26,7 +26,10 @@
 //!   links `{public_url}/action/{token}/confirm`, `…/abort` and `…/abuse`
 //!   (built from the configured public URL, never the Host header). The
 //!   upload answers 202. When the mail cannot be sent the pending entry is
-//!   removed again and the upload answers 503.
+//!   removed again and the upload answers 503. At most one upload per
+//!   address waits (a second is 409), and the mails are rate-limited per
+//!   recipient, per client and in all ([`crate::mail_limits`]; 429 with
+//!   `Retry-After`).
 //! - Following a link (`GET`, [`crate::routes::action`]) shows what is
 //!   pending and a form; nothing changes on GET (link scanners).
 //! - [`confirm`] (`POST …/confirm`): the document is verified again at the
@@ -56,6 +59,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use marketplace_format::datetime;
 use marketplace_store::{Audience, EntryKey, HistoryQuery, NewEntry, PendingEntry, StoreError};
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// Random bytes in a token (256 bits).
@@ -312,8 +316,13 @@ async fn precheck(state: &AppState, entry: &NewEntry) -> Result<Option<EntryKey>
     Ok(None)
 }
 
-/// Starts the confirmation of `entry` (see the module documentation).
-pub async fn request(state: &AppState, entry: NewEntry) -> Result<Requested, AppError> {
+/// Starts the confirmation of `entry`, uploaded from `client` (see the
+/// module documentation).
+pub async fn request(
+    state: &AppState,
+    entry: NewEntry,
+    client: Option<IpAddr>,
+) -> Result<Requested, AppError> {
     let Some(settings) = MailSettings::from_config(&state.config) else {
         return Err(AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -345,6 +354,16 @@ pub async fn request(state: &AppState, entry: NewEntry) -> Result<Requested, App
         other => AppError::internal(other),
     })?;
     state.store.put_pending(pending).await?;
+    // Counted only once the upload is kept: a refused one sends nothing.
+    if let Err(limited) = state.mail_limits.admit(&key.email, client) {
+        tracing::warn!(entry = %key, client = ?client, %limited, "confirmation mail limited");
+        if let Err(e) = state.store.delete_pending(&token).await {
+            tracing::error!(entry = %key, error = %e, "cannot remove the unmailed pending upload");
+        }
+        let mut refused = AppError::new(StatusCode::TOO_MANY_REQUESTS, limited.to_string());
+        refused.retry_after = Some(limited.retry_after.as_secs().max(1));
+        return Err(refused);
+    }
     if let Err(e) = mail::send(&settings, &mail).await {
         tracing::warn!(entry = %key, error = %e, "confirmation mail not sent; upload dropped");
         if let Err(e) = state.store.delete_pending(&token).await {
@@ -521,6 +540,7 @@ pub async fn purge(state: &AppState) -> Result<u64, StoreError> {
 }
 
 async fn purge_logged(state: &AppState) {
+    state.mail_limits.forget_idle();
     match purge(state).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "expired pending uploads removed"),

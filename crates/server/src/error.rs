@@ -16,7 +16,7 @@ use crate::negotiate::{Media, negotiate, varies_by_accept};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, VARY};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, VARY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -27,6 +27,9 @@ pub struct AppError {
     pub status: StatusCode,
     /// The description (one or more lines).
     pub message: String,
+    /// Seconds after which trying again may succeed (`Retry-After`, with
+    /// 429 and 503).
+    pub retry_after: Option<u64>,
 }
 
 /// The message of an error response, carried to [`ErrorBodies`].
@@ -44,6 +47,7 @@ impl AppError {
         AppError {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -81,6 +85,9 @@ impl From<marketplace_store::StoreError> for AppError {
             marketplace_store::StoreError::InvalidQuery(m) => {
                 AppError::bad_request(format!("invalid query: {m}"))
             }
+            e @ marketplace_store::StoreError::PendingExists { .. } => {
+                AppError::new(StatusCode::CONFLICT, format!("upload refused: {e}"))
+            }
             other => AppError::internal(other),
         }
     }
@@ -89,6 +96,11 @@ impl From<marketplace_store::StoreError> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut response = (self.status, self.message.clone()).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response.extensions_mut().insert(ErrorMessage(self.message));
         response
     }

@@ -37,6 +37,7 @@ pub mod identity;
 pub mod ingest;
 pub mod listing;
 pub mod mail;
+pub mod mail_limits;
 pub mod metrics;
 pub mod middleware;
 pub mod negotiate;

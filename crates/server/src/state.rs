@@ -65,6 +65,8 @@ pub struct SharedState {
     pub trust: Arc<TrustSettings>,
     /// Prometheus metrics ([`crate::metrics`]).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// How many confirmation mails may still go out ([`crate::mail_limits`]).
+    pub mail_limits: crate::mail_limits::MailLimits,
 }
 
 impl std::ops::Deref for AppState {
@@ -81,6 +83,7 @@ impl AppState {
         AppState(Arc::new(SharedState {
             store,
             clock: Clock::from_option(config.now),
+            mail_limits: crate::mail_limits::MailLimits::new(config.mail_quotas),
             config: Arc::new(config),
             trust: Arc::new(trust),
             metrics: Arc::new(crate::metrics::Metrics::new()),

@@ -612,11 +612,14 @@ async fn entry_superseded_meanwhile_is_not_rolled_back() {
         .unwrap();
     assert_eq!(s.upload(&carol_doc(CREATED, "old")).await.status(), 202);
     let old = smtp.wait_for(1).await.remove(0).link("confirm");
-    assert_eq!(s.upload(&carol_doc(LATER, "new")).await.status(), 202);
-    let new = smtp.wait_for(2).await.remove(1).link("confirm");
+    // Meanwhile a newer entry arrives signed by a certificate that carries
+    // her address (stored at once: one upload per address waits).
+    let certified = generated("Carol Certified", Some(CAROL));
+    let mut newer = Doc::bee8();
+    newer.title = Some("new".into());
+    let newer = newer.signed_by(&certified, LATER);
+    assert_eq!(s.upload(&newer).await.status(), 201);
 
-    let (status, _, body) = post(&s, &path_of(&new), None).await;
-    assert_eq!(status, 201, "{body}");
     let (status, _, body) = post(&s, &path_of(&old), None).await;
     assert_eq!(status, 400, "{body}");
     assert!(
@@ -625,17 +628,23 @@ async fn entry_superseded_meanwhile_is_not_rolled_back() {
     );
     assert_eq!(s.keys().await, vec![format!("{BEE8}/{CAROL}/{LATER}")]);
     // The refused upload is gone, and uploading it again is refused at once
-    // (no mail for an entry that could never be stored).
+    // (no mail for an entry that could never be stored): the stored entry
+    // bound her address to the certified key.
     let (status, _, _) = post(&s, &path_of(&old), None).await;
     assert_eq!(status, 404);
     let r = s.upload(&carol_doc(CREATED, "old")).await;
+    assert_eq!(r.status(), 403);
+    // And with that key, an entry older than the latest.
+    let mut older = Doc::bee8();
+    older.title = Some("old".into());
+    let r = s.upload(&older.signed_by(&certified, CREATED)).await;
     assert_eq!(r.status(), 400);
     // The very same document again: already there, no mail.
-    let r = s.upload(&carol_doc(LATER, "new")).await;
+    let r = s.upload(&newer).await;
     assert_eq!(r.status(), 200);
     notes_after(&r.text().await.unwrap(), "metadata entry already present");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(smtp.messages().len(), 2);
+    assert_eq!(smtp.messages().len(), 1);
 }
 
 /// A CA directory with the conformance CA and an empty CRL.
@@ -802,10 +811,13 @@ async fn confirm_and_abort_on_postgres() {
         return;
     };
     assert_eq!(s.upload(&carol_doc(CREATED, "pg old")).await.status(), 202);
+    // One upload per address waits.
+    assert_eq!(s.upload(&carol_doc(LATER, "pg new")).await.status(), 409);
+    let first = smtp.wait_for(1).await.remove(0);
+    let (status, _, body) = post(&s, &path_of(&first.link("abort")), None).await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(s.upload(&carol_doc(LATER, "pg new")).await.status(), 202);
     let mails = smtp.wait_for(2).await;
-    let (status, _, body) = post(&s, &path_of(&mails[0].link("abort")), None).await;
-    assert_eq!(status, 200, "{body}");
     let (status, _, body) = post(&s, &path_of(&mails[1].link("confirm")), None).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(s.keys().await, vec![format!("{BEE8}/{CAROL}/{LATER}")]);
@@ -813,4 +825,93 @@ async fn confirm_and_abort_on_postgres() {
         let (status, _, _) = post(&s, &path_of(&mail.link("confirm")), None).await;
         assert_eq!(status, 404);
     }
+}
+
+/// An upload as `email` (not certified), at `created`: status, headers,
+/// body.
+async fn upload_as(s: &TestServer, email: &str, created: &str) -> (u16, String, String) {
+    let r = s
+        .upload(&Doc::bee8().signed_with(no_mail(), created, Some(email)))
+        .await;
+    let status = r.status().as_u16();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, retry, r.text().await.unwrap())
+}
+
+/// Nobody can make the server mail an address again and again: one upload
+/// per address waits, and mails are limited per recipient and per client.
+#[tokio::test]
+async fn one_waiting_upload_per_address_and_mails_are_limited() {
+    let Some(smtp) = Smtp::start() else { return };
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        smtp.configure(c);
+        c.mail_quotas = marketplace_server::config::MailQuotas {
+            per_recipient: 2,
+            per_client: 3,
+            total: 100,
+        };
+    })
+    .await
+    .unwrap();
+    let (status, _, body) = upload_as(&s, CAROL, CREATED).await;
+    assert_eq!(status, 202, "{body}");
+    let first = smtp.wait_for(1).await.remove(0);
+
+    // A second upload while the first waits: refused, no second mail.
+    let (status, _, body) = upload_as(&s, "Carol@Example.org", LATER).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body.contains("already waits for e-mail confirmation"),
+        "{body}"
+    );
+    assert!(body.contains("carol@example.org"), "{body}");
+
+    // Once aborted, the address may wait again (the second mail).
+    let (status, _, _) = post(&s, &path_of(&first.link("abort")), None).await;
+    assert_eq!(status, 200);
+    let (status, _, body) = upload_as(&s, CAROL, LATER).await;
+    assert_eq!(status, 202, "{body}");
+    let second = smtp.wait_for(2).await.remove(1);
+    let (status, _, _) = post(&s, &path_of(&second.link("abort")), None).await;
+    assert_eq!(status, 200);
+
+    // A third mail to her within the hour: 429, nothing kept.
+    let (status, retry, body) = upload_as(&s, CAROL, "2014-07-01T00:00:00Z").await;
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        body.contains("too many confirmation mails to this address"),
+        "{body}"
+    );
+    assert!(body.contains("at most 2 an hour"), "{body}");
+    let retry: u64 = retry.parse().expect("Retry-After in seconds");
+    assert!((1..=3600).contains(&retry), "{retry}");
+    // Nothing waits: another address is not refused as a second pending
+    // upload, but this client has asked for three mails this hour.
+    let (status, _, body) = upload_as(&s, "dave@example.org", CREATED).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("for your address"), "{body}");
+    assert!(s.keys().await.is_empty());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.messages().len(), 2, "no further mail");
+}
+
+/// The total limit holds whoever asks.
+#[tokio::test]
+async fn mails_in_all_are_limited() {
+    let Some(smtp) = Smtp::start() else { return };
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        smtp.configure(c);
+        c.mail_quotas.total = 1;
+    })
+    .await
+    .unwrap();
+    assert_eq!(upload_as(&s, CAROL, CREATED).await.0, 202);
+    let (status, _, body) = upload_as(&s, "dave@example.org", CREATED).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("from this marketplace"), "{body}");
+    smtp.wait_for(1).await;
 }

@@ -86,6 +86,18 @@ pub enum StoreError {
         binding = .0
     )]
     EndorserBound(Box<EndorserBinding>),
+    /// An upload under this e-mail already waits for confirmation
+    /// ([`Store::put_pending`]): no second one is kept (nor mailed about).
+    #[error(
+        "an upload under {email} already waits for e-mail confirmation (until {expires_at}): \
+         the endorser confirms or aborts it with the links mailed to that address first"
+    )]
+    PendingExists {
+        /// The e-mail, in lower case.
+        email: String,
+        /// When the waiting upload expires.
+        expires_at: DateTime<Utc>,
+    },
     /// The database failed.
     #[error("storage failure: {0}")]
     Backend(String),
@@ -318,7 +330,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Keeps an upload that waits for e-mail confirmation (instants are
     /// kept to the microsecond). A token already in use is
-    /// [`StoreError::InvalidQuery`].
+    /// [`StoreError::InvalidQuery`]; an e-mail (any case) that already has
+    /// an upload waiting, unexpired at `received_at`, is
+    /// [`StoreError::PendingExists`].
     async fn put_pending(&self, pending: PendingEntry) -> Result<(), StoreError>;
 
     /// The pending upload with this token, if it has not expired at `now`

@@ -1276,8 +1276,22 @@ async fn pending_lifecycle(h: &Harness) {
         expires_at: at("2020-06-02T00:00:00Z"),
     };
     s.put_pending(p.clone()).await.unwrap();
+    // A second upload under the address (any case) waits for nothing: the
+    // first is pending.
+    let mut second = p.clone();
+    second.token = "tok-456".into();
+    second.entry = entry(meta(&id("B"), &JANE.to_uppercase(), "2020-01-02T00:00:00Z"));
+    match s.put_pending(second.clone()).await {
+        Err(StoreError::PendingExists { email, expires_at }) => {
+            assert_eq!((email.as_str(), expires_at), (JANE, p.expires_at));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A token in use, under another address.
+    let mut reused = p.clone();
+    reused.entry = entry(meta(&id("A"), JOHN, "2020-01-01T00:00:00Z"));
     assert!(matches!(
-        s.put_pending(p.clone()).await,
+        s.put_pending(reused).await,
         Err(StoreError::InvalidQuery(_))
     ));
     assert_eq!(
@@ -1308,6 +1322,18 @@ async fn pending_lifecycle(h: &Harness) {
     assert_eq!(s.count().await.unwrap(), 0);
     assert!(s.delete_pending("tok-123").await.unwrap());
     assert!(!s.delete_pending("tok-123").await.unwrap());
+    // Once it is gone (or expired), the address may wait again.
+    s.put_pending(second.clone()).await.unwrap();
+    assert!(s.delete_pending("tok-456").await.unwrap());
+    let expired = PendingEntry {
+        received_at: at("2020-06-02T00:00:00Z"),
+        ..second.clone()
+    };
+    s.put_pending(p.clone()).await.unwrap();
+    s.put_pending(expired).await.unwrap();
+    for token in ["tok-123", "tok-456"] {
+        assert!(s.delete_pending(token).await.unwrap());
+    }
 
     for (token, expires) in [
         ("t1", "2020-06-01T00:00:00Z"),
@@ -1316,6 +1342,11 @@ async fn pending_lifecycle(h: &Harness) {
     ] {
         s.put_pending(PendingEntry {
             token: token.into(),
+            entry: entry(meta(
+                &id("A"),
+                &format!("{token}@example.org"),
+                "2020-01-01T00:00:00Z",
+            )),
             expires_at: at(expires),
             ..p.clone()
         })

@@ -26,6 +26,14 @@ pub fn caller_of(request: &Request) -> Caller {
     )
 }
 
+/// The client's address (the TCP peer the accept loop attached), if known.
+pub fn client_of(request: &Request) -> Option<std::net::IpAddr> {
+    request
+        .extensions()
+        .get::<crate::authn::Connection>()
+        .map(|c| c.peer.ip())
+}
+
 /// Room for multipart framing and other form fields beyond the document.
 pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
@@ -98,6 +106,7 @@ pub async fn receive(
     multipart: bool,
 ) -> Result<Response, AppError> {
     let caller = caller_of(&request);
+    let client = client_of(&request);
     let bytes = if multipart {
         multipart_file(state, request).await?
     } else {
@@ -128,7 +137,9 @@ pub async fn receive(
             &key,
             &notes,
         )),
-        IngestOutcome::NeedsConfirmation(entry) => confirmation(state, media, *entry, &notes).await,
+        IngestOutcome::NeedsConfirmation(entry) => {
+            confirmation(state, media, *entry, client, &notes).await
+        }
     }
 }
 
@@ -170,9 +181,10 @@ async fn confirmation(
     state: &AppState,
     media: Media,
     entry: NewEntry,
+    client: Option<std::net::IpAddr>,
     notes: &[String],
 ) -> Result<Response, AppError> {
-    match crate::confirm::request(state, entry).await? {
+    match crate::confirm::request(state, entry, client).await? {
         crate::confirm::Requested::Sent { key, expires_at } => {
             let message = format!(
                 "confirmation email sent for new metadata entry {key}: it is published once \

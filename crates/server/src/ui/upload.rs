@@ -273,6 +273,7 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
         );
     }
     let caller = crate::routes::upload::caller_of(&request);
+    let client = crate::routes::upload::client_of(&request);
     let bytes = match crate::routes::upload::multipart_file(&state, request).await {
         Ok(b) => b,
         Err(e) => return failed(&state, e),
@@ -310,7 +311,7 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
             )
         }
         Ok((IngestOutcome::NeedsConfirmation(entry), notes)) => {
-            match crate::confirm::request(&state, *entry).await {
+            match crate::confirm::request(&state, *entry, client).await {
                 Ok(crate::confirm::Requested::Sent { key, expires_at }) => answer_with_notes(
                     &state,
                     StatusCode::ACCEPTED,

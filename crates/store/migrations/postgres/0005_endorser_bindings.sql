@@ -36,3 +36,6 @@ UPDATE entries SET latest = NOT EXISTS (SELECT 1 FROM entries n
 DROP TABLE lowered_pairs;
 CREATE UNIQUE INDEX entries_latest_pair ON entries (identifier, email) WHERE latest;
 UPDATE pending SET email = lower(email) WHERE email <> lower(email);
+
+-- One upload per address waits for confirmation: looked up by e-mail.
+CREATE INDEX pending_email ON pending (email);

@@ -942,11 +942,29 @@ pub(crate) async fn count<D: Db>(db: &D) -> Result<u64, StoreError> {
 
 /// [`crate::Store::put_pending`].
 pub(crate) async fn put_pending<D: Db>(db: &D, p: PendingEntry) -> Result<(), StoreError> {
+    let d = D::DIALECT;
     let e = &p.entry;
     let json = |r: serde_json::Result<String>| {
         r.map_err(|e| StoreError::Backend(format!("cannot serialise pending entry: {e}")))
     };
-    let mut s = Sql::new(D::DIALECT);
+    let email = e.key.email.to_ascii_lowercase();
+    let mut tx = db.begin_write().await?;
+    // One waiting upload per address: no second mail while one is pending
+    // (the e-mail's lock makes two concurrent requests see each other).
+    lock_emails(&mut tx, d, std::slice::from_ref(&email)).await?;
+    let mut s = Sql::new(d);
+    s.push("SELECT expires_at FROM pending WHERE email = ")
+        .text(&email)
+        .push(" AND expires_at > ")
+        .bind(Arg::Time(p.received_at))
+        .push(" ORDER BY expires_at DESC LIMIT 1");
+    if let Some(row) = tx.fetch(s).await?.first() {
+        return Err(StoreError::PendingExists {
+            email,
+            expires_at: row.time(0)?,
+        });
+    }
+    let mut s = Sql::new(d);
     s.push(
         "INSERT INTO pending (token, identifier, email, created, document, metadata, signer, \
          received_at, expires_at) VALUES (",
@@ -969,11 +987,12 @@ pub(crate) async fn put_pending<D: Db>(db: &D, p: PendingEntry) -> Result<(), St
     .push(", ")
     .bind(Arg::Time(p.expires_at))
     .push(") ON CONFLICT (token) DO NOTHING");
-    if db.execute(s).await? == 0 {
+    if tx.execute(s).await? == 0 {
         return Err(StoreError::InvalidQuery(
             "pending token already in use".into(),
         ));
     }
+    tx.commit().await?;
     Ok(())
 }
 
