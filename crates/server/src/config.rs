@@ -115,6 +115,19 @@ pub struct ConfigLayer {
     /// Confirmation mails per hour in all (`mail_per_hour`,
     /// `MARKETPLACE_MAIL_PER_HOUR`; default 100).
     pub mail_per_hour: Option<u32>,
+    /// Connections open at once (`max_connections`,
+    /// `MARKETPLACE_MAX_CONNECTIONS`; default 1024).
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one client address, trusted proxies
+    /// excepted (`max_connections_per_client`,
+    /// `MARKETPLACE_MAX_CONNECTIONS_PER_CLIENT`; default 64).
+    pub max_connections_per_client: Option<usize>,
+    /// Seconds a client has to send a request's headers
+    /// (`header_timeout_secs`, `MARKETPLACE_HEADER_TIMEOUT_SECS`; default 10).
+    pub header_timeout_secs: Option<u64>,
+    /// Seconds a connection may stay idle between requests
+    /// (`idle_timeout_secs`, `MARKETPLACE_IDLE_TIMEOUT_SECS`; default 60).
+    pub idle_timeout_secs: Option<u64>,
     /// Frozen clock: every time-dependent decision uses this instant
     /// (`now`, `MARKETPLACE_NOW`, RFC 3339).
     pub now: Option<DateTime<Utc>>,
@@ -268,6 +281,10 @@ impl ConfigLayer {
             mail_per_recipient: parsed(var("MAIL_PER_RECIPIENT"))?,
             mail_per_client: parsed(var("MAIL_PER_CLIENT"))?,
             mail_per_hour: parsed(var("MAIL_PER_HOUR"))?,
+            max_connections: parsed(var("MAX_CONNECTIONS"))?,
+            max_connections_per_client: parsed(var("MAX_CONNECTIONS_PER_CLIENT"))?,
+            header_timeout_secs: parsed(var("HEADER_TIMEOUT_SECS"))?,
+            idle_timeout_secs: parsed(var("IDLE_TIMEOUT_SECS"))?,
             now: parsed(var("NOW"))?,
             smtp_host: var("SMTP_HOST").map(|(_, v)| v),
             smtp_port: parsed(var("SMTP_PORT"))?,
@@ -310,6 +327,12 @@ impl ConfigLayer {
             mail_per_recipient: self.mail_per_recipient.or(lower.mail_per_recipient),
             mail_per_client: self.mail_per_client.or(lower.mail_per_client),
             mail_per_hour: self.mail_per_hour.or(lower.mail_per_hour),
+            max_connections: self.max_connections.or(lower.max_connections),
+            max_connections_per_client: self
+                .max_connections_per_client
+                .or(lower.max_connections_per_client),
+            header_timeout_secs: self.header_timeout_secs.or(lower.header_timeout_secs),
+            idle_timeout_secs: self.idle_timeout_secs.or(lower.idle_timeout_secs),
             now: self.now.or(lower.now),
             smtp_host: self.smtp_host.or(lower.smtp_host),
             smtp_port: self.smtp_port.or(lower.smtp_port),
@@ -360,6 +383,14 @@ pub struct ServerConfig {
     pub min_key_bits: MinKeyBits,
     /// Confirmation mails allowed per hour.
     pub mail_quotas: MailQuotas,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Connections open at once from one client address.
+    pub max_connections_per_client: usize,
+    /// Time a client has to send a request's headers.
+    pub header_timeout: std::time::Duration,
+    /// Time a connection may stay idle between requests.
+    pub idle_timeout: std::time::Duration,
     /// Frozen clock, if any.
     pub now: Option<DateTime<Utc>>,
     /// SMTP server for confirmation mails.
@@ -446,6 +477,33 @@ impl ServerConfig {
                 "request_timeout_secs must be positive".into(),
             ));
         }
+        let max_connections = layer
+            .max_connections
+            .unwrap_or(crate::connections::DEFAULT_MAX_CONNECTIONS);
+        let max_connections_per_client = layer
+            .max_connections_per_client
+            .unwrap_or(crate::connections::DEFAULT_MAX_PER_CLIENT);
+        let seconds = |value: Option<u64>, default: std::time::Duration, name: &str| match value
+            .map(std::time::Duration::from_secs)
+        {
+            Some(d) if d.is_zero() => Err(ConfigError::Invalid(format!("{name} must be positive"))),
+            d => Ok(d.unwrap_or(default)),
+        };
+        let header_timeout = seconds(
+            layer.header_timeout_secs,
+            crate::connections::HEADER_READ_TIMEOUT,
+            "header_timeout_secs",
+        )?;
+        let idle_timeout = seconds(
+            layer.idle_timeout_secs,
+            crate::connections::IDLE_TIMEOUT,
+            "idle_timeout_secs",
+        )?;
+        if max_connections == 0 || max_connections_per_client == 0 {
+            return Err(ConfigError::Invalid(
+                "max_connections and max_connections_per_client must be positive".into(),
+            ));
+        }
         let mail_quotas = MailQuotas {
             per_recipient: layer
                 .mail_per_recipient
@@ -484,6 +542,10 @@ impl ServerConfig {
                 ec: layer.min_ec_bits.unwrap_or(MinKeyBits::DEFAULT.ec),
             },
             mail_quotas,
+            max_connections,
+            max_connections_per_client,
+            header_timeout,
+            idle_timeout,
             now: layer.now,
             smtp_host: layer.smtp_host,
             smtp_port: layer.smtp_port,

@@ -28,6 +28,7 @@ pub mod clock;
 pub mod conditional;
 pub mod config;
 pub mod confirm;
+pub mod connections;
 pub mod continuity;
 pub mod error;
 pub mod escape;

@@ -85,7 +85,8 @@ pub async fn serve(
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     // Expired pending uploads: purged now, then periodically.
     let purger = crate::confirm::start_purger(state.clone()).await;
-    let served = crate::tls::serve_connections(listener, app(state), tls, shutdown).await;
+    let gate = Arc::new(crate::connections::ConnectionGate::of(&state.config));
+    let served = crate::tls::serve_connections(listener, app(state), tls, gate, shutdown).await;
     purger.abort();
     served
 }

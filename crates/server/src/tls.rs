@@ -22,6 +22,7 @@
 use crate::authn::{Authenticator, Connection, TlsClientAuth};
 use crate::clock::Clock;
 use crate::config::ServerConfig;
+use crate::connections::{Activity, ConnectionGate, IdleWatch};
 use crate::identity::IdentitySource;
 use crate::state::AppState;
 use axum::body::Body;
@@ -334,6 +335,7 @@ pub async fn serve_connections<S>(
     listener: TcpListener,
     app: S,
     tls: Option<Tls>,
+    gate: Arc<ConnectionGate>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
@@ -353,11 +355,24 @@ where
             },
             () = &mut shutdown => break,
         };
+        let admitted = match gate.admit(peer.ip()) {
+            Ok(admitted) => admitted,
+            Err(refusal) => {
+                // Closed at once: no descriptor held, no backlog filled.
+                tracing::debug!(%peer, ?refusal, open = gate.open(), "connection refused");
+                drop(tcp);
+                continue;
+            }
+        };
         let _ = tcp.set_nodelay(true);
         let watcher = graceful.watcher();
         let app = app.clone();
         let tls = tls.clone();
-        tokio::spawn(async move { connection(tcp, peer, app, tls, watcher).await });
+        let gate = gate.clone();
+        tokio::spawn(async move {
+            connection(tcp, peer, app, tls, &gate, watcher).await;
+            drop(admitted);
+        });
     }
     drop(listener);
     graceful.shutdown().await;
@@ -380,8 +395,14 @@ async fn accept_error(e: std::io::Error) {
 
 /// One connection: the TLS handshake and the identity (when TLS), then
 /// HTTP until the client or the shutdown closes it.
-async fn connection<S>(tcp: TcpStream, peer: SocketAddr, app: S, tls: Option<Tls>, watcher: Watcher)
-where
+async fn connection<S>(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    app: S,
+    tls: Option<Tls>,
+    gate: &ConnectionGate,
+    watcher: Watcher,
+) where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send,
 {
@@ -390,7 +411,7 @@ where
             peer,
             tls_identity: None,
         };
-        serve_http(TokioIo::new(tcp), info, app, watcher).await;
+        serve_http(tcp, info, app, gate, watcher).await;
         return;
     };
     let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.acceptor.accept(tcp)).await {
@@ -435,29 +456,59 @@ where
         }
     };
     let info = Connection { peer, tls_identity };
-    serve_http(TokioIo::new(stream), info, app, watcher).await;
+    serve_http(stream, info, app, gate, watcher).await;
 }
 
 /// HTTP/1.1 on one connection, each request carrying `info` (HTTP/2 is
 /// not compiled in; ALPN offers `http/1.1`, as `axum::serve` serves
-/// with axum's default features). Headers must arrive within hyper's
-/// header read timeout (30 s).
-async fn serve_http<I, S>(io: TokioIo<I>, info: Connection, app: S, watcher: Watcher)
+/// with axum's default features). Headers must arrive within the gate's
+/// header timeout, and the connection is closed once idle for its idle
+/// timeout ([`crate::connections`]).
+async fn serve_http<I, S>(io: I, info: Connection, app: S, gate: &ConnectionGate, watcher: Watcher)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send,
 {
+    let activity = Activity::new();
+    let io = TokioIo::new(IdleWatch::new(io, activity.clone()));
+    let requests = activity.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(info.clone());
-        app.clone().oneshot(request)
+        let in_flight = requests.request();
+        let answered = app.clone().oneshot(request);
+        async move {
+            let response = answered.await;
+            drop(in_flight);
+            response
+        }
     });
     let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new());
-    let served = watcher.watch(builder.serve_connection(io, service)).await;
-    if let Err(e) = served {
-        tracing::trace!(error = %e, "connection ended with an error");
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(gate.header_timeout);
+    let served = watcher.watch(builder.serve_connection(io, service));
+    tokio::select! {
+        served = served => {
+            if let Err(e) = served {
+                tracing::trace!(error = %e, "connection ended with an error");
+            }
+        }
+        () = idle(&activity, gate.idle_timeout) => {
+            tracing::trace!("idle connection closed");
+        }
+    }
+}
+
+/// Completes once the connection has been idle for `limit`.
+async fn idle(activity: &Activity, limit: Duration) {
+    loop {
+        let idle_for = activity.idle_for();
+        if idle_for >= limit {
+            return;
+        }
+        tokio::time::sleep(limit - idle_for).await;
     }
 }
 

@@ -168,7 +168,12 @@ async fn whoami_server(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(tls::serve_connections(listener, app, tls, async {
+    let gate = std::sync::Arc::new(marketplace_server::connections::ConnectionGate::new(
+        64,
+        16,
+        Vec::new(),
+    ));
+    tokio::spawn(tls::serve_connections(listener, app, tls, gate, async {
         let _ = rx.await;
     }));
     (format!("{scheme}://{addr}/whoami"), tx)
