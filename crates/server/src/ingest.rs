@@ -450,6 +450,18 @@ pub async fn check_binding(store: &dyn Store, entry: &NewEntry) -> Result<(), In
     }
 }
 
+/// The documents this process verifies at once: one fewer than its CPUs
+/// (at least one), so that uploads arriving faster than they can be
+/// verified queue here while a CPU stays free for reads. Process-wide, as
+/// the CPUs are.
+pub fn verification_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        tokio::sync::Semaphore::new(cpus.saturating_sub(1).max(1))
+    })
+}
+
 /// The pipeline with its dependencies.
 #[derive(Clone)]
 pub struct Ingestor {
@@ -503,7 +515,9 @@ impl Ingestor {
         self.conclude(checked).await
     }
 
-    /// The trust core's and the policy's verdict, on a blocking thread.
+    /// The trust core's and the policy's verdict, on a blocking thread
+    /// once one of the [`verification_slots`] is free (a request that
+    /// times out while it waits costs nothing more).
     async fn verdict(&self, bytes: Vec<u8>) -> Result<Checked, IngestError> {
         if bytes.is_empty() {
             return Err(IngestError::Empty);
@@ -517,9 +531,15 @@ impl Ingestor {
         let trust = self.trust.clone();
         let policy = self.policy;
         let at = self.clock.now();
-        tokio::task::spawn_blocking(move || verify(bytes, &trust, at, &policy))
+        let slot = verification_slots()
+            .acquire()
             .await
-            .map_err(|e| IngestError::Store(format!("verification task failed: {e}")))?
+            .map_err(|e| IngestError::Store(format!("verification slots closed: {e}")))?;
+        let verdict = tokio::task::spawn_blocking(move || verify(bytes, &trust, at, &policy))
+            .await
+            .map_err(|e| IngestError::Store(format!("verification task failed: {e}")))?;
+        drop(slot);
+        verdict
     }
 
     /// Stores an accepted entry, or hands one that needs confirmation back

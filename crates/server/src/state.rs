@@ -67,7 +67,14 @@ pub struct SharedState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// How many confirmation mails may still go out ([`crate::mail_limits`]).
     pub mail_limits: crate::mail_limits::MailLimits,
+    /// Uploads received at once ([`UPLOADS_AT_ONCE`]): each holds up to
+    /// `max_upload_bytes` in memory until it is verified and stored.
+    pub upload_slots: tokio::sync::Semaphore,
 }
+
+/// Uploads a server process receives at once; more wait for a slot (until
+/// their request times out), so that uploads bound the memory they hold.
+pub const UPLOADS_AT_ONCE: usize = 32;
 
 impl std::ops::Deref for AppState {
     type Target = SharedState;
@@ -84,6 +91,7 @@ impl AppState {
             store,
             clock: Clock::from_option(config.now),
             mail_limits: crate::mail_limits::MailLimits::new(config.mail_quotas),
+            upload_slots: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE),
             config: Arc::new(config),
             trust: Arc::new(trust),
             metrics: Arc::new(crate::metrics::Metrics::new()),

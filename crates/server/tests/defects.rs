@@ -261,6 +261,25 @@ async fn nul_characters_in_text_parameters_are_refused() {
     }
 }
 
+/// Uploads beyond the slots wait; one whose request times out while it
+/// waits is answered 408 and leaves nothing behind, and reads are served
+/// meanwhile.
+#[tokio::test]
+async fn uploads_wait_for_a_slot_and_reads_go_on() {
+    let s = TestServer::start_with(Backend::Sqlite, |c| c.request_timeout_secs = 1)
+        .await
+        .unwrap();
+    s.upload_ok(&Doc::bee8().signed(CREATED)).await;
+    let all = u32::try_from(marketplace_server::state::UPLOADS_AT_ONCE).unwrap();
+    let busy = s.state.upload_slots.acquire_many(all).await.unwrap();
+    let r = s.upload(&Doc::with_id(NEWID).signed(CREATED)).await;
+    assert_eq!(r.status(), 408);
+    assert_eq!(s.fetch(&format!("/metadata/{BEE8}"), None).await.0, 200);
+    assert_eq!(s.keys().await.len(), 1, "nothing stored");
+    drop(busy);
+    s.upload_ok(&Doc::with_id(NEWID).signed(CREATED)).await;
+}
+
 #[tokio::test]
 async fn unbounded_uploads_are_refused() {
     let s = TestServer::start().await;

@@ -34,6 +34,16 @@ pub fn client_of(request: &Request) -> Option<std::net::IpAddr> {
         .map(|c| c.peer.ip())
 }
 
+/// Waits for one of the state's upload slots ([`crate::state::UPLOADS_AT_ONCE`]),
+/// held while the upload is read, verified and stored.
+pub async fn upload_slot(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+    state
+        .upload_slots
+        .acquire()
+        .await
+        .map_err(AppError::internal)
+}
+
 /// Room for multipart framing and other form fields beyond the document.
 pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
@@ -107,6 +117,7 @@ pub async fn receive(
 ) -> Result<Response, AppError> {
     let caller = caller_of(&request);
     let client = client_of(&request);
+    let _slot = upload_slot(state).await?;
     let bytes = if multipart {
         multipart_file(state, request).await?
     } else {

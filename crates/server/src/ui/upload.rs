@@ -274,6 +274,10 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
     }
     let caller = crate::routes::upload::caller_of(&request);
     let client = crate::routes::upload::client_of(&request);
+    let _slot = match crate::routes::upload::upload_slot(&state).await {
+        Ok(slot) => slot,
+        Err(e) => return failed(&state, e),
+    };
     let bytes = match crate::routes::upload::multipart_file(&state, request).await {
         Ok(b) => b,
         Err(e) => return failed(&state, e),

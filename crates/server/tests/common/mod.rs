@@ -283,6 +283,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     /// The configuration it runs with.
     pub config: ServerConfig,
+    /// The application state it serves.
+    pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -317,30 +319,7 @@ impl TestServer {
             Backend::Sqlite => Arc::new(SqliteStore::open(config.sqlite_path()).await.unwrap()),
             Backend::Postgres => pg_store().await?,
         };
-        let trust = TrustSettings::from_config(&config).unwrap();
-        let state = AppState::new(store.clone(), config.clone(), trust);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            marketplace_server::serve::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Some(TestServer {
-            base: format!("http://{addr}"),
-            store,
-            client,
-            config,
-            shutdown: Some(tx),
-            _dir: dir,
-        })
+        Some(Self::launch(store, config, dir).await)
     }
 
     /// The absolute URL of `path`.
@@ -453,22 +432,17 @@ pub fn test_identifier(byte: u8) -> String {
 }
 
 impl TestServer {
-    /// A server over an existing `store` (e.g. another server's, to see it
-    /// at another instant), with the test configuration adjusted by `adjust`.
-    pub async fn start_on(
-        store: Arc<dyn Store>,
-        adjust: impl FnOnce(&mut ServerConfig),
-    ) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = test_config(dir.path());
-        adjust(&mut config);
+    /// Serves `store` with `config` on a loopback port; `dir` holds its
+    /// files until the server is dropped.
+    async fn launch(store: Arc<dyn Store>, config: ServerConfig, dir: tempfile::TempDir) -> Self {
         let trust = TrustSettings::from_config(&config).unwrap();
         let state = AppState::new(store.clone(), config.clone(), trust);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
+        let served = state.clone();
         tokio::spawn(async move {
-            marketplace_server::serve::serve(listener, state, async {
+            marketplace_server::serve::serve(listener, served, async {
                 let _ = rx.await;
             })
             .await
@@ -483,9 +457,22 @@ impl TestServer {
             store,
             client,
             config,
+            state,
             shutdown: Some(tx),
             _dir: dir,
         }
+    }
+
+    /// A server over an existing `store` (e.g. another server's, to see it
+    /// at another instant), with the test configuration adjusted by `adjust`.
+    pub async fn start_on(
+        store: Arc<dyn Store>,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        Self::launch(store, config, dir).await
     }
 }
 
