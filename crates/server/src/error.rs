@@ -88,6 +88,16 @@ impl From<marketplace_store::StoreError> for AppError {
             e @ marketplace_store::StoreError::PendingExists { .. } => {
                 AppError::new(StatusCode::CONFLICT, format!("upload refused: {e}"))
             }
+            marketplace_store::StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "the store is unavailable");
+                let mut e = AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the store is unavailable right now (nothing was changed); please try again \
+                     later",
+                );
+                e.retry_after = Some(crate::ingest::RETRY_AFTER_SECS);
+                e
+            }
             other => AppError::internal(other),
         }
     }

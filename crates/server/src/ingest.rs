@@ -139,10 +139,21 @@ pub enum IngestError {
     /// endorses in another's name.
     #[error("upload refused: {}", marketplace_store::StoreError::EndorserBound(.0.clone()))]
     EndorserBound(Box<EndorserBinding>),
+    /// The store cannot write now (its database restarting, the disk
+    /// full): 503 with `Retry-After`; nothing was stored.
+    #[error(
+        "the marketplace cannot store uploads right now (nothing was stored); please upload \
+         again later"
+    )]
+    Unavailable(String),
     /// The store failed.
     #[error("storage failure: {0}")]
     Store(String),
 }
+
+/// Seconds a client is asked to wait (`Retry-After`) when the store is
+/// unavailable.
+pub const RETRY_AFTER_SECS: u64 = 30;
 
 impl IngestError {
     /// The HTTP status for this refusal.
@@ -154,6 +165,7 @@ impl IngestError {
             IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             IngestError::Conflict(_) => StatusCode::CONFLICT,
             IngestError::Forbidden(_) | IngestError::EndorserBound(_) => StatusCode::FORBIDDEN,
+            IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,6 +175,12 @@ impl From<IngestError> for AppError {
     fn from(e: IngestError) -> Self {
         match e {
             IngestError::Store(cause) => AppError::internal(cause),
+            IngestError::Unavailable(ref cause) => {
+                tracing::warn!(%cause, "upload not stored: the store is unavailable");
+                let mut refused = AppError::new(e.status(), e.to_string());
+                refused.retry_after = Some(RETRY_AFTER_SECS);
+                refused
+            }
             other => AppError::new(other.status(), other.to_string()),
         }
     }
@@ -427,10 +445,18 @@ pub fn stored(
     match put {
         Ok(PutOutcome::Created) => Ok(IngestOutcome::Created(key)),
         Ok(PutOutcome::AlreadyPresent) => Ok(IngestOutcome::AlreadyPresent(key)),
-        Err(StoreError::OlderThanLatest { latest }) => Err(IngestError::OlderThanLatest { latest }),
-        Err(StoreError::Conflict(k)) => Err(IngestError::Conflict(k)),
-        Err(StoreError::EndorserBound(binding)) => Err(IngestError::EndorserBound(binding)),
-        Err(e) => Err(IngestError::Store(e.to_string())),
+        Err(e) => Err(store_failure(e)),
+    }
+}
+
+/// The store's refusal or failure as an upload's.
+pub fn store_failure(e: StoreError) -> IngestError {
+    match e {
+        StoreError::OlderThanLatest { latest } => IngestError::OlderThanLatest { latest },
+        StoreError::Conflict(k) => IngestError::Conflict(k),
+        StoreError::EndorserBound(binding) => IngestError::EndorserBound(binding),
+        StoreError::Unavailable(cause) => IngestError::Unavailable(cause),
+        other => IngestError::Store(other.to_string()),
     }
 }
 
@@ -441,7 +467,7 @@ pub async fn check_binding(store: &dyn Store, entry: &NewEntry) -> Result<(), In
     let binding = store
         .binding(&entry.key.email)
         .await
-        .map_err(|e| IngestError::Store(e.to_string()))?;
+        .map_err(store_failure)?;
     match binding {
         Some(b) if b.continuity(&entry.signer) == Continuity::Broken => {
             Err(IngestError::EndorserBound(Box::new(b)))

@@ -133,6 +133,7 @@ impl Metrics {
             Err(IngestError::Conflict(_)) => ("refused", "conflict"),
             Err(IngestError::Forbidden(_)) => ("refused", "forbidden"),
             Err(IngestError::EndorserBound(_)) => ("refused", "endorser_bound"),
+            Err(IngestError::Unavailable(_)) => ("refused", "store_unavailable"),
             Err(IngestError::Store(_)) => ("refused", "store_failure"),
         };
         self.uploads.with_label_values(&[outcome, reason]).inc();

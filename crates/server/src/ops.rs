@@ -1,5 +1,5 @@
 //! Operations routes: `GET /healthz` (200 `{"status":"ok"}` when the store
-//! answers, else 503) and `GET /metrics` (Prometheus text exposition, see
+//! answers and can write, else 503 with the reason) and `GET /metrics` (Prometheus text exposition, see
 //! [`crate::metrics`]).
 
 use crate::error::FinalBody;
@@ -38,17 +38,41 @@ fn uncached(mut response: Response, content_type: &'static str) -> Response {
     response
 }
 
-/// `GET /healthz`.
+/// Why the store cannot write, if its last write failed and a probe write
+/// still fails (the probe runs only after a failure, so a healthy server
+/// writes nothing for a health check).
+async fn write_probe(state: &AppState) -> Result<(), String> {
+    if state.store.write_fault().is_none() {
+        return Ok(());
+    }
+    match tokio::time::timeout(STORE_PROBE_TIMEOUT, state.store.probe_write()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("a write did not finish in time".into()),
+    }
+}
+
+/// `GET /healthz`: 200 when the store answers and can write; 503 with the
+/// reason otherwise.
 pub async fn healthz(State(state): State<AppState>) -> Response {
+    let unavailable = |message: String| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "status": "unavailable", "message": message }),
+        )
+    };
     let (status, body) = match probe(&state).await {
-        Ok(_) => (StatusCode::OK, serde_json::json!({ "status": "ok" })),
         Err(cause) => {
             tracing::warn!(%cause, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                serde_json::json!({ "status": "unavailable", "message": "the store is not reachable" }),
-            )
+            unavailable("the store is not reachable".into())
         }
+        Ok(_) => match write_probe(&state).await {
+            Ok(()) => (StatusCode::OK, serde_json::json!({ "status": "ok" })),
+            Err(cause) => {
+                tracing::warn!(%cause, "health check: the store cannot write");
+                unavailable(format!("the store cannot write: {cause}"))
+            }
+        },
     };
     let mut response = uncached(
         (status, body.to_string()).into_response(),

@@ -297,6 +297,12 @@ impl Store for Down {
     async fn unbound_endorsers(&self, _: u32) -> Result<Vec<StoredEntry>, StoreError> {
         down()
     }
+    fn write_fault(&self) -> Option<String> {
+        Some("down".into())
+    }
+    async fn probe_write(&self) -> Result<(), StoreError> {
+        down()
+    }
 }
 
 #[tokio::test]

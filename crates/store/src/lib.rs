@@ -98,6 +98,11 @@ pub enum StoreError {
         /// When the waiting upload expires.
         expires_at: DateTime<Utc>,
     },
+    /// The database cannot be reached or cannot write now (its server
+    /// restarting, the disk full): nothing was changed; the same request
+    /// may succeed later.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
     /// The database failed.
     #[error("storage failure: {0}")]
     Backend(String),
@@ -376,4 +381,13 @@ pub trait Store: Send + Sync + 'static {
     /// `created`, then acceptance), at most `limit`, in acceptance order:
     /// whoever binds them re-reads each signer from the signed document.
     async fn unbound_endorsers(&self, limit: u32) -> Result<Vec<StoredEntry>, StoreError>;
+
+    /// Why this process's last write failed ([`StoreError::Unavailable`]
+    /// or [`StoreError::Backend`]), or `None` when it succeeded (a refusal
+    /// by the store's rules counts as a success of the write path).
+    fn write_fault(&self) -> Option<String>;
+
+    /// Writes one row nobody reads, to learn whether the store can write
+    /// (again); its outcome becomes [`Store::write_fault`]'s.
+    async fn probe_write(&self) -> Result<(), StoreError>;
 }

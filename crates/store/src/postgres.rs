@@ -20,6 +20,10 @@ use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx, backend, decode};
 /// Connections in the pool of one server process.
 const MAX_CONNECTIONS: u32 = 10;
 
+/// How long a statement waits for a pooled connection (connecting anew if
+/// need be) before the store is reported unavailable.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The store in a PostgreSQL database shared by several server processes.
 ///
 /// A put holds a transaction-scoped advisory lock on its (identifier,
@@ -101,6 +105,12 @@ impl PgStore {
         let timeout = format!("{}ms", crate::MAX_QUERY_TIME.as_millis());
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // While the server is down (restarting, unreachable), a request
+            // waits this long for a connection and is then told to come
+            // back (`StoreError::Unavailable`, 503) instead of holding its
+            // client until the request timeout. Connections are checked
+            // before use, so those of a restarted server are replaced.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options.options([("statement_timeout", timeout.as_str())]))
             .await
             .map_err(backend)?;

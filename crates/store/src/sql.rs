@@ -179,9 +179,29 @@ pub(crate) trait Db: Send + Sync {
     fn caches(&self) -> &crate::engine::Caches;
 }
 
+/// Whether a database error code says the database cannot be reached or
+/// cannot write now: SQLite's SQLITE_FULL (13), SQLITE_IOERR (10) and
+/// SQLITE_CANTOPEN (14), primary or extended; PostgreSQL's connection
+/// exceptions (class 08), insufficient resources (class 53: disk full,
+/// out of memory, too many connections) and its shutting down or starting
+/// up (57P01-57P03).
+fn unavailable_code(code: &str) -> bool {
+    if let Ok(n) = code.parse::<i32>() {
+        return matches!(n & 0xff, 10 | 13 | 14);
+    }
+    code.starts_with("08") || code.starts_with("53") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
 /// Maps a database error.
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     match &e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Database(db) if db.code().as_deref().is_some_and(unavailable_code) => {
+            StoreError::Unavailable(db.message().to_string())
+        }
         // 57014 query_canceled: `statement_timeout` (MAX_QUERY_TIME) ran out.
         sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
             crate::query::too_long()

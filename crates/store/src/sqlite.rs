@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, SqlSafeStr, Sqlite, SqlitePool, Transaction};
+use sqlx::{AssertSqlSafe, SqlSafeStr, Sqlite, SqlitePool};
 
 use crate::StoreError;
 use crate::engine::{Caches, impl_store};
@@ -159,9 +160,89 @@ fn to_query(sql: Sql) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
 /// A SQLite transaction: writes through sqlx, reads through rusqlite.
 pub(crate) enum SqliteTx {
     /// `BEGIN IMMEDIATE` on a sqlx connection.
-    Write(Transaction<'static, Sqlite>),
+    Write(WriteTx),
     /// A read snapshot on a rusqlite connection.
     Read(ReadTx),
+}
+
+/// A write transaction on a pooled sqlx connection, begun, committed and
+/// rolled back with plain statements rather than sqlx's `Transaction`.
+///
+/// Why by hand: after some errors (SQLITE_FULL, SQLITE_IOERR) SQLite rolls
+/// the transaction back by itself; sqlx's `Transaction` then fails its own
+/// `ROLLBACK`, keeps counting the connection as inside a transaction and
+/// returns it to the pool, where every later write fails ("attempted to
+/// call begin_with at non-zero transaction depth") until restart. Here a
+/// rollback that finds no transaction is fine, and a connection whose
+/// state is unknown is closed instead of reused.
+pub(crate) struct WriteTx {
+    /// `None` once committed or rolled back.
+    conn: Option<PoolConnection<Sqlite>>,
+}
+
+impl WriteTx {
+    /// Takes a connection and the write lock (`BEGIN IMMEDIATE`).
+    async fn begin(pool: &SqlitePool) -> Result<WriteTx, StoreError> {
+        let mut conn = pool.acquire().await.map_err(backend)?;
+        if let Err(e) = sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await {
+            // (A connection that cannot begin is not trusted with the next.)
+            conn.close_on_drop();
+            return Err(backend(e));
+        }
+        Ok(WriteTx { conn: Some(conn) })
+    }
+
+    /// The connection, while the transaction is open.
+    fn conn(&mut self) -> Result<&mut PoolConnection<Sqlite>, StoreError> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| StoreError::Backend("the write transaction is over".into()))
+    }
+
+    /// `COMMIT`; on failure the transaction is rolled back.
+    async fn commit(mut self) -> Result<(), StoreError> {
+        let mut conn = self
+            .conn
+            .take()
+            .ok_or_else(|| StoreError::Backend("the write transaction is over".into()))?;
+        match sqlx::raw_sql("COMMIT").execute(&mut *conn).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                rollback(conn).await;
+                Err(backend(e))
+            }
+        }
+    }
+}
+
+/// Rolls back the transaction of `conn` (SQLite may have done so itself:
+/// then there is nothing to roll back, and that is fine), or closes the
+/// connection when even that fails.
+async fn rollback(mut conn: PoolConnection<Sqlite>) {
+    if let Err(e) = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await
+        && !e.to_string().contains("no transaction is active")
+    {
+        tracing::warn!(error = %e, "cannot roll back a write; closing its connection");
+        conn.close_on_drop();
+    }
+}
+
+impl Drop for WriteTx {
+    /// A transaction dropped without commit (an error, a refusal, a
+    /// cancelled request) is rolled back before its connection is reused.
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(rollback(conn));
+            }
+            // No runtime to roll back on: closing the connection rolls the
+            // transaction back.
+            Err(_) => conn.close_on_drop(),
+        }
+    }
 }
 
 impl Tx for SqliteTx {
@@ -170,7 +251,7 @@ impl Tx for SqliteTx {
     async fn fetch(&mut self, sql: Sql) -> Result<Vec<Values>, StoreError> {
         match self {
             SqliteTx::Write(tx) => to_query(sql)
-                .fetch_all(&mut **tx)
+                .fetch_all(&mut **tx.conn()?)
                 .await
                 .map_err(backend)?
                 .iter()
@@ -183,7 +264,10 @@ impl Tx for SqliteTx {
     async fn execute(&mut self, sql: Sql) -> Result<u64, StoreError> {
         match self {
             SqliteTx::Write(tx) => {
-                let done = to_query(sql).execute(&mut **tx).await.map_err(backend)?;
+                let done = to_query(sql)
+                    .execute(&mut **tx.conn()?)
+                    .await
+                    .map_err(backend)?;
                 Ok(done.rows_affected())
             }
             SqliteTx::Read(_) => Err(StoreError::Backend(
@@ -194,7 +278,7 @@ impl Tx for SqliteTx {
 
     async fn commit(self) -> Result<(), StoreError> {
         match self {
-            SqliteTx::Write(tx) => tx.commit().await.map_err(backend),
+            SqliteTx::Write(tx) => tx.commit().await,
             SqliteTx::Read(tx) => tx.commit(),
         }
     }
@@ -227,11 +311,7 @@ impl Db for SqliteStore {
     }
 
     async fn begin_write(&self) -> Result<SqliteTx, StoreError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map(SqliteTx::Write)
-            .map_err(backend)
+        WriteTx::begin(&self.pool).await.map(SqliteTx::Write)
     }
 
     fn caches(&self) -> &Caches {

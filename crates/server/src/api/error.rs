@@ -9,7 +9,7 @@
 use super::types::{ErrorBody, ErrorDetail};
 use crate::error::{ErrorMessage, FinalBody};
 use axum::extract::Request;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -57,6 +57,13 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::InvalidQuery(m) => ApiError::bad_request(format!("invalid query: {m}")),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "the store is unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the store is unavailable right now; please try again later",
+                )
+            }
             other => ApiError::internal(other),
         }
     }
@@ -75,6 +82,12 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                RETRY_AFTER,
+                HeaderValue::from(crate::ingest::RETRY_AFTER_SECS),
+            );
+        }
         response.extensions_mut().insert(FinalBody);
         response
     }

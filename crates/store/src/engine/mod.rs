@@ -16,6 +16,7 @@ mod bindings;
 mod endorsers;
 mod search;
 mod search_cache;
+mod write_health;
 
 use std::collections::HashMap;
 
@@ -49,7 +50,20 @@ pub(crate) struct Caches {
     pub(crate) searches: SearchCache,
     /// The list of every endorser.
     pub(crate) endorsers: EndorserCache,
+    /// Whether the last write succeeded.
+    pub(crate) writes: write_health::WriteHealth,
 }
+
+/// Records `outcome` as the last write's ([`write_health::WriteHealth`]).
+pub(crate) fn observe_write<D: Db, T>(
+    db: &D,
+    outcome: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    db.caches().writes.observe(&outcome);
+    outcome
+}
+
+pub(crate) use write_health::probe_write;
 
 /// True when `e` is the latest entry of its (identifier, email): no entry
 /// of the pair is newer. A flag set by the put that stores the entry and
@@ -1058,14 +1072,18 @@ macro_rules! impl_store {
                 &self,
                 entry: $crate::NewEntry,
             ) -> Result<$crate::PutOutcome, $crate::StoreError> {
-                $crate::engine::put(self, entry).await
+                $crate::engine::observe_write(self, $crate::engine::put(self, entry).await)
             }
 
             async fn put_many(
                 &self,
                 entries: Vec<$crate::NewEntry>,
             ) -> Vec<Result<$crate::PutOutcome, $crate::StoreError>> {
-                $crate::engine::put_many(self, entries).await
+                let outcomes = $crate::engine::put_many(self, entries).await;
+                if let Some(last) = outcomes.last() {
+                    $crate::sql::Db::caches(self).writes.observe(last);
+                }
+                outcomes
             }
 
             async fn get(
@@ -1151,14 +1169,20 @@ macro_rules! impl_store {
                 &self,
                 reindex: &$crate::Reindex<'_>,
             ) -> Result<u64, $crate::StoreError> {
-                $crate::engine::rebuild_index(self, reindex).await
+                $crate::engine::observe_write(
+                    self,
+                    $crate::engine::rebuild_index(self, reindex).await,
+                )
             }
 
             async fn put_pending(
                 &self,
                 pending: $crate::PendingEntry,
             ) -> Result<(), $crate::StoreError> {
-                $crate::engine::put_pending(self, pending).await
+                $crate::engine::observe_write(
+                    self,
+                    $crate::engine::put_pending(self, pending).await,
+                )
             }
 
             async fn get_pending(
@@ -1170,14 +1194,17 @@ macro_rules! impl_store {
             }
 
             async fn delete_pending(&self, token: &str) -> Result<bool, $crate::StoreError> {
-                $crate::engine::delete_pending(self, token).await
+                $crate::engine::observe_write(
+                    self,
+                    $crate::engine::delete_pending(self, token).await,
+                )
             }
 
             async fn purge_pending(
                 &self,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<u64, $crate::StoreError> {
-                $crate::engine::purge_pending(self, now).await
+                $crate::engine::observe_write(self, $crate::engine::purge_pending(self, now).await)
             }
 
             async fn count(&self) -> Result<u64, $crate::StoreError> {
@@ -1196,14 +1223,28 @@ macro_rules! impl_store {
                 email: &str,
                 binding: Option<$crate::EndorserBinding>,
             ) -> Result<Option<$crate::EndorserBinding>, $crate::StoreError> {
-                $crate::engine::rebind(self, email, binding).await
+                $crate::engine::observe_write(
+                    self,
+                    $crate::engine::rebind(self, email, binding).await,
+                )
             }
 
             async fn bind_unbound(
                 &self,
                 binding: $crate::EndorserBinding,
             ) -> Result<bool, $crate::StoreError> {
-                $crate::engine::bind_unbound(self, binding).await
+                $crate::engine::observe_write(
+                    self,
+                    $crate::engine::bind_unbound(self, binding).await,
+                )
+            }
+
+            fn write_fault(&self) -> Option<String> {
+                $crate::sql::Db::caches(self).writes.fault()
+            }
+
+            async fn probe_write(&self) -> Result<(), $crate::StoreError> {
+                $crate::engine::observe_write(self, $crate::engine::probe_write(self).await)
             }
 
             async fn unbound_endorsers(
