@@ -43,9 +43,18 @@ pub async fn state_for(config: ServerConfig) -> Result<AppState, String> {
     let trust = TrustSettings::from_config(&config)?;
     let store = open_store(&config).await?;
     let state = AppState::new(store, config, trust);
-    crate::continuity::bind_stored_endorsers(state.store.as_ref(), &state.trust, state.clock.now())
-        .await
-        .map_err(|e| format!("cannot bind the endorsers of stored entries: {e}"))?;
+    // A store that cannot write now (damaged, disk full) still serves
+    // reads and the admin tasks that save what it holds; the binding is
+    // tried again at the next start.
+    if let Err(e) = crate::continuity::bind_stored_endorsers(
+        state.store.as_ref(),
+        &state.trust,
+        state.clock.now(),
+    )
+    .await
+    {
+        tracing::warn!(error = %e, "cannot bind the endorsers of stored entries now");
+    }
     Ok(state)
 }
 

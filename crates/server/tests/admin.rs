@@ -99,7 +99,10 @@ async fn import_export_rebuild_round_trip() {
         admin::export_dir(s.store.as_ref(), out.path())
             .await
             .unwrap(),
-        5
+        admin::ExportSummary {
+            written: 5,
+            unreadable: vec![]
+        }
     );
     for (created, doc) in history.iter().zip(&docs) {
         let written =
@@ -148,10 +151,10 @@ async fn export_encodes_what_cannot_be_a_file_name() {
         .await;
 
     let out = tempfile::tempdir().unwrap();
-    let written = admin::export_dir(s.store.as_ref(), out.path())
+    let summary = admin::export_dir(s.store.as_ref(), out.path())
         .await
         .unwrap();
-    assert_eq!(written, 2);
+    assert_eq!(summary.written, 2);
     let path = out.path().join(format!(
         "{BEE8}/ops%2Fteam%251@example.org/2014-01-01T00:00:00Z.xml"
     ));
@@ -171,4 +174,134 @@ async fn export_encodes_what_cannot_be_a_file_name() {
     };
     let stored = fresh.store.get(&key).await.unwrap().expect("imported");
     assert_eq!(stored.entry.document, doc.as_bytes());
+}
+
+/// A store whose file was damaged: found at open, never written into;
+/// `admin check` lists the damage and `admin export` saves every entry it
+/// can read and lists the others.
+#[tokio::test]
+async fn a_damaged_store_is_found_kept_read_only_and_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("marketplace.db");
+    let count = 60u8;
+    {
+        let store = marketplace_store::SqliteStore::open(&path).await.unwrap();
+        let s = TestServer::start_on(Arc::new(store.clone()), |_| {}).await;
+        for i in 0..count {
+            s.upload_ok(&Doc::with_id(&test_identifier(i)).signed("2014-01-01T00:00:00Z"))
+                .await;
+        }
+        assert!(
+            admin::check(s.store.as_ref(), &TrustSettings::default())
+                .await
+                .unwrap()
+                .is_clean()
+        );
+        drop(s);
+        store.close().await;
+    }
+    // Checkpoint the WAL into the file, then overwrite pages in its middle.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+            .unwrap();
+    }
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    let pages = bytes.len() / page;
+    assert!(pages > 8, "{pages} pages");
+    for p in (pages / 2)..(pages / 2 + 3) {
+        for (i, b) in bytes[p * page..(p + 1) * page].iter_mut().enumerate() {
+            *b = (i * 7 + p) as u8;
+        }
+    }
+    std::fs::write(&path, bytes).unwrap();
+
+    let store = marketplace_store::SqliteStore::open(&path).await.unwrap();
+    let fault = marketplace_store::Store::write_fault(&store).expect("the damage is found at open");
+    assert!(fault.contains("integrity check"), "{fault}");
+    let s = TestServer::start_on(Arc::new(store), |_| {}).await;
+    // Nothing is written into it, and health says why.
+    let r = s
+        .upload(&Doc::with_id(&test_identifier(200)).signed("2014-01-01T00:00:00Z"))
+        .await;
+    assert_eq!(r.status(), 503);
+    let (status, _, health) = s.fetch("/healthz", None).await;
+    assert_eq!(status, 503, "{health}");
+    assert!(health.contains("integrity check"), "{health}");
+
+    let report = admin::check(s.store.as_ref(), &TrustSettings::default())
+        .await
+        .unwrap();
+    assert!(!report.is_clean());
+    assert!(!report.integrity.is_empty(), "{report:?}");
+    let out = tempfile::tempdir().unwrap();
+    let summary = admin::export_dir(s.store.as_ref(), out.path())
+        .await
+        .unwrap();
+    let files = admin::find_documents(out.path()).unwrap().len() as u64;
+    assert_eq!(files, summary.written);
+    assert!(
+        summary.written + summary.unreadable.len() as u64 <= u64::from(count),
+        "{summary:?}"
+    );
+    assert!(
+        summary.written > 0,
+        "the readable entries are saved: {summary:?}"
+    );
+}
+
+/// `admin backup` copies a store in use: a consistent snapshot that opens
+/// as a store with every entry acknowledged before it, byte for byte.
+#[tokio::test]
+async fn online_backup_of_a_store_in_use() {
+    let s = TestServer::start().await;
+    for i in 0..20u8 {
+        s.upload_ok(&Doc::with_id(&test_identifier(i)).signed("2014-01-01T00:00:00Z"))
+            .await;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("copy.db");
+    // Uploads go on while the copy is taken.
+    let writer = {
+        let client = s.client.clone();
+        let url = s.url("/metadata");
+        tokio::spawn(async move {
+            for i in 100..130u8 {
+                let doc = Doc::with_id(&test_identifier(i)).signed("2014-01-01T00:00:00Z");
+                let r = client
+                    .post(&url)
+                    .header("Content-Type", "application/rdf+xml")
+                    .body(doc)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+            }
+        })
+    };
+    let size = admin::backup(&s.config, &dest).await.unwrap();
+    writer.await.unwrap();
+    assert_eq!(size, std::fs::metadata(&dest).unwrap().len());
+
+    let copy = marketplace_store::SqliteStore::open(&dest).await.unwrap();
+    let copied = marketplace_store::Store::entries_after(&copy, None, 1000)
+        .await
+        .unwrap();
+    assert!(copied.len() >= 20, "{}", copied.len());
+    for entry in &copied {
+        let live = s.store.get(&entry.entry.key).await.unwrap().unwrap();
+        assert_eq!(live.entry.document, entry.entry.document);
+    }
+    // Never over an existing file; PostgreSQL has its own tools.
+    let again = admin::backup(&s.config, &dest).await.unwrap_err();
+    assert!(again.contains("exists"), "{again}");
+    let mut pg = s.config.clone();
+    pg.database_url = Some(PG_URL.into());
+    assert!(
+        admin::backup(&pg, &out.path().join("pg.db"))
+            .await
+            .unwrap_err()
+            .contains("pg_dump")
+    );
 }

@@ -303,6 +303,12 @@ impl Store for Down {
     async fn probe_write(&self) -> Result<(), StoreError> {
         down()
     }
+    async fn check_integrity(&self, _: bool) -> Result<Vec<String>, StoreError> {
+        down()
+    }
+    async fn last_sequence(&self) -> Result<Option<i64>, StoreError> {
+        down()
+    }
 }
 
 #[tokio::test]

@@ -390,4 +390,15 @@ pub trait Store: Send + Sync + 'static {
     /// Writes one row nobody reads, to learn whether the store can write
     /// (again); its outcome becomes [`Store::write_fault`]'s.
     async fn probe_write(&self) -> Result<(), StoreError>;
+
+    /// The database's own check of its files: SQLite's `quick_check`, or
+    /// with `thorough` its `integrity_check`; on PostgreSQL (which checks
+    /// its own pages) that every table answers. What was found wrong;
+    /// empty when nothing. A SQLite store that fails the quick check when
+    /// opened refuses every write ([`StoreError::Unavailable`]).
+    async fn check_integrity(&self, thorough: bool) -> Result<Vec<String>, StoreError>;
+
+    /// The sequence of the newest entry, if any (entries are numbered in
+    /// acceptance order; numbers may have gaps).
+    async fn last_sequence(&self) -> Result<Option<i64>, StoreError>;
 }

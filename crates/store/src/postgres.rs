@@ -237,6 +237,26 @@ impl Db for PgStore {
     fn caches(&self) -> &Caches {
         &self.caches
     }
+
+    /// The server checks its own pages (data checksums, WAL replay); what
+    /// a client can add is that every table answers.
+    async fn integrity(&self, _thorough: bool) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        for table in [
+            "entries",
+            "documents",
+            "pending",
+            "endorser_bindings",
+            "store_meta",
+        ] {
+            let mut s = Sql::new(Dialect::Postgres);
+            s.push("SELECT 1 FROM ").push(table).push(" LIMIT 1");
+            if let Err(e) = self.fetch(s).await {
+                problems.push(format!("table {table}: {e}"));
+            }
+        }
+        Ok(problems)
+    }
 }
 
 impl_store!(PgStore);

@@ -177,6 +177,12 @@ pub(crate) trait Db: Send + Sync {
     fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
     /// What this process keeps between queries ([`crate::engine::Caches`]).
     fn caches(&self) -> &crate::engine::Caches;
+    /// The database's own check of its files ([`crate::Store::check_integrity`]):
+    /// what it found wrong, empty when nothing.
+    fn integrity(
+        &self,
+        thorough: bool,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 }
 
 /// Whether a database error code says the database cannot be reached or

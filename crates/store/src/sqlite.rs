@@ -38,6 +38,10 @@ const MAX_CONNECTIONS: u32 = 8;
 /// connection and process using the file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    path: std::path::PathBuf,
+    /// Why the file failed its integrity check when it was opened: then
+    /// nothing is written into it.
+    damaged: Option<Arc<str>>,
     caches: Arc<Caches>,
     pool: SqlitePool,
     /// Reads bypass sqlx ([`crate::sqlite_read`]).
@@ -122,11 +126,51 @@ impl SqliteStore {
                 query_time: crate::MAX_QUERY_TIME,
             },
         );
-        Ok(SqliteStore {
+        let mut store = SqliteStore {
+            path: path.to_path_buf(),
+            damaged: None,
             pool,
             caches: Arc::default(),
             readers,
-        })
+        };
+        let problems = match store.integrity(false).await {
+            Ok(problems) => problems,
+            // A check that cannot even run found the worst.
+            Err(e) => vec![e.to_string()],
+        };
+        if let Some(first) = problems.first() {
+            let reason = format!(
+                "the database file failed its integrity check when it was opened ({} problem{}, \
+                 the first: {first}); nothing is written into it: run `marketplace admin check`, \
+                 save what is readable with `marketplace admin export`, and restore a backup",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
+            tracing::error!(file = %path.display(), %reason, "damaged store");
+            store
+                .caches
+                .writes
+                .observe::<()>(&Err(StoreError::Unavailable(reason.clone())));
+            store.damaged = Some(reason.into());
+        }
+        Ok(store)
+    }
+
+    /// Copies the database, as one consistent snapshot, to a new file at
+    /// `dest` while the store stays in use (SQLite's online backup API, all
+    /// pages in one step under a read transaction, so writers go on in WAL
+    /// mode), checks the copy (`quick_check`) and syncs it to disk. The
+    /// copy is written next to `dest` and renamed into place; an existing
+    /// `dest` is an error. Returns the copy's size in bytes.
+    ///
+    /// Restore: stop the server and put the copy in place of
+    /// `marketplace.db` (removing any `marketplace.db-wal` and `-shm`).
+    pub async fn backup(&self, dest: &Path) -> Result<u64, StoreError> {
+        let source = self.path.clone();
+        let dest = dest.to_path_buf();
+        tokio::task::spawn_blocking(move || backup_file(&source, &dest))
+            .await
+            .map_err(|e| StoreError::Backend(format!("backup failed: {e}")))?
     }
 
     /// The connection pool (for health checks and maintenance).
@@ -138,6 +182,73 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// [`SqliteStore::backup`], on a blocking thread.
+fn backup_file(source: &Path, dest: &Path) -> Result<u64, StoreError> {
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Backend(format!("backup to {}: {what}: {e}", dest.display()))
+    };
+    if dest.exists() {
+        return Err(StoreError::Backend(format!(
+            "backup to {}: the file exists (choose a new name)",
+            dest.display()
+        )));
+    }
+    let partial = dest.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    let from = rusqlite::Connection::open_with_flags(
+        source,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| failed("cannot open the store", &e))?;
+    from.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| failed("cannot open the store", &e))?;
+    let mut to = rusqlite::Connection::open(&partial).map_err(|e| failed("cannot create", &e))?;
+    {
+        let backup = rusqlite::backup::Backup::new(&from, &mut to)
+            .map_err(|e| failed("cannot start", &e))?;
+        // Every page in one step (-1): one consistent snapshot. A step
+        // that finds the source locked is tried again.
+        let mut tries = 0;
+        loop {
+            match backup.step(-1).map_err(|e| failed("copy failed", &e))? {
+                rusqlite::backup::StepResult::Done => break,
+                _ if tries < 300 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                _ => return Err(failed("copy failed", &"the store stayed locked for 30 s")),
+            }
+        }
+    }
+    let problems: Vec<String> = to
+        .prepare("PRAGMA quick_check(10)")
+        .and_then(|mut st| {
+            st.query_map([], |row| row.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| failed("cannot check the copy", &e))?
+        .into_iter()
+        .filter(|line| line != "ok")
+        .collect();
+    drop(to);
+    if let Some(first) = problems.first() {
+        let _ = std::fs::remove_file(&partial);
+        return Err(failed("the copy fails its check", first));
+    }
+    let file = std::fs::File::open(&partial).map_err(|e| failed("cannot reopen the copy", &e))?;
+    file.sync_all()
+        .map_err(|e| failed("cannot sync the copy", &e))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    std::fs::rename(&partial, dest).map_err(|e| failed("cannot rename the copy", &e))?;
+    if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // The rename itself survives a crash once the directory is synced.
+        if let Ok(dir) = std::fs::File::open(parent) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(size)
 }
 
 /// A sqlx query for `sql` with its values bound.
@@ -311,12 +422,52 @@ impl Db for SqliteStore {
     }
 
     async fn begin_write(&self) -> Result<SqliteTx, StoreError> {
+        if let Some(reason) = &self.damaged {
+            return Err(StoreError::Unavailable(reason.to_string()));
+        }
         WriteTx::begin(&self.pool).await.map(SqliteTx::Write)
     }
 
     fn caches(&self) -> &Caches {
         &self.caches
     }
+
+    /// `PRAGMA quick_check` (every page readable and well-formed, O(N)),
+    /// or with `thorough` `PRAGMA integrity_check` (also every index
+    /// against its table); at most [`INTEGRITY_PROBLEMS`] problems.
+    async fn integrity(&self, thorough: bool) -> Result<Vec<String>, StoreError> {
+        let pragma = if thorough {
+            "integrity_check"
+        } else {
+            "quick_check"
+        };
+        let sql = format!("PRAGMA {pragma}({INTEGRITY_PROBLEMS})");
+        let path = self.path.clone();
+        // On a connection of its own, without the readers' time limit: the
+        // check reads the whole file.
+        tokio::task::spawn_blocking(move || -> Result<Vec<String>, StoreError> {
+            let failed = |e: rusqlite::Error| StoreError::Unavailable(e.to_string());
+            let conn = rusqlite::Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(failed)?;
+            conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+            let mut statement = conn.prepare(&sql).map_err(failed)?;
+            let lines = statement
+                .query_map([], |row| row.get::<_, String>(0))
+                .map_err(failed)?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(failed)?;
+            Ok(lines.into_iter().filter(|line| line != "ok").collect())
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("integrity check failed: {e}")))?
+    }
 }
+
+/// The most problems an integrity check lists.
+const INTEGRITY_PROBLEMS: u32 = 100;
 
 impl_store!(SqliteStore);

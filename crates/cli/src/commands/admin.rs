@@ -16,6 +16,8 @@ Examples:
   marketplace admin import /var/lib/stratuslab/marketplace    # an original data directory
   marketplace admin export backup/ --data-dir /srv/marketplace
   marketplace admin rebuild-index --database-url postgres://marketplace@db/marketplace
+  marketplace admin check --data-dir /srv/marketplace
+  marketplace admin backup /backups/marketplace-$(date +%F).db
   marketplace admin endorser show jane@example.org
   marketplace admin endorser rebind jane@example.org --certificate jane-2027.pem
 
@@ -50,6 +52,17 @@ enum Task {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
+    /// Copy the embedded store, while the server runs, to FILE (a new file): one consistent
+    /// snapshot, checked and synced. Restore by stopping the server and putting FILE in place of
+    /// DATA_DIR/marketplace.db (without its -wal and -shm files).
+    Backup {
+        /// The copy to write.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Check the store: the database's integrity check, every entry read back and every
+    /// stored document verified again. Exit 1 when anything is wrong.
+    Check,
     /// Show or change the identity an endorser e-mail is bound to.
     #[command(subcommand)]
     Endorser(EndorserTask),
@@ -87,6 +100,14 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        if let Task::Backup { file } = &args.task {
+            // On the file itself, without the server's state.
+            let size = admin::backup(&config, file)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!("backed up the store to {} ({size} bytes)", file.display());
+            return Ok(ExitCode::SUCCESS);
+        }
         let state = serve::state_for(config).await.map_err(anyhow::Error::msg)?;
         match args.task {
             Task::RebuildIndex => {
@@ -147,11 +168,53 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
                 })
             }
             Task::Export { dir } => {
-                let n = admin::export_dir(state.store.as_ref(), &dir)
+                let summary = admin::export_dir(state.store.as_ref(), &dir)
                     .await
                     .map_err(anyhow::Error::msg)?;
-                println!("exported {n} documents to {}", dir.display());
-                Ok(ExitCode::SUCCESS)
+                for lost in &summary.unreadable {
+                    println!("unreadable entry {}: {}", lost.sequence, lost.error);
+                }
+                println!(
+                    "exported {} documents to {}{}",
+                    summary.written,
+                    dir.display(),
+                    match summary.unreadable.len() {
+                        0 => String::new(),
+                        n => format!("; {n} entries could not be read (listed above)"),
+                    }
+                );
+                Ok(if summary.unreadable.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
+            }
+            Task::Backup { .. } => unreachable!("handled before the state is made"),
+            Task::Check => {
+                let report = admin::check(state.store.as_ref(), &state.trust)
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                for problem in &report.integrity {
+                    println!("database: {problem}");
+                }
+                for lost in &report.unreadable {
+                    println!("unreadable entry {}: {}", lost.sequence, lost.error);
+                }
+                for (entry, why) in &report.invalid {
+                    println!("invalid entry {entry}: {why}");
+                }
+                println!(
+                    "{} entries read: {} database problems, {} unreadable, {} invalid",
+                    report.entries,
+                    report.integrity.len(),
+                    report.unreadable.len(),
+                    report.invalid.len()
+                );
+                Ok(if report.is_clean() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
             }
             Task::Endorser(EndorserTask::Show { email }) => {
                 match state.store.binding(&email).await? {

@@ -954,6 +954,16 @@ pub(crate) async fn count<D: Db>(db: &D) -> Result<u64, StoreError> {
     Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
+/// [`crate::Store::last_sequence`].
+pub(crate) async fn last_sequence<D: Db>(db: &D) -> Result<Option<i64>, StoreError> {
+    let mut s = Sql::new(D::DIALECT);
+    s.push("SELECT MAX(seq) FROM entries");
+    match db.fetch(s).await?.first() {
+        Some(row) => row.opt_int(0),
+        None => Ok(None),
+    }
+}
+
 /// [`crate::Store::put_pending`].
 pub(crate) async fn put_pending<D: Db>(db: &D, p: PendingEntry) -> Result<(), StoreError> {
     let d = D::DIALECT;
@@ -1237,6 +1247,17 @@ macro_rules! impl_store {
                     self,
                     $crate::engine::bind_unbound(self, binding).await,
                 )
+            }
+
+            async fn check_integrity(
+                &self,
+                thorough: bool,
+            ) -> Result<Vec<String>, $crate::StoreError> {
+                $crate::sql::Db::integrity(self, thorough).await
+            }
+
+            async fn last_sequence(&self) -> Result<Option<i64>, $crate::StoreError> {
+                $crate::engine::last_sequence(self).await
             }
 
             fn write_fault(&self) -> Option<String> {

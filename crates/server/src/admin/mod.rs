@@ -1,6 +1,13 @@
 //! Administrative tasks: rebuilding the index from the stored documents,
 //! importing a directory of signed documents through the upload pipeline,
-//! and exporting every stored document.
+//! exporting every readable stored document ([`export`]) and checking the
+//! store ([`check`]).
+
+mod check;
+mod export;
+
+pub use check::{CheckReport, Unreadable, check, readable_entries};
+pub use export::{ExportSummary, export_dir, export_path};
 
 use crate::ingest::{self, Checked, IngestOutcome, Ingested, Ingestor, Verdict};
 use crate::state::TrustSettings;
@@ -8,6 +15,28 @@ use marketplace_store::{EntryKey, NewEntry, PutOutcome, Store, StoreError};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+/// `marketplace admin backup FILE`: a consistent copy of the embedded
+/// store taken while it is in use ([`marketplace_store::SqliteStore::backup`]);
+/// the copy's size. A PostgreSQL store is backed up with PostgreSQL's own
+/// tools.
+pub async fn backup(config: &crate::config::ServerConfig, dest: &Path) -> Result<u64, String> {
+    if config.database_url.is_some() {
+        return Err(
+            "the store is PostgreSQL: back it up with PostgreSQL's tools \
+             (pg_dump --format=custom, or pg_basebackup for the whole server; see the README)"
+                .into(),
+        );
+    }
+    let path = config.sqlite_path();
+    if !path.exists() {
+        return Err(format!("no store at {}", path.display()));
+    }
+    let store = marketplace_store::SqliteStore::open(&path)
+        .await
+        .map_err(|e| format!("cannot open the store {}: {e}", path.display()))?;
+    store.backup(dest).await.map_err(|e| e.to_string())
+}
 
 /// Re-derives every indexed field from the stored documents; signers are
 /// re-derived by verifying each document again (see [`ingest::reindex`]).
@@ -311,87 +340,9 @@ pub async fn import_dir(
     Ok(summary)
 }
 
-/// The bytes a path segment of an export escapes as `%XX`: `%` itself,
-/// separators and control characters. (An e-mail may hold `/`: the e-mail
-/// rule of the format allows it.)
-const SEGMENT_ESCAPES: &percent_encoding::AsciiSet =
-    &percent_encoding::CONTROLS.add(b'%').add(b'/').add(b'\\');
-
-/// `segment` as a file or directory name: percent-encoded, `.`/`..`
-/// (which would name the directory itself or its parent) written `%2E`,
-/// and an empty segment `%` (which no encoding produces).
-fn file_name(segment: &str) -> String {
-    match segment {
-        // (Never stored: the coordinates are required. Still a name.)
-        "" => "%".into(),
-        "." => "%2E".into(),
-        ".." => "%2E%2E".into(),
-        _ => percent_encoding::utf8_percent_encode(segment, SEGMENT_ESCAPES).to_string(),
-    }
-}
-
-/// The file an entry is exported to: `dir/<id>/<email>/<created>.xml`,
-/// each part percent-encoded where it would not be one plain file name
-/// (the documents are imported back by their content, not their path).
-pub fn export_path(dir: &Path, key: &EntryKey) -> PathBuf {
-    dir.join(file_name(&key.identifier))
-        .join(file_name(&key.email))
-        .join(format!("{}.xml", file_name(&key.created)))
-}
-
-/// Writes every stored document byte for byte to
-/// `dir/<id>/<email>/<created>.xml`; returns how many were written.
-pub async fn export_dir(store: &dyn Store, dir: &Path) -> Result<u64, String> {
-    let mut after = None;
-    let mut written = 0;
-    loop {
-        let batch = store
-            .entries_after(after, marketplace_store::MAX_LIMIT)
-            .await
-            .map_err(|e| e.to_string())?;
-        let Some(last) = batch.last() else { break };
-        after = Some(last.sequence);
-        for stored in batch {
-            let key = &stored.entry.key;
-            let path = export_path(dir, key);
-            if let Some(parent) = path.parent() {
-                tokio::fs::create_dir_all(parent)
-                    .await
-                    .map_err(|e| format!("{}: {e}", parent.display()))?;
-            }
-            tokio::fs::write(&path, &stored.entry.document)
-                .await
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            written += 1;
-        }
-    }
-    Ok(written)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn export_paths_are_safe() {
-        let key = |i: &str, e: &str| EntryKey {
-            identifier: i.into(),
-            email: e.into(),
-            created: "2014-03-08T14:10:40Z".into(),
-        };
-        assert_eq!(
-            export_path(Path::new("/x"), &key("BEE8", "a@b")),
-            PathBuf::from("/x/BEE8/a@b/2014-03-08T14:10:40Z.xml")
-        );
-        assert_eq!(
-            export_path(Path::new("/x"), &key("..", "a/b%c@d")),
-            PathBuf::from("/x/%2E%2E/a%2Fb%25c@d/2014-03-08T14:10:40Z.xml")
-        );
-        assert_eq!(
-            export_path(Path::new("/x"), &key("a", "..\\b")),
-            PathBuf::from("/x/a/..%5Cb/2014-03-08T14:10:40Z.xml")
-        );
-    }
 
     #[test]
     fn finds_xml_recursively() {
