@@ -176,6 +176,13 @@ pub enum Requested {
     },
     /// The very same document is already stored: nothing to confirm.
     AlreadyPresent(EntryKey),
+    /// The very same upload already waits for confirmation: no new mail.
+    StillWaiting {
+        /// The entry's coordinates.
+        key: EntryKey,
+        /// When the wait ends.
+        expires_at: DateTime<Utc>,
+    },
 }
 
 /// `text` on one line, at most `max` characters (an ellipsis marks a cut).
@@ -353,7 +360,14 @@ pub async fn request(
         MailError::Recipient(_) => AppError::bad_request(format!("{INVALID}{e}")),
         other => AppError::internal(other),
     })?;
-    state.store.put_pending(pending).await?;
+    match state.store.put_pending(pending).await {
+        Err(StoreError::PendingExists {
+            same: true,
+            expires_at,
+            ..
+        }) => return Ok(Requested::StillWaiting { key, expires_at }),
+        other => other?,
+    }
     // Counted only once the upload is kept: a refused one sends nothing.
     if let Err(limited) = state.mail_limits.admit(&key.email, client) {
         tracing::warn!(entry = %key, client = ?client, %limited, "confirmation mail limited");

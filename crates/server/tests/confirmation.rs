@@ -860,6 +860,14 @@ async fn one_waiting_upload_per_address_and_mails_are_limited() {
     let (status, _, body) = upload_as(&s, CAROL, CREATED).await;
     assert_eq!(status, 202, "{body}");
     let first = smtp.wait_for(1).await.remove(0);
+    // The very same upload again: still waiting, no second mail.
+    let (status, _, body) = upload_as(&s, CAROL, CREATED).await;
+    assert_eq!(status, 202, "{body}");
+    assert!(
+        body.contains("already waits for e-mail confirmation"),
+        "{body}"
+    );
+    assert!(body.contains("no new mail was sent"), "{body}");
 
     // A second upload while the first waits: refused, no second mail.
     let (status, _, body) = upload_as(&s, "Carol@Example.org", LATER).await;

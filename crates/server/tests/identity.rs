@@ -303,9 +303,11 @@ async fn entries_stored_before_bindings_are_bound_at_start() {
     let s = TestServer::start().await;
     s.upload_ok(&Doc::bee8().signed(FIRST)).await;
     s.upload_ok(&Doc::with_id(NEWID).signed(LATER)).await;
-    // As a store from before bindings: no binding at all.
-    continuity::rebind(s.store.as_ref(), JANE, None)
-        .await
+    // As a store from before bindings: no binding at all (a release by the
+    // operator, by contrast, is kept: see the CLI's endorser tests).
+    rusqlite::Connection::open(s.config.sqlite_path())
+        .unwrap()
+        .execute("DELETE FROM endorser_bindings", [])
         .unwrap();
     let bound = continuity::bind_stored_endorsers(
         s.store.as_ref(),

@@ -97,6 +97,9 @@ pub enum StoreError {
         email: String,
         /// When the waiting upload expires.
         expires_at: DateTime<Utc>,
+        /// Whether the waiting upload is this very one (same coordinates,
+        /// same document): then it is simply still waiting.
+        same: bool,
     },
     /// The database cannot be reached or cannot write now (its server
     /// restarting, the disk full): nothing was changed; the same request

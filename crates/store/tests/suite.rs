@@ -1282,11 +1282,25 @@ async fn pending_lifecycle(h: &Harness) {
     second.token = "tok-456".into();
     second.entry = entry(meta(&id("B"), &JANE.to_uppercase(), "2020-01-02T00:00:00Z"));
     match s.put_pending(second.clone()).await {
-        Err(StoreError::PendingExists { email, expires_at }) => {
-            assert_eq!((email.as_str(), expires_at), (JANE, p.expires_at));
+        Err(StoreError::PendingExists {
+            email,
+            expires_at,
+            same,
+        }) => {
+            assert_eq!(
+                (email.as_str(), expires_at, same),
+                (JANE, p.expires_at, false)
+            );
         }
         other => panic!("{other:?}"),
     }
+    // The very same upload again: still waiting.
+    let mut again = p.clone();
+    again.token = "tok-789".into();
+    assert!(matches!(
+        s.put_pending(again).await,
+        Err(StoreError::PendingExists { same: true, .. })
+    ));
     // A token in use, under another address.
     let mut reused = p.clone();
     reused.entry = entry(meta(&id("A"), JOHN, "2020-01-01T00:00:00Z"));

@@ -211,6 +211,22 @@ async fn confirmation(
                 notes,
             ))
         }
+        crate::confirm::Requested::StillWaiting { key, expires_at } => {
+            let message = format!(
+                "metadata entry {key} already waits for e-mail confirmation: it is published \
+                 once the endorser follows the link mailed to {email} (before {expires}); no new \
+                 mail was sent",
+                email = key.email,
+                expires = expires_at.format("%Y-%m-%dT%H:%M:%SZ"),
+            );
+            Ok(message_page(
+                state,
+                media,
+                StatusCode::ACCEPTED,
+                &message,
+                notes,
+            ))
+        }
         crate::confirm::Requested::AlreadyPresent(key) => Ok(outcome(
             state,
             media,

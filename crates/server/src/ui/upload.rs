@@ -316,7 +316,10 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
         }
         Ok((IngestOutcome::NeedsConfirmation(entry), notes)) => {
             match crate::confirm::request(&state, *entry, client).await {
-                Ok(crate::confirm::Requested::Sent { key, expires_at }) => answer_with_notes(
+                Ok(
+                    crate::confirm::Requested::Sent { key, expires_at }
+                    | crate::confirm::Requested::StillWaiting { key, expires_at },
+                ) => answer_with_notes(
                     &state,
                     StatusCode::ACCEPTED,
                     Outcome::Pending {

@@ -977,15 +977,19 @@ pub(crate) async fn put_pending<D: Db>(db: &D, p: PendingEntry) -> Result<(), St
     // (the e-mail's lock makes two concurrent requests see each other).
     lock_emails(&mut tx, d, std::slice::from_ref(&email)).await?;
     let mut s = Sql::new(d);
-    s.push("SELECT expires_at FROM pending WHERE email = ")
+    s.push("SELECT expires_at, identifier, created, document FROM pending WHERE email = ")
         .text(&email)
         .push(" AND expires_at > ")
         .bind(Arg::Time(p.received_at))
         .push(" ORDER BY expires_at DESC LIMIT 1");
     if let Some(row) = tx.fetch(s).await?.first() {
+        let same = row.text(1)? == e.key.identifier
+            && row.text(2)? == e.key.created
+            && row.bytes(3)? == e.document;
         return Err(StoreError::PendingExists {
             email,
             expires_at: row.time(0)?,
+            same,
         });
     }
     let mut s = Sql::new(d);
