@@ -245,6 +245,9 @@ fn verify(bytes: &[u8], anchors: &Anchors, at: DateTime<Utc>) -> DocumentReport 
                 ca_dir: Some(ca),
                 vomsdir: anchors.vomsdir.as_ref(),
                 at: Some(at),
+                // Entries a marketplace accepted: the signature is asked,
+                // not the layout of what it leaves unsigned.
+                layout: marketplace_trust::dsig::Layout::Stored,
             },
         );
         if matches!(report.chain, ChainStatus::Trusted { .. }) {

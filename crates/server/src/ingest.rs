@@ -32,6 +32,7 @@ use marketplace_store::{
 use marketplace_trust::document::{
     ChainStatus, CheckOptions, DocumentReport, SignatureStatus, check_document,
 };
+use marketplace_trust::dsig::Layout;
 use marketplace_trust::endorsement::EmailBinding;
 use std::sync::Arc;
 
@@ -295,6 +296,7 @@ pub fn verify(
             ca_dir: trust.ca_dir.as_ref(),
             vomsdir: trust.vomsdir.as_ref(),
             at: Some(at),
+            layout: Layout::Signers,
         },
     );
     // Not XML at all (or a DTD): nothing else is meaningful.
@@ -410,6 +412,9 @@ pub fn reindex(bytes: &[u8], trust: &TrustSettings) -> Result<NewEntry, String> 
             ca_dir: trust.ca_dir.as_ref(),
             vomsdir: trust.vomsdir.as_ref(),
             at,
+            // Accepted once: the layout of its unsigned parts is not asked
+            // again.
+            layout: Layout::Stored,
         },
     );
     if let Some(p) = report.problems.first() {
@@ -433,7 +438,32 @@ pub fn reindex(bytes: &[u8], trust: &TrustSettings) -> Result<NewEntry, String> 
 /// Stores an accepted entry, mapping the store's refusals.
 pub async fn store_entry(store: &dyn Store, entry: NewEntry) -> Result<IngestOutcome, IngestError> {
     let key = entry.key.clone();
-    stored(key, store.put(entry).await)
+    let document = entry.document.clone();
+    match stored(key, store.put(entry).await) {
+        Err(IngestError::Conflict(key)) if same_signed_content(store, &key, &document).await => {
+            Ok(IngestOutcome::AlreadyPresent(key))
+        }
+        other => other,
+    }
+}
+
+/// Whether the entry stored at `key` is `document`'s signed content written
+/// another way (its signature value and digest are the same): then the
+/// upload is that entry, already present — whoever uploaded a re-serialised
+/// copy first cannot keep the signer's own document out.
+async fn same_signed_content(store: &dyn Store, key: &EntryKey, document: &[u8]) -> bool {
+    let Ok(Some(stored)) = store.get(key).await else {
+        return false;
+    };
+    let identity = |bytes: &[u8]| {
+        std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|xml| marketplace_trust::dsig::signed_identity(xml).ok())
+    };
+    matches!(
+        (identity(&stored.entry.document), identity(document)),
+        (Some(a), Some(b)) if a == b
+    )
 }
 
 /// What the store's answer to putting the entry `key` means for an upload

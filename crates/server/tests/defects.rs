@@ -261,6 +261,32 @@ async fn nul_characters_in_text_parameters_are_refused() {
     }
 }
 
+/// A copy of someone's document whose signed content is written another
+/// way (a character reference) verifies; uploaded first, it does not keep
+/// the genuine document out: that is the same entry (200). A different
+/// document at the same coordinates is still a conflict.
+#[tokio::test]
+async fn a_re_serialised_copy_uploaded_first_does_not_block_the_genuine_one() {
+    let s = TestServer::start().await;
+    let genuine = Doc::bee8().signed(CREATED);
+    let tag = "<dcterms:identifier>";
+    let at = genuine.find(tag).unwrap() + tag.len();
+    let first = genuine[at..].chars().next().unwrap();
+    let copy = format!(
+        "{}&#{};{}",
+        &genuine[..at],
+        u32::from(first),
+        &genuine[at + first.len_utf8()..]
+    );
+    assert_ne!(copy, genuine);
+    assert_eq!(s.upload(&copy).await.status(), 201);
+    let r = s.upload(&genuine).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let mut other = Doc::bee8();
+    other.title = Some("another title".into());
+    assert_eq!(s.upload(&other.signed(CREATED)).await.status(), 409);
+}
+
 /// Uploads beyond the slots wait; one whose request times out while it
 /// waits is answered 408 and leaves nothing behind, and reads are served
 /// meanwhile.

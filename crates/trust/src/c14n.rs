@@ -30,7 +30,9 @@
 //!   the apex also carries the `xml:*` attributes of its ancestors it does not
 //!   have itself, the nearest ancestor's value winning;
 //! - text and CDATA are escaped (`&amp; &lt; &gt; &#xD;`), attribute values
-//!   and namespace URIs too (`&amp; &lt; &quot; &#x9; &#xA; &#xD;`); empty
+//!   and namespace URIs too (`&amp; &lt; &quot; &#x9; &#xA; &#xD;`), taken
+//!   as [`crate::parse::parse`] normalised them (a literal tab or line end
+//!   is a space by then; only referenced ones are escaped); empty
 //!   elements get an end tag; nothing outside the document element is
 //!   rendered (the parser keeps no text there).
 

@@ -20,6 +20,9 @@ pub struct CheckOptions<'a> {
     pub vomsdir: Option<&'a VomsDir>,
     /// The instant every time-dependent rule is evaluated at.
     pub at: Option<DateTime<Utc>>,
+    /// How the parts the signature does not cover are read: as a new
+    /// upload's (the default) or as an accepted entry's.
+    pub layout: dsig::Layout,
 }
 
 /// The signature part of a report.
@@ -197,7 +200,7 @@ pub fn check_document(bytes: &[u8], options: &CheckOptions<'_>) -> DocumentRepor
     let Ok(text) = std::str::from_utf8(bytes) else {
         return report;
     };
-    let verified = match dsig::verify(text) {
+    let verified = match dsig::verify_with(text, options.layout) {
         Ok(v) => v,
         Err(SignatureError::Unsigned) => {
             report.notes.push("the document is not signed".into());

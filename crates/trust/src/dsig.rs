@@ -3,10 +3,16 @@
 //! The profile is what the original Java tools produced, and nothing more:
 //! one `ds:Signature`, the last child of `rdf:RDF`; one `Reference` with
 //! `URI=""` whose transforms are the enveloped-signature transform optionally
-//! followed by a canonicalization; allow-listed algorithms; the signing key is
-//! the public key of one of the certificates in `KeyInfo/X509Data`. Anything
-//! else is refused before any cryptography runs, so that what the signature
-//! covers is exactly the document the format crate reads (no wrapping).
+//! followed by a canonicalization; allow-listed algorithms; `KeyInfo` holding
+//! one `X509Data` with the signer's certificate first, then only the chain
+//! that issued it. Anything else is refused before any cryptography runs (the
+//! certificate chain as soon as the signing certificate is known), so
+//! that what the signature covers is exactly the document the format crate
+//! reads (no wrapping). What the signature does not cover (around the root
+//! element, and in `ds:Signature` outside `SignedInfo`) must be byte for byte
+//! what a signer writes, and CDATA sections and comments are refused
+//! anywhere (see `form`): otherwise anyone could make a variant of a signed
+//! document that still verifies and upload it before its signer.
 //!
 //! Canonicalization of the two node-sets the profile signs is [`crate::c14n`]
 //! (on the `uppsala` parser), written straight into the digest; other
@@ -16,6 +22,8 @@
 //! public-key operations come from OpenSSL.
 
 use crate::c14n;
+use crate::form;
+use crate::parse::parse;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bergshamra_c14n::C14nMode;
@@ -92,12 +100,30 @@ fn profile(msg: impl Into<String>) -> SignatureError {
     SignatureError::Profile(msg.into())
 }
 
+/// How strictly the parts a signature does not cover are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// A new upload: outside what is signed, only what signers write,
+    /// byte for byte (see `form`), so that nobody can upload a variant
+    /// of someone's document before them.
+    #[default]
+    Signers,
+    /// A document the marketplace already accepted (rebuilding the index,
+    /// checking the store): the signature must verify, with no wrapping and
+    /// no comments, as when it was accepted; how its unsigned parts are
+    /// laid out is not asked again (entries signed before the layout rules
+    /// existed stay valid: nothing accepted is ever dropped).
+    Stored,
+}
+
 /// A verified signature.
 #[derive(Debug, Clone)]
 pub struct VerifiedSignature {
     /// The certificate whose key verified the signature.
     pub signer: X509,
-    /// Every certificate of `KeyInfo/X509Data`, in document order.
+    /// Every certificate of `KeyInfo/X509Data`, in document order: the
+    /// signer's, then the certificates that issued it, each the issuer of the
+    /// one before.
     pub certificates: Vec<X509>,
     /// The SignatureMethod URI.
     pub signature_method: String,
@@ -135,17 +161,6 @@ pub fn is_signed(xml: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn parse(xml: &str) -> Result<Document<'_>, SignatureError> {
-    if xml.contains("<!DOCTYPE") {
-        return Err(SignatureError::Xml("a DOCTYPE is not allowed".into()));
-    }
-    marketplace_format::markup::check(xml).map_err(|p| SignatureError::Xml(p.to_string()))?;
-    uppsala::Parser::new()
-        .with_forbid_dtd(true)
-        .parse(xml)
-        .map_err(|e| SignatureError::Xml(e.to_string()))
-}
-
 fn is_element(doc: &Document<'_>, id: NodeId, ns: &str, local: &str) -> bool {
     doc.element(id)
         .is_some_and(|e| e.name.namespace_uri.as_deref() == Some(ns) && e.name.local_name == local)
@@ -154,7 +169,10 @@ fn is_element(doc: &Document<'_>, id: NodeId, ns: &str, local: &str) -> bool {
 /// Every node of the subtree at `from` (itself included), depth first. Walks
 /// with `children_iter`, which allocates nothing per node (verification is a
 /// hot path: `children` would build a vector at every node).
-fn subtree<'d>(doc: &'d Document<'_>, from: NodeId) -> impl Iterator<Item = NodeId> + 'd {
+pub(crate) fn subtree<'d>(
+    doc: &'d Document<'_>,
+    from: NodeId,
+) -> impl Iterator<Item = NodeId> + 'd {
     let mut stack = vec![from];
     std::iter::from_fn(move || {
         let id = stack.pop()?;
@@ -306,7 +324,8 @@ struct Parts {
 }
 
 /// Applies the strict profile; returns the parts to verify.
-fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
+fn check_profile(xml: &str, doc: &Document<'_>, layout: Layout) -> Result<Parts, SignatureError> {
+    let signers = layout == Layout::Signers;
     let root = doc
         .document_element()
         .ok_or_else(|| SignatureError::Xml("no root element".into()))?;
@@ -340,13 +359,11 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
     if !after_signature {
         return Err(profile("ds:Signature must be a child of rdf:RDF"));
     }
-    // Comments are outside what an enveloped URI="" reference signs, so a
-    // signed document must not have any (they could change what people read),
-    // inside the root element or around it.
-    if has_comment_or_pi(doc, doc.root()) {
-        return Err(profile(
-            "comments and processing instructions are not allowed inside a signed document",
-        ));
+    // Comments are outside what an enveloped URI="" reference signs, and
+    // canonicalization reads CDATA as text: neither may appear anywhere.
+    form::check_nodes(xml, doc, layout)?;
+    if signers {
+        form::check_outside_root(xml, doc, root)?;
     }
     // KeyInfo is not signed: nothing but XML Signature markup may ride along in
     // the signature (an rdf:Description there would be unsigned content in a
@@ -357,8 +374,15 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
         )));
     }
     let children = element_children(doc, signature, "ds:Signature")?;
-    if doc.get_attribute(signature, "Id").is_some() && children.len() > 3 {
-        return Err(profile("ds:Object is not allowed"));
+    if let Some(&object) = children.iter().find(|&&c| is_element(doc, c, DS, "Object")) {
+        return Err(profile(format!(
+            "ds:Object is not allowed in ds:Signature ({}): it is not signed, so anyone could \
+             add one",
+            form::position_of(xml, doc, object)
+        )));
+    }
+    if signers {
+        form::check_signature_markup(xml, doc, signature)?;
     }
     if children.len() != 3 {
         return Err(profile(
@@ -367,7 +391,7 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
     }
     let (signed_info, si) = expect(doc, children.first(), "SignedInfo")?;
     let sig_value = expect_leaf(doc, children.get(1), "SignatureValue")?;
-    let (key_info, ki) = expect(doc, children.get(2), "KeyInfo")?;
+    let (_, ki) = expect(doc, children.get(2), "KeyInfo")?;
     if si.len() != 3 {
         return Err(profile(
             "ds:SignedInfo must hold CanonicalizationMethod, SignatureMethod and exactly one Reference",
@@ -431,23 +455,14 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
     let dv_id = expect_leaf(doc, rc.get(1), "DigestValue")?;
     let digest_value = b64(&text_of(doc, dv_id))?;
     let signature_value = b64(&text_of(doc, sig_value))?;
-    let mut certificates = Vec::new();
-    for item in ki {
-        if !is_element(doc, item, DS, "X509Data") {
-            continue; // KeyName, KeyValue...: never used to pick the key
-        }
-        for c in element_children(doc, item, "ds:X509Data")? {
-            if is_element(doc, c, DS, "X509Certificate") {
-                expect_leaf(doc, Some(&c), "X509Certificate")?;
-                certificates.push(decode_certificate(&text_of(doc, c))?);
-            }
-        }
-    }
-    let _ = key_info;
-    if certificates.is_empty() {
-        return Err(profile(
-            "KeyInfo must carry the signer's certificate in X509Data",
-        ));
+    let certificates = if signers {
+        key_info_certificates(xml, doc, &ki)?
+    } else {
+        stored_key_info_certificates(doc, &ki)?
+    };
+    // Last, once every element is known to be the profile's: the bytes.
+    if signers {
+        form::check_signature_bytes(xml, doc, signature)?;
     }
     Ok(Parts {
         signature,
@@ -460,6 +475,94 @@ fn check_profile(doc: &Document<'_>) -> Result<Parts, SignatureError> {
         signature_value,
         certificates,
     })
+}
+
+/// The certificates of KeyInfo (`items`, its element children), which must be
+/// one `ds:X509Data` of `ds:X509Certificate`s and nothing else: KeyInfo is
+/// not signed, so a KeyName, a KeyValue or an X509SubjectName there could be
+/// changed by anyone, and nothing reads them.
+fn key_info_certificates(
+    xml: &str,
+    doc: &Document<'_>,
+    items: &[NodeId],
+) -> Result<Vec<X509>, SignatureError> {
+    let data: Vec<NodeId> = items
+        .iter()
+        .copied()
+        .filter(|&i| is_element(doc, i, DS, "X509Data"))
+        .collect();
+    let not_allowed = |id: NodeId, inside: &str, holds: &str| {
+        let name = doc.element(id).map(form::display_name).unwrap_or_default();
+        profile(format!(
+            "{name} is not allowed in {inside} ({}): it is not signed, so anyone could change \
+             it; {holds}",
+            form::position_of(xml, doc, id)
+        ))
+    };
+    if data.is_empty() {
+        return Err(profile(
+            "KeyInfo must carry the signer's certificate in X509Data",
+        ));
+    }
+    if let Some(&other) = items.iter().find(|&&i| !is_element(doc, i, DS, "X509Data")) {
+        return Err(not_allowed(
+            other,
+            "the signature's KeyInfo",
+            "KeyInfo holds only the X509Data with the signer's certificates",
+        ));
+    }
+    if let [_, second, ..] = data.as_slice() {
+        return Err(profile(format!(
+            "only one ds:X509Data is allowed in KeyInfo (another at {}): it is not signed, so \
+             anyone could add one",
+            form::position_of(xml, doc, *second)
+        )));
+    }
+    let mut certificates = Vec::new();
+    for c in element_children(doc, data[0], "ds:X509Data")? {
+        if !is_element(doc, c, DS, "X509Certificate") {
+            return Err(not_allowed(
+                c,
+                "ds:X509Data",
+                "X509Data holds only the signer's certificate and the chain that issued it",
+            ));
+        }
+        expect_leaf(doc, Some(&c), "X509Certificate")?;
+        certificates.push(decode_certificate(&text_of(doc, c))?);
+    }
+    if certificates.is_empty() {
+        return Err(profile(
+            "KeyInfo must carry the signer's certificate in X509Data",
+        ));
+    }
+    Ok(certificates)
+}
+
+/// The certificates of KeyInfo as documents accepted before the layout
+/// rules carried them: every `ds:X509Certificate` of every `ds:X509Data`
+/// (other KeyInfo children were never used to pick the key).
+fn stored_key_info_certificates(
+    doc: &Document<'_>,
+    items: &[NodeId],
+) -> Result<Vec<X509>, SignatureError> {
+    let mut certificates = Vec::new();
+    for &item in items
+        .iter()
+        .filter(|&&i| is_element(doc, i, DS, "X509Data"))
+    {
+        for c in element_children(doc, item, "ds:X509Data")? {
+            if is_element(doc, c, DS, "X509Certificate") {
+                expect_leaf(doc, Some(&c), "X509Certificate")?;
+                certificates.push(decode_certificate(&text_of(doc, c))?);
+            }
+        }
+    }
+    if certificates.is_empty() {
+        return Err(profile(
+            "KeyInfo must carry the signer's certificate in X509Data",
+        ));
+    }
+    Ok(certificates)
 }
 
 /// How many decoded certificates [`decode_certificate`] keeps.
@@ -521,15 +624,6 @@ fn foreign_element(doc: &Document<'_>, from: NodeId) -> Option<String> {
         let ns = e.name.namespace_uri.as_deref();
         (ns != Some(DS) && ns != Some(DSIG11))
             .then(|| format!("{{{}}}{}", ns.unwrap_or(""), e.name.local_name))
-    })
-}
-
-fn has_comment_or_pi(doc: &Document<'_>, from: NodeId) -> bool {
-    subtree(doc, from).any(|id| {
-        matches!(
-            doc.node_kind(id),
-            Some(NodeKind::Comment(_)) | Some(NodeKind::ProcessingInstruction(_))
-        )
     })
 }
 
@@ -670,10 +764,31 @@ impl c14n::Sink for DigestSink {
     }
 }
 
-/// Verifies the signature of `xml` under the strict profile.
-pub fn verify(xml: &str) -> Result<VerifiedSignature, SignatureError> {
+/// What a signature signs, as one value: SHA-256 over its SignatureValue and
+/// DigestValue. Two documents that verify and have the same value are the
+/// same signed content, however each writes it (character references,
+/// quoting, line ends inside the content: canonicalization erases them), so
+/// a store can tell a re-serialised copy of an entry from another entry.
+/// Reads the profile's parts only; verifies nothing.
+pub fn signed_identity(xml: &str) -> Result<[u8; 32], SignatureError> {
     let doc = parse(xml)?;
-    let parts = check_profile(&doc)?;
+    let parts = check_profile(xml, &doc, Layout::Stored)?;
+    let mut hasher = openssl::sha::Sha256::new();
+    hasher.update(&parts.signature_value);
+    hasher.update(&parts.digest_value);
+    Ok(hasher.finish())
+}
+
+/// Verifies the signature of `xml` under the strict profile, as an upload.
+pub fn verify(xml: &str) -> Result<VerifiedSignature, SignatureError> {
+    verify_with(xml, Layout::Signers)
+}
+
+/// Verifies the signature of `xml` under the strict profile, reading its
+/// unsigned parts as `layout` says.
+pub fn verify_with(xml: &str, layout: Layout) -> Result<VerifiedSignature, SignatureError> {
+    let doc = parse(xml)?;
+    let parts = check_profile(xml, &doc, layout)?;
     let digest = reference_digest(
         &doc,
         parts.signature,
@@ -696,6 +811,9 @@ pub fn verify(xml: &str) -> Result<VerifiedSignature, SignatureError> {
         })
         .cloned()
         .ok_or(SignatureError::BadSignatureValue)?;
+    if layout == Layout::Signers {
+        form::check_certificate_path(&parts.certificates, &signer)?;
+    }
     Ok(VerifiedSignature {
         signer,
         certificates: parts.certificates,
@@ -764,7 +882,13 @@ pub struct SignOptions {
 }
 
 /// Signs `xml` (which must not be signed yet) with `key`, carrying
-/// `certificates` (signer first) in KeyInfo. Returns the signed document.
+/// `certificates` (signer first, then each one's issuer) in KeyInfo. Returns
+/// the signed document, which always starts with the XML declaration of the
+/// Java tools directly followed by the root element, and ends with the root
+/// element's end tag, as every signed document does (an XML 1.0 declaration or
+/// whitespace around the root element of `xml` is replaced; anything else
+/// there is refused). A document [`verify`] would refuse (a CDATA section, a
+/// comment, certificates that are not the signer's chain) is not signed.
 pub fn sign(
     xml: &str,
     key: &PKeyRef<Private>,
@@ -793,11 +917,14 @@ pub fn sign(
     let range = doc
         .node_range(root)
         .ok_or_else(|| SignatureError::Xml("no source position for the root".into()))?;
+    // Around the root element, what every signed document has there (see `form`).
+    form::check_signable_outside_root(xml, &doc, root)?;
+    let (prolog, epilog) = (form::PROLOG, form::EPILOG);
     let root_text = &xml[range.clone()];
     let close = root_text
         .rfind("</")
         .ok_or_else(|| SignatureError::Signing("the root element has no end tag".into()))?;
-    let insert_at = range.start + close;
+    let (before_end_tag, end_tag) = root_text.split_at(close);
     drop(doc);
 
     let certs_xml: String = certificates
@@ -828,7 +955,7 @@ pub fn sign(
             env = uri::ENVELOPED,
         )
     };
-    let assemble = |sig: &str| format!("{}{sig}{}", &xml[..insert_at], &xml[insert_at..]);
+    let assemble = |sig: &str| format!("{prolog}{before_end_tag}{sig}{end_tag}{epilog}");
 
     let draft = assemble(&template("", ""));
     let draft_doc = parse(&draft)?;
@@ -851,7 +978,13 @@ pub fn sign(
     if key.id() == Id::EC {
         value = der_to_raw_ecdsa(&value, key)?;
     }
-    Ok(assemble(&template(&digest_b64, &B64.encode(value))))
+    let signed = assemble(&template(&digest_b64, &B64.encode(value)));
+    // Never write what the profile refuses (a CDATA section or a comment in
+    // the input, certificates that are not the signer's chain, ...).
+    verify(&signed).map_err(|e| {
+        SignatureError::Signing(format!("the signed document would be refused: {e}"))
+    })?;
+    Ok(signed)
 }
 
 /// The Signature and SignedInfo of a document we just assembled.

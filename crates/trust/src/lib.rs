@@ -1,8 +1,12 @@
 //! Trust in metadata documents: XML signatures, grid credentials,
 //! certificate chains and VOMS attributes.
 //!
+//! - [`parse`]: the XML parse every signature check reads (attribute values
+//!   normalised as XML 1.0 says, which C14N depends on);
 //! - [`c14n`]: the canonical form of the two node-sets the profile signs;
 //! - [`dsig`]: enveloped XML Signatures under a strict profile (verify, sign);
+//! - `form`: what a signed document may hold outside what its signature
+//!   covers (exactly what the signers write);
 //! - [`credential`]: PKCS#12, PEM and RFC 3820 proxy credentials for signing;
 //! - [`endorsement`]: the endorsement block filled from a certificate, and the
 //!   check that a signature's certificate is the one the endorsement names;
@@ -18,4 +22,6 @@ pub mod dn;
 pub mod document;
 pub mod dsig;
 pub mod endorsement;
+mod form;
+pub mod parse;
 pub mod voms;

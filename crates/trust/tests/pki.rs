@@ -519,3 +519,78 @@ fn stratuslab_ca_subject_matches_the_signed_document() {
         rfc2253(jim_tester().subject_name())
     )));
 }
+
+// --- documents signed with proxies ------------------------------------------------------------
+
+/// A document signed with a proxy carries the proxies and the user certificate in
+/// X509Data (the signer's chain path, which the strict profile allows and nothing more),
+/// verifies, and its chain is trusted with the proxy depth; the same KeyInfo with a
+/// certificate missing from the path, or one more, is refused.
+#[test]
+fn proxy_signed_documents_verify() {
+    use marketplace_trust::credential::Credential;
+    use marketplace_trust::document::{ChainStatus, CheckOptions, SignatureStatus, check_document};
+    use marketplace_trust::dsig::{self, SignOptions};
+    use marketplace_trust::endorsement::endorsement_for;
+
+    let Some(p) = voms_pki() else { return };
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
+        "../../../shared/conformance/stratuslab-metadata/valid-minimal-empty-endorsement.xml",
+    );
+    let template = std::fs::read_to_string(sample).expect("the conformance corpus is in ../shared");
+    for (file, depth) in [
+        ("alice-proxy.pem", 1),
+        ("alice-proxy2.pem", 2),
+        ("alice-voms.pem", 1),
+    ] {
+        let credential = Credential::from_proxy_file(&p.path(file)).unwrap();
+        let (endorsement, _) = endorsement_for(credential.identity(), None, p.now()).unwrap();
+        let unsigned = marketplace_format::edit::set_endorsement(&template, &endorsement)
+            .unwrap()
+            .text;
+        let certificates = credential.key_info_certificates();
+        assert_eq!(
+            certificates.len(),
+            depth + 1,
+            "{file}: proxies and the user certificate"
+        );
+        let signed = dsig::sign(
+            &unsigned,
+            credential.key(),
+            &certificates,
+            SignOptions::default(),
+        )
+        .unwrap();
+        let (ca, vomsdir) = (p.ca(), p.vomsdir());
+        let report = check_document(
+            signed.as_bytes(),
+            &CheckOptions {
+                ca_dir: Some(&ca),
+                vomsdir: Some(&vomsdir),
+                at: Some(p.now()),
+                ..CheckOptions::default()
+            },
+        );
+        assert!(
+            report.is_signed_and_valid(),
+            "{file}: {:?} {:?}",
+            report.signature,
+            report.chain
+        );
+        match &report.chain {
+            ChainStatus::Trusted { proxy_depth, .. } => assert_eq!(*proxy_depth, depth),
+            other => panic!("{file}: {other:?}"),
+        }
+        assert!(matches!(report.signature, SignatureStatus::Valid { .. }));
+        // One certificate of the path left out: the rest no longer chains to the signer.
+        if depth == 2 {
+            let gapped = [certificates[0].clone(), certificates[2].clone()];
+            let err = dsig::sign(&unsigned, credential.key(), &gapped, SignOptions::default())
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("did not issue the one before it"),
+                "{err}"
+            );
+        }
+    }
+}

@@ -141,10 +141,26 @@ fn xmlsec_sign(template: &str, who: &Identity, more: &[&X509]) -> String {
     std::fs::read_to_string(out).unwrap()
 }
 
+/// How a template is laid out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Indented, on several lines, as people write templates.
+    Indented,
+    /// No whitespace between elements, as `marketplace sign` writes signatures.
+    Compact,
+}
+
 /// A signature template (empty DigestValue, SignatureValue and certificates) as the last
-/// child of rdf:RDF, laid out as people write them (indented, on several lines).
-fn template(unsigned: &str, c14n: &str, method: &str, digest: &str, x509_data: &str) -> String {
-    let sig = format!(
+/// child of rdf:RDF, followed by a line feed (as `marketplace sign` writes it).
+fn template(
+    unsigned: &str,
+    layout: Layout,
+    c14n: &str,
+    method: &str,
+    digest: &str,
+    x509_data: &str,
+) -> String {
+    let indented = format!(
         "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\n\
          \x20 <ds:SignedInfo>\n\
          \x20   <ds:CanonicalizationMethod Algorithm=\"{c14n}\"/>\n\
@@ -164,8 +180,40 @@ fn template(unsigned: &str, c14n: &str, method: &str, digest: &str, x509_data: &
          </ds:Signature>\n",
         env = uri::ENVELOPED,
     );
+    let sig = match layout {
+        Layout::Indented => indented,
+        Layout::Compact => indented.lines().map(str::trim).collect::<String>() + "\n",
+    };
     let at = unsigned.rfind("</rdf:RDF>").unwrap();
     format!("{}{sig}{}", &unsigned[..at], &unsigned[at..])
+}
+
+/// xmlsec1's output in the form `marketplace sign` writes, changing only what the
+/// signature does not cover. xmlsec1 (1.2, which has no option for it) breaks base64 into
+/// lines of 64, puts line feeds around it and between the certificates it adds, and
+/// libxml2 writes its own XML declaration and a line feed around the root element;
+/// `marketplace sign` writes SignatureValue and X509Data on one line, the Java tools'
+/// declaration directly followed by the root, and nothing after it.
+fn in_signer_form(doc: &str) -> String {
+    let mut out = with_signer_prolog(doc);
+    for tag in ["ds:SignatureValue", "ds:X509Data"] {
+        let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+        let mut from = 0;
+        while let Some(start) = out[from..].find(&open).map(|i| from + i + open.len()) {
+            let end = start + out[start..].find(&close).unwrap();
+            // (Base64 and tags hold no spaces: every whitespace is a line break.)
+            let compact: String = out[start..end].split_whitespace().collect();
+            out.replace_range(start..end, &compact);
+            from = start + compact.len() + close.len();
+        }
+    }
+    out
+}
+
+/// `doc` with only what surrounds its root element as signers write it.
+fn with_signer_prolog(doc: &str) -> String {
+    let root = doc.find("<rdf:RDF").unwrap();
+    format!("{SIGNED_PROLOG}{}", doc[root..].trim_end())
 }
 
 const ONE_CERTIFICATE: &str = "<ds:X509Data><ds:X509Certificate/></ds:X509Data>";
@@ -283,12 +331,14 @@ fn xmlsec1_signatures_verify_with_us() {
             uri::SHA1,
             true,
         ),
+        // (A SHA-512 DigestValue is 88 characters, which xmlsec1 breaks into lines inside
+        // the signed SignedInfo, where `marketplace sign` never would: SHA-256 here.)
         (
             &alice_unsigned,
             alice(),
             uri::EXC_C14N,
             uri::RSA_SHA512,
-            uri::SHA512,
+            uri::SHA256,
             false,
         ),
         (
@@ -301,19 +351,71 @@ fn xmlsec1_signatures_verify_with_us() {
         ),
     ];
     for (unsigned, who, c14n, method, digest, legacy) in cases {
-        let tpl = template(unsigned, c14n, method, digest, ONE_CERTIFICATE);
-        let doc = xmlsec_sign(&tpl, who, &[]);
-        assert_valid_with_us(&doc, who, legacy);
-        // xmlsec1 agrees with itself, of course.
-        xmlsec_verify(&doc, XmlsecKey::Certificate(&who.cert)).unwrap();
-        // xmlsec1 wraps base64 in lines; the certificate is the signer's.
-        let cert = element_text(&doc, "ds:X509Certificate");
+        let tpl = template(
+            unsigned,
+            Layout::Compact,
+            c14n,
+            method,
+            digest,
+            ONE_CERTIFICATE,
+        );
+        let theirs = xmlsec_sign(&tpl, who, &[]);
+        // xmlsec1 wraps base64 in lines (outside SignedInfo: not signed); the
+        // certificate is the signer's.
+        let cert = element_text(&theirs, "ds:X509Certificate");
         assert!(cert.contains('\n'), "xmlsec1 wraps base64 lines");
         let der = B64
             .decode(cert.split_whitespace().collect::<String>())
             .unwrap();
         assert_eq!(der, who.cert.to_der().unwrap());
+        // That is not how either signer writes it: refused, saying where (libxml2's
+        // own XML declaration first, then the base64 lines).
+        let reason = dsig::verify(&theirs).unwrap_err().to_string();
+        assert!(
+            reason.contains("what comes before the root element is not signed"),
+            "{reason}"
+        );
+        let reason = dsig::verify(&with_signer_prolog(&theirs))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            reason.contains("ds:Signature is not written as signers write it"),
+            "{reason}"
+        );
+        // On one line, as `marketplace sign` writes it, the same signature verifies.
+        let doc = in_signer_form(&theirs);
+        assert_valid_with_us(&doc, who, legacy);
+        // xmlsec1 agrees with itself, of course, either way.
+        xmlsec_verify(&theirs, XmlsecKey::Certificate(&who.cert)).unwrap();
+        xmlsec_verify(&doc, XmlsecKey::Certificate(&who.cert)).unwrap();
     }
+}
+
+/// A template laid out on several lines is signed by xmlsec1 as it is: the whitespace
+/// between the signature's elements is refused (KeyInfo's is not signed).
+#[test]
+fn xmlsec1_signatures_laid_out_by_hand_are_refused() {
+    if !xmlsec1() {
+        return;
+    }
+    let unsigned = unsigned_document(&sample_metadata(), alice());
+    let tpl = template(
+        &unsigned,
+        Layout::Indented,
+        uri::C14N,
+        uri::RSA_SHA256,
+        uri::SHA256,
+        ONE_CERTIFICATE,
+    );
+    let theirs = in_signer_form(&xmlsec_sign(&tpl, alice(), &[]));
+    xmlsec_verify(&theirs, XmlsecKey::Certificate(&alice().cert)).unwrap();
+    let reason = dsig::verify(&theirs).unwrap_err().to_string();
+    assert!(
+        reason.contains(
+            "text (whitespace included) is not allowed between the elements of ds:Signature (line"
+        ),
+        "{reason}"
+    );
 }
 
 /// Both implementations digest the same canonical bytes: the DigestValue xmlsec1 computes
@@ -329,7 +431,14 @@ fn xmlsec1_and_we_compute_the_same_digest() {
     ] {
         let unsigned = unsigned_document(&sample_metadata(), who);
         let theirs = xmlsec_sign(
-            &template(&unsigned, uri::C14N, method, uri::SHA256, ONE_CERTIFICATE),
+            &template(
+                &unsigned,
+                Layout::Compact,
+                uri::C14N,
+                method,
+                uri::SHA256,
+                ONE_CERTIFICATE,
+            ),
             who,
             &[],
         );
@@ -350,18 +459,19 @@ fn xmlsec1_signature_with_ca_and_signer_certificates() {
     let unsigned = unsigned_document(&sample_metadata(), alice());
     let tpl = template(
         &unsigned,
+        Layout::Compact,
         uri::C14N,
         uri::RSA_SHA256,
         uri::SHA256,
         ALL_CERTIFICATES,
     );
-    let doc = xmlsec_sign(&tpl, alice(), &[&ca().cert]);
+    let doc = in_signer_form(&xmlsec_sign(&tpl, alice(), &[&ca().cert]));
     let v = dsig::verify(&doc).unwrap();
     assert_eq!(v.certificates.len(), 2, "xmlsec1 wrote both certificates");
     assert_eq!(v.signer.to_der().unwrap(), alice().cert.to_der().unwrap());
     assert_valid_with_us(&doc, alice(), false);
-    // KeyInfo is not signed: put the CA first. The signer is still the certificate
-    // whose key verifies, for us and for xmlsec1.
+    // KeyInfo is not signed: put the CA first. xmlsec1 still finds the signer; we
+    // refuse it, since no signer writes it that way and anyone could have reordered it.
     let certs: Vec<&str> = doc
         .match_indices("<ds:X509Certificate>")
         .map(|(i, _)| {
@@ -375,15 +485,13 @@ fn xmlsec1_signature_with_ca_and_signer_certificates() {
         .replacen(certs[1], certs[0], 1)
         .replacen("@@FIRST@@", certs[1], 1);
     assert_ne!(swapped, doc);
-    let v = dsig::verify(&swapped).unwrap();
-    assert_eq!(
-        v.certificates[0].to_der().unwrap(),
-        ca().cert.to_der().unwrap()
-    );
-    assert_eq!(v.signer.to_der().unwrap(), alice().cert.to_der().unwrap());
-    assert_valid_with_us(&swapped, alice(), false);
     xmlsec_verify(&swapped, XmlsecKey::TrustedBy(&ca().cert)).unwrap();
     xmlsec_verify(&swapped, XmlsecKey::Certificate(&alice().cert)).unwrap();
+    let reason = dsig::verify(&swapped).unwrap_err().to_string();
+    assert!(
+        reason.contains("the signing certificate must be the first ds:X509Certificate"),
+        "{reason}"
+    );
 }
 
 // --- (c) tampering, across implementations ----------------------------------------------------
@@ -423,9 +531,10 @@ fn tampered_documents_fail_with_both() {
     }
     // xmlsec1's document, changed: we refuse it.
     let unsigned = unsigned_document(&sample_metadata(), alice());
-    let theirs = xmlsec_sign(
+    let theirs = in_signer_form(&xmlsec_sign(
         &template(
             &unsigned,
+            Layout::Compact,
             uri::C14N,
             uri::RSA_SHA256,
             uri::SHA256,
@@ -433,7 +542,9 @@ fn tampered_documents_fail_with_both() {
         ),
         alice(),
         &[],
-    );
+    ));
+    // It verifies before it is changed, so the refusals below are the changes'.
+    assert_valid_with_us(&theirs, alice(), false);
     let mut checked = 0;
     for i in positions(&theirs) {
         let doc = changed(&theirs, i);
@@ -601,5 +712,136 @@ fn our_digest_is_that_of_xmllint_canonical_form() {
         assert_eq!(canonical, enveloped_bytes(doc, C14nMode::Inclusive));
         let digest = B64.encode(hash(md, &canonical).unwrap());
         assert_eq!(digest, element_text(doc, "ds:DigestValue"));
+    }
+}
+
+// --- attribute values: XML 1.0 normalisation, then C14N ---------------------------------------
+
+/// Start tags whose attributes hold literal tabs, line feeds, CR LF pairs and lone CRs
+/// (each one space once parsed: XML 1.0 §2.11 and §3.3.3), and the same characters as
+/// references (kept as characters, then written `&#x9;`, `&#xA;`, `&#xD;` by C14N).
+const WHITESPACE_ATTRIBUTES: &[&str] = &[
+    "t=\"x\ty\" n=\"x\ny\" crlf=\"x\r\ny\" cr=\"x\ry\" two=\"\r\n\r\n\"",
+    "r=\"x&#9;y&#10;z&#13;w&#xD;&#xA;\" m='&#9;\t&#10;\n&#13;\r\n'",
+    "ex:v=\"\r\n\t lead and trail \t\r\n\" w=\"&amp;\t&lt;\n&quot;'\"",
+];
+
+/// Small documents with those attributes on the root and on a child.
+fn whitespace_attribute_documents() -> Vec<String> {
+    WHITESPACE_ATTRIBUTES
+        .iter()
+        .map(|attributes| {
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+                 <root xmlns:ex=\"urn:ex\" {attributes}>\r\n  <child {attributes}/>\r\n</root>\n"
+            )
+        })
+        .collect()
+}
+
+/// Our parse and canonicalization (the same path as verification) give what
+/// `xmllint --c14n` gives, and bergshamra-c14n over our parse agrees in both inclusive
+/// and exclusive modes; the format crate's parser reads the same attribute values.
+#[test]
+fn whitespace_in_attribute_values_canonicalizes_as_xmllint() {
+    if !xmllint() {
+        return;
+    }
+    for xml in whitespace_attribute_documents() {
+        let doc = marketplace_trust::parse::parse(&xml).unwrap();
+        let root = doc.document_element().unwrap();
+        let mut ours = Vec::new();
+        marketplace_trust::c14n::subtree(&doc, root, &mut ours).unwrap();
+        let expected = xmllint_c14n(&xml, "--c14n");
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&expected),
+            "{xml:?}"
+        );
+        for (mode, flag) in [
+            (C14nMode::Inclusive, "--c14n"),
+            (C14nMode::Exclusive, "--exc-c14n"),
+        ] {
+            let theirs =
+                bergshamra_c14n::canonicalize_doc(&doc, mode, None, &[] as &[&str]).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&theirs),
+                String::from_utf8_lossy(&xmllint_c14n(&xml, flag)),
+                "{flag} {xml:?}"
+            );
+        }
+        // What the format reads is what is signed.
+        let read = marketplace_format::parse::parse_xml(&xml).unwrap();
+        let values = |e: roxmltree::Node<'_, '_>| -> Vec<String> {
+            e.attributes().map(|a| a.value().to_string()).collect()
+        };
+        let parsed: Vec<String> = doc
+            .element(root)
+            .unwrap()
+            .attributes
+            .iter()
+            .map(|a| a.value.to_string())
+            .collect();
+        assert_eq!(values(read.root_element()), parsed, "{xml:?}");
+    }
+    // The normalised values, spelled out for the first document.
+    let xml = &whitespace_attribute_documents()[0];
+    let doc = marketplace_trust::parse::parse(xml).unwrap();
+    let mut ours = Vec::new();
+    marketplace_trust::c14n::subtree(&doc, doc.document_element().unwrap(), &mut ours).unwrap();
+    let ours = String::from_utf8(ours).unwrap();
+    assert!(
+        ours.starts_with(
+            "<root xmlns:ex=\"urn:ex\" cr=\"x y\" crlf=\"x y\" n=\"x y\" t=\"x y\" two=\"  \">"
+        ),
+        "{ours}"
+    );
+}
+
+/// The sample document with whitespace-holding attributes on its root element.
+fn unsigned_with_whitespace_attributes(who: &Identity, attributes: &str) -> String {
+    let unsigned = unsigned_document(&sample_metadata(), who);
+    unsigned.replacen(
+        "<rdf:RDF ",
+        &format!("<rdf:RDF xmlns:ex=\"urn:ex\" {attributes} "),
+        1,
+    )
+}
+
+/// Signed by us, verified by xmlsec1; signed by xmlsec1, verified by us; and both compute
+/// the same digest. Before the values were normalised, each refused the other's.
+#[test]
+fn signatures_over_whitespace_in_attribute_values_interoperate() {
+    if !xmlsec1() {
+        return;
+    }
+    for attributes in WHITESPACE_ATTRIBUTES {
+        let unsigned = unsigned_with_whitespace_attributes(alice(), attributes);
+        let ours = dsig::sign(
+            &unsigned,
+            &alice().key,
+            &[alice().cert.clone()],
+            SignOptions::default(),
+        )
+        .unwrap();
+        dsig::verify(&ours).unwrap();
+        xmlsec_verify(&ours, XmlsecKey::Certificate(&alice().cert))
+            .unwrap_or_else(|e| panic!("{attributes:?}: {e}"));
+        let tpl = template(
+            &unsigned,
+            Layout::Compact,
+            uri::C14N,
+            uri::RSA_SHA256,
+            uri::SHA256,
+            ONE_CERTIFICATE,
+        );
+        let theirs = in_signer_form(&xmlsec_sign(&tpl, alice(), &[]));
+        let v = dsig::verify(&theirs).unwrap_or_else(|e| panic!("{attributes:?}: {e}"));
+        assert_eq!(v.signer.to_der().unwrap(), alice().cert.to_der().unwrap());
+        assert_eq!(
+            element_text(&theirs, "ds:DigestValue"),
+            element_text(&ours, "ds:DigestValue"),
+            "{attributes:?}"
+        );
     }
 }

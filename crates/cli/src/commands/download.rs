@@ -160,6 +160,9 @@ fn metadata(
         ca_dir: ca.as_ref(),
         vomsdir: vomsdir.as_ref(),
         at: None,
+        // Served by a marketplace that accepted them: only the signature
+        // is asked, not the layout of what it leaves unsigned.
+        layout: marketplace_trust::dsig::Layout::Stored,
     };
     let mut out = Vec::new();
     let mut refused = Vec::new();

@@ -55,6 +55,8 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         ca_dir: ca.as_ref(),
         vomsdir: vomsdir.as_ref(),
         at: args.at,
+        // As an upload is checked: what the marketplace would refuse.
+        layout: marketplace_trust::dsig::Layout::Signers,
     };
     let mut all_valid = true;
     for file in &args.files {

@@ -49,6 +49,10 @@ pub const MALLORY: &str = "CN=Mallory,OU=Elsewhere,O=Attackers,C=EU";
 /// E-mail address of the attacker.
 pub const MALLORY_EMAIL: &str = "mallory@example.net";
 
+/// What every signed document starts with (the Java tools' XML declaration), directly
+/// followed by its root element.
+pub const SIGNED_PROLOG: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>";
+
 /// A private key and the certificates to carry in KeyInfo (signer first).
 pub struct Identity {
     pub key: PKey<Private>,
@@ -547,6 +551,10 @@ pub fn raw_signature(key: &PKey<Private>, md: MessageDigest, data: &[u8]) -> Vec
 /// transform) and a correct signature value over the SignedInfo: a document a
 /// lax verifier would accept.
 pub fn forge(unsigned: &str, key: &PKey<Private>, certs: &[X509], shape: &Shape) -> String {
+    // Around the root element, what `dsig::sign` writes (the only form the profile
+    // accepts there), so that refusals are about the shape.
+    let root = unsigned.find("<rdf:RDF").unwrap();
+    let unsigned = format!("{SIGNED_PROLOG}{}", unsigned[root..].trim_end());
     let at = unsigned.rfind("</rdf:RDF>").unwrap();
     let assemble = |sig: &str| format!("{}{sig}{}", &unsigned[..at], &unsigned[at..]);
     let draft = assemble(&signature_xml(shape, certs, "", ""));
