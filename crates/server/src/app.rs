@@ -9,7 +9,8 @@
 //! ([`crate::security::Csrf`]), error bodies
 //! ([`crate::error::ErrorBodies`]), NUL characters refused
 //! ([`crate::text_params::TextParams`]), the caller's identity
-//! ([`crate::authn::Identify`]), request timeout, request body limit. Ours
+//! ([`crate::authn::Identify`]), request timeout, large pages waiting for a
+//! slot ([`crate::heavy_reads::HeavyReads`]), request body limit. Ours
 //! are [`crate::middleware::Middleware`]s: none clones the stack below it
 //! on a request.
 //! The web interface's own routes are merged from [`crate::ui`].
@@ -19,6 +20,7 @@
 use crate::authn::{Authenticator, Identify};
 use crate::conditional::Conditional;
 use crate::error::{AppError, ErrorBodies};
+use crate::heavy_reads::HeavyReads;
 use crate::metrics::Track;
 use crate::middleware::MiddlewareLayer;
 use crate::routes::{endorsers, entry, home, metadata, tags, upload};
@@ -106,6 +108,8 @@ pub fn router(state: AppState) -> Router {
                     StatusCode::REQUEST_TIMEOUT,
                     timeout,
                 ))
+                // (Inside the timeout: a wait for a slot ends with it.)
+                .layer(MiddlewareLayer::new(HeavyReads::new(&state)))
                 .map_response(IntoResponse::into_response)
                 .layer(RequestBodyLimitLayer::new(body_limit))
                 .layer(DefaultBodyLimit::max(body_limit)),

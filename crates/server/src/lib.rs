@@ -33,6 +33,7 @@ pub mod continuity;
 pub mod error;
 pub mod escape;
 pub mod feeds;
+pub mod heavy_reads;
 pub mod html;
 pub mod identity;
 pub mod ingest;

@@ -70,6 +70,9 @@ pub struct SharedState {
     /// Uploads received at once ([`UPLOADS_AT_ONCE`]): each holds up to
     /// `max_upload_bytes` in memory until it is verified and stored.
     pub upload_slots: tokio::sync::Semaphore,
+    /// Pages larger than 100 entries built at once
+    /// ([`crate::heavy_reads::HEAVY_AT_ONCE`]).
+    pub heavy_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Uploads a server process receives at once; more wait for a slot (until
@@ -92,6 +95,9 @@ impl AppState {
             clock: Clock::from_option(config.now),
             mail_limits: crate::mail_limits::MailLimits::new(config.mail_quotas),
             upload_slots: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE),
+            heavy_slots: Arc::new(tokio::sync::Semaphore::new(
+                crate::heavy_reads::HEAVY_AT_ONCE,
+            )),
             config: Arc::new(config),
             trust: Arc::new(trust),
             metrics: Arc::new(crate::metrics::Metrics::new()),

@@ -287,6 +287,30 @@ async fn a_re_serialised_copy_uploaded_first_does_not_block_the_genuine_one() {
     assert_eq!(s.upload(&other.signed(CREATED)).await.status(), 409);
 }
 
+/// Pages over 100 entries wait for one of a few slots (bounded memory);
+/// one that times out waiting is 408, and ordinary pages never wait.
+#[tokio::test]
+async fn large_pages_wait_for_a_slot() {
+    let s = TestServer::start_with(Backend::Sqlite, |c| c.request_timeout_secs = 1)
+        .await
+        .unwrap();
+    s.upload_ok(&Doc::bee8().signed(CREATED)).await;
+    let all = u32::try_from(marketplace_server::heavy_reads::HEAVY_AT_ONCE).unwrap();
+    let busy = s
+        .state
+        .heavy_slots
+        .clone()
+        .acquire_many_owned(all)
+        .await
+        .unwrap();
+    assert_eq!(s.fetch("/api/v1/images?per_page=1000", None).await.0, 408);
+    assert_eq!(s.fetch("/metadata?iDisplayLength=500", None).await.0, 408);
+    assert_eq!(s.fetch("/api/v1/images?per_page=100", None).await.0, 200);
+    assert_eq!(s.fetch("/metadata", None).await.0, 200);
+    drop(busy);
+    assert_eq!(s.fetch("/api/v1/images?per_page=1000", None).await.0, 200);
+}
+
 /// Uploads beyond the slots wait; one whose request times out while it
 /// waits is answered 408 and leaves nothing behind, and reads are served
 /// meanwhile.

@@ -209,7 +209,7 @@ async fn list(
     };
     match media {
         Media::Json => Ok(datatables(request.echo, &page, None)),
-        _ => xml_list(&page),
+        _ => xml_list(page),
     }
 }
 
@@ -220,14 +220,23 @@ const XML_LIST_LAYOUT: &str = "metadata-list-xml/1";
 /// The stored documents of the page inside `<metadata>`. The entity tag is
 /// derived from the documents' stored digests and the count (together
 /// they determine the response), so the body is not hashed again.
-fn xml_list(page: &SearchPage) -> Result<Response, AppError> {
+fn xml_list(page: SearchPage) -> Result<Response, AppError> {
     if page.documents.is_empty() {
         return Err(AppError::not_found(NO_MATCH));
     }
+    let count = page.matching.to_string();
+    let tag = conditional::derived_etag(
+        XML_LIST_LAYOUT,
+        page.documents
+            .iter()
+            .map(|d| d.sha256.as_bytes())
+            .chain([count.as_bytes()]),
+    );
     let documents_bytes: usize = page.documents.iter().map(|d| d.bytes.len() + 1).sum();
     let mut body = String::with_capacity(documents_bytes + 64);
     body.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata>\n");
-    for document in &page.documents {
+    // Each document is freed once copied: the page is not held twice.
+    for document in page.documents {
         match std::str::from_utf8(&document.bytes) {
             Ok(text) => {
                 body.push_str(escape::strip_xml_declaration(text).trim_end());
@@ -240,14 +249,6 @@ fn xml_list(page: &SearchPage) -> Result<Response, AppError> {
         }
     }
     body.push_str("</metadata>\n");
-    let count = page.matching.to_string();
-    let tag = conditional::derived_etag(
-        XML_LIST_LAYOUT,
-        page.documents
-            .iter()
-            .map(|d| d.sha256.as_bytes())
-            .chain([count.as_bytes()]),
-    );
     let mut response = with_type(StatusCode::OK, Media::Xml.content_type(), body);
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&count) {
