@@ -16,6 +16,7 @@ mod compat;
 pub mod datetime;
 pub mod edit;
 pub mod identifier;
+pub mod limits;
 mod lines;
 pub mod markup;
 pub mod model;
@@ -25,7 +26,8 @@ pub mod problem;
 mod rules;
 pub mod write;
 
+pub use limits::{FIELD_LIMITS, FieldLimit};
 pub use model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
-pub use parse::{MAX_DOCUMENT_BYTES, MAX_NOTES, ParsedDocument, parse};
+pub use parse::{MAX_DOCUMENT_BYTES, MAX_NOTES, MAX_PROBLEMS, ParsedDocument, parse};
 pub use problem::{Note, Problem, Rule};
 pub use rules::is_valid_email;

@@ -24,6 +24,13 @@ pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 /// answer about it (an upload's, a validation's) into megabytes of notes.
 pub const MAX_NOTES: usize = 100;
 
+/// The most problems listed for one document; the last one then says how
+/// many more there were (with the rule of the first one left out). Every
+/// answer about a document (an upload's, a validation's, the upload page)
+/// lists its problems: thousands of repeated elements, each wrong, would
+/// otherwise make megabytes of them.
+pub const MAX_PROBLEMS: usize = 100;
+
 /// The outcome of reading a document.
 #[derive(Debug, Clone, Default)]
 pub struct ParsedDocument {
@@ -106,6 +113,16 @@ pub fn parse(bytes: &[u8]) -> ParsedDocument {
         out.notes.push(Note::new(
             "document",
             format!("{more} more notes like these are not listed"),
+        ));
+    }
+    if out.problems.len() > MAX_PROBLEMS {
+        let more = out.problems.len() - (MAX_PROBLEMS - 1);
+        let rule = out.problems[MAX_PROBLEMS - 1].rule;
+        out.problems.truncate(MAX_PROBLEMS - 1);
+        out.problems.push(Problem::new(
+            "document",
+            rule,
+            format!("{more} more problems are not listed"),
         ));
     }
     out

@@ -37,6 +37,9 @@ pub enum Rule {
     ParseType,
     /// The document is not valid RDF/XML.
     RdfModel,
+    /// A value is longer, or a term repeated more often, than the format's
+    /// limits allow (see [`crate::limits`]).
+    Size,
 }
 
 impl Rule {
@@ -57,6 +60,7 @@ impl Rule {
             Rule::Range => "range",
             Rule::ParseType => "parse-type",
             Rule::RdfModel => "rdf-model",
+            Rule::Size => "size",
         }
     }
 }

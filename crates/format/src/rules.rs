@@ -2,6 +2,7 @@
 
 use crate::datetime;
 use crate::identifier;
+use crate::limits;
 use crate::lines::NewLines;
 use crate::model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
 use crate::ns::{self, DCTERMS, MARKETPLACE, RDF, SLREQ, SLTERMS};
@@ -369,6 +370,7 @@ fn check_terms<'a>(
         let qname = ns::qname(term.ns, term.local);
         let mut found: Vec<&Term> = props.get(iri.as_str()).cloned().unwrap_or_default();
         let line = lines.of(&qname);
+        let oversized = check_sizes(&qname, &mut found, line, findings.problems);
         found.retain(|value| match read_as_absent(term, value) {
             Some(message) => {
                 findings.notes.push(Note::new(&qname, message).at(line));
@@ -376,7 +378,16 @@ fn check_terms<'a>(
             }
             None => true,
         });
-        let count = found.len();
+        check_count(
+            &qname,
+            &mut found,
+            oversized,
+            context,
+            line,
+            findings.problems,
+        );
+        // A value refused for its size still counts as given.
+        let count = found.len() + oversized;
         let card_problem = match term.card {
             Card::One if count == 0 => Some(format!("{qname} is required in {context}")),
             Card::One | Card::Optional if count > 1 => Some(format!(
@@ -422,6 +433,85 @@ fn check_terms<'a>(
         }
     }
     Checked { values }
+}
+
+/// Drops each value of the term over its size in [`limits`], with a
+/// problem naming its size (no other rule reads it, so no message repeats
+/// it); returns how many were dropped.
+fn check_sizes(
+    qname: &str,
+    found: &mut Vec<&Term>,
+    line: Option<u32>,
+    problems: &mut Vec<Problem>,
+) -> usize {
+    let Some(limit) = limits::field_limit(qname).filter(|l| l.max_bytes > 0) else {
+        return 0;
+    };
+    let before = found.len();
+    found.retain(|value| {
+        let len = match value {
+            Term::Literal(l) => l.value().len(),
+            Term::NamedNode(n) => n.as_str().len(),
+            _ => 0,
+        };
+        if len <= limit.max_bytes {
+            return true;
+        }
+        problems.push(
+            Problem::new(
+                qname,
+                Rule::Size,
+                format!(
+                    "{qname} has {len} bytes; at most {} are allowed",
+                    limit.max_bytes
+                ),
+            )
+            .at(line),
+        );
+        false
+    });
+    before - found.len()
+}
+
+/// Keeps the first values of a repeated term up to its count in
+/// [`limits`] (the others are not read), with a problem when there are
+/// more; `oversized` values, already dropped, count as given.
+fn check_count(
+    qname: &str,
+    found: &mut Vec<&Term>,
+    oversized: usize,
+    context: &str,
+    line: Option<u32>,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(limit) = limits::field_limit(qname).filter(|l| l.max_count > 1) else {
+        return;
+    };
+    let given = found.len() + oversized;
+    if given > limit.max_count {
+        problems.push(
+            Problem::new(
+                qname,
+                Rule::Size,
+                format!(
+                    "{qname} occurs {given} times in {context}; at most {} are allowed",
+                    limit.max_count
+                ),
+            )
+            .at(line),
+        );
+        found.truncate(limit.max_count);
+    }
+}
+
+/// The first characters of `text`, for a message that quotes a value of
+/// unbounded size.
+fn excerpt(text: &str) -> String {
+    const SHOWN: usize = 64;
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}... ({} bytes)", &text[..cut], text.len()),
+        None => text.to_string(),
+    }
 }
 
 /// Why a value of an optional term is read as absent instead of refused,
@@ -877,7 +967,9 @@ pub(crate) fn check_about(
                 "rdf:Description/@rdf:about",
                 Rule::About,
                 format!(
-                    "rdf:about '{about}' is not consistent with the identifier: it must be '{expected}'"
+                    "rdf:about '{}' is not consistent with the identifier: it must be \
+                     '{expected}'",
+                    excerpt(about)
                 ),
             )
             .at(structure.about_line),
@@ -895,7 +987,26 @@ pub(crate) fn check_about(
 
 #[cfg(test)]
 mod tests {
-    use super::is_valid_email;
+    use super::*;
+
+    #[test]
+    fn every_term_read_has_limits() {
+        for terms in [
+            DESCRIPTION_TERMS,
+            CHECKSUM_TERMS,
+            ENDORSEMENT_TERMS,
+            ENDORSER_TERMS,
+        ] {
+            for term in terms {
+                let qname = ns::qname(term.ns, term.local);
+                let limit = limits::field_limit(&qname)
+                    .unwrap_or_else(|| panic!("{qname} has no entry in FIELD_LIMITS"));
+                assert_eq!(limit.max_bytes == 0, term.kind == Kind::Resource, "{qname}");
+                let repeats = matches!(term.card, Card::Many | Card::AtLeastOne);
+                assert_eq!(limit.max_count > 1, repeats, "{qname}");
+            }
+        }
+    }
 
     #[test]
     fn emails() {
