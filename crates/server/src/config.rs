@@ -89,6 +89,10 @@ pub struct ConfigLayer {
     pub vomsdir: Option<PathBuf>,
     /// Largest accepted document in bytes (`max_upload_bytes`, `MARKETPLACE_MAX_UPLOAD_BYTES`).
     pub max_upload_bytes: Option<usize>,
+    /// The most bytes of signed documents one list response carries
+    /// (`max_list_document_bytes`, `MARKETPLACE_MAX_LIST_DOCUMENT_BYTES`;
+    /// default [`crate::heavy_reads::LIST_DOCUMENT_BUDGET`]).
+    pub max_list_document_bytes: Option<usize>,
     /// Whether uploads whose endorser e-mail the certificate does not carry
     /// go through e-mail confirmation (`validate_email`, `MARKETPLACE_VALIDATE_EMAIL`).
     pub validate_email: Option<bool>,
@@ -273,6 +277,7 @@ impl ConfigLayer {
             ca_dir: var("CA_DIR").map(|(_, v)| PathBuf::from(v)),
             vomsdir: var("VOMSDIR").map(|(_, v)| PathBuf::from(v)),
             max_upload_bytes: parsed(var("MAX_UPLOAD_BYTES"))?,
+            max_list_document_bytes: parsed(var("MAX_LIST_DOCUMENT_BYTES"))?,
             validate_email: parsed(var("VALIDATE_EMAIL"))?,
             require_certified_email: parsed(var("REQUIRE_CERTIFIED_EMAIL"))?,
             request_timeout_secs: parsed(var("REQUEST_TIMEOUT_SECS"))?,
@@ -317,6 +322,9 @@ impl ConfigLayer {
             ca_dir: self.ca_dir.or(lower.ca_dir),
             vomsdir: self.vomsdir.or(lower.vomsdir),
             max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
+            max_list_document_bytes: self
+                .max_list_document_bytes
+                .or(lower.max_list_document_bytes),
             validate_email: self.validate_email.or(lower.validate_email),
             require_certified_email: self
                 .require_certified_email
@@ -373,6 +381,9 @@ pub struct ServerConfig {
     pub vomsdir: Option<PathBuf>,
     /// Largest accepted document, in bytes.
     pub max_upload_bytes: usize,
+    /// The most bytes of signed documents one list response carries (the
+    /// page ends early past it and says so).
+    pub max_list_document_bytes: usize,
     /// E-mail confirmation of uploads whose e-mail the certificate does not carry.
     pub validate_email: bool,
     /// Refuse uncertified e-mails when confirmation is off.
@@ -534,6 +545,9 @@ impl ServerConfig {
             ca_dir: layer.ca_dir,
             vomsdir: layer.vomsdir,
             max_upload_bytes,
+            max_list_document_bytes: layer
+                .max_list_document_bytes
+                .unwrap_or(crate::heavy_reads::LIST_DOCUMENT_BUDGET),
             validate_email: layer.validate_email.unwrap_or(false),
             require_certified_email: layer.require_certified_email.unwrap_or(true),
             request_timeout_secs,

@@ -2,9 +2,10 @@
 //! of more than [`LIGHT_PAGE`] entries (`per_page`, `limit` or
 //! `iDisplayLength`) waits for one of [`HEAVY_AT_ONCE`] slots per process
 //! before it runs (until its request times out: 408). A page holds at most
-//! 1000 entries and a stored document at most what the format's field
-//! limits allow, so these slots bound what large lists hold at once, while
-//! ordinary pages (100 by default) never wait.
+//! 1000 entries, and a response that carries stored documents (the XML
+//! list) at most [`LIST_DOCUMENT_BUDGET`] bytes of them (the page ends
+//! early and says so), so these slots bound what large lists hold at once,
+//! while ordinary pages (100 by default) never wait.
 
 use crate::listing::Params;
 use crate::middleware::{Before, Middleware};
@@ -18,6 +19,12 @@ pub const LIGHT_PAGE: u64 = 100;
 
 /// Large pages a process builds at once.
 pub const HEAVY_AT_ONCE: usize = 4;
+
+/// The most bytes of stored documents one list response carries: a
+/// document may be near the upload limit (a description is bounded, but
+/// application metadata of other namespaces is not), so a page of 1000
+/// could otherwise hold a gigabyte.
+pub const LIST_DOCUMENT_BUDGET: usize = 16 * 1024 * 1024;
 
 /// The parameters that ask for a page size.
 const PAGE_SIZE_PARAMETERS: [&str; 3] = ["per_page", "limit", "iDisplayLength"];
@@ -39,7 +46,7 @@ impl HeavyReads {
 }
 
 /// Whether a request with `query` asks for a page larger than
-/// [`LIGHT_PAGE`].
+/// [`LIGHT_PAGE`] (a negative `iDisplayLength` asks for the largest).
 pub fn is_heavy(query: Option<&str>) -> bool {
     let Some(query) = query else { return false };
     // (Cheap refusal first: most requests name no page size.)
@@ -50,8 +57,8 @@ pub fn is_heavy(query: Option<&str>) -> bool {
     PAGE_SIZE_PARAMETERS.iter().any(|name| {
         params
             .get(name)
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .is_some_and(|n| n > LIGHT_PAGE)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .is_some_and(|n| n < 0 || n.unsigned_abs() > LIGHT_PAGE)
     })
 }
 
@@ -89,5 +96,6 @@ mod tests {
         assert!(is_heavy(Some("os=x&limit=101")));
         assert!(is_heavy(Some("iDisplayLength=500&sEcho=1")));
         assert!(!is_heavy(Some("iDisplayLength=abc")));
+        assert!(is_heavy(Some("iDisplayLength=-1")));
     }
 }

@@ -550,3 +550,60 @@ async fn empty_lists_are_404_and_trailing_slashes_work() {
     assert_eq!(status, 404);
     assert_eq!(texts(&body, "error"), vec!["metadata entry not found."]);
 }
+
+/// The XML list carries at most `max_list_document_bytes` of signed
+/// documents: the page ends early (the first document always comes), says
+/// how many were left out and where the list continues, and continuing
+/// there gives the rest.
+#[tokio::test]
+async fn xml_lists_end_early_past_their_document_budget() {
+    let one = Doc::with_id(&test_identifier(1)).signed(CREATED).len();
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        c.max_list_document_bytes = 2 * one + one / 2
+    })
+    .await
+    .unwrap();
+    for byte in 1..=5 {
+        s.upload_ok(&Doc::with_id(&test_identifier(byte)).signed(CREATED))
+            .await;
+    }
+    let r = s
+        .get("/metadata?iSortCol_0=7&iDisplayLength=10", None)
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-documents-left-out"], "3");
+    assert_eq!(r.headers()["x-total-count"], "5");
+    let body = r.text().await.unwrap();
+    assert_eq!(texts(&body, "identifier").len(), 2, "{body}");
+    assert!(
+        body.contains("3 more documents of it did not fit")
+            && body.contains("iDisplayStart=2 continues the list"),
+        "{body}"
+    );
+    // Continuing there: the next two, then the last alone.
+    let r = s
+        .get(
+            "/metadata?iSortCol_0=7&iDisplayLength=10&iDisplayStart=2",
+            None,
+        )
+        .await;
+    assert_eq!(r.headers()["x-documents-left-out"], "1");
+    let r = s
+        .get(
+            "/metadata?iSortCol_0=7&iDisplayLength=10&iDisplayStart=4",
+            None,
+        )
+        .await;
+    assert!(r.headers().get("x-documents-left-out").is_none());
+    let body = r.text().await.unwrap();
+    assert_eq!(texts(&body, "identifier").len(), 1, "{body}");
+    assert!(!body.contains("ends early"));
+    // A budget smaller than one document still gives the first.
+    let s = TestServer::start_with(Backend::Sqlite, |c| c.max_list_document_bytes = 1)
+        .await
+        .unwrap();
+    s.upload_ok(&Doc::bee8().signed(CREATED)).await;
+    let (status, _, body) = s.fetch("/metadata", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(texts(&body, "identifier").len(), 1, "{body}");
+}

@@ -246,10 +246,16 @@ pub trait Store: Send + Sync + 'static {
         }
         if options.documents {
             let mut documents = Vec::with_capacity(page.entries.len());
-            for e in &page.entries {
+            let mut spent = 0usize;
+            for (i, e) in page.entries.iter().enumerate() {
                 let stored = self.get(&e.key).await?.ok_or_else(|| {
                     StoreError::Backend(format!("entry {} vanished during a search", e.key))
                 })?;
+                spent = spent.saturating_add(stored.entry.document.len());
+                if i > 0 && options.document_budget.is_some_and(|budget| spent > budget) {
+                    page.documents_left_out = (page.entries.len() - i) as u64;
+                    break;
+                }
                 documents.push(SignedDocument {
                     sha256: index::sha256_hex(&stored.entry.document),
                     bytes: stored.entry.document,

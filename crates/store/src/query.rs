@@ -292,6 +292,13 @@ pub struct SearchOptions {
     /// false (with `documents`, for a list of the signed documents alone)
     /// `entries` is empty and no entry's metadata is decoded.
     pub summaries: bool,
+    /// With `documents`: the most bytes of documents one page holds
+    /// (`None`: no bound). The documents of the page are read in page
+    /// order until the next one would pass the budget (the first is always
+    /// read); [`SearchPage::documents_left_out`] says how many did not fit.
+    /// Documents may be near the upload limit, so a page of 1000 could
+    /// otherwise hold a gigabyte.
+    pub document_budget: Option<usize>,
 }
 
 impl Default for SearchOptions {
@@ -302,6 +309,7 @@ impl Default for SearchOptions {
             total: true,
             documents: false,
             summaries: true,
+            document_budget: None,
         }
     }
 }
@@ -333,6 +341,12 @@ pub struct SearchPage {
     /// order as `entries`); otherwise empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<SignedDocument>,
+    /// How many entries at the end of the page have no document in
+    /// `documents` because [`SearchOptions::document_budget`] was spent (0
+    /// when every document fits): the next page starts that many entries
+    /// earlier.
+    #[serde(default)]
+    pub documents_left_out: u64,
 }
 
 /// The order of [`crate::Store::history`].

@@ -1778,6 +1778,7 @@ fn options(total: bool, documents: bool, summaries: bool) -> SearchOptions {
         total,
         documents,
         summaries,
+        document_budget: None,
     }
 }
 
@@ -1909,6 +1910,71 @@ async fn search_with_options(h: &Harness) {
                 assert!(lookup.entries.is_empty());
             }
             assert_eq!(lookup.documents, [signed(&stored[3].document)]);
+        }
+    }
+}
+
+/// A document budget ends the page's documents early, in page order, and
+/// says how many were left out; what does not fit is never returned, the
+/// first document always is.
+async fn search_document_budget(h: &Harness) {
+    let s = h.store();
+    let mut stored = Vec::new();
+    for i in 0..4 {
+        let mut e = entry(meta(
+            &id(&format!("B{i}")),
+            JANE,
+            &format!("2021-01-0{}T00:00:00Z", i + 1),
+        ));
+        // Documents of 2,000 bytes and more (the size varies the order of
+        // nothing: the page is by identifier).
+        e.document
+            .extend_from_slice(format!("\r\n<!-- {} -->", "x".repeat(2000)).as_bytes());
+        assert_eq!(s.put(e.clone()).await.unwrap(), PutOutcome::Created);
+        stored.push(e);
+    }
+    let size = stored[0].document.len();
+    let q = SearchQuery {
+        sort: SortKey::Identifier,
+        limit: 10,
+        ..SearchQuery::default()
+    };
+    for text in [None, Some("plain")] {
+        for (total, summaries) in [(false, false), (false, true), (true, true)] {
+            for (budget, fitting) in [
+                (None, 4),
+                (Some(0), 1),
+                (Some(size), 1),
+                (Some(2 * size + 10), 2),
+                (Some(100 * size), 4),
+            ] {
+                let q = SearchQuery {
+                    text: text.map(str::to_string),
+                    ..q.clone()
+                };
+                let page = s
+                    .search_with(
+                        &q,
+                        now(),
+                        SearchOptions {
+                            document_budget: budget,
+                            ..options(total, true, summaries)
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let expected: Vec<_> = stored[..fitting]
+                    .iter()
+                    .map(|e| signed(&e.document))
+                    .collect();
+                let at = format!("text {text:?} total {total} budget {budget:?}");
+                assert_eq!(page.documents, expected, "{at}");
+                assert_eq!(page.documents_left_out, (4 - fitting) as u64, "{at}");
+                assert_eq!(page.matching, 4, "{at}");
+                if summaries {
+                    assert_eq!(page.entries.len(), 4, "{at}");
+                }
+            }
         }
     }
 }
@@ -3076,6 +3142,7 @@ suite!(
     put_many_spans_transactions,
     concurrent_put_many_keep_one_latest,
     search_with_options,
+    search_document_budget,
     history_by_acceptance,
     single_endorser,
     kind_filter,

@@ -197,6 +197,7 @@ async fn list(
             total: media == Media::Json,
             documents: media != Media::Json,
             summaries: media == Media::Json,
+            document_budget: Some(state.config.max_list_document_bytes),
         };
         let now = state.clock.now();
         match state.store.search_with(&request.query, now, options).await {
@@ -209,7 +210,11 @@ async fn list(
     };
     match media {
         Media::Json => Ok(datatables(request.echo, &page, None)),
-        _ => xml_list(page),
+        _ => xml_list(
+            page,
+            request.query.offset,
+            state.config.max_list_document_bytes,
+        ),
     }
 }
 
@@ -220,7 +225,9 @@ const XML_LIST_LAYOUT: &str = "metadata-list-xml/1";
 /// The stored documents of the page inside `<metadata>`. The entity tag is
 /// derived from the documents' stored digests and the count (together
 /// they determine the response), so the body is not hashed again.
-fn xml_list(page: SearchPage) -> Result<Response, AppError> {
+fn xml_list(page: SearchPage, start: u64, budget: usize) -> Result<Response, AppError> {
+    let left_out = page.documents_left_out;
+    let next_start = start + page.documents.len() as u64;
     if page.documents.is_empty() {
         return Err(AppError::not_found(NO_MATCH));
     }
@@ -248,9 +255,24 @@ fn xml_list(page: SearchPage) -> Result<Response, AppError> {
             ),
         }
     }
+    if left_out > 0 {
+        // The page ends early: say so inside the list (a comment, which
+        // every XML reader skips) and in a header.
+        body.push_str(&format!(
+            "<!-- this page ends early: {left_out} more documents of it did not fit the \
+             {budget} bytes that one response carries; iDisplayStart={next_start} continues \
+             the list -->\n"
+        ));
+    }
     body.push_str("</metadata>\n");
     let mut response = with_type(StatusCode::OK, Media::Xml.content_type(), body);
     let headers = response.headers_mut();
+    if left_out > 0 {
+        headers.insert(
+            HeaderName::from_static("x-documents-left-out"),
+            HeaderValue::from(left_out),
+        );
+    }
     if let Ok(v) = HeaderValue::from_str(&count) {
         headers.insert(HeaderName::from_static("x-total-count"), v);
     }

@@ -292,6 +292,8 @@ fn by_sequence(
 /// The columns and tables [`documents_in_order`] reads, for [`by_sequence`].
 const DOCUMENT_COLUMNS: &str = "SELECT e.seq, e.document_sha256, d.document";
 const DOCUMENT_TABLES: &str = "entries e JOIN documents d ON d.seq = e.seq";
+/// The sizes of the documents, for [`page_documents`].
+const DOCUMENT_SIZES: &str = "SELECT e.seq, CAST(length(d.document) AS BIGINT)";
 
 /// The documents of the entries `seqs` (rows of [`DOCUMENT_COLUMNS`]), in
 /// that order. Documents never change once stored: any snapshot reads the
@@ -304,6 +306,50 @@ fn documents_in_order<R: RowRead>(
         .into_iter()
         .map(|mut r| signed_document(&mut r, 1))
         .collect()
+}
+
+/// The documents of the entries `seqs`, in that order, within `budget`
+/// bytes (see [`SearchOptions::document_budget`]), and how many were left
+/// out. With a budget, the sizes are read first (`length()` of a BLOB or
+/// BYTEA reads no content), so that what does not fit is never loaded.
+/// Outside any transaction: a stored document never changes.
+async fn page_documents<D: Db>(
+    db: &D,
+    seqs: &[i64],
+    budget: Option<usize>,
+) -> Result<(Vec<SignedDocument>, u64), StoreError> {
+    let d = D::DIALECT;
+    let fitting = match budget {
+        None => seqs.len(),
+        Some(budget) => match by_sequence(d, DOCUMENT_SIZES, DOCUMENT_TABLES, seqs) {
+            None => 0,
+            Some(s) => {
+                let sizes = in_order(db.fetch(s).await?, seqs, |r| r.int(0))?
+                    .iter()
+                    .map(|r| r.int(1))
+                    .collect::<Result<Vec<_>, _>>()?;
+                documents_within(&sizes, budget)
+            }
+        },
+    };
+    let documents = match by_sequence(d, DOCUMENT_COLUMNS, DOCUMENT_TABLES, &seqs[..fitting]) {
+        Some(s) => documents_in_order(db.fetch(s).await?, &seqs[..fitting])?,
+        None => Vec::new(),
+    };
+    Ok((documents, (seqs.len() - fitting) as u64))
+}
+
+/// How many of the documents of `sizes` (bytes, in page order) fit in
+/// `budget`: the longest prefix within it, and at least one.
+fn documents_within(sizes: &[i64], budget: usize) -> usize {
+    let mut spent = 0usize;
+    for (i, size) in sizes.iter().enumerate() {
+        spent = spent.saturating_add(usize::try_from(*size).unwrap_or(usize::MAX));
+        if spent > budget && i > 0 {
+            return i;
+        }
+    }
+    sizes.len()
 }
 
 /// The digest at column `at` and the document at `at + 1` (moved out of
@@ -461,19 +507,30 @@ pub(crate) async fn search<D: Db>(
             } else {
                 Vec::new()
             };
+            let mut documents_left_out = 0;
             let documents = if with_documents {
-                rows.iter_mut()
+                // One image's documents, read with the page: the budget
+                // bounds the response.
+                let mut documents = rows
+                    .iter_mut()
                     .map(|r| signed_document(r, seq_at + 1))
-                    .collect::<Result<Vec<_>, _>>()?
+                    .collect::<Result<Vec<_>, _>>()?;
+                if let Some(budget) = options.document_budget {
+                    let sizes: Vec<i64> = documents.iter().map(|d| d.bytes.len() as i64).collect();
+                    let fitting = documents_within(&sizes, budget);
+                    documents_left_out = (documents.len() - fitting) as u64;
+                    documents.truncate(fitting);
+                }
+                documents
             } else if options.documents {
                 let seqs = rows
                     .iter()
                     .map(|r| r.int(seq_at))
                     .collect::<Result<Vec<_>, _>>()?;
-                match by_sequence(d, DOCUMENT_COLUMNS, DOCUMENT_TABLES, &seqs) {
-                    Some(s) => documents_in_order(db.fetch(s).await?, &seqs)?,
-                    None => Vec::new(),
-                }
+                let (documents, left_out) =
+                    page_documents(db, &seqs, options.document_budget).await?;
+                documents_left_out = left_out;
+                documents
             } else {
                 Vec::new()
             };
@@ -482,6 +539,7 @@ pub(crate) async fn search<D: Db>(
                 matching,
                 entries,
                 documents,
+                documents_left_out,
             });
         }
     }
@@ -547,10 +605,6 @@ pub(crate) async fn search<D: Db>(
     } else {
         0
     };
-    let documents = match by_sequence(d, DOCUMENT_COLUMNS, DOCUMENT_TABLES, &seqs) {
-        Some(s) if options.documents => documents_in_order(tx.fetch(s).await?, &seqs)?,
-        _ => Vec::new(),
-    };
     if let Some(seen) = seen {
         *seen = Some((
             version(&mut tx, d).await?,
@@ -558,10 +612,16 @@ pub(crate) async fn search<D: Db>(
         ));
     }
     tx.commit().await?;
+    let (documents, documents_left_out) = if options.documents {
+        page_documents(db, &seqs, options.document_budget).await?
+    } else {
+        (Vec::new(), 0)
+    };
     Ok(SearchPage {
         total,
         matching,
         entries,
         documents,
+        documents_left_out,
     })
 }
