@@ -268,6 +268,7 @@ async fn run(store: &dyn Store, args: &Args, analyze: Option<&sqlx::PgPool>) {
             total: false,
             documents: true,
             summaries: false,
+            document_budget: None,
         };
         async move {
             store

@@ -75,6 +75,11 @@ fn migrator() -> Migrator {
             "endorser bindings",
             include_str!("../migrations/postgres/0005_endorser_bindings.sql"),
         ),
+        migration(
+            6,
+            "write probe",
+            include_str!("../migrations/postgres/0006_write_probe.sql"),
+        ),
     ])
 }
 

@@ -1,14 +1,14 @@
 //! Whether this process's store can write ([`crate::Store::write_fault`]):
-//! the outcome of the last write, and a probe that writes one row to find
-//! out whether a failed store writes again (space freed, the database
-//! back), so that `/healthz` can say "cannot write" and stop saying it as
+//! the outcome of the last write, and a probe that writes a row as large
+//! as an upload to find out whether a failed store writes again (space
+//! freed, the database back), so that `/healthz` can say "cannot write" and stop saying it as
 //! soon as it is no longer true.
 
 use std::sync::Mutex;
 
 use super::lock_emails;
 use crate::StoreError;
-use crate::sql::{Db, Sql, Tx};
+use crate::sql::{Arg, Db, Sql, Tx};
 
 /// The last write's outcome, per process.
 #[derive(Debug, Default)]
@@ -36,18 +36,35 @@ impl WriteHealth {
     }
 }
 
-/// [`crate::Store::probe_write`]: one write transaction that changes
-/// nothing anyone reads (a counter in `store_meta`).
+/// The bytes [`probe_write`] writes: as many as the largest upload and
+/// its index rows take.
+const PROBE_BYTES: usize = 1024 * 1024 + 64 * 1024;
+
+/// [`crate::Store::probe_write`]: a write transaction of [`PROBE_BYTES`]
+/// (a scratch row of `write_probe`, and a counter in `store_meta`), then
+/// one that deletes the row. What it writes nobody reads; the space it
+/// takes is taken only between the two.
 pub(crate) async fn probe_write<D: Db>(db: &D) -> Result<(), StoreError> {
     let d = D::DIALECT;
     let mut tx = db.begin_write().await?;
     // (No e-mail is locked; this only orders the probe like any write.)
     lock_emails(&mut tx, d, &[]).await?;
     let mut s = Sql::new(d);
+    s.push("INSERT INTO write_probe (id, pad) VALUES (1, ")
+        .bind(Arg::Bytes(vec![0; PROBE_BYTES]))
+        .push(") ON CONFLICT (id) DO UPDATE SET pad = excluded.pad");
+    tx.execute(s).await?;
+    let mut s = Sql::new(d);
     s.push(
         "INSERT INTO store_meta (name, value) VALUES ('write_probe', 1) \
          ON CONFLICT (name) DO UPDATE SET value = store_meta.value + 1",
     );
+    tx.execute(s).await?;
+    tx.commit().await?;
+    let mut tx = db.begin_write().await?;
+    lock_emails(&mut tx, d, &[]).await?;
+    let mut s = Sql::new(d);
+    s.push("DELETE FROM write_probe");
     tx.execute(s).await?;
     tx.commit().await
 }
