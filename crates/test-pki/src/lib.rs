@@ -12,15 +12,34 @@
 //! A missing tool skips the tests (`generate` prints `skipped: …` and
 //! returns `None`), except in CI (`CI=true`), where it is a failure.
 //!
+//! [`corpus`] finds the original library's conformance corpus beside the
+//! repository, and skips (or, in CI, fails) the tests that need it when it
+//! is not there.
+//!
 //! [`original_tools`] runs the original StratusLab tools' behaviour (a Java
 //! signer and validator on the JDK's XML-DSig, the Python client's writers)
 //! for the compatibility tests.
 
+pub mod corpus;
 pub mod original_tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tempfile::TempDir;
+
+/// Skips the running test because `why` (a missing tool, service or
+/// corpus): in CI (`CI=true`) a panic, elsewhere a line `skipped: <test>:
+/// <why>` on the real standard error — written past the test harness's
+/// output capture, so that a skipped test shows even when it passes. The
+/// test is named by its thread, which the harness names after it. The
+/// caller then returns.
+pub fn skip(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    assert!(!in_ci(), "{test}: {why} (required in CI)");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {test}: {why}");
+}
 
 /// Whether `tool` is on the `PATH` (`command -v`).
 pub fn tool_available(tool: &str) -> bool {
@@ -97,8 +116,7 @@ impl TestPki {
 pub fn generate(tools: &[&str], require_voms: bool) -> Option<TestPki> {
     for tool in tools {
         if !tool_available(tool) {
-            assert!(!in_ci(), "{tool} is required in CI");
-            eprintln!("skipped: {tool} is not installed");
+            skip(&format!("{tool} is not installed"));
             return None;
         }
     }

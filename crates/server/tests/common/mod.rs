@@ -248,10 +248,7 @@ pub async fn pg_store() -> Option<Arc<dyn Store>> {
     let pool = match PgPoolOptions::new().max_connections(1).connect(&url).await {
         Ok(p) => p,
         Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("PostgreSQL at {url} is required in CI: {e}");
-            }
-            eprintln!("skipped: PostgreSQL at {url} is unreachable: {e}");
+            marketplace_test_pki::skip(&format!("PostgreSQL at {url} is unreachable: {e}"));
             return None;
         }
     };
