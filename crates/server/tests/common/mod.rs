@@ -39,29 +39,52 @@ pub const NEWID: &str = "F49uQGH1uwT4mG9Lqj2pYnWkApd";
 /// Jane's e-mail (the conformance credential).
 pub const JANE: &str = "jane.tester@example.org";
 
-/// The conformance corpus directory.
+/// The conformance corpus directory (tests that read it call
+/// `marketplace_test_pki::corpus::require` first).
 pub fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/stratuslab-metadata")
+    marketplace_test_pki::corpus::dir()
 }
 
-/// Jane Tester (self-signed, e-mail in the subjectAltName), from `test.p12`.
+/// Jane Tester (self-signed, e-mail in the subjectAltName): the corpus's
+/// `test.p12`, which signed its documents, or without the corpus one
+/// generated with the same subject (the tests that need her very key read
+/// the corpus, and are skipped without it).
 pub fn jane() -> &'static Credential {
     static JANE_CRED: OnceLock<Credential> = OnceLock::new();
     JANE_CRED.get_or_init(|| {
-        Credential::from_pkcs12(&corpus().join("test.p12"), "XYZXYZ")
-            .expect("the conformance credential opens")
+        if marketplace_test_pki::corpus::available() {
+            Credential::from_pkcs12(&corpus().join("test.p12"), "XYZXYZ")
+                .expect("the conformance credential opens")
+        } else {
+            generated_as(
+                &[
+                    ("C", "EU"),
+                    ("O", "StratusLab Project"),
+                    ("OU", "Testing Department"),
+                    ("CN", "Jane Tester"),
+                ],
+                Some(JANE),
+            )
+        }
     })
 }
 
 /// A self-signed RSA credential generated in-process; `email` goes into an
 /// rfc822Name subjectAltName when given.
 pub fn generated(common_name: &str, email: Option<&str>) -> Credential {
+    generated_as(
+        &[("C", "EU"), ("O", "Marketplace Tests"), ("CN", common_name)],
+        email,
+    )
+}
+
+/// [`generated`] with the subject `entries` (attribute, value), in order.
+pub fn generated_as(entries: &[(&str, &str)], email: Option<&str>) -> Credential {
     let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("C", "EU").unwrap();
-    name.append_entry_by_text("O", "Marketplace Tests").unwrap();
-    name.append_entry_by_text("CN", common_name).unwrap();
+    for (attribute, value) in entries {
+        name.append_entry_by_text(attribute, value).unwrap();
+    }
     let name = name.build();
     let mut b = X509Builder::new().unwrap();
     b.set_version(2).unwrap();
