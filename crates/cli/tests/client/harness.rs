@@ -87,9 +87,16 @@ impl Server {
     /// Starts a server with extra environment settings.
     pub fn start_with(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        Self::start_on(&data, env, dir)
+    }
+
+    /// Starts a server on the data directory `data` (kept by the caller,
+    /// e.g. to start another server on it), holding `dir` until dropped.
+    pub fn start_on(data: &Path, env: &[(&str, &str)], dir: tempfile::TempDir) -> Server {
         let mut cmd = marketplace();
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path().join("data"))
+            .arg(data)
             .env("MARKETPLACE_REQUIRE_CERTIFIED_EMAIL", "false")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -140,6 +147,8 @@ impl Server {
     }
 }
 
+/// Stops the server with SIGKILL: nothing of it runs after the kill (no
+/// shutdown, no flush).
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

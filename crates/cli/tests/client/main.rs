@@ -5,6 +5,7 @@
 mod harness;
 
 mod config;
+mod crash;
 mod download;
 mod endorsers;
 mod entries;
