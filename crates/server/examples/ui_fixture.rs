@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use marketplace_format::{Algorithm, Checksum, Metadata, edit, identifier, write};
 use marketplace_server::config::ServerConfig;
 use marketplace_server::ingest::{self, Policy, Verdict};
-use marketplace_server::mail::SmtpTls;
+use marketplace_server::smtp::SmtpTls;
 use marketplace_server::state::{AppState, TrustSettings};
 use marketplace_store::{SqliteStore, Store};
 use marketplace_trust::credential::Credential;

@@ -47,7 +47,7 @@ pub type App = tower::util::MapRequest<Router, fn(Request) -> Request>;
 
 /// The routes and their middleware.
 pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.max_upload_bytes + upload::MULTIPART_OVERHEAD;
+    let body_limit = state.config.max_upload_bytes + crate::receive::MULTIPART_OVERHEAD;
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     Router::new()
         .route("/", get(home::home))
@@ -91,7 +91,7 @@ pub fn router(state: AppState) -> Router {
                 .map_response(IntoResponse::into_response)
                 .layer(
                     TraceLayer::new_for_http()
-                        .make_span_with(crate::routes::action::request_span)
+                        .make_span_with(crate::request_log::request_span)
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(MiddlewareLayer::new(Track(state.metrics.clone())))

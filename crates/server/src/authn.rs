@@ -442,6 +442,24 @@ fn refused(reason: &str) -> Response {
     .into_response()
 }
 
+/// The caller of a request (anonymous without an identity).
+pub fn caller_of(request: &axum::extract::Request) -> crate::identity::Caller {
+    crate::identity::Caller(
+        request
+            .extensions()
+            .get::<std::sync::Arc<crate::identity::ClientIdentity>>()
+            .cloned(),
+    )
+}
+
+/// The client's address (the TCP peer the accept loop attached), if known.
+pub fn client_of(request: &axum::extract::Request) -> Option<std::net::IpAddr> {
+    request
+        .extensions()
+        .get::<crate::authn::Connection>()
+        .map(|c| c.peer.ip())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

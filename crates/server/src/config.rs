@@ -7,7 +7,7 @@
 
 use crate::authn::{AddrRange, TlsClientAuth};
 use crate::authz::{UploadAccess, UploadRules};
-use crate::mail::{Secret, SmtpTls};
+use crate::smtp::{Secret, SmtpTls};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::net::SocketAddr;

@@ -14,7 +14,6 @@ use crate::html;
 use crate::middleware::{Before, Middleware};
 use crate::negotiate::{Media, negotiate, varies_by_accept};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, VARY};
 use axum::http::{HeaderValue, StatusCode};
@@ -217,18 +216,4 @@ impl Middleware for ErrorBodies {
         }
         rendered
     }
-}
-
-/// A response with `body` as `content_type`.
-pub fn with_type(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Body>,
-) -> Response {
-    let mut response = Response::new(body.into());
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
 }

@@ -17,7 +17,7 @@ use crate::conditional::set_last_modified;
 use crate::error::AppError;
 use crate::escape::path_segment;
 use crate::identity::Caller;
-use crate::routes::entry_path;
+use crate::links::entry_path;
 use crate::state::AppState;
 use atom_syndication::{Content, Entry, Feed, Generator, Link, Person, Text};
 use axum::Router;

@@ -79,7 +79,7 @@ pub fn render(template: &impl Template) -> String {
 
 /// A `text/html` response.
 pub fn page(status: StatusCode, template: &impl Template) -> Response {
-    crate::error::with_type(
+    crate::response::with_type(
         status,
         crate::negotiate::Media::Html.content_type(),
         render(template),

@@ -273,6 +273,12 @@ pub fn list_request(
     })
 }
 
+/// Days of history shown by default.
+pub const DEFAULT_RANGE_DAYS: u32 = 30;
+
+/// The longest history range accepted (longer ranges are clamped).
+pub const MAX_RANGE_DAYS: u32 = 36_500;
+
 #[cfg(test)]
 mod tests {
     use super::*;

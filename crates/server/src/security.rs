@@ -332,7 +332,7 @@ async fn checked_form(
     if cross_site(request.headers()) {
         return Err(refuse(AppError::new(StatusCode::FORBIDDEN, CSRF_REFUSED)));
     }
-    let limit = state.config.max_upload_bytes + crate::routes::upload::MULTIPART_OVERHEAD;
+    let limit = state.config.max_upload_bytes + crate::receive::MULTIPART_OVERHEAD;
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,

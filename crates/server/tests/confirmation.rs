@@ -8,7 +8,7 @@ mod common;
 use chrono::{DateTime, TimeDelta, Utc};
 use common::*;
 use marketplace_server::config::ServerConfig;
-use marketplace_server::mail::SmtpTls;
+use marketplace_server::smtp::SmtpTls;
 use marketplace_trust::credential::Credential;
 use openssl::x509::{X509, X509Crl};
 use std::net::TcpStream;

@@ -195,7 +195,7 @@ impl Linker<'_> {
 
     /// The links of the entry with `key`.
     pub fn entry(&self, key: &marketplace_store::EntryKey) -> EntryLinks {
-        let original = format!("/{}", crate::routes::entry_path(key));
+        let original = format!("/{}", crate::links::entry_path(key));
         EntryLinks {
             this: self.abs(&format!(
                 "/api/v1/entries{}",

@@ -16,25 +16,25 @@
 //! Unknown, used, expired or malformed tokens are 404 with a message that
 //! names no path. Every response is `Cache-Control: no-store` and
 //! `Referrer-Policy: no-referrer`; the token is masked in request spans
-//! ([`request_span`]).
+//! ([`crate::request_log::request_span`]).
 
 use crate::confirm::{self, Command};
-use crate::error::{AppError, with_type};
+use crate::error::AppError;
 use crate::html::{self, StatusPage};
 use crate::ingest::IngestOutcome;
+use crate::links::entry_path;
 use crate::negotiate::Media;
-use crate::routes::entry_path;
+use crate::response::with_type;
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::map_response;
 use axum::response::Response;
 use axum::routing::get;
 use marketplace_store::EntryKey;
-use std::borrow::Cow;
 
 /// The page a confirmation link opens.
 #[derive(Template)]
@@ -249,63 +249,9 @@ fn outcome(
     response
 }
 
-/// A request path with the token of `/action/{token}/…` replaced by `***`.
-pub fn mask_path(path: &str) -> Cow<'_, str> {
-    match path.strip_prefix("/action/") {
-        Some(rest) if !rest.is_empty() => {
-            let tail = rest.find('/').map_or("", |i| &rest[i..]);
-            Cow::Owned(format!("/action/***{tail}"))
-        }
-        _ => Cow::Borrowed(path),
-    }
-}
-
-/// The tracing span of a request (as tower-http's default one at INFO:
-/// method, URI, version), with confirmation tokens masked. The URI is
-/// written only when the span is recorded (not at all below INFO).
-pub fn request_span(request: &Request) -> tracing::Span {
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        uri = %ShownUri(request.uri()),
-        version = ?request.version(),
-    )
-}
-
-/// A request URI as logs show it: with [`mask_path`] applied (the masked
-/// form drops the query).
-struct ShownUri<'a>(&'a axum::http::Uri);
-
-impl std::fmt::Display for ShownUri<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match mask_path(self.0.path()) {
-            Cow::Owned(masked) => f.write_str(&masked),
-            Cow::Borrowed(_) => write!(f, "{}", self.0),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_are_masked() {
-        let token = "a".repeat(43);
-        assert_eq!(
-            mask_path(&format!("/action/{token}/confirm")),
-            "/action/***/confirm"
-        );
-        assert_eq!(mask_path(&format!("/action/{token}")), "/action/***");
-        assert_eq!(mask_path("/metadata/x"), "/metadata/x");
-        assert_eq!(mask_path("/action/"), "/action/");
-        let shown = |uri: &str| ShownUri(&uri.parse().unwrap()).to_string();
-        assert_eq!(
-            shown(&format!("/action/{token}/abort?x=1")),
-            "/action/***/abort"
-        );
-        assert_eq!(shown("/metadata/x?media=json"), "/metadata/x?media=json");
-    }
 
     #[test]
     fn page_escapes_document_values() {

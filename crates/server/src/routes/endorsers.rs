@@ -20,12 +20,6 @@ use axum::response::Response;
 use chrono::Duration;
 use marketplace_store::{HistoryQuery, MAX_LIMIT};
 
-/// Days of history shown by default.
-pub const DEFAULT_RANGE_DAYS: u32 = 30;
-
-/// The longest history range accepted (longer ranges are clamped).
-pub const MAX_RANGE_DAYS: u32 = 36_500;
-
 /// The first CN of a DN, or the whole DN.
 fn display_name(subject: &str) -> String {
     subject
@@ -88,8 +82,8 @@ pub async fn history(
     let range = params
         .non_empty("range")
         .and_then(|r| r.parse::<u32>().ok())
-        .unwrap_or(DEFAULT_RANGE_DAYS)
-        .min(MAX_RANGE_DAYS);
+        .unwrap_or(crate::listing::DEFAULT_RANGE_DAYS)
+        .min(crate::listing::MAX_RANGE_DAYS);
     let now = state.clock.now();
     let since = now.checked_sub_signed(Duration::days(i64::from(range)));
     let entries = state

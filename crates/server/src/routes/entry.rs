@@ -11,10 +11,11 @@
 //! An entry hidden from the caller (restricted to VOs it is not a member
 //! of) is 404 with the very body of a missing one.
 
-use crate::error::{AppError, with_type};
+use crate::error::AppError;
 use crate::identity::Caller;
 use crate::negotiate::Media;
 use crate::rdfjson::to_rdf_json;
+use crate::response::with_type;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_DISPOSITION;

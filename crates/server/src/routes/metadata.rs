@@ -16,11 +16,12 @@
 
 use crate::conditional;
 use crate::config::DEFAULT_PAGE;
-use crate::error::{AppError, with_type};
+use crate::error::AppError;
 use crate::escape;
 use crate::identity::Caller;
 use crate::listing::{Params, list_request};
 use crate::negotiate::Media;
+use crate::response::with_type;
 use crate::routes::{entry, upload};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, Request, State};
@@ -138,9 +139,10 @@ async fn post(
     match content_type.as_deref() {
         Some("application/x-www-form-urlencoded") => {
             let query = Params::parse(request.uri().query());
-            let body = axum::body::to_bytes(request.into_body(), upload::MULTIPART_OVERHEAD)
-                .await
-                .map_err(|e| AppError::bad_request(format!("cannot read the form: {e}")))?;
+            let body =
+                axum::body::to_bytes(request.into_body(), crate::receive::MULTIPART_OVERHEAD)
+                    .await
+                    .map_err(|e| AppError::bad_request(format!("cannot read the form: {e}")))?;
             let form = Params::parse_bytes(&body);
             form.refuse_nul().map_err(AppError::bad_request)?;
             let params = form.then(query);

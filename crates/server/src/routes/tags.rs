@@ -1,10 +1,11 @@
 //! `/endorsers/{email}/tags`: the distinct tags an endorser used.
 
-use crate::error::{AppError, with_type};
+use crate::error::AppError;
 use crate::escape::path_segment;
 use crate::html::{self, TagsPage};
 use crate::identity::Caller;
 use crate::negotiate::Media;
+use crate::response::with_type;
 use crate::results::Table;
 use crate::state::AppState;
 use axum::extract::{Path, State};

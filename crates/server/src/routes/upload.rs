@@ -3,107 +3,24 @@
 //! `application/xml`, or `multipart/form-data` from the form: the first part
 //! with a file name).
 
-use crate::error::{AppError, with_type};
+use crate::authn::{caller_of, client_of};
+use crate::error::AppError;
 use crate::html::{self, StatusPage};
-use crate::identity::Caller;
 use crate::ingest::{IngestOutcome, Ingested, Ingestor};
+use crate::links::entry_path;
 use crate::negotiate::Media;
-use crate::routes::entry_path;
+use crate::receive::{multipart_file, raw_body, upload_slot};
+use crate::response::with_type;
 use crate::state::AppState;
-use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::header::{CONTENT_LENGTH, LOCATION};
+use axum::extract::{Request, State};
+use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use marketplace_store::{EntryKey, NewEntry};
 
-/// The caller of a request (anonymous without an identity).
-pub fn caller_of(request: &Request) -> Caller {
-    Caller(
-        request
-            .extensions()
-            .get::<std::sync::Arc<crate::identity::ClientIdentity>>()
-            .cloned(),
-    )
-}
-
-/// The client's address (the TCP peer the accept loop attached), if known.
-pub fn client_of(request: &Request) -> Option<std::net::IpAddr> {
-    request
-        .extensions()
-        .get::<crate::authn::Connection>()
-        .map(|c| c.peer.ip())
-}
-
-/// Waits for one of the state's upload slots ([`crate::state::UPLOADS_AT_ONCE`]),
-/// held while the upload is read, verified and stored.
-pub async fn upload_slot(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
-    state
-        .upload_slots
-        .acquire()
-        .await
-        .map_err(AppError::internal)
-}
-
-/// Room for multipart framing and other form fields beyond the document.
-pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
-
 /// `GET /upload`: the form of the web interface ([`crate::ui::upload`]).
 pub async fn form(State(state): State<AppState>) -> Response {
     html::page(StatusCode::OK, &crate::ui::upload::UploadPage::form(&state))
-}
-
-fn too_large(state: &AppState) -> AppError {
-    AppError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!(
-            "request entity too large: documents are limited to {} bytes",
-            state.config.max_upload_bytes
-        ),
-    )
-}
-
-/// The raw body, refusing more than the limit without reading it all.
-async fn raw_body(state: &AppState, request: Request) -> Result<Vec<u8>, AppError> {
-    let limit = state.config.max_upload_bytes;
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large(state));
-    }
-    match axum::body::to_bytes(request.into_body(), limit).await {
-        Ok(bytes) => Ok(bytes.to_vec()),
-        Err(e) if e.to_string().contains("length limit") => Err(too_large(state)),
-        Err(e) => Err(AppError::bad_request(format!(
-            "cannot read the request body: {e}"
-        ))),
-    }
-}
-
-/// The first part with a file name of a multipart body.
-pub async fn multipart_file(state: &AppState, request: Request) -> Result<Vec<u8>, AppError> {
-    let mut multipart = Multipart::from_request(request, state)
-        .await
-        .map_err(|e| AppError::new(e.status(), e.body_text()))?;
-    let error = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large(state)
-        } else {
-            AppError::new(e.status(), e.body_text())
-        }
-    };
-    while let Some(field) = multipart.next_field().await.map_err(error)? {
-        if field.file_name().is_some() {
-            let bytes = field.bytes().await.map_err(error)?;
-            if bytes.len() > state.config.max_upload_bytes {
-                return Err(too_large(state));
-            }
-            return Ok(bytes.to_vec());
-        }
-    }
-    Err(AppError::bad_request("no valid file uploaded"))
 }
 
 /// Receives a document (`multipart` tells the body's form) and runs the

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::escape::path_segment;
 use crate::html;
 use crate::identity::Caller;
-use crate::routes::endorsers::{DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS};
+use crate::listing::{DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS};
 use crate::state::AppState;
 use askama::Template;
 use axum::http::StatusCode;

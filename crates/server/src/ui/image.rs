@@ -397,7 +397,7 @@ pub async fn entry_page(
     }
     let latest = match newest {
         Some(n) if !is_latest => {
-            Some((When::new(&n.key.created), crate::routes::entry_path(&n.key)))
+            Some((When::new(&n.key.created), crate::links::entry_path(&n.key)))
         }
         _ => None,
     };

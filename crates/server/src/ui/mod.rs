@@ -22,7 +22,7 @@ pub mod search;
 pub mod upload;
 
 use crate::escape::{path_segment, query_value};
-use crate::routes::{entry_path, is_web_link};
+use crate::links::{entry_path, is_web_link};
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::get;

@@ -11,7 +11,7 @@ use super::base;
 use crate::error::{AppError, FinalBody};
 use crate::html;
 use crate::ingest::{INVALID, IngestError, IngestOutcome, Ingestor};
-use crate::routes::entry_path;
+use crate::links::entry_path;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Request, State};
@@ -272,13 +272,13 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
             ),
         );
     }
-    let caller = crate::routes::upload::caller_of(&request);
-    let client = crate::routes::upload::client_of(&request);
-    let _slot = match crate::routes::upload::upload_slot(&state).await {
+    let caller = crate::authn::caller_of(&request);
+    let client = crate::authn::client_of(&request);
+    let _slot = match crate::receive::upload_slot(&state).await {
         Ok(slot) => slot,
         Err(e) => return failed(&state, e),
     };
-    let bytes = match crate::routes::upload::multipart_file(&state, request).await {
+    let bytes = match crate::receive::multipart_file(&state, request).await {
         Ok(b) => b,
         Err(e) => return failed(&state, e),
     };

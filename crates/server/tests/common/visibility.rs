@@ -91,7 +91,7 @@ impl Signed {
 
     /// `/metadata/{identifier}/{email}/{created}` (percent-encoded).
     pub fn path(&self) -> String {
-        format!("/{}", marketplace_server::routes::entry_path(&self.key))
+        format!("/{}", marketplace_server::links::entry_path(&self.key))
     }
 
     /// `/api/v1/entries/{identifier}/{email}/{created}`.
@@ -490,7 +490,7 @@ pub async fn check_every_route(
         let mut k = s.key.clone();
         k.created = "2001-01-01T00:00:00Z".into();
         (
-            format!("/{}", marketplace_server::routes::entry_path(&k)),
+            format!("/{}", marketplace_server::links::entry_path(&k)),
             k.created,
         )
     };
