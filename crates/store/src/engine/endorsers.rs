@@ -6,7 +6,7 @@
 //! ms at 100,000 entries), reached by an anonymous GET. It depends on
 //! the entries alone — not on the instant, since it counts entries of every
 //! status — so a process keeps the list it computed, per audience, with the
-//! catalogue version it was computed at ([`super::search_cache::Version`],
+//! catalogue version it was computed at ([`super::kept::Version`],
 //! read before the scan, so that the list is never older than its version),
 //! and reuses it while the version holds: any accepted entry or rebuild, in
 //! this process or another on the same database, makes it stale. Scans of
@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use super::search_cache::{Kept, Version, Window, current_version};
+use super::kept::{Kept, Version, Window, current_version};
 use super::{E, check_audience, visible_condition};
 use crate::StoreError;
 use crate::query::{Audience, EndorserSummary, MAX_UNPAGED_ROWS};

@@ -14,6 +14,7 @@
 
 mod bindings;
 mod endorsers;
+mod kept;
 mod search;
 mod search_cache;
 mod write_health;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
-use super::search_cache::{Kept, Version, Window, version, window};
+use super::kept::{Kept, Version, Window, version, window};
 use super::{E, LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, check_audience, summary, visible_condition};
 use crate::StoreError;
 use crate::index::{filter_key, fts5_match, text_terms};
