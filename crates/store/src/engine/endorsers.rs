@@ -15,6 +15,7 @@
 
 use std::sync::Arc;
 
+use super::Cached;
 use super::kept::{Kept, Version, Window, current_version};
 use super::{E, check_audience, visible_condition};
 use crate::StoreError;
@@ -63,7 +64,7 @@ fn endorser_summary<R: RowRead>(r: &R) -> Result<EndorserSummary, StoreError> {
 
 /// [`crate::Store::endorsers`] (every endorser, with `email` `None`: kept
 /// as the module documentation says) and [`crate::Store::endorser`].
-pub(crate) async fn endorsers<D: Db>(
+pub(crate) async fn endorsers<D: Cached>(
     db: &D,
     email: Option<&str>,
     audience: &Audience,

@@ -55,8 +55,16 @@ pub(crate) struct Caches {
     pub(crate) writes: write_health::WriteHealth,
 }
 
+/// A back end with the [`Caches`] of its store process: what the
+/// operations that keep values between queries need beyond [`Db`], which
+/// stays the driver's view (statements, rows, transactions).
+pub(crate) trait Cached: Db {
+    /// What this process keeps between queries.
+    fn caches(&self) -> &Caches;
+}
+
 /// Records `outcome` as the last write's ([`write_health::WriteHealth`]).
-pub(crate) fn observe_write<D: Db, T>(
+pub(crate) fn observe_write<D: Cached, T>(
     db: &D,
     outcome: Result<T, StoreError>,
 ) -> Result<T, StoreError> {
@@ -1096,7 +1104,7 @@ macro_rules! impl_store {
             ) -> Vec<Result<$crate::PutOutcome, $crate::StoreError>> {
                 let outcomes = $crate::engine::put_many(self, entries).await;
                 if let Some(last) = outcomes.last() {
-                    $crate::sql::Db::caches(self).writes.observe(last);
+                    $crate::engine::Cached::caches(self).writes.observe(last);
                 }
                 outcomes
             }
@@ -1266,7 +1274,7 @@ macro_rules! impl_store {
             }
 
             fn write_fault(&self) -> Option<String> {
-                $crate::sql::Db::caches(self).writes.fault()
+                $crate::engine::Cached::caches(self).writes.fault()
             }
 
             async fn probe_write(&self) -> Result<(), $crate::StoreError> {

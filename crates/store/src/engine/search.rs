@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
+use super::Cached;
 use super::kept::{Kept, Version, Window, version, window};
 use super::{E, LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, check_audience, summary, visible_condition};
 use crate::StoreError;
@@ -446,7 +447,7 @@ fn in_order<R>(
 /// With `seen`, a search that runs in a read transaction also records the
 /// version and expiry window of its snapshot there
 /// ([`super::search_cache`]).
-pub(crate) async fn search<D: Db>(
+pub(crate) async fn search<D: Cached>(
     db: &D,
     q: &SearchQuery,
     now: DateTime<Utc>,

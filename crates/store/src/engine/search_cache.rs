@@ -31,10 +31,10 @@ use std::sync::{Arc, Mutex, Weak};
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
+use super::Cached;
 use super::kept::{Kept, Version, current_version};
 use crate::StoreError;
 use crate::query::{SearchOptions, SearchPage, SearchQuery};
-use crate::sql::Db;
 
 /// The most pages kept (a page holds at most `MAX_LIMIT` summaries).
 pub(crate) const CAPACITY: usize = 128;
@@ -86,7 +86,7 @@ fn cacheable(q: &SearchQuery, options: SearchOptions) -> bool {
 
 /// [`crate::Store::search_with`]: a kept page when it still holds, else
 /// the search ([`super::search::search`]), kept when worth it.
-pub(crate) async fn search<D: Db>(
+pub(crate) async fn search<D: Cached>(
     db: &D,
     q: &SearchQuery,
     now: DateTime<Utc>,
