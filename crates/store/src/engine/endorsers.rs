@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use super::Cached;
 use super::kept::{Kept, Version, Window, current_version};
-use super::{E, check_audience, visible_condition};
+use super::visibility::{E, check_audience, visible_condition};
 use crate::StoreError;
 use crate::query::{Audience, EndorserSummary, MAX_UNPAGED_ROWS};
 use crate::sql::{Db, RowRead, Sql};

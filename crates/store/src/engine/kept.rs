@@ -3,14 +3,14 @@
 //! they were computed in (the newest sequence and the rebuild generation)
 //! and the window between the expiries around the instant they were
 //! computed at. The search pages ([`super::search_cache`]), the totals of
-//! [`super::search`] and the endorsers of [`super::endorsers`] are kept
+//! [`mod@super::search`] and the endorsers of [`mod@super::endorsers`] are kept
 //! this way.
 
 use std::borrow::Borrow;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use super::LATEST;
+use super::columns::LATEST;
 use crate::StoreError;
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
 use super::Cached;
+use super::columns::{LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, summary};
 use super::kept::{Kept, Version, Window, version, window};
-use super::{E, LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, check_audience, summary, visible_condition};
+use super::visibility::{E, check_audience, visible_condition};
 use crate::StoreError;
 use crate::index::{filter_key, fts5_match, text_terms};
 use crate::query::{
