@@ -15,6 +15,7 @@
 mod bindings;
 mod columns;
 mod delegate;
+mod documents;
 mod endorsers;
 mod indexing;
 mod kept;

@@ -3,21 +3,20 @@
 //! total when asked, and the documents of the page when asked; built from
 //! fixed fragments and bound values.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
 use super::Cached;
 use super::columns::{LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, summary};
+use super::documents::{by_sequence, in_order, page_documents, signed_document, within_budget};
 use super::kept::{Kept, Version, Window, version, window};
 use super::visibility::{E, check_audience, visible_condition};
 use crate::StoreError;
 use crate::index::{filter_key, fts5_match, text_terms};
 use crate::model::EntrySummary;
 use crate::query::{
-    Audience, LocationFilter, SearchOptions, SearchPage, SearchQuery, SignedDocument, SortKey,
-    StatusFilter, effective_limit,
+    Audience, LocationFilter, SearchOptions, SearchPage, SearchQuery, SortKey, StatusFilter,
+    effective_limit,
 };
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 
@@ -266,104 +265,6 @@ async fn count<T: Tx>(tx: &mut T, s: Sql) -> Result<u64, StoreError> {
     Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
-/// `columns FROM table WHERE e.seq IN (seqs)` (`table` names `entries e`,
-/// alone or joined with its documents); `None` for no sequences.
-fn by_sequence(
-    d: Dialect,
-    columns: &'static str,
-    table: &'static str,
-    seqs: &[i64],
-) -> Option<Sql> {
-    if seqs.is_empty() {
-        return None;
-    }
-    let mut s = Sql::new(d);
-    s.push(columns)
-        .push(" FROM ")
-        .push(table)
-        .push(" WHERE e.seq IN (");
-    for (i, seq) in seqs.iter().enumerate() {
-        if i > 0 {
-            s.push(", ");
-        }
-        s.int(*seq);
-    }
-    s.push(")");
-    Some(s)
-}
-
-/// The columns and tables [`documents_in_order`] reads, for [`by_sequence`].
-const DOCUMENT_COLUMNS: &str = "SELECT e.seq, e.document_sha256, d.document";
-const DOCUMENT_TABLES: &str = "entries e JOIN documents d ON d.seq = e.seq";
-/// The sizes of the documents, for [`page_documents`].
-const DOCUMENT_SIZES: &str = "SELECT e.seq, CAST(length(d.document) AS BIGINT)";
-
-/// The documents of the entries `seqs` (rows of [`DOCUMENT_COLUMNS`]), in
-/// that order. Documents never change once stored: any snapshot reads the
-/// same bytes.
-fn documents_in_order<R: RowRead>(
-    rows: Vec<R>,
-    seqs: &[i64],
-) -> Result<Vec<SignedDocument>, StoreError> {
-    in_order(rows, seqs, |r| r.int(0))?
-        .into_iter()
-        .map(|mut r| signed_document(&mut r, 1))
-        .collect()
-}
-
-/// The documents of the entries `seqs`, in that order, within `budget`
-/// bytes (see [`SearchOptions::document_budget`]), and how many were left
-/// out. With a budget, the sizes are read first (`length()` of a BLOB or
-/// BYTEA reads no content), so that what does not fit is never loaded.
-/// Outside any transaction: a stored document never changes.
-async fn page_documents<D: Db>(
-    db: &D,
-    seqs: &[i64],
-    budget: Option<usize>,
-) -> Result<(Vec<SignedDocument>, u64), StoreError> {
-    let d = D::DIALECT;
-    let fitting = match budget {
-        None => seqs.len(),
-        Some(budget) => match by_sequence(d, DOCUMENT_SIZES, DOCUMENT_TABLES, seqs) {
-            None => 0,
-            Some(s) => {
-                let sizes = in_order(db.fetch(s).await?, seqs, |r| r.int(0))?
-                    .iter()
-                    .map(|r| r.int(1))
-                    .collect::<Result<Vec<_>, _>>()?;
-                documents_within(&sizes, budget)
-            }
-        },
-    };
-    let documents = match by_sequence(d, DOCUMENT_COLUMNS, DOCUMENT_TABLES, &seqs[..fitting]) {
-        Some(s) => documents_in_order(db.fetch(s).await?, &seqs[..fitting])?,
-        None => Vec::new(),
-    };
-    Ok((documents, (seqs.len() - fitting) as u64))
-}
-
-/// How many of the documents of `sizes` (bytes, in page order) fit in
-/// `budget`: the longest prefix within it, and at least one.
-fn documents_within(sizes: &[i64], budget: usize) -> usize {
-    let mut spent = 0usize;
-    for (i, size) in sizes.iter().enumerate() {
-        spent = spent.saturating_add(usize::try_from(*size).unwrap_or(usize::MAX));
-        if spent > budget && i > 0 {
-            return i;
-        }
-    }
-    sizes.len()
-}
-
-/// The digest at column `at` and the document at `at + 1` (moved out of
-/// the row).
-fn signed_document<R: RowRead>(r: &mut R, at: usize) -> Result<SignedDocument, StoreError> {
-    Ok(SignedDocument {
-        sha256: r.text(at)?,
-        bytes: r.take_bytes(at + 1)?,
-    })
-}
-
 /// Whether `q` filters on the status only (and the audience, which the
 /// total shares), so that the entries matching it are those
 /// [`SearchPage::total`] counts.
@@ -413,25 +314,6 @@ fn matching_from_page(shown: usize, limit: u32, offset: u64) -> Option<u64> {
     let shown = shown as u64;
     ((shown > 0 && shown < u64::from(limit)) || (shown == 0 && offset == 0))
         .then_some(offset + shown)
-}
-
-/// `rows` (`seq_of` reads a row's sequence) in the order of `seqs`.
-fn in_order<R>(
-    rows: Vec<R>,
-    seqs: &[i64],
-    seq_of: impl Fn(&R) -> Result<i64, StoreError>,
-) -> Result<Vec<R>, StoreError> {
-    let mut by_seq = HashMap::with_capacity(rows.len());
-    for r in rows {
-        by_seq.insert(seq_of(&r)?, r);
-    }
-    seqs.iter()
-        .map(|seq| {
-            by_seq
-                .remove(seq)
-                .ok_or_else(|| StoreError::Backend(format!("entry {seq} vanished from a read")))
-        })
-        .collect()
 }
 
 /// [`crate::Store::search_with`] ([`crate::Store::search`] with the
@@ -588,22 +470,6 @@ async fn one_statement<D: Db>(
         documents,
         documents_left_out,
     }))
-}
-
-/// `documents` cut to the longest prefix within `budget` (see
-/// [`documents_within`]), and how many were left out.
-fn within_budget(
-    mut documents: Vec<SignedDocument>,
-    budget: Option<usize>,
-) -> (Vec<SignedDocument>, u64) {
-    let Some(budget) = budget else {
-        return (documents, 0);
-    };
-    let sizes: Vec<i64> = documents.iter().map(|d| d.bytes.len() as i64).collect();
-    let fitting = documents_within(&sizes, budget);
-    let left_out = (documents.len() - fitting) as u64;
-    documents.truncate(fitting);
-    (documents, left_out)
 }
 
 /// The page statement of [`in_snapshot`]: the sequences with their rank
