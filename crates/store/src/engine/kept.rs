@@ -103,6 +103,7 @@ pub(crate) async fn current_version<D: Db>(db: &D) -> Result<Version, StoreError
     version_of(db.fetch(version_sql(D::DIALECT)).await?.first())
 }
 
+/// The query of the version (one row: newest sequence, generation).
 fn version_sql(d: Dialect) -> Sql {
     let mut s = Sql::new(d);
     s.push(
@@ -112,6 +113,7 @@ fn version_sql(d: Dialect) -> Sql {
     s
 }
 
+/// The version in the row of [`version_sql`] (0 for what is missing).
 fn version_of<R: RowRead>(row: Option<&R>) -> Result<Version, StoreError> {
     match row {
         Some(r) => Ok((r.opt_int(0)?.unwrap_or(0), r.opt_int(1)?.unwrap_or(0))),

@@ -15,6 +15,7 @@ use crate::sql::{Db, RowRead, Sql};
 const STORED_COLUMNS: &str = "SELECT e.seq, e.accepted_at, e.identifier, e.email, e.created, \
      d.document, e.metadata, e.signer FROM entries e JOIN documents d ON d.seq = e.seq";
 
+/// Reads a stored entry from [`STORED_COLUMNS`].
 fn stored<R: RowRead>(r: &R) -> Result<StoredEntry, StoreError> {
     Ok(StoredEntry {
         sequence: r.int(0)?,
