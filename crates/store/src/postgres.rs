@@ -14,7 +14,7 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, SqlSafeStr, Transaction};
 
 use crate::StoreError;
-use crate::engine::{Caches, impl_store};
+use crate::engine::{Cached, Caches, impl_store};
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx, backend, decode};
 
 /// Connections in the pool of one server process.
@@ -239,10 +239,6 @@ impl Db for PgStore {
         self.pool.begin().await.map(PgTx).map_err(backend)
     }
 
-    fn caches(&self) -> &Caches {
-        &self.caches
-    }
-
     /// The server checks its own pages (data checksums, WAL replay); what
     /// a client can add is that every table answers.
     async fn integrity(&self, _thorough: bool) -> Result<Vec<String>, StoreError> {
@@ -261,6 +257,12 @@ impl Db for PgStore {
             }
         }
         Ok(problems)
+    }
+}
+
+impl Cached for PgStore {
+    fn caches(&self) -> &Caches {
+        &self.caches
     }
 }
 

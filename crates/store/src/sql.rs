@@ -175,8 +175,6 @@ pub(crate) trait Db: Send + Sync {
     fn begin_read(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
     /// Begins a write transaction (SQLite: takes the write lock at once).
     fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
-    /// What this process keeps between queries ([`crate::engine::Caches`]).
-    fn caches(&self) -> &crate::engine::Caches;
     /// The database's own check of its files ([`crate::Store::check_integrity`]):
     /// what it found wrong, empty when nothing.
     fn integrity(

@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, SqlSafeStr, Sqlite, SqlitePool};
 
 use crate::StoreError;
-use crate::engine::{Caches, impl_store};
+use crate::engine::{Cached, Caches, impl_store};
 use crate::sql::{Arg, Db, Dialect, Sql, Tx, backend};
 use crate::sqlite_read::{ReadSettings, ReadTx, Readers, Values, from_sqlx};
 
@@ -433,10 +433,6 @@ impl Db for SqliteStore {
         WriteTx::begin(&self.pool).await.map(SqliteTx::Write)
     }
 
-    fn caches(&self) -> &Caches {
-        &self.caches
-    }
-
     /// `PRAGMA quick_check` (every page readable and well-formed, O(N)),
     /// or with `thorough` `PRAGMA integrity_check` (also every index
     /// against its table); at most [`INTEGRITY_PROBLEMS`] problems.
@@ -474,5 +470,11 @@ impl Db for SqliteStore {
 
 /// The most problems an integrity check lists.
 const INTEGRITY_PROBLEMS: u32 = 100;
+
+impl Cached for SqliteStore {
+    fn caches(&self) -> &Caches {
+        &self.caches
+    }
+}
 
 impl_store!(SqliteStore);

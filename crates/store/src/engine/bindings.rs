@@ -40,7 +40,7 @@ pub(crate) async fn read_in<T: Tx>(
     emails: &[String],
 ) -> Result<HashMap<String, EndorserBinding>, StoreError> {
     let mut found = HashMap::new();
-    for chunk in emails.chunks(super::INSERT_ROWS) {
+    for chunk in emails.chunks(super::indexing::INSERT_ROWS) {
         let mut s = Sql::new(d);
         s.push(COLUMNS).push(" WHERE email IN (");
         for (i, email) in chunk.iter().enumerate() {
@@ -118,7 +118,7 @@ pub(crate) async fn rebind<D: Db>(
     let d = D::DIALECT;
     let email = email.to_ascii_lowercase();
     let mut tx = db.begin_write().await?;
-    super::lock_emails(&mut tx, d, std::slice::from_ref(&email)).await?;
+    super::locks::lock_emails(&mut tx, d, std::slice::from_ref(&email)).await?;
     let previous = read_in(&mut tx, d, std::slice::from_ref(&email))
         .await?
         .remove(&email);
@@ -152,7 +152,7 @@ pub(crate) async fn bind_unbound<D: Db>(
 ) -> Result<bool, StoreError> {
     let d = D::DIALECT;
     let mut tx = db.begin_write().await?;
-    super::lock_emails(&mut tx, d, std::slice::from_ref(&binding.email)).await?;
+    super::locks::lock_emails(&mut tx, d, std::slice::from_ref(&binding.email)).await?;
     // Any row, a released e-mail's included, means the e-mail is decided.
     let mut s = Sql::new(d);
     s.push("SELECT email FROM endorser_bindings WHERE email = ")

@@ -6,7 +6,7 @@
 //! ms at 100,000 entries), reached by an anonymous GET. It depends on
 //! the entries alone — not on the instant, since it counts entries of every
 //! status — so a process keeps the list it computed, per audience, with the
-//! catalogue version it was computed at ([`super::search_cache::Version`],
+//! catalogue version it was computed at ([`super::kept::Version`],
 //! read before the scan, so that the list is never older than its version),
 //! and reuses it while the version holds: any accepted entry or rebuild, in
 //! this process or another on the same database, makes it stale. Scans of
@@ -15,8 +15,9 @@
 
 use std::sync::Arc;
 
-use super::search_cache::{Kept, Version, Window, current_version};
-use super::{E, check_audience, visible_condition};
+use super::Cached;
+use super::kept::{Kept, Version, Window, current_version};
+use super::visibility::{E, check_audience, visible_condition};
 use crate::StoreError;
 use crate::query::{Audience, EndorserSummary, MAX_UNPAGED_ROWS};
 use crate::sql::{Db, RowRead, Sql};
@@ -63,7 +64,7 @@ fn endorser_summary<R: RowRead>(r: &R) -> Result<EndorserSummary, StoreError> {
 
 /// [`crate::Store::endorsers`] (every endorser, with `email` `None`: kept
 /// as the module documentation says) and [`crate::Store::endorser`].
-pub(crate) async fn endorsers<D: Db>(
+pub(crate) async fn endorsers<D: Cached>(
     db: &D,
     email: Option<&str>,
     audience: &Audience,

@@ -3,18 +3,20 @@
 //! total when asked, and the documents of the page when asked; built from
 //! fixed fragments and bound values.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use marketplace_format::datetime::format_utc;
 
-use super::search_cache::{Kept, Version, Window, version, window};
-use super::{E, LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, check_audience, summary, visible_condition};
+use super::Cached;
+use super::columns::{LATEST, SUMMARY_COLUMNS, SUMMARY_SEQ, summary};
+use super::documents::{by_sequence, in_order, page_documents, signed_document, within_budget};
+use super::kept::{Kept, Version, Window, version, window};
+use super::visibility::{E, check_audience, visible_condition};
 use crate::StoreError;
 use crate::index::{filter_key, fts5_match, text_terms};
+use crate::model::EntrySummary;
 use crate::query::{
-    Audience, LocationFilter, SearchOptions, SearchPage, SearchQuery, SignedDocument, SortKey,
-    StatusFilter, effective_limit,
+    Audience, LocationFilter, SearchOptions, SearchPage, SearchQuery, SortKey, StatusFilter,
+    effective_limit,
 };
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 
@@ -263,104 +265,6 @@ async fn count<T: Tx>(tx: &mut T, s: Sql) -> Result<u64, StoreError> {
     Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
-/// `columns FROM table WHERE e.seq IN (seqs)` (`table` names `entries e`,
-/// alone or joined with its documents); `None` for no sequences.
-fn by_sequence(
-    d: Dialect,
-    columns: &'static str,
-    table: &'static str,
-    seqs: &[i64],
-) -> Option<Sql> {
-    if seqs.is_empty() {
-        return None;
-    }
-    let mut s = Sql::new(d);
-    s.push(columns)
-        .push(" FROM ")
-        .push(table)
-        .push(" WHERE e.seq IN (");
-    for (i, seq) in seqs.iter().enumerate() {
-        if i > 0 {
-            s.push(", ");
-        }
-        s.int(*seq);
-    }
-    s.push(")");
-    Some(s)
-}
-
-/// The columns and tables [`documents_in_order`] reads, for [`by_sequence`].
-const DOCUMENT_COLUMNS: &str = "SELECT e.seq, e.document_sha256, d.document";
-const DOCUMENT_TABLES: &str = "entries e JOIN documents d ON d.seq = e.seq";
-/// The sizes of the documents, for [`page_documents`].
-const DOCUMENT_SIZES: &str = "SELECT e.seq, CAST(length(d.document) AS BIGINT)";
-
-/// The documents of the entries `seqs` (rows of [`DOCUMENT_COLUMNS`]), in
-/// that order. Documents never change once stored: any snapshot reads the
-/// same bytes.
-fn documents_in_order<R: RowRead>(
-    rows: Vec<R>,
-    seqs: &[i64],
-) -> Result<Vec<SignedDocument>, StoreError> {
-    in_order(rows, seqs, |r| r.int(0))?
-        .into_iter()
-        .map(|mut r| signed_document(&mut r, 1))
-        .collect()
-}
-
-/// The documents of the entries `seqs`, in that order, within `budget`
-/// bytes (see [`SearchOptions::document_budget`]), and how many were left
-/// out. With a budget, the sizes are read first (`length()` of a BLOB or
-/// BYTEA reads no content), so that what does not fit is never loaded.
-/// Outside any transaction: a stored document never changes.
-async fn page_documents<D: Db>(
-    db: &D,
-    seqs: &[i64],
-    budget: Option<usize>,
-) -> Result<(Vec<SignedDocument>, u64), StoreError> {
-    let d = D::DIALECT;
-    let fitting = match budget {
-        None => seqs.len(),
-        Some(budget) => match by_sequence(d, DOCUMENT_SIZES, DOCUMENT_TABLES, seqs) {
-            None => 0,
-            Some(s) => {
-                let sizes = in_order(db.fetch(s).await?, seqs, |r| r.int(0))?
-                    .iter()
-                    .map(|r| r.int(1))
-                    .collect::<Result<Vec<_>, _>>()?;
-                documents_within(&sizes, budget)
-            }
-        },
-    };
-    let documents = match by_sequence(d, DOCUMENT_COLUMNS, DOCUMENT_TABLES, &seqs[..fitting]) {
-        Some(s) => documents_in_order(db.fetch(s).await?, &seqs[..fitting])?,
-        None => Vec::new(),
-    };
-    Ok((documents, (seqs.len() - fitting) as u64))
-}
-
-/// How many of the documents of `sizes` (bytes, in page order) fit in
-/// `budget`: the longest prefix within it, and at least one.
-fn documents_within(sizes: &[i64], budget: usize) -> usize {
-    let mut spent = 0usize;
-    for (i, size) in sizes.iter().enumerate() {
-        spent = spent.saturating_add(usize::try_from(*size).unwrap_or(usize::MAX));
-        if spent > budget && i > 0 {
-            return i;
-        }
-    }
-    sizes.len()
-}
-
-/// The digest at column `at` and the document at `at + 1` (moved out of
-/// the row).
-fn signed_document<R: RowRead>(r: &mut R, at: usize) -> Result<SignedDocument, StoreError> {
-    Ok(SignedDocument {
-        sha256: r.text(at)?,
-        bytes: r.take_bytes(at + 1)?,
-    })
-}
-
 /// Whether `q` filters on the status only (and the audience, which the
 /// total shares), so that the entries matching it are those
 /// [`SearchPage::total`] counts.
@@ -412,203 +316,234 @@ fn matching_from_page(shown: usize, limit: u32, offset: u64) -> Option<u64> {
         .then_some(offset + shown)
 }
 
-/// `rows` (`seq_of` reads a row's sequence) in the order of `seqs`.
-fn in_order<R>(
-    rows: Vec<R>,
-    seqs: &[i64],
-    seq_of: impl Fn(&R) -> Result<i64, StoreError>,
-) -> Result<Vec<R>, StoreError> {
-    let mut by_seq = HashMap::with_capacity(rows.len());
-    for r in rows {
-        by_seq.insert(seq_of(&r)?, r);
-    }
-    seqs.iter()
-        .map(|seq| {
-            by_seq
-                .remove(seq)
-                .ok_or_else(|| StoreError::Backend(format!("entry {seq} vanished from a read")))
-        })
-        .collect()
-}
-
 /// [`crate::Store::search_with`] ([`crate::Store::search`] with the
 /// default options).
 ///
 /// Without text and without the total (a lookup), one statement usually
-/// does: the page, with the documents when the query names an image (a
-/// few rows), and the count when the page tells it; only otherwise is the
-/// search redone in a read transaction. Without text, one statement gives
-/// the page (an index can give the order and stop early). With text, every
-/// match has to be ranked anyway: a narrow statement ranks them and counts
-/// them in the same pass (`COUNT(*) OVER ()`), and a second one reads the
-/// page's entries.
+/// does ([`one_statement`]): the page, with the documents when the query
+/// names an image (a few rows), and the count when the page tells it;
+/// only otherwise is the search redone in a read transaction
+/// ([`in_snapshot`]). Without text, one statement gives the page (an index
+/// can give the order and stop early). With text, every match has to be
+/// ranked anyway: a narrow statement ranks them and counts them in the
+/// same pass (`COUNT(*) OVER ()`), and a second one reads the page's
+/// entries.
 ///
 /// With `seen`, a search that runs in a read transaction also records the
 /// version and expiry window of its snapshot there
 /// ([`super::search_cache`]).
-pub(crate) async fn search<D: Db>(
+pub(crate) async fn search<D: Cached>(
     db: &D,
     q: &SearchQuery,
     now: DateTime<Utc>,
     options: SearchOptions,
     seen: Option<&mut Option<(Version, Window)>>,
 ) -> Result<SearchPage, StoreError> {
-    let d = D::DIALECT;
-    check_audience(&q.audience)?;
-    let terms = text_terms(q.text.as_deref())?;
-    let terms = terms.as_deref();
-    if i64::try_from(q.offset).is_err() {
-        return Err(StoreError::InvalidQuery(format!(
-            "offset {} is too large",
-            q.offset
-        )));
+    let plan = Plan::of(q, now)?;
+    if !plan.narrow
+        && !options.total
+        && let Some(page) = one_statement(db, &plan, options).await?
+    {
+        return Ok(page);
     }
-    let limit = effective_limit(q.limit);
-    let now_text = format_utc(now);
-    let paged = |s: &mut Sql| {
-        order_by(s, q, terms.is_some());
+    in_snapshot(db, &plan, options, seen).await
+}
+
+/// A search checked and ready to run.
+struct Plan<'q> {
+    /// The query.
+    q: &'q SearchQuery,
+    /// The instant statuses are computed at.
+    now: DateTime<Utc>,
+    /// `now` as stored text.
+    now_text: String,
+    /// The full-text terms, if any.
+    terms: Option<Vec<String>>,
+    /// The page size.
+    limit: u32,
+    /// Whether a narrow statement orders the sequences alone (a sorter
+    /// row of a few bytes instead of the whole summary), the page's rows
+    /// being read afterwards: text ranks every match, and some sort keys
+    /// sort every match.
+    narrow: bool,
+}
+
+impl<'q> Plan<'q> {
+    /// Checks `q` (audience, text, offset).
+    fn of(q: &'q SearchQuery, now: DateTime<Utc>) -> Result<Plan<'q>, StoreError> {
+        check_audience(&q.audience)?;
+        let terms = text_terms(q.text.as_deref())?;
+        if i64::try_from(q.offset).is_err() {
+            return Err(StoreError::InvalidQuery(format!(
+                "offset {} is too large",
+                q.offset
+            )));
+        }
+        let narrow = terms.is_some() || sorts_every_match(q.sort);
+        Ok(Plan {
+            q,
+            now,
+            now_text: format_utc(now),
+            terms,
+            limit: effective_limit(q.limit),
+            narrow,
+        })
+    }
+
+    /// The full-text terms, if any.
+    fn terms(&self) -> Option<&[String]> {
+        self.terms.as_deref()
+    }
+
+    /// Appends the ORDER BY, LIMIT and OFFSET of the page.
+    fn paged(&self, s: &mut Sql) {
+        order_by(s, self.q, self.terms.is_some());
         s.push(" LIMIT ")
-            .count_literal(limit.into())
+            .count_literal(self.limit.into())
             .push(" OFFSET ")
-            .count_literal(q.offset);
-    };
-
-    // Text ranks every match, and some sort keys sort every match: then a
-    // narrow statement orders the sequences alone (a sorter row of a few
-    // bytes instead of the whole summary), and the page's rows are read
-    // afterwards.
-    let narrow = terms.is_some() || sorts_every_match(q.sort);
-    if !narrow && !options.total {
-        // One statement is its own snapshot. With the documents of one
-        // image and no summaries (a site's check), the statement reads the
-        // lookup index and the documents only.
-        let with_documents = options.documents && q.identifier.is_some();
-        let mut page = Sql::new(d);
-        let seq_at = if options.summaries {
-            page.push(SUMMARY_COLUMNS);
-            SUMMARY_SEQ
-        } else {
-            page.push("SELECT e.seq");
-            0
-        };
-        if with_documents {
-            page.push(
-                ", e.document_sha256, (SELECT x.document FROM documents x WHERE x.seq = e.seq)",
-            );
-        }
-        from_where(&mut page, q, None, &now_text);
-        paged(&mut page);
-        let mut rows = db.fetch(page).await?;
-        if let Some(matching) = matching_from_page(rows.len(), limit, q.offset) {
-            let entries = if options.summaries {
-                rows.iter()
-                    .map(|r| summary(r, now))
-                    .collect::<Result<Vec<_>, _>>()?
-            } else {
-                Vec::new()
-            };
-            let mut documents_left_out = 0;
-            let documents = if with_documents {
-                // One image's documents, read with the page: the budget
-                // bounds the response.
-                let mut documents = rows
-                    .iter_mut()
-                    .map(|r| signed_document(r, seq_at + 1))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if let Some(budget) = options.document_budget {
-                    let sizes: Vec<i64> = documents.iter().map(|d| d.bytes.len() as i64).collect();
-                    let fitting = documents_within(&sizes, budget);
-                    documents_left_out = (documents.len() - fitting) as u64;
-                    documents.truncate(fitting);
-                }
-                documents
-            } else if options.documents {
-                let seqs = rows
-                    .iter()
-                    .map(|r| r.int(seq_at))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let (documents, left_out) =
-                    page_documents(db, &seqs, options.document_budget).await?;
-                documents_left_out = left_out;
-                documents
-            } else {
-                Vec::new()
-            };
-            return Ok(SearchPage {
-                total: 0,
-                matching,
-                entries,
-                documents,
-                documents_left_out,
-            });
-        }
+            .count_literal(self.q.offset);
     }
 
+    /// How many entries match, when the page of `shown` rows tells.
+    fn matching_from_page(&self, shown: usize) -> Option<u64> {
+        matching_from_page(shown, self.limit, self.q.offset)
+    }
+}
+
+/// The page of a search without text, without a sort of every match and
+/// without the total, in one statement (its own snapshot), when the page
+/// tells how many entries match; `None` otherwise. With the documents of
+/// one image and no summaries (a site's check), the statement reads the
+/// lookup index and the documents only.
+async fn one_statement<D: Db>(
+    db: &D,
+    plan: &Plan<'_>,
+    options: SearchOptions,
+) -> Result<Option<SearchPage>, StoreError> {
+    let q = plan.q;
+    let with_documents = options.documents && q.identifier.is_some();
+    let mut page = Sql::new(D::DIALECT);
+    let seq_at = if options.summaries {
+        page.push(SUMMARY_COLUMNS);
+        SUMMARY_SEQ
+    } else {
+        page.push("SELECT e.seq");
+        0
+    };
+    if with_documents {
+        page.push(", e.document_sha256, (SELECT x.document FROM documents x WHERE x.seq = e.seq)");
+    }
+    from_where(&mut page, q, None, &plan.now_text);
+    plan.paged(&mut page);
+    let mut rows = db.fetch(page).await?;
+    let Some(matching) = plan.matching_from_page(rows.len()) else {
+        return Ok(None);
+    };
+    let entries = if options.summaries {
+        rows.iter()
+            .map(|r| summary(r, plan.now))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        Vec::new()
+    };
+    let (documents, documents_left_out) = if with_documents {
+        // One image's documents, read with the page: the budget bounds the
+        // response.
+        let documents = rows
+            .iter_mut()
+            .map(|r| signed_document(r, seq_at + 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        within_budget(documents, options.document_budget)
+    } else if options.documents {
+        let seqs = rows
+            .iter()
+            .map(|r| r.int(seq_at))
+            .collect::<Result<Vec<_>, _>>()?;
+        page_documents(db, &seqs, options.document_budget).await?
+    } else {
+        (Vec::new(), 0)
+    };
+    Ok(Some(SearchPage {
+        total: 0,
+        matching,
+        entries,
+        documents,
+        documents_left_out,
+    }))
+}
+
+/// The page statement of [`in_snapshot`]: the sequences with their rank
+/// and the number of matches (text), the sequences alone (a sort of every
+/// match), or the summaries.
+fn snapshot_page(d: Dialect, plan: &Plan<'_>) -> Sql {
     let mut page = Sql::new(d);
-    if terms.is_some() {
+    if plan.terms.is_some() {
         page.push("SELECT e.seq, ")
             .push(rank_expression(d))
             .push(", COUNT(*) OVER ()");
-    } else if narrow {
+    } else if plan.narrow {
         page.push("SELECT e.seq");
     } else {
         page.push(SUMMARY_COLUMNS);
     }
-    from_where(&mut page, q, terms, &now_text);
-    paged(&mut page);
+    from_where(&mut page, plan.q, plan.terms(), &plan.now_text);
+    plan.paged(&mut page);
+    page
+}
 
+/// A search in one read transaction: the page, then (only when the page
+/// does not tell) the number of matching entries, the page's summaries
+/// (after a narrow statement), the total when asked, and the version and
+/// window of the snapshot for `seen`; the documents of the page when
+/// asked, after the transaction.
+async fn in_snapshot<D: Cached>(
+    db: &D,
+    plan: &Plan<'_>,
+    options: SearchOptions,
+    seen: Option<&mut Option<(Version, Window)>>,
+) -> Result<SearchPage, StoreError> {
+    let d = D::DIALECT;
+    let q = plan.q;
+    let page = snapshot_page(d, plan);
     let totals = &db.caches().totals;
     let mut tx = db.begin_read().await?;
     let rows = tx.fetch(page).await?;
-    let counted = match (terms, rows.first()) {
+    let counted = match (plan.terms(), rows.first()) {
         (Some(_), Some(first)) => Some(u64::try_from(first.int(2)?).unwrap_or(0)),
         _ => None,
     };
-    let matching = match counted.or_else(|| matching_from_page(rows.len(), limit, q.offset)) {
+    let matching = match counted.or_else(|| plan.matching_from_page(rows.len())) {
         Some(n) => n,
         // The whole catalogue with a status: what the total counts.
         None if is_catalogue(q) => {
-            total(&mut tx, d, totals, q.status, &q.audience, &now_text).await?
+            total(&mut tx, d, totals, q.status, &q.audience, &plan.now_text).await?
         }
         None => {
             let mut matching = Sql::new(d);
             matching.push("SELECT COUNT(*)");
-            from_where(&mut matching, q, terms, &now_text);
+            from_where(&mut matching, q, plan.terms(), &plan.now_text);
             count(&mut tx, matching).await?
         }
     };
     let seqs = rows
         .iter()
-        .map(|r| r.int(if narrow { 0 } else { SUMMARY_SEQ }))
+        .map(|r| r.int(if plan.narrow { 0 } else { SUMMARY_SEQ }))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut entries = Vec::with_capacity(rows.len());
-    if !options.summaries {
-        // Documents alone: no entry is decoded.
-    } else if narrow {
-        if let Some(s) = by_sequence(d, SUMMARY_COLUMNS, "entries e", &seqs) {
-            let found = in_order(tx.fetch(s).await?, &seqs, |r| r.int(SUMMARY_SEQ))?;
-            for (r, ranked) in found.iter().zip(&rows) {
-                let mut e = summary(r, now)?;
-                if terms.is_some() {
-                    e.rank = ranked.opt_float(1)?;
-                }
-                entries.push(e);
-            }
-        }
+    let entries = if options.summaries {
+        snapshot_entries(&mut tx, d, plan, &rows, &seqs).await?
     } else {
-        for r in &rows {
-            entries.push(summary(r, now)?);
-        }
-    }
+        // Documents alone: no entry is decoded.
+        Vec::new()
+    };
     let total = if options.total {
-        total(&mut tx, d, totals, q.status, &q.audience, &now_text).await?
+        total(&mut tx, d, totals, q.status, &q.audience, &plan.now_text).await?
     } else {
         0
     };
     if let Some(seen) = seen {
         *seen = Some((
             version(&mut tx, d).await?,
-            window(&mut tx, d, &now_text).await?,
+            window(&mut tx, d, &plan.now_text).await?,
         ));
     }
     tx.commit().await?;
@@ -624,4 +559,32 @@ pub(crate) async fn search<D: Db>(
         documents,
         documents_left_out,
     })
+}
+
+/// The summaries of the page `rows` of [`snapshot_page`] (entries `seqs`):
+/// read by sequence after a narrow statement, with the rank of a text
+/// search, else decoded from the rows.
+async fn snapshot_entries<T: Tx>(
+    tx: &mut T,
+    d: Dialect,
+    plan: &Plan<'_>,
+    rows: &[T::Row],
+    seqs: &[i64],
+) -> Result<Vec<EntrySummary>, StoreError> {
+    let mut entries = Vec::with_capacity(rows.len());
+    if !plan.narrow {
+        for r in rows {
+            entries.push(summary(r, plan.now)?);
+        }
+    } else if let Some(s) = by_sequence(d, SUMMARY_COLUMNS, "entries e", seqs) {
+        let found = in_order(tx.fetch(s).await?, seqs, |r| r.int(SUMMARY_SEQ))?;
+        for (r, ranked) in found.iter().zip(rows) {
+            let mut e = summary(r, plan.now)?;
+            if plan.terms.is_some() {
+                e.rank = ranked.opt_float(1)?;
+            }
+            entries.push(e);
+        }
+    }
+    Ok(entries)
 }

@@ -6,7 +6,7 @@
 
 use std::sync::Mutex;
 
-use super::lock_emails;
+use super::locks::lock_emails;
 use crate::StoreError;
 use crate::sql::{Arg, Db, Sql, Tx};
 
