@@ -109,7 +109,9 @@ pub fn router(state: AppState) -> Router {
                     timeout,
                 ))
                 // (Inside the timeout: a wait for a slot ends with it.)
-                .layer(MiddlewareLayer::new(HeavyReads::new(&state)))
+                .layer(MiddlewareLayer::new(HeavyReads::new(
+                    state.heavy_slots.clone(),
+                )))
                 .map_response(IntoResponse::into_response)
                 .layer(RequestBodyLimitLayer::new(body_limit))
                 .layer(DefaultBodyLimit::max(body_limit)),

@@ -102,19 +102,6 @@ impl ConnectionGate {
         })
     }
 
-    /// The gate of a server with `config`'s limits.
-    pub fn of(config: &crate::config::ServerConfig) -> Self {
-        ConnectionGate {
-            header_timeout: config.header_timeout,
-            idle_timeout: config.idle_timeout,
-            ..ConnectionGate::new(
-                config.max_connections,
-                config.max_connections_per_client,
-                config.trusted_proxies.clone(),
-            )
-        }
-    }
-
     /// Connections open now.
     pub fn open(&self) -> usize {
         self.total.load(Ordering::Relaxed)

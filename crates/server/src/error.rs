@@ -19,6 +19,10 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, VARY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+/// Seconds a client is asked to wait (`Retry-After`) when the store is
+/// unavailable.
+pub const RETRY_AFTER_SECS: u64 = 30;
+
 /// An error with the status and the message the client sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppError {
@@ -94,7 +98,7 @@ impl From<marketplace_store::StoreError> for AppError {
                     "the store is unavailable right now (nothing was changed); please try again \
                      later",
                 );
-                e.retry_after = Some(crate::ingest::RETRY_AFTER_SECS);
+                e.retry_after = Some(RETRY_AFTER_SECS);
                 e
             }
             other => AppError::internal(other),

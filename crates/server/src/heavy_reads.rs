@@ -37,11 +37,10 @@ pub struct HeavyReads {
 }
 
 impl HeavyReads {
-    /// Large pages of `state` wait for its slots.
-    pub fn new(state: &crate::state::AppState) -> Self {
-        HeavyReads {
-            slots: state.heavy_slots.clone(),
-        }
+    /// Large pages wait for `slots` (the state's
+    /// [`crate::state::SharedState::heavy_slots`]).
+    pub fn new(slots: Arc<Semaphore>) -> Self {
+        HeavyReads { slots }
     }
 }
 

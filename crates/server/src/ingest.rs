@@ -20,7 +20,7 @@
 
 use crate::authz::UploadRules;
 use crate::clock::Clock;
-use crate::error::AppError;
+use crate::error::{AppError, RETRY_AFTER_SECS};
 use crate::identity::ClientIdentity;
 use crate::state::{AppState, TrustSettings};
 use axum::http::StatusCode;
@@ -151,10 +151,6 @@ pub enum IngestError {
     #[error("storage failure: {0}")]
     Store(String),
 }
-
-/// Seconds a client is asked to wait (`Retry-After`) when the store is
-/// unavailable.
-pub const RETRY_AFTER_SECS: u64 = 30;
 
 impl IngestError {
     /// The HTTP status for this refusal.

@@ -94,7 +94,15 @@ pub async fn serve(
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     // Expired pending uploads: purged now, then periodically.
     let purger = crate::confirm::start_purger(state.clone()).await;
-    let gate = Arc::new(crate::connections::ConnectionGate::of(&state.config));
+    let config = &state.config;
+    let mut gate = crate::connections::ConnectionGate::new(
+        config.max_connections,
+        config.max_connections_per_client,
+        config.trusted_proxies.clone(),
+    );
+    gate.header_timeout = config.header_timeout;
+    gate.idle_timeout = config.idle_timeout;
+    let gate = Arc::new(gate);
     let served = crate::tls::serve_connections(listener, app(state), tls, gate, shutdown).await;
     purger.abort();
     served

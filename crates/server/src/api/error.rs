@@ -85,7 +85,7 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 RETRY_AFTER,
-                HeaderValue::from(crate::ingest::RETRY_AFTER_SECS),
+                HeaderValue::from(crate::error::RETRY_AFTER_SECS),
             );
         }
         response.extensions_mut().insert(FinalBody);
