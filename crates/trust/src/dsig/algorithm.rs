@@ -1,7 +1,7 @@
 //! The algorithms the profile allows, from their URIs to the OpenSSL and
 //! bergshamra values that compute them; any other URI is refused.
 
-use super::{SignatureError, uri, violation};
+use super::{ProfileViolation, SignatureError, uri};
 use bergshamra_c14n::C14nMode;
 use openssl::hash::MessageDigest;
 use openssl::pkey::Id;
@@ -12,9 +12,7 @@ pub(super) fn c14n_mode(uri: &str) -> Result<C14nMode, SignatureError> {
         uri::C14N_COMMENTS => Ok(C14nMode::InclusiveWithComments),
         uri::EXC_C14N => Ok(C14nMode::Exclusive),
         uri::EXC_C14N_COMMENTS => Ok(C14nMode::ExclusiveWithComments),
-        other => Err(violation(format!(
-            "canonicalization {other} is not allowed"
-        ))),
+        other => Err(ProfileViolation::Canonicalization { uri: other.into() }.into()),
     }
 }
 
@@ -23,7 +21,7 @@ pub(super) fn digest_of(uri: &str) -> Result<MessageDigest, SignatureError> {
         uri::SHA1 => Ok(MessageDigest::sha1()),
         uri::SHA256 => Ok(MessageDigest::sha256()),
         uri::SHA512 => Ok(MessageDigest::sha512()),
-        other => Err(violation(format!("digest {other} is not allowed"))),
+        other => Err(ProfileViolation::Digest { uri: other.into() }.into()),
     }
 }
 
@@ -36,8 +34,6 @@ pub(super) fn signature_method(uri: &str) -> Result<(Id, MessageDigest), Signatu
         uri::ECDSA_SHA256 => Ok((Id::EC, MessageDigest::sha256())),
         uri::ECDSA_SHA384 => Ok((Id::EC, MessageDigest::sha384())),
         uri::ECDSA_SHA512 => Ok((Id::EC, MessageDigest::sha512())),
-        other => Err(violation(format!(
-            "signature method {other} is not allowed"
-        ))),
+        other => Err(ProfileViolation::SignatureMethod { uri: other.into() }.into()),
     }
 }

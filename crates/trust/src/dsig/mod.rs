@@ -30,6 +30,7 @@
 mod algorithm;
 mod cert_cache;
 mod digest;
+mod error;
 mod profile;
 mod sign;
 mod tree;
@@ -39,6 +40,7 @@ use crate::parse::parse;
 use marketplace_format::ns::DS;
 use openssl::x509::X509;
 
+pub use error::{Position, ProfileViolation, SignatureError};
 pub use sign::{SignOptions, sign, strip_signature};
 pub(crate) use tree::subtree;
 pub use verify::{public_key, signed_identity, verify, verify_with};
@@ -73,37 +75,6 @@ pub mod uri {
     pub const ECDSA_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384";
     /// ECDSA with SHA-512.
     pub const ECDSA_SHA512: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512";
-}
-
-/// Why a signature is refused.
-#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-pub enum SignatureError {
-    /// The document has no signature.
-    #[error("the document is not signed (no ds:Signature)")]
-    Unsigned,
-    /// The document is not XML the profile can read.
-    #[error("cannot read the document: {0}")]
-    Xml(String),
-    /// The signature does not follow the strict profile.
-    #[error("signature profile: {0}")]
-    Profile(String),
-    /// The signed content changed after signing.
-    #[error("the signed content was modified: the reference digest does not match")]
-    DigestMismatch,
-    /// No certificate in KeyInfo verifies the signature value.
-    #[error("the signature value does not verify with the certificate in KeyInfo")]
-    BadSignatureValue,
-    /// A certificate or key could not be read or used.
-    #[error("certificate: {0}")]
-    Certificate(String),
-    /// Signing failed.
-    #[error("signing failed: {0}")]
-    Signing(String),
-}
-
-/// A refusal by the strict profile.
-fn violation(msg: impl Into<String>) -> SignatureError {
-    SignatureError::Profile(msg.into())
 }
 
 /// How strictly the parts a signature does not cover are read.

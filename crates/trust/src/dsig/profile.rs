@@ -9,7 +9,7 @@ use super::tree::{
     algorithm, b64, descendants_named, element_children, expect, expect_leaf, is_element, subtree,
     text_of,
 };
-use super::{Layout, SignatureError, uri, violation};
+use super::{Layout, ProfileViolation, SignatureError, uri};
 use crate::form;
 use bergshamra_c14n::C14nMode;
 use marketplace_format::ns::{DS, RDF};
@@ -82,16 +82,14 @@ fn place_signature(doc: &Document<'_>) -> Result<(NodeId, NodeId), SignatureErro
         .document_element()
         .ok_or_else(|| SignatureError::Xml("no root element".into()))?;
     if !is_element(doc, root, RDF, "RDF") {
-        return Err(violation("the root element must be rdf:RDF"));
+        return Err(ProfileViolation::RootNotRdf.into());
     }
     let all = descendants_named(doc, doc.root(), DS, "Signature");
     match all.len() {
         0 => return Err(SignatureError::Unsigned),
         1 => {}
         n => {
-            return Err(violation(format!(
-                "exactly one ds:Signature is allowed, found {n}"
-            )));
+            return Err(ProfileViolation::SignatureCount { found: n }.into());
         }
     }
     let signature = all[0];
@@ -100,16 +98,16 @@ fn place_signature(doc: &Document<'_>) -> Result<(NodeId, NodeId), SignatureErro
         match doc.node_kind(c) {
             Some(NodeKind::Element(_)) if c == signature => after_signature = true,
             Some(NodeKind::Element(_)) if after_signature => {
-                return Err(violation("ds:Signature must be the last child of rdf:RDF"));
+                return Err(ProfileViolation::SignatureNotLast.into());
             }
             Some(NodeKind::Text(t)) if after_signature && !t.trim().is_empty() => {
-                return Err(violation("text after ds:Signature"));
+                return Err(ProfileViolation::TextAfterSignature.into());
             }
             _ => {}
         }
     }
     if !after_signature {
-        return Err(violation("ds:Signature must be a child of rdf:RDF"));
+        return Err(ProfileViolation::SignatureNotChildOfRoot.into());
     }
     Ok((root, signature))
 }
@@ -125,17 +123,14 @@ fn signature_children(
     // the signature (an rdf:Description there would be unsigned content in a
     // document that verifies).
     if let Some(foreign) = foreign_element(doc, signature) {
-        return Err(violation(format!(
-            "only XML Signature elements are allowed inside ds:Signature, found {foreign}"
-        )));
+        return Err(ProfileViolation::ForeignElement { element: foreign }.into());
     }
     let children = element_children(doc, signature, "ds:Signature")?;
     if let Some(&object) = children.iter().find(|&&c| is_element(doc, c, DS, "Object")) {
-        return Err(violation(format!(
-            "ds:Object is not allowed in ds:Signature ({}): it is not signed, so anyone could \
-             add one",
-            form::position_of(xml, doc, object)
-        )));
+        return Err(ProfileViolation::Object {
+            at: form::position_of(xml, doc, object),
+        }
+        .into());
     }
     Ok(children)
 }
@@ -156,9 +151,7 @@ fn expect_signature_parts(
     children: &[NodeId],
 ) -> Result<SignatureParts, SignatureError> {
     if children.len() != 3 {
-        return Err(violation(
-            "ds:Signature must hold exactly SignedInfo, SignatureValue and KeyInfo",
-        ));
+        return Err(ProfileViolation::SignatureChildren.into());
     }
     let (signed_info, signed_info_items) = expect(doc, children.first(), "SignedInfo")?;
     let signature_value = expect_leaf(doc, children.get(1), "SignatureValue")?;
@@ -192,20 +185,16 @@ struct Reference {
 /// parameters.
 fn check_signed_info(doc: &Document<'_>, items: &[NodeId]) -> Result<SignedInfo, SignatureError> {
     if items.len() != 3 {
-        return Err(violation(
-            "ds:SignedInfo must hold CanonicalizationMethod, SignatureMethod and exactly one Reference",
-        ));
+        return Err(ProfileViolation::SignedInfoChildren.into());
     }
     let (c14n_id, c14n_children) = expect(doc, items.first(), "CanonicalizationMethod")?;
     if !c14n_children.is_empty() {
-        return Err(violation("CanonicalizationMethod must be empty"));
+        return Err(ProfileViolation::CanonicalizationMethodNotEmpty.into());
     }
     let c14n = c14n_mode(&algorithm(doc, c14n_id)?)?;
     let (sm_id, sm_children) = expect(doc, items.get(1), "SignatureMethod")?;
     if !sm_children.is_empty() {
-        return Err(violation(
-            "SignatureMethod must be empty (no HMACOutputLength)",
-        ));
+        return Err(ProfileViolation::SignatureMethodNotEmpty.into());
     }
     let method = algorithm(doc, sm_id)?;
     signature_method(&method)?;
@@ -223,23 +212,17 @@ fn check_signed_info(doc: &Document<'_>, items: &[NodeId]) -> Result<SignedInfo,
 fn check_reference(doc: &Document<'_>, id: Option<&NodeId>) -> Result<Reference, SignatureError> {
     let (reference, rc) = expect(doc, id, "Reference")?;
     if doc.get_attribute(reference, "URI") != Some("") {
-        return Err(violation(
-            "the Reference must have URI=\"\" (the whole document)",
-        ));
+        return Err(ProfileViolation::ReferenceUri.into());
     }
     let (transforms, rc) = match rc.as_slice() {
         [t, d, v] => (Some(*t), vec![*d, *v]),
         [d, v] => (None, vec![*d, *v]),
         _ => {
-            return Err(violation(
-                "Reference must hold Transforms, DigestMethod and DigestValue",
-            ));
+            return Err(ProfileViolation::ReferenceChildren.into());
         }
     };
     let Some(transforms) = transforms else {
-        return Err(violation(
-            "the Reference must use the enveloped-signature transform",
-        ));
+        return Err(ProfileViolation::NotEnveloped.into());
     };
     let c14n = check_transforms(doc, transforms)?;
     let (dm_id, _) = expect(doc, rc.first(), "DigestMethod")?;
@@ -264,16 +247,14 @@ fn check_transforms(
     for t in &ts {
         let (tid, tc) = expect(doc, Some(t), "Transform")?;
         if !tc.is_empty() {
-            return Err(violation("Transform parameters are not allowed"));
+            return Err(ProfileViolation::TransformParameters.into());
         }
         uris.push(algorithm(doc, tid)?);
     }
     match uris.as_slice() {
         [e] if e == uri::ENVELOPED => Ok(None),
         [e, c] if e == uri::ENVELOPED => Ok(Some(c14n_mode(c)?)),
-        _ => Err(violation(
-            "the transforms must be enveloped-signature, optionally followed by one canonicalization",
-        )),
+        _ => Err(ProfileViolation::Transforms.into()),
     }
 }
 
@@ -291,49 +272,37 @@ fn key_info_certificates(
         .copied()
         .filter(|&i| is_element(doc, i, DS, "X509Data"))
         .collect();
-    let not_allowed = |id: NodeId, inside: &str, holds: &str| {
-        let name = doc.element(id).map(form::display_name).unwrap_or_default();
-        violation(format!(
-            "{name} is not allowed in {inside} ({}): it is not signed, so anyone could change \
-             it; {holds}",
-            form::position_of(xml, doc, id)
-        ))
-    };
+    let name = |id: NodeId| doc.element(id).map(form::display_name).unwrap_or_default();
     if data.is_empty() {
-        return Err(violation(
-            "KeyInfo must carry the signer's certificate in X509Data",
-        ));
+        return Err(ProfileViolation::NoCertificate.into());
     }
     if let Some(&other) = items.iter().find(|&&i| !is_element(doc, i, DS, "X509Data")) {
-        return Err(not_allowed(
-            other,
-            "the signature's KeyInfo",
-            "KeyInfo holds only the X509Data with the signer's certificates",
-        ));
+        return Err(ProfileViolation::KeyInfoChild {
+            element: name(other),
+            at: form::position_of(xml, doc, other),
+        }
+        .into());
     }
     if let [_, second, ..] = data.as_slice() {
-        return Err(violation(format!(
-            "only one ds:X509Data is allowed in KeyInfo (another at {}): it is not signed, so \
-             anyone could add one",
-            form::position_of(xml, doc, *second)
-        )));
+        return Err(ProfileViolation::SecondX509Data {
+            at: form::position_of(xml, doc, *second),
+        }
+        .into());
     }
     let mut certificates = Vec::new();
     for c in element_children(doc, data[0], "ds:X509Data")? {
         if !is_element(doc, c, DS, "X509Certificate") {
-            return Err(not_allowed(
-                c,
-                "ds:X509Data",
-                "X509Data holds only the signer's certificate and the chain that issued it",
-            ));
+            return Err(ProfileViolation::X509DataChild {
+                element: name(c),
+                at: form::position_of(xml, doc, c),
+            }
+            .into());
         }
         expect_leaf(doc, Some(&c), "X509Certificate")?;
         certificates.push(decode_certificate(&text_of(doc, c))?);
     }
     if certificates.is_empty() {
-        return Err(violation(
-            "KeyInfo must carry the signer's certificate in X509Data",
-        ));
+        return Err(ProfileViolation::NoCertificate.into());
     }
     Ok(certificates)
 }
@@ -358,9 +327,7 @@ fn stored_key_info_certificates(
         }
     }
     if certificates.is_empty() {
-        return Err(violation(
-            "KeyInfo must carry the signer's certificate in X509Data",
-        ));
+        return Err(ProfileViolation::NoCertificate.into());
     }
     Ok(certificates)
 }

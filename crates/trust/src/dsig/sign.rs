@@ -4,7 +4,7 @@
 use super::algorithm::digest_of;
 use super::digest::{reference_digest, signed_info_bytes};
 use super::tree::descendants_named;
-use super::{SignatureError, uri, verify, violation};
+use super::{ProfileViolation, SignatureError, uri, verify};
 use crate::form;
 use crate::parse::parse;
 use base64::Engine;
@@ -151,7 +151,7 @@ fn locate(doc: &Document<'_>) -> Result<(NodeId, NodeId), SignatureError> {
         .ok_or(SignatureError::Unsigned)?;
     let si = *descendants_named(doc, sig, DS, "SignedInfo")
         .first()
-        .ok_or_else(|| violation("no SignedInfo"))?;
+        .ok_or(SignatureError::Profile(ProfileViolation::NoSignedInfo))?;
     Ok((sig, si))
 }
 

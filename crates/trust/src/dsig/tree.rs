@@ -2,7 +2,7 @@
 //! name, the element children the profile expects, and the text and base64
 //! values they hold.
 
-use super::{SignatureError, violation};
+use super::{ProfileViolation, SignatureError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use marketplace_format::ns::DS;
@@ -51,7 +51,12 @@ pub(super) fn element_children(
         match doc.node_kind(c) {
             Some(NodeKind::Element(_)) => out.push(c),
             Some(NodeKind::Text(t)) if t.trim().is_empty() => {}
-            _ => return Err(violation(format!("unexpected content inside {what}"))),
+            _ => {
+                return Err(ProfileViolation::UnexpectedContent {
+                    element: what.to_string(),
+                }
+                .into());
+            }
         }
     }
     Ok(out)
@@ -67,8 +72,16 @@ pub(super) fn expect<'d>(
         Some(&id) if is_element(doc, id, DS, local) => {
             Ok((id, element_children(doc, id, &format!("ds:{local}"))?))
         }
-        _ => Err(violation(format!("expected ds:{local}"))),
+        _ => Err(expected(local)),
     }
+}
+
+/// The refusal of a missing or misplaced `ds:<local>`.
+fn expected(local: &str) -> SignatureError {
+    ProfileViolation::Expected {
+        element: local.to_string(),
+    }
+    .into()
 }
 
 /// Checks that `id` is `ds:<local>` holding only text (no elements).
@@ -86,17 +99,20 @@ pub(super) fn expect_leaf(
             if only_text {
                 Ok(id)
             } else {
-                Err(violation(format!("ds:{local} must hold only text")))
+                Err(ProfileViolation::NotText {
+                    element: local.to_string(),
+                }
+                .into())
             }
         }
-        _ => Err(violation(format!("expected ds:{local}"))),
+        _ => Err(expected(local)),
     }
 }
 
 pub(super) fn algorithm(doc: &Document<'_>, id: NodeId) -> Result<String, SignatureError> {
     doc.get_attribute(id, "Algorithm")
         .map(str::to_string)
-        .ok_or_else(|| violation("an Algorithm attribute is missing"))
+        .ok_or(SignatureError::Profile(ProfileViolation::MissingAlgorithm))
 }
 
 /// The text inside `id` (all of its text, as `text_content_deep`), borrowed
@@ -128,5 +144,5 @@ pub(super) fn b64(text: &str) -> Result<Vec<u8>, SignatureError> {
     } else {
         B64.decode(text)
     };
-    decoded.map_err(|e| violation(format!("invalid base64: {e}")))
+    decoded.map_err(|e| ProfileViolation::Base64(e).into())
 }
