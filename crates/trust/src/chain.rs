@@ -52,7 +52,7 @@ pub fn is_proxy(cert: &X509Ref) -> bool {
 }
 
 /// Why a certificate chain was refused.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ChainError {
     /// The CA directory cannot be used.
     #[error("CA directory {path}: {reason}")]

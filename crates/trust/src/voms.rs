@@ -67,7 +67,7 @@ pub fn default_vomsdir() -> PathBuf {
 }
 
 /// Why VOMS attributes were refused.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum VomsError {
     /// The vomsdir cannot be used.
     #[error("vomsdir {path}: {reason}")]
@@ -79,7 +79,7 @@ pub enum VomsError {
     },
     /// The proxy extension or an AC in it cannot be decoded.
     #[error("malformed VOMS attribute certificate: {0}")]
-    Malformed(String),
+    Malformed(Malformation),
     /// No `.lsc` file for the AC's VO and AA host.
     #[error("no .lsc for VO {vo} host {host} (looked for {path})")]
     NoLsc {
@@ -166,6 +166,59 @@ pub enum VomsError {
     /// OpenSSL failed.
     #[error("VOMS check failed: {0}")]
     OpenSsl(#[from] ErrorStack),
+}
+
+/// What is wrong with the VOMS extension of a proxy or an attribute
+/// certificate in it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Malformation {
+    /// A DER structure does not decode.
+    #[error("{what}: {error}")]
+    Der {
+        /// What was being decoded (`attribute certificate`, `AC info`, ...).
+        what: &'static str,
+        /// Why it does not decode.
+        error: der::Error,
+    },
+    /// The AC is not a version 2 attribute certificate.
+    #[error("AC version {version} (expected v2)")]
+    Version {
+        /// The version it has.
+        version: u32,
+    },
+    /// The policyAuthority is not `<vo>://<host:port>`.
+    #[error("policyAuthority {authority:?}")]
+    PolicyAuthority {
+        /// The policyAuthority it has.
+        authority: String,
+    },
+    /// The AC carries no FQAN attribute.
+    #[error("no VOMS FQAN attribute")]
+    NoFqanAttribute,
+    /// The FQAN attribute names no policyAuthority.
+    #[error("FQAN attribute without policyAuthority")]
+    NoPolicyAuthority,
+    /// The holder's issuer is not a directory name.
+    #[error("holder issuer is not a DN")]
+    HolderIssuerNotDn,
+    /// The holder names no certificate.
+    #[error("holder names no certificate")]
+    NoHolder,
+    /// The AC's validity does not fit a date.
+    #[error("AC validity out of range")]
+    ValidityOutOfRange,
+    /// The VO or the AA host cannot name a file of the vomsdir.
+    #[error("unusable VO {vo:?} or AA host {host:?}")]
+    UnusableVoOrHost {
+        /// The VO.
+        vo: String,
+        /// The AA host.
+        host: String,
+    },
+    /// The outer signature algorithm is not the one signed inside the AC.
+    #[error("signature algorithm differs from the one inside the AC")]
+    SignatureAlgorithmMismatch,
 }
 
 /// What an attribute certificate says: VO, FQANs, issuing AA, validity.
@@ -324,8 +377,8 @@ fn parse_extension(value: &[u8], carrier: usize) -> Result<Vec<AttributeCertific
         .collect()
 }
 
-fn malformed<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> VomsError {
-    move |e| VomsError::Malformed(format!("{what}: {e}"))
+fn malformed(what: &'static str) -> impl Fn(der::Error) -> VomsError {
+    move |error| VomsError::Malformed(Malformation::Der { what, error })
 }
 
 /// Parses one `AttributeCertificate`.
@@ -335,16 +388,19 @@ fn parse_ac(any: &AnyRef, carrier: usize) -> Result<AttributeCertificate, VomsEr
     let info_der = ac.acinfo.to_der().map_err(malformed("AC info"))?;
     let info = AcInfo::from_der(&info_der).map_err(malformed("AC info"))?;
     if info.version != 1 {
-        return Err(VomsError::Malformed(format!(
-            "AC version {} (expected v2)",
-            u32::from(info.version) + 1
-        )));
+        return Err(VomsError::Malformed(Malformation::Version {
+            version: u32::from(info.version) + 1,
+        }));
     }
     let (authority, fqans) = fqans(&info)?;
     let (vo, uri) = authority
         .split_once("://")
         .map(|(vo, uri)| (vo.to_owned(), uri.to_owned()))
-        .ok_or_else(|| VomsError::Malformed(format!("policyAuthority {authority:?}")))?;
+        .ok_or_else(|| {
+            VomsError::Malformed(Malformation::PolicyAuthority {
+                authority: authority.clone(),
+            })
+        })?;
     let issuer_name = issuer_name(&info.issuer)?;
     let claimed = VomsAttributes {
         vo,
@@ -376,7 +432,7 @@ fn fqans(info: &AcInfo) -> Result<(String, Vec<String>), VomsError> {
         .attributes
         .iter()
         .find(|a| a.oid == VOMS_FQANS)
-        .ok_or_else(|| VomsError::Malformed("no VOMS FQAN attribute".into()))?;
+        .ok_or(VomsError::Malformed(Malformation::NoFqanAttribute))?;
     let values = set_elements(&attr.values).map_err(malformed("FQAN attribute"))?;
     let mut authority = None;
     let mut fqans = Vec::new();
@@ -392,8 +448,7 @@ fn fqans(info: &AcInfo) -> Result<(String, Vec<String>), VomsError> {
             }
         }
     }
-    let authority = authority
-        .ok_or_else(|| VomsError::Malformed("FQAN attribute without policyAuthority".into()))?;
+    let authority = authority.ok_or(VomsError::Malformed(Malformation::NoPolicyAuthority))?;
     Ok((authority, fqans))
 }
 
@@ -444,8 +499,8 @@ fn issuer_name(issuer: &AttCertIssuer) -> Result<Option<Vec<u8>>, VomsError> {
 
 fn holder(holder: &Holder) -> Result<HolderId, VomsError> {
     if let Some(base) = &holder.base_certificate_id {
-        let issuer = first_dn(&base.issuer)?
-            .ok_or_else(|| VomsError::Malformed("holder issuer is not a DN".into()))?;
+        let issuer =
+            first_dn(&base.issuer)?.ok_or(VomsError::Malformed(Malformation::HolderIssuerNotDn))?;
         let serial = base.serial.as_bytes().to_vec();
         return Ok(HolderId::IssuerSerial { issuer, serial });
     }
@@ -454,7 +509,7 @@ fn holder(holder: &Holder) -> Result<HolderId, VomsError> {
     {
         return Ok(HolderId::Subject(subject));
     }
-    Err(VomsError::Malformed("holder names no certificate".into()))
+    Err(VomsError::Malformed(Malformation::NoHolder))
 }
 
 /// The embedded AA certificates and the unknown critical extensions.
@@ -483,7 +538,7 @@ fn to_utc(t: &GeneralizedTime) -> Result<DateTime<Utc>, VomsError> {
     i64::try_from(d.as_secs())
         .ok()
         .and_then(|s| DateTime::from_timestamp(s, 0))
-        .ok_or_else(|| VomsError::Malformed("AC validity out of range".into()))
+        .ok_or(VomsError::Malformed(Malformation::ValidityOutOfRange))
 }
 
 fn hex_upper(bytes: &[u8]) -> String {
@@ -578,9 +633,10 @@ impl VomsDir {
     fn check_lsc(&self, claimed: &VomsAttributes, aa_certs: &[X509]) -> Result<(), VomsError> {
         let (vo, host) = (claimed.vo.as_str(), claimed.host());
         if !is_safe_component(vo) || !is_safe_component(host) {
-            return Err(VomsError::Malformed(format!(
-                "unusable VO {vo:?} or AA host {host:?}"
-            )));
+            return Err(VomsError::Malformed(Malformation::UnusableVoOrHost {
+                vo: vo.to_owned(),
+                host: host.to_owned(),
+            }));
         }
         let path = self.path.join(vo).join(format!("{host}.lsc"));
         let text = std::fs::read_to_string(&path).map_err(|_| VomsError::NoLsc {
@@ -655,7 +711,7 @@ fn check_signature(
 ) -> Result<(), VomsError> {
     if ac.signature_algorithm != ac.inner_signature_algorithm {
         return Err(VomsError::Malformed(
-            "signature algorithm differs from the one inside the AC".into(),
+            Malformation::SignatureAlgorithmMismatch,
         ));
     }
     let digest = digest_for(&ac.signature_algorithm)
@@ -864,7 +920,16 @@ mod tests {
     #[test]
     fn garbage_extension_is_malformed() {
         let err = parse_extension(&[0x30, 0x03, 0x02, 0x01, 0x01], 0).unwrap_err();
-        assert!(matches!(err, VomsError::Malformed(_)), "{err}");
+        assert!(
+            matches!(
+                err,
+                VomsError::Malformed(Malformation::Der {
+                    what: "VOMS extension",
+                    ..
+                })
+            ),
+            "{err}"
+        );
     }
 
     #[test]
