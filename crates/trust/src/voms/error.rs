@@ -1,6 +1,6 @@
 //! Why VOMS attributes are refused.
 
-use crate::chain::ChainError;
+use crate::chain::{ChainError, DirectoryProblem};
 use chrono::{DateTime, Utc};
 use openssl::error::ErrorStack;
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ pub enum VomsError {
         /// Directory that was given.
         path: PathBuf,
         /// What is wrong with it.
-        reason: String,
+        reason: DirectoryProblem,
     },
     /// The proxy extension or an AC in it cannot be decoded.
     #[error("malformed VOMS attribute certificate: {0}")]

@@ -2,9 +2,11 @@
 //! issuer of a VO's trusted attribute authority.
 
 use super::{Malformation, VomsAttributes, VomsError};
+use crate::chain::DirectoryProblem;
 use crate::dn::openssl_oneline;
 use openssl::x509::X509;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A vomsdir: `<dir>/<vo>/<host>.lsc` files naming the trusted AA of each VO.
 #[derive(Debug, Clone)]
@@ -20,11 +22,11 @@ impl VomsDir {
             Ok(m) if m.is_dir() => Ok(Self { path }),
             Ok(_) => Err(VomsError::VomsDir {
                 path,
-                reason: "not a directory".into(),
+                reason: DirectoryProblem::NotADirectory,
             }),
             Err(e) => Err(VomsError::VomsDir {
                 path,
-                reason: e.to_string(),
+                reason: DirectoryProblem::Unreadable(Arc::new(e)),
             }),
         }
     }
