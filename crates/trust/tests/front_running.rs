@@ -33,16 +33,13 @@ fn refusal(xml: &str) -> ProfileViolation {
     violation
 }
 
-/// Refused, with a message containing `expected` (for the wording users
-/// read; tests of which rule broke match on [`refusal`]'s variant).
-#[track_caller]
-fn assert_refused_with(xml: &str, expected: &str) -> String {
-    let message = refusal(xml).to_string();
-    assert!(
-        message.contains(expected),
-        "'{message}' does not mention '{expected}'"
-    );
-    message
+/// A check that a profile violation is the variant given (a pattern, with an
+/// optional guard), e.g. `is!(KeyInfoChild { element, .. } if element == "ds:KeyName")`.
+macro_rules! is {
+    ($($pattern:tt)+) => {
+        (|v: &ProfileViolation| matches!(v, ProfileViolation::$($pattern)+))
+            as fn(&ProfileViolation) -> bool
+    };
 }
 
 /// `line L, column C` of byte `offset` (columns count characters).
@@ -260,15 +257,20 @@ fn other_xml_declarations_are_refused() {
             ),
         ] {
             let doc = replace_once(signed, declaration, to);
-            let message =
-                assert_refused_with(&doc, "what comes before the root element is not signed");
+            let violation = refusal(&doc);
+            match &violation {
+                ProfileViolation::Prolog { at: found, .. } => {
+                    assert_eq!(found.to_string(), at, "{to:?}");
+                }
+                other => panic!("{to:?}: {other:?}"),
+            }
+            // The declaration the message asks for is the one signers write.
             assert!(
-                message.contains(&format!(
+                violation.to_string().contains(&format!(
                     "starts with the XML declaration {declaration} directly followed by the root"
                 )),
-                "{message}"
+                "{violation}"
             );
-            assert!(message.contains(at), "{to:?}: {message}");
         }
     }
 }
@@ -285,12 +287,16 @@ fn anything_after_the_root_element_is_refused() {
             (" ", "\" \""),
         ] {
             let doc = format!("{signed}{tail}");
-            let message = assert_refused_with(&doc, "what follows the root element is not signed");
-            assert!(message.contains("ends with its root element's end tag"));
-            assert!(
-                message.contains(&format!("at {end} this one has {found}")),
-                "{tail:?}: {message}"
-            );
+            match refusal(&doc) {
+                ProfileViolation::Epilog { at, found: has } => {
+                    assert_eq!(
+                        (at.to_string(), has.as_str()),
+                        (end.clone(), found),
+                        "{tail:?}"
+                    );
+                }
+                other => panic!("{tail:?}: {other:?}"),
+            }
         }
     }
 }
@@ -360,50 +366,79 @@ fn cdata_sections_are_refused_anywhere() {
 #[test]
 fn attributes_on_signature_elements_are_refused() {
     let signed = alice_document();
-    for (from, to, message) in [
+    // (what is refused, on which element): an attribute, or a namespace declaration.
+    for (from, to, name, on) in [
         (
             "<ds:Signature ",
             "<ds:Signature Id=\"sig-1\" ",
-            "the Id attribute is not allowed on ds:Signature (line",
+            "Id",
+            "ds:Signature",
         ),
         (
             "<ds:SignatureValue>",
             "<ds:SignatureValue Id=\"value\">",
-            "the Id attribute is not allowed on ds:SignatureValue",
+            "Id",
+            "ds:SignatureValue",
         ),
         (
             "<ds:KeyInfo>",
             "<ds:KeyInfo Id=\"key\">",
-            "the Id attribute is not allowed on ds:KeyInfo",
+            "Id",
+            "ds:KeyInfo",
         ),
         (
             "<ds:X509Certificate>",
             "<ds:X509Certificate xml:lang=\"en\">",
-            "the xml:lang attribute is not allowed on ds:X509Certificate",
+            "xml:lang",
+            "ds:X509Certificate",
         ),
         (
             "<ds:X509Data>",
             "<ds:X509Data xmlns:ex=\"urn:ex\" ex:note=\"hello\">",
-            "the namespace declaration xmlns:ex is not allowed on ds:X509Data",
+            "xmlns:ex",
+            "ds:X509Data",
         ),
         (
             "<ds:Reference URI=\"\">",
             "<ds:Reference URI=\"\" Type=\"urn:x\">",
-            "the Type attribute is not allowed on ds:Reference",
+            "Type",
+            "ds:Reference",
         ),
         (
             "<ds:SignedInfo>",
             "<ds:SignedInfo Id=\"si\">",
-            "the Id attribute is not allowed on ds:SignedInfo",
+            "Id",
+            "ds:SignedInfo",
         ),
     ] {
         let doc = replace_once(signed, from, to);
-        let refused = assert_refused_with(&doc, message);
-        assert!(refused.contains(&position_of(&doc, to)), "{refused}");
         // Outside SignedInfo nothing of this is signed, and the message says so.
-        if !["Reference", "SignedInfo"].iter().any(|e| from.contains(e)) {
-            assert!(refused.contains("it is not signed, so anyone could change it"));
-        }
+        let signed_part = ["Reference", "SignedInfo"].iter().any(|e| from.contains(e));
+        let found = match refusal(&doc) {
+            ProfileViolation::Attribute {
+                attribute,
+                element,
+                at,
+                signed,
+            } if !name.starts_with("xmlns") => (attribute, element, at, signed),
+            ProfileViolation::NamespaceDeclaration {
+                declaration,
+                element,
+                at,
+                signed,
+            } if name.starts_with("xmlns") => (declaration, element, at, signed),
+            other => panic!("{to}: {other:?}"),
+        };
+        assert_eq!(
+            (
+                found.0.as_str(),
+                found.1.as_str(),
+                found.2.to_string(),
+                found.3
+            ),
+            (name, on, position_of(&doc, to), signed_part),
+            "{to}"
+        );
     }
 }
 
@@ -411,27 +446,29 @@ fn attributes_on_signature_elements_are_refused() {
 fn namespace_declarations_other_than_the_signatures_own_are_refused() {
     let signed = alice_document();
     let ds = "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"";
-    for (from, to, message) in [
+    for (from, to, expected) in [
         (
             "<ds:Signature ".to_string(),
             "<ds:Signature xmlns:ex=\"urn:ex\" ".to_string(),
-            "the namespace declaration xmlns:ex is not allowed on ds:Signature",
+            is!(SignatureNamespaceExtra { declaration, .. } if declaration == "xmlns:ex"),
         ),
         (
             "<ds:KeyInfo>".to_string(),
             format!("<ds:KeyInfo {ds}>"),
-            "the namespace declaration xmlns:ds is not allowed on ds:KeyInfo",
+            is!(NamespaceDeclaration { declaration, element, .. }
+                if declaration == "xmlns:ds" && element == "ds:KeyInfo"),
         ),
         (
             "<ds:SignatureValue>".to_string(),
             "<ds:SignatureValue xmlns=\"urn:ex\">".to_string(),
-            "the namespace declaration xmlns is not allowed on ds:SignatureValue",
+            is!(NamespaceDeclaration { declaration, element, .. }
+                if declaration == "xmlns" && element == "ds:SignatureValue"),
         ),
         // Declared once on the root instead: no signer writes that.
         (
             format!("<ds:Signature {ds}>"),
             "<ds:Signature>".to_string(),
-            "ds:Signature must declare its namespace itself",
+            is!(SignatureNamespaceMissing { declaration, .. } if declaration == "xmlns:ds"),
         ),
     ] {
         let doc = replace_once(signed, &from, &to);
@@ -440,7 +477,8 @@ fn namespace_declarations_other_than_the_signatures_own_are_refused() {
         } else {
             doc
         };
-        assert_refused_with(&doc, message);
+        let violation = refusal(&doc);
+        assert!(expected(&violation), "{to}: {violation:?}");
     }
 }
 
@@ -449,29 +487,29 @@ fn key_names_and_other_key_information_are_refused() {
     let signed = alice_document();
     let x509_data = element_range(signed, "ds:X509Data");
     let x509_data = &signed[x509_data];
-    for (from, to, message, needle) in [
+    for (from, to, expected, needle) in [
         (
             "<ds:KeyInfo><ds:X509Data>".to_string(),
             "<ds:KeyInfo><ds:KeyName>alice</ds:KeyName><ds:X509Data>".to_string(),
-            "ds:KeyName is not allowed in the signature's KeyInfo",
+            is!(KeyInfoChild { element, .. } if element == "ds:KeyName"),
             "<ds:KeyName",
         ),
         (
             "</ds:X509Data></ds:KeyInfo>".to_string(),
             "</ds:X509Data><ds:KeyName>Alice's key</ds:KeyName></ds:KeyInfo>".to_string(),
-            "ds:KeyName is not allowed in the signature's KeyInfo",
+            is!(KeyInfoChild { element, .. } if element == "ds:KeyName"),
             "<ds:KeyName",
         ),
         (
             "</ds:X509Data></ds:KeyInfo>".to_string(),
             "</ds:X509Data><ds:MgmtData>x</ds:MgmtData></ds:KeyInfo>".to_string(),
-            "ds:MgmtData is not allowed in the signature's KeyInfo",
+            is!(KeyInfoChild { element, .. } if element == "ds:MgmtData"),
             "<ds:MgmtData",
         ),
         (
             "</ds:X509Data></ds:KeyInfo>".to_string(),
             format!("</ds:X509Data>{x509_data}</ds:KeyInfo>"),
-            "only one ds:X509Data is allowed in KeyInfo",
+            is!(SecondX509Data { .. }),
             "</ds:X509Data><ds:X509Data",
         ),
         (
@@ -479,7 +517,7 @@ fn key_names_and_other_key_information_are_refused() {
             format!(
                 "</ds:X509Certificate><ds:X509SubjectName>{ALICE}</ds:X509SubjectName></ds:X509Data>"
             ),
-            "ds:X509SubjectName is not allowed in ds:X509Data",
+            is!(X509DataChild { element, .. } if element == "ds:X509SubjectName"),
             "<ds:X509SubjectName",
         ),
         (
@@ -487,20 +525,23 @@ fn key_names_and_other_key_information_are_refused() {
             "<ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName>CN=x</ds:X509IssuerName>\
              <ds:X509SerialNumber>1</ds:X509SerialNumber></ds:X509IssuerSerial>"
                 .to_string(),
-            "ds:X509IssuerSerial is not allowed in ds:X509Data",
+            is!(X509DataChild { element, .. } if element == "ds:X509IssuerSerial"),
             "<ds:X509IssuerSerial",
         ),
     ] {
         let doc = replace_once(signed, &from, &to);
-        let refused = assert_refused_with(&doc, message);
-        assert!(
-            refused.contains("it is not signed, so anyone could"),
-            "{refused}"
-        );
+        let violation = refusal(&doc);
+        assert!(expected(&violation), "{to}: {violation:?}");
         // Where: the offending element (the second X509Data after the first's end tag).
         let at =
             doc.find(needle).unwrap() + needle.find("<ds:X509Data").filter(|&i| i > 0).unwrap_or(0);
-        assert!(refused.contains(&position(&doc, at)), "{refused}");
+        let found = match &violation {
+            ProfileViolation::KeyInfoChild { at, .. }
+            | ProfileViolation::SecondX509Data { at }
+            | ProfileViolation::X509DataChild { at, .. } => at.to_string(),
+            other => panic!("{to}: {other:?}"),
+        };
+        assert_eq!(found, position(&doc, at), "{to}");
     }
 }
 
@@ -676,14 +717,12 @@ fn other_ways_of_writing_the_signature_are_refused() {
         ),
     ] {
         let doc = replace_once(signed, &from, &to);
-        let message = assert_refused_with(
-            &doc,
-            "ds:Signature is not written as signers write it: at line",
-        );
-        assert!(
-            message.contains(&format!("it has {found}")),
-            "{to}: {message}"
-        );
+        match refusal(&doc) {
+            ProfileViolation::SignatureBytes { found: has, .. } => {
+                assert!(has.starts_with(found), "{to}: {has}");
+            }
+            other => panic!("{to}: {other:?}"),
+        }
     }
     // The Java tools' layout is theirs: one line there, or line breaks mixed, is refused.
     let java = corpus("valid-full-signature.xml");
@@ -694,10 +733,16 @@ fn other_ways_of_writing_the_signature_are_refused() {
         java[sv.clone()].replace('\n', ""),
         &java[sv.end..]
     );
-    assert_refused_with(&one_line, "ds:Signature is not written as signers write it");
+    assert!(matches!(
+        refusal(&one_line),
+        ProfileViolation::SignatureBytes { .. }
+    ));
     let jdk17 = jdk17_form(&java);
     let mixed = jdk17.replacen("&#13;\n", "\n", 1);
-    assert_refused_with(&mixed, "ds:Signature is not written as signers write it");
+    assert!(matches!(
+        refusal(&mixed),
+        ProfileViolation::SignatureBytes { .. }
+    ));
 }
 
 /// The variants above keep what the signature covers: with the profile's checks on the
