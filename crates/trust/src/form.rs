@@ -22,7 +22,9 @@
 //! the signed content (character references, quoting, line ends) remain
 //! possible: the signature covers them only as canonical XML.
 
-use crate::dsig::{Position, ProfileViolation, SignatureError, subtree};
+use crate::dsig::{
+    OutsideRoot, Position, ProfileViolation, SignatureError, SigningFailure, subtree,
+};
 use marketplace_format::ns::DS;
 use openssl::x509::{X509, X509Ref};
 use uppsala::{Document, Element, NodeId, NodeKind};
@@ -189,12 +191,7 @@ pub(crate) fn check_signable_outside_root(
     doc: &Document<'_>,
     root: NodeId,
 ) -> Result<(), SignatureError> {
-    let refuse = |what: &str| {
-        SignatureError::Signing(format!(
-            "{what} cannot be signed: a signed document holds only an XML 1.0 declaration and \
-             a line feed outside the root element"
-        ))
-    };
+    let refuse = |part| SignatureError::Signing(SigningFailure::OutsideRoot { part });
     let range = doc
         .node_range(root)
         .ok_or_else(|| SignatureError::Xml("no source position for the root".into()))?;
@@ -214,10 +211,10 @@ pub(crate) fn check_signable_outside_root(
         .as_ref()
         .is_none_or(|d| d.version == "1.0");
     if !declaration_only || !version_ok {
-        return Err(refuse("what comes before the root element"));
+        return Err(refuse(OutsideRoot::Before));
     }
     if !is_space(&xml[range.end..]) {
-        return Err(refuse("what follows the root element"));
+        return Err(refuse(OutsideRoot::After));
     }
     Ok(())
 }

@@ -27,7 +27,65 @@ pub enum SignatureError {
     Certificate(String),
     /// Signing failed.
     #[error("signing failed: {0}")]
-    Signing(String),
+    Signing(#[from] SigningFailure),
+}
+
+/// Why [`sign`](super::sign) writes nothing.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SigningFailure {
+    /// The key is neither RSA nor EC.
+    #[error("keys of type {key_type:?} cannot sign; use an RSA or EC key")]
+    KeyType {
+        /// The key's type.
+        key_type: openssl::pkey::Id,
+    },
+    /// The document already holds a `ds:Signature`.
+    #[error("the document is already signed; remove the old signature first")]
+    AlreadySigned,
+    /// The root element is written without an end tag.
+    #[error("the root element has no end tag")]
+    NoEndTag,
+    /// Around the root element is something a signed document cannot hold
+    /// (a comment, a processing instruction, XML 1.1).
+    #[error(
+        "{part} cannot be signed: a signed document holds only an XML 1.0 declaration and a line \
+         feed outside the root element"
+    )]
+    OutsideRoot {
+        /// Which side of the root element.
+        part: OutsideRoot,
+    },
+    /// What would be written is a document the profile refuses.
+    #[error("the signed document would be refused: {0}")]
+    WouldBeRefused(Box<SignatureError>),
+    /// OpenSSL failed to sign (its message).
+    #[error("{0}")]
+    OpenSsl(String),
+}
+
+/// The two sides of the root element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutsideRoot {
+    /// Before the root element.
+    Before,
+    /// After the root element.
+    After,
+}
+
+impl std::fmt::Display for OutsideRoot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OutsideRoot::Before => "what comes before the root element",
+            OutsideRoot::After => "what follows the root element",
+        })
+    }
+}
+
+impl From<openssl::error::ErrorStack> for SigningFailure {
+    fn from(e: openssl::error::ErrorStack) -> Self {
+        SigningFailure::OpenSsl(e.to_string())
+    }
 }
 
 /// A place in a document: `line L, column C` (1-based; columns count
@@ -693,6 +751,64 @@ mod tests {
             assert_eq!(
                 SignatureError::Profile(violation).to_string(),
                 format!("signature profile: {message}")
+            );
+        }
+    }
+
+    /// The signing failures, word for word as `sign` wrote them when they
+    /// were strings.
+    #[test]
+    fn signing_messages_are_unchanged() {
+        let cases = [
+            (
+                SigningFailure::KeyType {
+                    key_type: openssl::pkey::Id::DSA,
+                },
+                format!(
+                    "keys of type {:?} cannot sign; use an RSA or EC key",
+                    openssl::pkey::Id::DSA
+                ),
+            ),
+            (
+                SigningFailure::AlreadySigned,
+                "the document is already signed; remove the old signature first".into(),
+            ),
+            (
+                SigningFailure::NoEndTag,
+                "the root element has no end tag".into(),
+            ),
+            (
+                SigningFailure::OutsideRoot {
+                    part: OutsideRoot::Before,
+                },
+                "what comes before the root element cannot be signed: a signed document holds \
+                 only an XML 1.0 declaration and a line feed outside the root element"
+                    .into(),
+            ),
+            (
+                SigningFailure::OutsideRoot {
+                    part: OutsideRoot::After,
+                },
+                "what follows the root element cannot be signed: a signed document holds only \
+                 an XML 1.0 declaration and a line feed outside the root element"
+                    .into(),
+            ),
+            (
+                SigningFailure::WouldBeRefused(Box::new(SignatureError::Profile(
+                    ProfileViolation::NotIssuer { number: 2 },
+                ))),
+                "the signed document would be refused: signature profile: ds:X509Certificate \
+                 number 2 did not issue the one before it: KeyInfo carries only the signer's \
+                 certificate and the chain that issued it; it is not signed, so anyone could \
+                 change it, and anyone could add certificates"
+                    .into(),
+            ),
+        ];
+        for (failure, message) in cases {
+            assert_eq!(failure.to_string(), message, "{failure:?}");
+            assert_eq!(
+                SignatureError::Signing(failure).to_string(),
+                format!("signing failed: {message}")
             );
         }
     }

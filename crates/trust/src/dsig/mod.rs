@@ -40,7 +40,7 @@ use crate::parse::parse;
 use marketplace_format::ns::DS;
 use openssl::x509::X509;
 
-pub use error::{Position, ProfileViolation, SignatureError};
+pub use error::{OutsideRoot, Position, ProfileViolation, SignatureError, SigningFailure};
 pub use sign::{SignOptions, sign, strip_signature};
 pub(crate) use tree::subtree;
 pub use verify::{public_key, signed_identity, verify, verify_with};

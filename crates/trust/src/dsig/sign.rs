@@ -4,7 +4,7 @@
 use super::algorithm::digest_of;
 use super::digest::{reference_digest, signed_info_bytes};
 use super::tree::descendants_named;
-use super::{ProfileViolation, SignatureError, uri, verify};
+use super::{ProfileViolation, SignatureError, SigningFailure, uri, verify};
 use crate::form;
 use crate::parse::parse;
 use base64::Engine;
@@ -19,12 +19,12 @@ use openssl::x509::X509;
 use uppsala::{Document, NodeId};
 
 fn der_to_raw_ecdsa(der: &[u8], key: &PKeyRef<Private>) -> Result<Vec<u8>, SignatureError> {
-    let sig = EcdsaSig::from_der(der).map_err(|e| SignatureError::Signing(e.to_string()))?;
+    let sig = EcdsaSig::from_der(der).map_err(|e| SignatureError::Signing(e.into()))?;
     let bits = key.bits() as usize;
     let len = bits.div_ceil(8);
     let pad = |n: &openssl::bn::BigNumRef| -> Result<Vec<u8>, SignatureError> {
         n.to_vec_padded(len as i32)
-            .map_err(|e| SignatureError::Signing(e.to_string()))
+            .map_err(|e| SignatureError::Signing(e.into()))
     };
     let mut out = pad(sig.r())?;
     out.extend(pad(sig.s())?);
@@ -57,16 +57,12 @@ pub fn sign(
         (Id::RSA, false) => (uri::RSA_SHA256, uri::SHA256, MessageDigest::sha256()),
         (Id::EC, _) => (uri::ECDSA_SHA256, uri::SHA256, MessageDigest::sha256()),
         (other, _) => {
-            return Err(SignatureError::Signing(format!(
-                "keys of type {other:?} cannot sign; use an RSA or EC key"
-            )));
+            return Err(SigningFailure::KeyType { key_type: other }.into());
         }
     };
     let doc = parse(xml)?;
     if !descendants_named(&doc, doc.root(), DS, "Signature").is_empty() {
-        return Err(SignatureError::Signing(
-            "the document is already signed; remove the old signature first".into(),
-        ));
+        return Err(SigningFailure::AlreadySigned.into());
     }
     let root = doc
         .document_element()
@@ -80,7 +76,7 @@ pub fn sign(
     let root_text = &xml[range.clone()];
     let close = root_text
         .rfind("</")
-        .ok_or_else(|| SignatureError::Signing("the root element has no end tag".into()))?;
+        .ok_or(SignatureError::Signing(SigningFailure::NoEndTag))?;
     let (before_end_tag, end_tag) = root_text.split_at(close);
     drop(doc);
 
@@ -125,22 +121,21 @@ pub fn sign(
     let with_digest_doc = parse(&with_digest)?;
     let (_, signed_info) = locate(&with_digest_doc)?;
     let to_sign = signed_info_bytes(&with_digest_doc, signed_info, C14nMode::Inclusive)?;
-    let mut signer = Signer::new(md, key).map_err(|e| SignatureError::Signing(e.to_string()))?;
+    let mut signer = Signer::new(md, key).map_err(|e| SignatureError::Signing(e.into()))?;
     signer
         .update(&to_sign)
-        .map_err(|e| SignatureError::Signing(e.to_string()))?;
+        .map_err(|e| SignatureError::Signing(e.into()))?;
     let mut value = signer
         .sign_to_vec()
-        .map_err(|e| SignatureError::Signing(e.to_string()))?;
+        .map_err(|e| SignatureError::Signing(e.into()))?;
     if key.id() == Id::EC {
         value = der_to_raw_ecdsa(&value, key)?;
     }
     let signed = assemble(&template(&digest_b64, &B64.encode(value)));
     // Never write what the profile refuses (a CDATA section or a comment in
     // the input, certificates that are not the signer's chain, ...).
-    verify(&signed).map_err(|e| {
-        SignatureError::Signing(format!("the signed document would be refused: {e}"))
-    })?;
+    verify(&signed)
+        .map_err(|e| SignatureError::Signing(SigningFailure::WouldBeRefused(Box::new(e))))?;
     Ok(signed)
 }
 
