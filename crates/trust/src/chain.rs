@@ -14,6 +14,7 @@
 //! files are ignored.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use foreign_types::ForeignTypeRef;
@@ -52,7 +53,7 @@ pub fn is_proxy(cert: &X509Ref) -> bool {
 }
 
 /// Why a certificate chain was refused.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ChainError {
     /// The CA directory cannot be used.
     #[error("CA directory {path}: {reason}")]
@@ -60,7 +61,7 @@ pub enum ChainError {
         /// Directory that was given.
         path: PathBuf,
         /// What is wrong with it.
-        reason: String,
+        reason: DirectoryProblem,
     },
     /// A certificate is listed in its issuer's CRL.
     #[error("certificate revoked: {subject} (CRL of {issuer})")]
@@ -163,6 +164,24 @@ pub enum ChainError {
     OpenSsl(#[from] ErrorStack),
 }
 
+/// What makes a directory unusable as a CA directory or a vomsdir.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum DirectoryProblem {
+    /// Its path is not valid UTF-8 (OpenSSL is given the path as a string).
+    #[error("path is not valid UTF-8")]
+    NotUtf8,
+    /// It cannot be read (shared, so that errors stay `Clone`).
+    #[error("{0}")]
+    Unreadable(Arc<std::io::Error>),
+    /// It is not a directory.
+    #[error("not a directory")]
+    NotADirectory,
+    /// It holds no CA certificate.
+    #[error("no CA certificates (<hash>.0 files) in it")]
+    NoCaCertificates,
+}
+
 /// A grid CA directory (`<hash>.0` certificates, `<hash>.r0` CRLs).
 #[derive(Debug, Clone)]
 pub struct CaDirectory {
@@ -175,20 +194,21 @@ impl CaDirectory {
     /// CA certificate. Files are read at each verification, so CRL updates are seen at once.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ChainError> {
         let path = path.as_ref().to_path_buf();
-        let fail = |reason: String| ChainError::CaDirectory {
+        let fail = |reason: DirectoryProblem| ChainError::CaDirectory {
             path: path.clone(),
             reason,
         };
         let path_str = path
             .to_str()
-            .ok_or_else(|| fail("path is not valid UTF-8".into()))?
+            .ok_or_else(|| fail(DirectoryProblem::NotUtf8))?
             .to_owned();
-        let entries = std::fs::read_dir(&path).map_err(|e| fail(e.to_string()))?;
+        let entries = std::fs::read_dir(&path)
+            .map_err(|e| fail(DirectoryProblem::Unreadable(Arc::new(e))))?;
         let has_ca = entries
             .filter_map(Result::ok)
             .any(|e| is_hashed_cert_name(&e.file_name().to_string_lossy()));
         if !has_ca {
-            return Err(fail("no CA certificates (<hash>.0 files) in it".into()));
+            return Err(fail(DirectoryProblem::NoCaCertificates));
         }
         Ok(Self { path, path_str })
     }
@@ -414,12 +434,29 @@ mod tests {
     #[test]
     fn open_rejects_missing_and_empty_directories() {
         let dir = tempfile::tempdir().unwrap();
-        let err = CaDirectory::open(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("no CA certificates"), "{err}");
-        let err = CaDirectory::open(dir.path().join("nope"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("CA directory"), "{err}");
+        let err = CaDirectory::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ChainError::CaDirectory {
+                    reason: DirectoryProblem::NoCaCertificates,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = CaDirectory::open(dir.path().join("nope")).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ChainError::CaDirectory {
+                    reason: DirectoryProblem::Unreadable(e),
+                    ..
+                } if e.kind() == std::io::ErrorKind::NotFound
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("CA directory"), "{err}");
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! One document checked completely at one instant: format, signature,
 //! endorser binding, and (with a CA directory) chain, CRLs and VOMS.
 
-use crate::chain::{CaDirectory, is_proxy};
+use crate::chain::{CaDirectory, ChainError, is_proxy};
 use crate::dn;
 use crate::dsig::{self, SignatureError, VerifiedSignature};
 use crate::endorsement::{EmailBinding, check_binding};
-use crate::voms::{VomsAttributes, VomsDir};
+use crate::voms::{VomsAttributes, VomsDir, VomsError};
 use chrono::{DateTime, Utc};
 use marketplace_format::{Metadata, ParsedDocument, Problem, datetime};
 use openssl::x509::X509;
@@ -118,9 +118,28 @@ pub enum ChainStatus {
     },
     /// The chain is refused.
     Untrusted {
-        /// Why.
-        reason: String,
+        /// Why (serialised as its message).
+        reason: TrustFailure,
     },
+}
+
+/// Why a signer is not trusted: its certificate chain, or the VOMS
+/// attributes of its proxy.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TrustFailure {
+    /// The certificate chain is refused.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The VOMS attributes are refused.
+    #[error(transparent)]
+    Voms(#[from] VomsError),
+}
+
+/// As its message, which is what reports (`--json`) have always carried.
+impl Serialize for TrustFailure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// VO and FQANs of one verified attribute certificate.
@@ -276,18 +295,14 @@ fn check_chain(
     let chain = match ca.verify_chain(&verified.signer, &others, at) {
         Ok(c) => c,
         Err(e) => {
-            return ChainStatus::Untrusted {
-                reason: e.to_string(),
-            };
+            return ChainStatus::Untrusted { reason: e.into() };
         }
     };
     let voms = match vomsdir {
         Some(dir) => match dir.verify(&chain, ca, at) {
             Ok(list) => list.iter().map(VomsInfo::from).collect(),
             Err(e) => {
-                return ChainStatus::Untrusted {
-                    reason: e.to_string(),
-                };
+                return ChainStatus::Untrusted { reason: e.into() };
             }
         },
         None => Vec::new(),

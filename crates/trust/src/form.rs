@@ -22,7 +22,9 @@
 //! the signed content (character references, quoting, line ends) remain
 //! possible: the signature covers them only as canonical XML.
 
-use crate::dsig::{SignatureError, subtree};
+use crate::dsig::{
+    OutsideRoot, Position, ProfileViolation, SignatureError, SigningFailure, subtree,
+};
 use marketplace_format::ns::DS;
 use openssl::x509::{X509, X509Ref};
 use uppsala::{Document, Element, NodeId, NodeKind};
@@ -74,29 +76,21 @@ impl Signer {
     }
 }
 
-/// Why a part of the signature must be exactly a signer's.
-const UNSIGNED: &str = "it is not signed, so anyone could change it";
-
 /// The width of the JDK's base64 lines.
 const JAVA_LINE: usize = 76;
 
-/// A refusal by the strict profile.
-fn profile(message: String) -> SignatureError {
-    SignatureError::Profile(message)
-}
-
 /// `line L, column C` of byte `offset` of `xml` (1-based; columns count
 /// characters).
-pub(crate) fn position(xml: &str, offset: usize) -> String {
+pub(crate) fn position(xml: &str, offset: usize) -> Position {
     let before = xml.get(..offset).unwrap_or(xml);
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() + 1;
-    format!("line {line}, column {column}")
+    Position { line, column }
 }
 
 /// The position of node `id` (where its markup starts).
-pub(crate) fn position_of(xml: &str, doc: &Document<'_>, id: NodeId) -> String {
+pub(crate) fn position_of(xml: &str, doc: &Document<'_>, id: NodeId) -> Position {
     position(xml, doc.node_range(id).map_or(0, |r| r.start))
 }
 
@@ -120,26 +114,18 @@ pub(crate) fn check_nodes(
     layout: crate::dsig::Layout,
 ) -> Result<(), SignatureError> {
     for id in subtree(doc, doc.root()) {
-        let what = match doc.node_kind(id) {
-            Some(NodeKind::Comment(_)) => "a comment",
-            Some(NodeKind::ProcessingInstruction(_)) => "a processing instruction",
+        let at = || position_of(xml, doc, id);
+        let violation = match doc.node_kind(id) {
+            Some(NodeKind::Comment(_)) => ProfileViolation::Comment { at: at() },
+            Some(NodeKind::ProcessingInstruction(_)) => {
+                ProfileViolation::ProcessingInstruction { at: at() }
+            }
             // (Accepted before the layout rules: stored documents keep them.)
             Some(NodeKind::CData(_)) if layout == crate::dsig::Layout::Stored => continue,
-            Some(NodeKind::CData(_)) => {
-                return Err(profile(format!(
-                    "CDATA sections are not allowed in a signed document (one at {}): \
-                     canonicalization reads them as plain text, so anyone could add or remove \
-                     them without breaking the signature; write the text with &lt; and &amp;",
-                    position_of(xml, doc, id)
-                )));
-            }
+            Some(NodeKind::CData(_)) => ProfileViolation::CData { at: at() },
             _ => continue,
         };
-        return Err(profile(format!(
-            "comments and processing instructions are not allowed inside a signed document \
-             ({what} at {}): they are not signed, so anyone could add them",
-            position_of(xml, doc, id)
-        )));
+        return Err(violation.into());
     }
     Ok(())
 }
@@ -152,22 +138,15 @@ pub(crate) fn check_outside_root(
     root: NodeId,
 ) -> Result<(), SignatureError> {
     if xml.starts_with('\u{feff}') {
-        return Err(profile(
-            "a byte-order mark is not allowed at the start of a signed document (line 1, \
-             column 1): it is outside what the signature covers, so anyone could add or remove \
-             it; signers write UTF-8 without one"
-                .into(),
-        ));
+        return Err(ProfileViolation::ByteOrderMark.into());
     }
     if let Some(declaration) = &doc.xml_declaration
         && declaration.version != "1.0"
     {
-        return Err(profile(format!(
-            "XML version {} is not allowed (line 1): a signed document is XML 1.0, as signers \
-             write it; the declaration is not signed, and XML 1.1 reads line ends and \
-             characters differently",
-            declaration.version
-        )));
+        return Err(ProfileViolation::XmlVersion {
+            version: declaration.version.to_string(),
+        }
+        .into());
     }
     let range = doc
         .node_range(root)
@@ -175,25 +154,20 @@ pub(crate) fn check_outside_root(
     let before = &xml[..range.start];
     if before != PROLOG {
         let (at, wanted) = first_difference(before, &[PROLOG]);
-        return Err(profile(format!(
-            "a signed document starts with the XML declaration {PROLOG} directly followed by \
-             the root element, as signers write it; at {} this one has {} where a signer \
-             writes {}: what comes before the root element is not signed, so anyone could \
-             change it",
-            position(xml, at),
-            excerpt(&xml[at..]),
-            excerpt_or_root(wanted)
-        )));
+        return Err(ProfileViolation::Prolog {
+            at: position(xml, at),
+            found: excerpt(&xml[at..]),
+            wanted: excerpt_or_root(wanted),
+        }
+        .into());
     }
     let after = &xml[range.end..];
     if after != EPILOG {
-        return Err(profile(format!(
-            "a signed document ends with its root element's end tag, as signers write it; at \
-             {} this one has {}: what follows the root element is not signed, so anyone could \
-             change it",
-            position(xml, range.end),
-            excerpt(after),
-        )));
+        return Err(ProfileViolation::Epilog {
+            at: position(xml, range.end),
+            found: excerpt(after),
+        }
+        .into());
     }
     Ok(())
 }
@@ -217,12 +191,7 @@ pub(crate) fn check_signable_outside_root(
     doc: &Document<'_>,
     root: NodeId,
 ) -> Result<(), SignatureError> {
-    let refuse = |what: &str| {
-        SignatureError::Signing(format!(
-            "{what} cannot be signed: a signed document holds only an XML 1.0 declaration and \
-             a line feed outside the root element"
-        ))
-    };
+    let refuse = |part| SignatureError::Signing(SigningFailure::OutsideRoot { part });
     let range = doc
         .node_range(root)
         .ok_or_else(|| SignatureError::Xml("no source position for the root".into()))?;
@@ -242,10 +211,10 @@ pub(crate) fn check_signable_outside_root(
         .as_ref()
         .is_none_or(|d| d.version == "1.0");
     if !declaration_only || !version_ok {
-        return Err(refuse("what comes before the root element"));
+        return Err(refuse(OutsideRoot::Before));
     }
     if !is_space(&xml[range.end..]) {
-        return Err(refuse("what follows the root element"));
+        return Err(refuse(OutsideRoot::After));
     }
     Ok(())
 }
@@ -293,23 +262,21 @@ fn check_signature_namespace(
     };
     match e.namespace_declarations.as_slice() {
         [(prefix, uri)] if &**prefix == own && &**uri == DS => Ok(()),
-        [] => Err(profile(format!(
-            "ds:Signature must declare its namespace itself ({}=\"{DS}\" at {}), as signers \
-             write it",
-            declaration(own),
-            position_of(xml, doc, signature)
-        ))),
+        [] => Err(ProfileViolation::SignatureNamespaceMissing {
+            declaration: declaration(own),
+            at: position_of(xml, doc, signature),
+        }
+        .into()),
         more => {
             let (prefix, _) = more
                 .iter()
                 .find(|(p, u)| &**p != own || &**u != DS)
                 .unwrap_or(&more[1]);
-            Err(profile(format!(
-                "the namespace declaration {} is not allowed on ds:Signature ({}): only the \
-                 signature's own namespace is declared there, as signers write it",
-                declaration(prefix),
-                position_of(xml, doc, signature)
-            )))
+            Err(ProfileViolation::SignatureNamespaceExtra {
+                declaration: declaration(prefix),
+                at: position_of(xml, doc, signature),
+            }
+            .into())
         }
     }
 }
@@ -326,11 +293,6 @@ fn check_markup_below(
     };
     let name = display_name(e);
     let signed = signed || (e.name.local_name == "SignedInfo" && id != signature);
-    let why = if signed {
-        "the profile allows nothing else there"
-    } else {
-        UNSIGNED
-    };
     if id != signature
         && let Some((prefix, _)) = e.namespace_declarations.first()
     {
@@ -339,10 +301,13 @@ fn check_markup_below(
         } else {
             format!("xmlns:{prefix}")
         };
-        return Err(profile(format!(
-            "the namespace declaration {declaration} is not allowed on {name} ({}): {why}",
-            position_of(xml, doc, id)
-        )));
+        return Err(ProfileViolation::NamespaceDeclaration {
+            declaration,
+            element: name,
+            at: position_of(xml, doc, id),
+            signed,
+        }
+        .into());
     }
     let allowed = allowed_attribute(&e.name.local_name);
     if let Some(a) = e
@@ -354,21 +319,25 @@ fn check_markup_below(
             Some(p) if !p.is_empty() => format!("{p}:{}", a.name.local_name),
             _ => a.name.local_name.to_string(),
         };
-        return Err(profile(format!(
-            "the {attribute} attribute is not allowed on {name} ({}): {why}",
-            position_of(xml, doc, id)
-        )));
+        return Err(ProfileViolation::Attribute {
+            attribute,
+            element: name,
+            at: position_of(xml, doc, id),
+            signed,
+        }
+        .into());
     }
     let has_elements = doc.children_iter(id).any(|c| doc.element(c).is_some());
     for child in doc.children_iter(id) {
         match doc.node_kind(child) {
             Some(NodeKind::Element(_)) => check_markup_below(xml, doc, signature, child, signed)?,
             Some(NodeKind::Text(_)) if has_elements => {
-                return Err(profile(format!(
-                    "text (whitespace included) is not allowed between the elements of {name} \
-                     ({}): {why}",
-                    position_of(xml, doc, child)
-                )));
+                return Err(ProfileViolation::TextBetweenElements {
+                    element: name,
+                    at: position_of(xml, doc, child),
+                    signed,
+                }
+                .into());
             }
             _ => {}
         }
@@ -403,14 +372,12 @@ pub(crate) fn check_signature_bytes(
     }
     let candidates: Vec<&str> = expected.iter().map(String::as_str).collect();
     let (at, wanted) = first_difference(written, &candidates);
-    Err(profile(format!(
-        "ds:Signature is not written as signers write it: at {} it has {} where a signer \
-         writes {}; only SignedInfo is signed, and only as canonical XML, so the signature's \
-         other bytes must be exactly a signer's",
-        position(xml, range.start + at),
-        excerpt(&written[at..]),
-        excerpt(wanted)
-    )))
+    Err(ProfileViolation::SignatureBytes {
+        at: position(xml, range.start + at),
+        found: excerpt(&written[at..]),
+        wanted: excerpt(wanted),
+    }
+    .into())
 }
 
 /// Appends the element `id` as the signers write it: no whitespace between
@@ -532,20 +499,11 @@ pub(crate) fn check_certificate_path(
     if let Some(at) = certificates.iter().position(|c| der(c) == der(signer))
         && at != 0
     {
-        return Err(profile(format!(
-            "the signing certificate must be the first ds:X509Certificate, as signers write it \
-             (it is number {}): KeyInfo is not signed, so anyone could reorder it",
-            at + 1
-        )));
+        return Err(ProfileViolation::SignerNotFirst { number: at + 1 }.into());
     }
     for (i, pair) in certificates.windows(2).enumerate() {
         if !issued(&pair[1], &pair[0]) {
-            return Err(profile(format!(
-                "ds:X509Certificate number {} did not issue the one before it: KeyInfo carries \
-                 only the signer's certificate and the chain that issued it; {UNSIGNED}, and \
-                 anyone could add certificates",
-                i + 2
-            )));
+            return Err(ProfileViolation::NotIssuer { number: i + 2 }.into());
         }
     }
     Ok(())
@@ -572,10 +530,10 @@ mod tests {
     #[test]
     fn positions_count_lines_and_characters() {
         let xml = "ab\ncdé\nf";
-        assert_eq!(position(xml, 0), "line 1, column 1");
-        assert_eq!(position(xml, 3), "line 2, column 1");
-        assert_eq!(position(xml, 7), "line 2, column 4");
-        assert_eq!(position(xml, 8), "line 3, column 1");
+        assert_eq!(position(xml, 0).to_string(), "line 1, column 1");
+        assert_eq!(position(xml, 3).to_string(), "line 2, column 1");
+        assert_eq!(position(xml, 7).to_string(), "line 2, column 4");
+        assert_eq!(position(xml, 8).to_string(), "line 3, column 1");
     }
 
     #[test]
