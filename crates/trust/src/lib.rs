@@ -22,6 +22,7 @@ pub mod dn;
 pub mod document;
 pub mod dsig;
 pub mod endorsement;
-mod form;
-pub mod parse;
 pub mod voms;
+
+/// The one XML parse of the crate (see [`dsig::parse`]).
+pub use dsig::parse;

@@ -31,12 +31,14 @@ mod algorithm;
 mod cert_cache;
 mod digest;
 mod error;
+pub(crate) mod form;
+pub mod parse;
 mod profile;
 mod sign;
 mod tree;
 mod verify;
 
-use crate::parse::parse;
+use self::parse::parse;
 use marketplace_format::ns::DS;
 use openssl::x509::X509;
 

@@ -5,12 +5,12 @@
 
 use super::algorithm::{c14n_mode, digest_of, signature_method};
 use super::cert_cache::decode_certificate;
+use super::form;
 use super::tree::{
     algorithm, b64, descendants_named, element_children, expect, expect_leaf, is_element, subtree,
     text_of,
 };
 use super::{Layout, ProfileViolation, SignatureError, uri};
-use crate::form;
 use bergshamra_c14n::C14nMode;
 use marketplace_format::ns::{DS, RDF};
 use openssl::x509::X509;

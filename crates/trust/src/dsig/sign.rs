@@ -3,10 +3,10 @@
 
 use super::algorithm::digest_of;
 use super::digest::{reference_digest, signed_info_bytes};
+use super::form;
+use super::parse::parse;
 use super::tree::descendants_named;
 use super::{ProfileViolation, SignatureError, SigningFailure, uri, verify};
-use crate::form;
-use crate::parse::parse;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bergshamra_c14n::C14nMode;

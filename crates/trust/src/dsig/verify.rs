@@ -3,10 +3,10 @@
 
 use super::algorithm::{digest_of, signature_method};
 use super::digest::{reference_digest, signed_info_bytes};
+use super::form;
+use super::parse::parse;
 use super::profile::check_profile;
 use super::{Layout, SignatureError, VerifiedSignature};
-use crate::form;
-use crate::parse::parse;
 use openssl::bn::BigNum;
 use openssl::ecdsa::EcdsaSig;
 use openssl::hash::MessageDigest;

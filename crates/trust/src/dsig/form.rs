@@ -22,9 +22,7 @@
 //! the signed content (character references, quoting, line ends) remain
 //! possible: the signature covers them only as canonical XML.
 
-use crate::dsig::{
-    OutsideRoot, Position, ProfileViolation, SignatureError, SigningFailure, subtree,
-};
+use super::{OutsideRoot, Position, ProfileViolation, SignatureError, SigningFailure, subtree};
 use marketplace_format::ns::DS;
 use openssl::x509::{X509, X509Ref};
 use uppsala::{Document, Element, NodeId, NodeKind};
@@ -111,7 +109,7 @@ pub(crate) fn display_name(e: &Element<'_>) -> String {
 pub(crate) fn check_nodes(
     xml: &str,
     doc: &Document<'_>,
-    layout: crate::dsig::Layout,
+    layout: super::Layout,
 ) -> Result<(), SignatureError> {
     for id in subtree(doc, doc.root()) {
         let at = || position_of(xml, doc, id);
@@ -121,7 +119,7 @@ pub(crate) fn check_nodes(
                 ProfileViolation::ProcessingInstruction { at: at() }
             }
             // (Accepted before the layout rules: stored documents keep them.)
-            Some(NodeKind::CData(_)) if layout == crate::dsig::Layout::Stored => continue,
+            Some(NodeKind::CData(_)) if layout == super::Layout::Stored => continue,
             Some(NodeKind::CData(_)) => ProfileViolation::CData { at: at() },
             _ => continue,
         };

@@ -12,7 +12,7 @@
 //! value verified here and failed with `xmlsec1` (libxml2), and the other way
 //! round.
 
-use crate::dsig::SignatureError;
+use super::SignatureError;
 use std::borrow::Cow;
 use uppsala::{Document, NodeId, NodeKind};
 
