@@ -11,7 +11,6 @@
 
 mod common;
 
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use common::*;

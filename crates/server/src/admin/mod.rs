@@ -174,6 +174,115 @@ fn file_result(
         .map_err(|e| e.to_string())
 }
 
+/// A file's path and its coordinates (identifier, e-mail, created), if its
+/// document names them.
+type Located = (PathBuf, Option<(String, String, String)>);
+
+/// Import phase 1: the coordinates of every file, read by `workers`
+/// threads.
+async fn read_coordinates(files: &[PathBuf], workers: usize) -> std::io::Result<Vec<Located>> {
+    let chunk = files.len().div_ceil(workers).max(1);
+    let mut tasks = Vec::new();
+    for part in files.chunks(chunk) {
+        let part = part.to_vec();
+        tasks.push(tokio::task::spawn_blocking(move || {
+            part.into_iter()
+                .map(|p| {
+                    let c = coordinates(&p);
+                    (p, c)
+                })
+                .collect::<Vec<_>>()
+        }));
+    }
+    let mut located = Vec::with_capacity(files.len());
+    for t in tasks {
+        located.extend(t.await.map_err(std::io::Error::other)?);
+    }
+    Ok(located)
+}
+
+/// Import phase 2: the files grouped by (identifier, e-mail), oldest first
+/// within a group (files without coordinates alone).
+fn group_by_pair(mut located: Vec<Located>) -> VecDeque<Vec<PathBuf>> {
+    located.sort_by(|(pa, a), (pb, b)| a.cmp(b).then_with(|| pa.cmp(pb)));
+    let mut groups: VecDeque<Vec<PathBuf>> = VecDeque::new();
+    let mut last: Option<(String, String)> = None;
+    for (path, coords) in located {
+        let pair = coords.map(|(i, e, _)| (i, e));
+        match (&pair, &last, groups.back_mut()) {
+            (Some(p), Some(l), Some(g)) if p == l => g.push(path),
+            _ => groups.push_back(vec![path]),
+        }
+        last = pair;
+    }
+    groups
+}
+
+/// Import phase 3: `workers` verifier threads take whole groups and send
+/// their files' verdicts, in order, to the returned channel (of `capacity`).
+fn spawn_verifiers(
+    groups: VecDeque<Vec<PathBuf>>,
+    workers: usize,
+    ingestor: &Ingestor,
+    capacity: usize,
+) -> (
+    tokio::sync::mpsc::Receiver<Verified>,
+    Vec<tokio::task::JoinHandle<()>>,
+) {
+    let queue = Arc::new(Mutex::new(groups));
+    let (tx, rx) = tokio::sync::mpsc::channel::<Verified>(capacity);
+    let mut verifiers = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let queue = queue.clone();
+        let tx = tx.clone();
+        let ingestor = ingestor.clone();
+        verifiers.push(tokio::task::spawn_blocking(move || {
+            loop {
+                let group = queue.lock().ok().and_then(|mut q| q.pop_front());
+                let Some(group) = group else { break };
+                for path in group {
+                    if tx.blocking_send(verify_file(path, &ingestor)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }));
+    }
+    (rx, verifiers)
+}
+
+/// Gathers the next batch of accepted files into `accepted`: waits for one
+/// verdict, then takes more until the batch is full, the verifiers are done
+/// or [`BATCH_WAIT`] has passed (a commit costs a disk flush: few large
+/// batches, not many small ones). Refused files go to `refused` at once.
+/// Returns whether more verdicts may come.
+async fn next_batch(
+    rx: &mut tokio::sync::mpsc::Receiver<Verified>,
+    batch: usize,
+    accepted: &mut Vec<(PathBuf, NewEntry, Vec<String>)>,
+    mut refused: impl FnMut(PathBuf, String),
+) -> bool {
+    let mut deadline = None;
+    while accepted.len() < batch {
+        let next = match deadline {
+            None => rx.recv().await,
+            Some(at) => match tokio::time::timeout_at(at, rx.recv()).await {
+                Ok(next) => next,
+                Err(_) => break,
+            },
+        };
+        let Some(v) = next else {
+            return false;
+        };
+        deadline.get_or_insert_with(|| tokio::time::Instant::now() + BATCH_WAIT);
+        match v {
+            Verified::Accept(path, entry, notes) => accepted.push((path, *entry, notes)),
+            Verified::Refused(path, message) => refused(path, message),
+        }
+    }
+    true
+}
+
 /// Imports every `*.xml` under `dir` through the upload pipeline, with
 /// `workers` threads verifying documents in parallel; `report` sees each
 /// file's outcome.
@@ -209,67 +318,15 @@ pub async fn import_dir(
         ..ImportSummary::default()
     };
 
-    // Phase 1: read the coordinates of every file, in parallel.
-    let chunk = files.len().div_ceil(workers).max(1);
-    let mut tasks = Vec::new();
-    for part in files.chunks(chunk) {
-        let part = part.to_vec();
-        tasks.push(tokio::task::spawn_blocking(move || {
-            part.into_iter()
-                .map(|p| {
-                    let c = coordinates(&p);
-                    (p, c)
-                })
-                .collect::<Vec<_>>()
-        }));
-    }
-    let mut located = Vec::with_capacity(files.len());
-    for t in tasks {
-        located.extend(t.await.map_err(std::io::Error::other)?);
-    }
-
+    let located = read_coordinates(&files, workers).await?;
     tracing::info!(
         files = files.len(),
         seconds = started.elapsed().as_secs_f64(),
         "import: coordinates read"
     );
-
-    // Phase 2: group by (identifier, email), oldest first within a group.
-    located.sort_by(|(pa, a), (pb, b)| a.cmp(b).then_with(|| pa.cmp(pb)));
-    let mut groups: VecDeque<Vec<PathBuf>> = VecDeque::new();
-    let mut last: Option<(String, String)> = None;
-    for (path, coords) in located {
-        let pair = coords.map(|(i, e, _)| (i, e));
-        match (&pair, &last, groups.back_mut()) {
-            (Some(p), Some(l), Some(g)) if p == l => g.push(path),
-            _ => groups.push_back(vec![path]),
-        }
-        last = pair;
-    }
-
-    // Phase 3: verifier threads take whole groups and hand their files,
-    // in order, to the writer (this task), which stores them in batches.
-    let queue = Arc::new(Mutex::new(groups));
+    let groups = group_by_pair(located);
     let batch = marketplace_store::PUT_MANY_BATCH;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Verified>(2 * batch);
-    let mut verifiers = Vec::with_capacity(workers);
-    for _ in 0..workers {
-        let queue = queue.clone();
-        let tx = tx.clone();
-        let ingestor = ingestor.clone();
-        verifiers.push(tokio::task::spawn_blocking(move || {
-            loop {
-                let group = queue.lock().ok().and_then(|mut q| q.pop_front());
-                let Some(group) = group else { break };
-                for path in group {
-                    if tx.blocking_send(verify_file(path, &ingestor)).is_err() {
-                        return;
-                    }
-                }
-            }
-        }));
-    }
-    drop(tx);
+    let (mut rx, verifiers) = spawn_verifiers(groups, workers, &ingestor, 2 * batch);
 
     let mut count = |summary: &mut ImportSummary, path: &Path, result: FileResult| {
         match result.as_ref().map(|i| &i.outcome) {
@@ -281,29 +338,11 @@ pub async fn import_dir(
     };
     let mut open = true;
     while open {
-        // Wait for one, then gather a batch: until it is full, the
-        // verifiers are done, or BATCH_WAIT has passed (a commit costs a
-        // disk flush: few large batches, not many small ones).
-        let mut accepted: Vec<(PathBuf, NewEntry, Vec<String>)> = Vec::new();
-        let mut deadline = None;
-        while accepted.len() < batch {
-            let next = match deadline {
-                None => rx.recv().await,
-                Some(at) => match tokio::time::timeout_at(at, rx.recv()).await {
-                    Ok(next) => next,
-                    Err(_) => break,
-                },
-            };
-            let Some(v) = next else {
-                open = false;
-                break;
-            };
-            deadline.get_or_insert_with(|| tokio::time::Instant::now() + BATCH_WAIT);
-            match v {
-                Verified::Accept(path, entry, notes) => accepted.push((path, *entry, notes)),
-                Verified::Refused(path, message) => count(&mut summary, &path, Err(message)),
-            }
-        }
+        let mut accepted = Vec::new();
+        open = next_batch(&mut rx, batch, &mut accepted, |path, message| {
+            count(&mut summary, &path, Err(message));
+        })
+        .await;
         if accepted.is_empty() {
             continue;
         }
