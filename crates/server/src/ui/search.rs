@@ -389,6 +389,73 @@ fn pager(form: &Form, pages: u64) -> Vec<PageLink> {
     out
 }
 
+/// Runs the search of `form` for `audience`: the page, or an empty page
+/// and why the query is invalid (shown on the page, 400).
+async fn run_search(
+    state: &AppState,
+    form: &Form,
+    audience: marketplace_store::Audience,
+) -> Result<(Page, Option<String>), AppError> {
+    let query = form
+        .query()
+        .map(|query| marketplace_store::SearchQuery { audience, ..query });
+    let result = match query {
+        Ok(query) => match state.store.search(&query, state.clock.now()).await {
+            Ok(page) => Ok(page),
+            Err(marketplace_store::StoreError::InvalidQuery(m)) => Err(m),
+            Err(e) => return Err(e.into()),
+        },
+        Err(m) => Err(m),
+    };
+    Ok(match result {
+        Ok(p) => (p, None),
+        Err(m) => (Page::default(), Some(m)),
+    })
+}
+
+/// The active filters of `form`, each with the link that removes it.
+fn chips(form: &Form) -> Vec<Chip> {
+    FILTERS
+        .iter()
+        .filter(|(_, _, get)| !get(form).is_empty())
+        .map(|(name, label, get)| Chip {
+            label,
+            value: get(form).to_string(),
+            remove_href: form.href(1, &[name]),
+        })
+        .collect()
+}
+
+/// The API query of the same page of the same search (the API's default
+/// page size differs, so it is always given).
+fn api_query(form: &Form) -> Vec<String> {
+    form.params()
+        .into_iter()
+        .filter(|(k, _)| !["created", "location", "per_page"].contains(k))
+        .map(|(k, v)| format!("{k}={}", query_value(&v)))
+        .chain((form.page > 1).then(|| format!("page={}", form.page)))
+        .chain(std::iter::once(format!("per_page={}", form.per_page)))
+        .collect()
+}
+
+/// The page-size choices, with `per_page` selected (and added when it is
+/// not one of them).
+fn per_page_choices(per_page: u32) -> Vec<Choice> {
+    PER_PAGE_CHOICES
+        .iter()
+        .map(|n| Choice {
+            value: n.to_string(),
+            label: format!("{n} per page"),
+            selected: *n == per_page,
+        })
+        .chain((!PER_PAGE_CHOICES.contains(&per_page)).then(|| Choice {
+            value: per_page.to_string(),
+            label: format!("{per_page} per page"),
+            selected: true,
+        }))
+        .collect()
+}
+
 /// The search page for a request to `/metadata[/{a}[/{b}]]`.
 pub async fn page(
     state: &AppState,
@@ -406,44 +473,13 @@ pub async fn page(
         .map(|e| e.email)
         .collect();
     endorsers.dedup();
-    let query = form
-        .query()
-        .map(|query| marketplace_store::SearchQuery { audience, ..query });
-    let result = match query {
-        Ok(query) => match state.store.search(&query, state.clock.now()).await {
-            Ok(page) => Ok(page),
-            Err(marketplace_store::StoreError::InvalidQuery(m)) => Err(m),
-            Err(e) => return Err(e.into()),
-        },
-        Err(m) => Err(m),
-    };
-    let (page, error) = match result {
-        Ok(p) => (p, None),
-        Err(m) => (Page::default(), Some(m)),
-    };
+    let (page, error) = run_search(state, &form, audience).await?;
     let per_page = u64::from(form.per_page);
     let pages = page.matching.div_ceil(per_page);
     let shown = page.entries.len() as u64;
     let first = (form.page - 1) * per_page + 1;
-    let chips = FILTERS
-        .iter()
-        .filter(|(_, _, get)| !get(&form).is_empty())
-        .map(|(name, label, get)| Chip {
-            label,
-            value: get(&form).to_string(),
-            remove_href: form.href(1, &[name]),
-        })
-        .collect();
-    // The same page of the same search (the API's default page size
-    // differs, so it is always given).
-    let api_query: Vec<String> = form
-        .params()
-        .into_iter()
-        .filter(|(k, _)| !["created", "location", "per_page"].contains(k))
-        .map(|(k, v)| format!("{k}={}", query_value(&v)))
-        .chain((form.page > 1).then(|| format!("page={}", form.page)))
-        .chain(std::iter::once(format!("per_page={}", form.per_page)))
-        .collect();
+    let chips = chips(&form);
+    let api_query = api_query(&form);
     let view = SearchPage {
         base: base(state),
         statuses: choices(STATUS_LABELS, &form.status),
@@ -456,21 +492,7 @@ pub async fn page(
             ],
             &form.order,
         ),
-        per_pages: PER_PAGE_CHOICES
-            .iter()
-            .map(|n| Choice {
-                value: n.to_string(),
-                label: format!("{n} per page"),
-                selected: *n == form.per_page,
-            })
-            .chain(
-                (!PER_PAGE_CHOICES.contains(&form.per_page)).then(|| Choice {
-                    value: form.per_page.to_string(),
-                    label: format!("{} per page", form.per_page),
-                    selected: true,
-                }),
-            )
-            .collect(),
+        per_pages: per_page_choices(form.per_page),
         endorsers,
         chips,
         total: page.total,
