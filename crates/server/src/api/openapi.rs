@@ -252,12 +252,17 @@ fn path_param(name: &str, description: &str) -> Value {
             "description": description })
 }
 
+/// The parameters of a search: its filters, then its order and paging.
 fn search_parameters() -> Vec<Value> {
+    let mut parameters = filter_parameters();
+    parameters.extend(order_and_paging_parameters());
+    parameters
+}
+
+/// The filters of a search.
+fn filter_parameters() -> Vec<Value> {
     let text = json!({ "type": "string" });
     let instant = json!({ "type": "string", "format": "date-time" });
-    let count = json!({ "type": "integer", "minimum": 0 });
-    let sorts: Vec<&str> = SORT_KEYS.iter().map(|(n, _)| *n).collect();
-    let statuses: Vec<&str> = STATUSES.iter().map(|(n, _)| *n).collect();
     vec![
         query(
             "q",
@@ -316,6 +321,15 @@ fn search_parameters() -> Vec<Value> {
             instant,
             "Valid until before (entries without dcterms:valid fail).",
         ),
+    ]
+}
+
+/// The order and paging of a search.
+fn order_and_paging_parameters() -> Vec<Value> {
+    let count = json!({ "type": "integer", "minimum": 0 });
+    let sorts: Vec<&str> = SORT_KEYS.iter().map(|(n, _)| *n).collect();
+    let statuses: Vec<&str> = STATUSES.iter().map(|(n, _)| *n).collect();
+    vec![
         query(
             "status",
             json!({ "type": "string", "enum": statuses, "default": "valid" }),
@@ -413,8 +427,8 @@ fn get(
     }})
 }
 
-/// The OpenAPI document; `public_url` is the server's public base URL.
-pub fn document(public_url: &str) -> Value {
+/// The operations of the API, by path.
+fn paths() -> Map<String, Value> {
     let identifier = || path_param("identifier", "The image identifier.");
     let email = || path_param("email", "The endorser's e-mail.");
     let bad = ("400", "Invalid parameters.");
@@ -499,6 +513,12 @@ pub fn document(public_url: &str) -> Value {
             },
         }}),
     );
+    paths
+}
+
+/// The OpenAPI document; `public_url` is the server's public base URL.
+pub fn document(public_url: &str) -> Value {
+    let paths = paths();
     json!({
         "openapi": "3.1.0",
         "info": {
