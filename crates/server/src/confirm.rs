@@ -63,19 +63,19 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 /// Random bytes in a token (256 bits).
-pub const TOKEN_BYTES: usize = 32;
+pub(crate) const TOKEN_BYTES: usize = 32;
 
 /// Length of a token: [`TOKEN_BYTES`] in unpadded base64url.
-pub const TOKEN_CHARS: usize = 43;
+pub(crate) const TOKEN_CHARS: usize = 43;
 
 /// How long an upload waits for confirmation unless configured.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(3 * 24 * 3600);
+pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(3 * 24 * 3600);
 
 /// Longest configurable wait.
-pub const MAX_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
+pub(crate) const MAX_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// How often expired pending uploads are purged.
-pub const PURGE_INTERVAL: Duration = Duration::from_secs(600);
+pub(crate) const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
 /// The longest title shown in a mail subject.
 const SUBJECT_TITLE_CHARS: usize = 80;
@@ -85,7 +85,7 @@ const BODY_VALUE_CHARS: usize = 300;
 
 /// A decision a link leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// Publish the pending entry.
     Confirm,
     /// Drop it.
@@ -97,7 +97,7 @@ pub enum Command {
 
 impl Command {
     /// The command named by a path segment.
-    pub fn from_segment(segment: &str) -> Option<Self> {
+    pub(crate) fn from_segment(segment: &str) -> Option<Self> {
         match segment {
             "confirm" => Some(Command::Confirm),
             "abort" => Some(Command::Abort),
@@ -107,7 +107,7 @@ impl Command {
     }
 
     /// Its path segment.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Command::Confirm => "confirm",
             Command::Abort => "abort",
@@ -118,14 +118,14 @@ impl Command {
 
 /// A fresh token: [`TOKEN_BYTES`] from the operating system's generator,
 /// base64url without padding.
-pub fn new_token() -> Result<String, String> {
+pub(crate) fn new_token() -> Result<String, String> {
     let mut bytes = [0u8; TOKEN_BYTES];
     getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a token: {e}"))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// Whether `text` has the shape of a token (checked before any look-up).
-pub fn is_token(text: &str) -> bool {
+pub(crate) fn is_token(text: &str) -> bool {
     text.len() == TOKEN_CHARS
         && text
             .bytes()
@@ -135,7 +135,7 @@ pub fn is_token(text: &str) -> bool {
 /// Parses a waiting time: a positive whole number with a unit `s`, `m`,
 /// `h`, `d` or `w` (`90m`, `24h`, `3d`); a bare number is seconds. At most
 /// [`MAX_TTL`].
-pub fn parse_ttl(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_ttl(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -160,13 +160,13 @@ pub fn parse_ttl(text: &str) -> Result<Duration, String> {
 }
 
 /// The link of `command` for `token`, under the configured public URL.
-pub fn action_link(state: &AppState, token: &str, command: Command) -> String {
+pub(crate) fn action_link(state: &AppState, token: &str, command: Command) -> String {
     state.public_link(&format!("/action/{token}/{}", command.as_str()))
 }
 
 /// What [`request`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Requested {
+pub(crate) enum Requested {
     /// The mail went out; the entry waits until `expires_at`.
     Sent {
         /// The entry's coordinates.
@@ -212,7 +212,7 @@ fn instant(at: DateTime<Utc>) -> String {
 }
 
 /// The confirmation mail for `pending`.
-pub fn confirmation_mail(state: &AppState, pending: &PendingEntry) -> Mail {
+pub(crate) fn confirmation_mail(state: &AppState, pending: &PendingEntry) -> Mail {
     let entry = &pending.entry;
     let key = &entry.key;
     let title = entry.metadata.title.as_deref().unwrap_or("");
@@ -325,7 +325,7 @@ async fn precheck(state: &AppState, entry: &NewEntry) -> Result<Option<EntryKey>
 
 /// Starts the confirmation of `entry`, uploaded from `client` (see the
 /// module documentation).
-pub async fn request(
+pub(crate) async fn request(
     state: &AppState,
     entry: NewEntry,
     client: Option<IpAddr>,
@@ -395,7 +395,7 @@ pub async fn request(
 
 /// The answer for a token that leads nowhere (malformed, unknown, used or
 /// expired): 404 without detail.
-pub fn unknown_link() -> AppError {
+pub(crate) fn unknown_link() -> AppError {
     AppError::not_found(
         "unknown or expired confirmation link: the upload was already confirmed or aborted, \
          or it waited too long (upload the document again)",
@@ -403,7 +403,7 @@ pub fn unknown_link() -> AppError {
 }
 
 /// The pending upload of `token`, if it has not expired.
-pub async fn find(state: &AppState, token: &str) -> Result<PendingEntry, AppError> {
+pub(crate) async fn find(state: &AppState, token: &str) -> Result<PendingEntry, AppError> {
     if !is_token(token) {
         return Err(unknown_link());
     }
@@ -422,7 +422,7 @@ async fn discard(state: &AppState, token: &str, key: &EntryKey) {
 }
 
 /// Confirms the upload of `token`: verified again now, then stored.
-pub async fn confirm(state: &AppState, token: &str) -> Result<IngestOutcome, AppError> {
+pub(crate) async fn confirm(state: &AppState, token: &str) -> Result<IngestOutcome, AppError> {
     let pending = find(state, token).await?;
     let key = pending.entry.key.clone();
     let trust = state.trust.clone();
@@ -455,7 +455,7 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<IngestOutcome, App
 }
 
 /// Aborts the upload of `token`; returns its coordinates.
-pub async fn abort(state: &AppState, token: &str) -> Result<EntryKey, AppError> {
+pub(crate) async fn abort(state: &AppState, token: &str) -> Result<EntryKey, AppError> {
     let pending = take(state, token).await?;
     tracing::info!(entry = %pending.entry.key, "pending upload aborted");
     Ok(pending.entry.key)
@@ -473,7 +473,7 @@ async fn take(state: &AppState, token: &str) -> Result<PendingEntry, AppError> {
 
 /// What [`report_abuse`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AbuseReport {
+pub(crate) struct AbuseReport {
     /// The dropped upload's coordinates.
     pub key: EntryKey,
     /// Whether the administrators' mail went out (the report is logged
@@ -483,7 +483,11 @@ pub struct AbuseReport {
 
 /// The mail that tells the administrators (`mail_from`, the address the
 /// marketplace sends from) about an abuse report for `pending`.
-pub fn abuse_mail(state: &AppState, settings: &MailSettings, pending: &PendingEntry) -> Mail {
+pub(crate) fn abuse_mail(
+    state: &AppState,
+    settings: &MailSettings,
+    pending: &PendingEntry,
+) -> Mail {
     let entry = &pending.entry;
     let key = &entry.key;
     let body = format!(
@@ -526,7 +530,7 @@ pub fn abuse_mail(state: &AppState, settings: &MailSettings, pending: &PendingEn
 /// Reports the upload of `token` as abuse: it is dropped (it can no
 /// longer be confirmed), the report is logged, and the administrators are
 /// mailed. A mail that cannot be sent is logged; the upload stays dropped.
-pub async fn report_abuse(state: &AppState, token: &str) -> Result<AbuseReport, AppError> {
+pub(crate) async fn report_abuse(state: &AppState, token: &str) -> Result<AbuseReport, AppError> {
     let pending = take(state, token).await?;
     let key = pending.entry.key.clone();
     tracing::warn!(entry = %key, signer = %pending.entry.signer.subject,
@@ -549,7 +553,7 @@ pub async fn report_abuse(state: &AppState, token: &str) -> Result<AbuseReport, 
 }
 
 /// Removes the pending uploads that expired at the clock's instant.
-pub async fn purge(state: &AppState) -> Result<u64, StoreError> {
+pub(crate) async fn purge(state: &AppState) -> Result<u64, StoreError> {
     state.store.purge_pending(state.clock.now()).await
 }
 
@@ -564,7 +568,7 @@ async fn purge_logged(state: &AppState) {
 
 /// Purges expired pending uploads now, then every [`PURGE_INTERVAL`] in a
 /// background task (abort the handle to stop it).
-pub async fn start_purger(state: AppState) -> tokio::task::JoinHandle<()> {
+pub(crate) async fn start_purger(state: AppState) -> tokio::task::JoinHandle<()> {
     purge_logged(&state).await;
     tokio::spawn(async move {
         let start = tokio::time::Instant::now() + PURGE_INTERVAL;

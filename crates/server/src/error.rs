@@ -21,11 +21,11 @@ use axum::response::{IntoResponse, Response};
 
 /// Seconds a client is asked to wait (`Retry-After`) when the store is
 /// unavailable.
-pub const RETRY_AFTER_SECS: u64 = 30;
+pub(crate) const RETRY_AFTER_SECS: u64 = 30;
 
 /// An error with the status and the message the client sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppError {
+pub(crate) struct AppError {
     /// HTTP status.
     pub status: StatusCode,
     /// The description (one or more lines).
@@ -37,16 +37,16 @@ pub struct AppError {
 
 /// The message of an error response, carried to [`ErrorBodies`].
 #[derive(Debug, Clone)]
-pub struct ErrorMessage(pub String);
+pub(crate) struct ErrorMessage(pub String);
 
 /// Marks an error response whose body is already final (the JSON API's
 /// errors, `/healthz`): [`ErrorBodies`] leaves it as it is.
 #[derive(Debug, Clone, Copy)]
-pub struct FinalBody;
+pub(crate) struct FinalBody;
 
 impl AppError {
     /// An error with any status.
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         AppError {
             status,
             message: message.into(),
@@ -55,17 +55,17 @@ impl AppError {
     }
 
     /// 400.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
     /// 404.
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
     }
 
     /// 500 with a generic message; the cause is logged, not shown.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -138,7 +138,12 @@ fn default_message(status: StatusCode, state: &AppState) -> String {
 }
 
 /// The body of an error response in `media`.
-pub fn render(status: StatusCode, message: &str, media: Media, state: &AppState) -> Response {
+pub(crate) fn render(
+    status: StatusCode,
+    message: &str,
+    media: Media,
+    state: &AppState,
+) -> Response {
     let (content_type, body) = match media {
         Media::Xml | Media::Rdf => (
             Media::Xml.content_type(),
@@ -166,10 +171,10 @@ pub fn render(status: StatusCode, message: &str, media: Media, state: &AppState)
 
 /// Middleware: renders every error response in the negotiated media.
 #[derive(Clone)]
-pub struct ErrorBodies(pub AppState);
+pub(crate) struct ErrorBodies(pub AppState);
 
 /// What [`ErrorBodies`] keeps of a request for its response.
-pub struct Negotiated {
+pub(crate) struct Negotiated {
     /// The representation the client asked for.
     media: Media,
     /// Whether a successful response depends on `Accept`.

@@ -30,13 +30,13 @@ use chrono::{DateTime, Utc};
 use marketplace_store::{EntrySummary, HistoryOrder, HistoryQuery};
 
 /// The most entries a feed carries.
-pub const FEED_LIMIT: u32 = 100;
+pub(crate) const FEED_LIMIT: u32 = 100;
 
 /// The media type of the feeds.
-pub const ATOM: &str = "application/atom+xml; charset=utf-8";
+pub(crate) const ATOM: &str = "application/atom+xml; charset=utf-8";
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/feeds/entries.atom", get(all_entries))
         .route("/feeds/endorsers/{file}", get(endorser_feed))
@@ -58,7 +58,7 @@ fn feed_name(file: &str) -> Result<&str, AppError> {
 }
 
 /// `GET /feeds/entries.atom`.
-pub async fn all_entries(
+pub(crate) async fn all_entries(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Response, AppError> {
@@ -66,7 +66,7 @@ pub async fn all_entries(
 }
 
 /// `GET /feeds/endorsers/{email}.atom`.
-pub async fn endorser_feed(
+pub(crate) async fn endorser_feed(
     State(state): State<AppState>,
     caller: Caller,
     Path(file): Path<String>,
@@ -76,7 +76,7 @@ pub async fn endorser_feed(
 }
 
 /// `GET /feeds/images/{identifier}.atom`.
-pub async fn image_feed(
+pub(crate) async fn image_feed(
     State(state): State<AppState>,
     caller: Caller,
     Path(file): Path<String>,

@@ -13,7 +13,7 @@ use axum::response::Response;
 /// The status page: a title and a message (upload outcomes, errors).
 #[derive(Template)]
 #[template(path = "status.html")]
-pub struct StatusPage<'a> {
+pub(crate) struct StatusPage<'a> {
     /// Public base URL.
     pub base: &'a str,
     /// Title (reason phrase, or e.g. "Upload").
@@ -27,14 +27,14 @@ pub struct StatusPage<'a> {
 /// The home page: a redirect to the metadata list.
 #[derive(Template)]
 #[template(path = "home.html")]
-pub struct HomePage<'a> {
+pub(crate) struct HomePage<'a> {
     /// Public base URL.
     pub base: &'a str,
 }
 
 /// One row of the endorsers page.
 #[derive(Debug, Clone)]
-pub struct EndorserRow {
+pub(crate) struct EndorserRow {
     /// First CN of the subject, or the subject.
     pub name: String,
     /// Subject DN.
@@ -50,7 +50,7 @@ pub struct EndorserRow {
 /// The endorsers page.
 #[derive(Template)]
 #[template(path = "endorsers.html")]
-pub struct EndorsersPage<'a> {
+pub(crate) struct EndorsersPage<'a> {
     /// Public base URL.
     pub base: &'a str,
     /// The rows.
@@ -60,7 +60,7 @@ pub struct EndorsersPage<'a> {
 /// An endorser's tags page.
 #[derive(Template)]
 #[template(path = "tags.html")]
-pub struct TagsPage<'a> {
+pub(crate) struct TagsPage<'a> {
     /// Public base URL.
     pub base: &'a str,
     /// The endorser.
@@ -70,7 +70,7 @@ pub struct TagsPage<'a> {
 }
 
 /// Renders a template; a rendering failure becomes a plain escaped page.
-pub fn render(template: &impl Template) -> String {
+pub(crate) fn render(template: &impl Template) -> String {
     template.render().unwrap_or_else(|e| {
         tracing::error!(error = %e, "template rendering failed");
         "<!DOCTYPE html><title>Error</title><p>The page could not be rendered.</p>".into()
@@ -78,7 +78,7 @@ pub fn render(template: &impl Template) -> String {
 }
 
 /// A `text/html` response.
-pub fn page(status: StatusCode, template: &impl Template) -> Response {
+pub(crate) fn page(status: StatusCode, template: &impl Template) -> Response {
     crate::response::with_type(
         status,
         crate::negotiate::Media::Html.content_type(),
@@ -87,7 +87,7 @@ pub fn page(status: StatusCode, template: &impl Template) -> Response {
 }
 
 /// The status page as text.
-pub fn status_page(state: &AppState, title: &str, message: &str) -> String {
+pub(crate) fn status_page(state: &AppState, title: &str, message: &str) -> String {
     render(&StatusPage {
         base: &state.config.public_url,
         title,

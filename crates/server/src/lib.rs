@@ -1,23 +1,26 @@
 //! The marketplace HTTP server.
 //!
 //! It serves the original StratusLab/EGI Marketplace routes (see
-//! `shared/design/server-spec.md`) without the original's defects: uploads
-//! go through the trust core ([`ingest`]), lists are typed queries over the
-//! [`marketplace_store::Store`] ([`listing`]), every output is escaped, no
-//! GET changes anything, links are built from the configured public URL.
+//! `docs/compatibility.md`) without the original's defects: uploads go
+//! through the trust core ([`ingest`]), lists are typed queries over the
+//! [`marketplace_store::Store`], every output is escaped, no GET changes
+//! anything, links are built from the configured public URL.
+//! `ARCHITECTURE.md` follows an upload to a search result through these
+//! modules.
 //!
-//! Modules: [`config`] (settings), [`clock`], [`state`], [`app`] (router
-//! and middleware), [`negotiate`] (media choice), [`error`] (error bodies),
-//! [`ingest`] (upload pipeline), [`listing`] (list queries), [`routes`]
-//! (handlers), [`html`] (pages), [`results`] (SPARQL-results-shaped
-//! tables), [`rdfjson`], [`escape`], [`serve`] (running) and [`admin`]
-//! (rebuild, import, export); [`confirm`], [`mail`] and [`whitelist`]: the
-//! e-mail confirmation of uploads; [`ui`] (the web interface) and
-//! [`security`] (security headers, CSRF protection of forms); [`identity`]
-//! (who is calling: the client certificate or trusted-proxy identity),
-//! [`authn`] (verifying client chains, the trusted proxy header), [`tls`]
-//! (HTTPS with client certificates and RFC 3820 proxies; the accept loop)
-//! and [`authz`] (who may upload).
+//! What other crates use: [`config`] (settings), [`clock`], [`state`],
+//! [`app`](mod@app) (router and middleware), [`serve`] (running), [`ingest`] (the
+//! upload pipeline), [`admin`] (rebuild, import, export, check, backup) and
+//! [`continuity`] (endorser bindings), [`api`] (the JSON API's wire types),
+//! [`identity`], [`authn`] and [`authz`] (who is calling, who may upload),
+//! [`tls`] (HTTPS with client certificates and RFC 3820 proxies; the accept
+//! loop). Inside: the handlers (`routes`, `ui`, `feeds`), the
+//! representations (`negotiate`, `html`, `results`, `rdfjson`, `error`,
+//! `response`), the e-mail confirmation of uploads (`confirm`, `mail`,
+//! `mail_limits`, `whitelist`) and the protections (`security`,
+//! `connections`, `heavy_reads`, `receive`).
+
+#![warn(unreachable_pub)]
 
 pub mod admin;
 pub mod api;
@@ -27,38 +30,38 @@ pub mod authz;
 pub mod clock;
 pub mod conditional;
 pub mod config;
-pub mod confirm;
+mod confirm;
 pub mod connections;
 pub mod continuity;
-pub mod error;
+mod error;
 pub mod escape;
-pub mod feeds;
+mod feeds;
 pub mod heavy_reads;
-pub mod html;
+mod html;
 pub mod identity;
 pub mod ingest;
 pub mod links;
-pub mod listing;
-pub mod mail;
-pub mod mail_limits;
-pub mod metrics;
+mod listing;
+mod mail;
+mod mail_limits;
+mod metrics;
 pub mod middleware;
-pub mod negotiate;
-pub mod ops;
-pub mod rdfjson;
-pub mod receive;
-pub mod request_log;
-pub mod response;
-pub mod results;
-pub mod routes;
-pub mod security;
+mod negotiate;
+mod ops;
+mod rdfjson;
+mod receive;
+mod request_log;
+mod response;
+mod results;
+mod routes;
+mod security;
 pub mod serve;
 pub mod smtp;
 pub mod state;
-pub mod text_params;
+mod text_params;
 pub mod tls;
-pub mod ui;
-pub mod whitelist;
+mod ui;
+mod whitelist;
 
 pub use app::{App, app, router};
 pub use clock::Clock;

@@ -66,7 +66,7 @@ impl Params {
 
 /// What a filter value looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
+pub(crate) enum Shape {
     /// `local@domain`.
     Email,
     /// `YYYY-MM-DDTHH:MM:SSZ`.
@@ -76,7 +76,7 @@ pub enum Shape {
 }
 
 /// Classifies a filter value by its shape, as the original did.
-pub fn classify(value: &str) -> Shape {
+pub(crate) fn classify(value: &str) -> Shape {
     if is_email_shaped(value) {
         Shape::Email
     } else if is_date_shaped(value) {
@@ -114,7 +114,7 @@ fn is_date_shaped(v: &str) -> bool {
 
 /// The three coordinates a list can be filtered on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Coordinates {
+pub(crate) struct Coordinates {
     /// `identifier =`.
     pub identifier: Option<String>,
     /// `email =`.
@@ -127,7 +127,7 @@ pub struct Coordinates {
 
 impl Coordinates {
     /// Adds a value (empty and `null` are ignored).
-    pub fn add(&mut self, value: &str) {
+    pub(crate) fn add(&mut self, value: &str) {
         let value = value.trim();
         if value.is_empty() || value == "null" {
             return;
@@ -147,7 +147,7 @@ impl Coordinates {
 
 /// A parsed list request.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ListRequest {
+pub(crate) struct ListRequest {
     /// The store query.
     pub query: SearchQuery,
     /// DataTables `sEcho`, echoed back.
@@ -185,7 +185,7 @@ fn number<T: std::str::FromStr>(params: &Params, name: &str) -> Result<Option<T>
 
 /// Builds the list request from the path values and the parameters.
 /// `default_limit` rows are returned when the request gives no length.
-pub fn list_request(
+pub(crate) fn list_request(
     path_values: &[String],
     params: &Params,
     default_limit: u32,
@@ -274,10 +274,10 @@ pub fn list_request(
 }
 
 /// Days of history shown by default.
-pub const DEFAULT_RANGE_DAYS: u32 = 30;
+pub(crate) const DEFAULT_RANGE_DAYS: u32 = 30;
 
 /// The longest history range accepted (longer ranges are clamped).
-pub const MAX_RANGE_DAYS: u32 = 36_500;
+pub(crate) const MAX_RANGE_DAYS: u32 = 36_500;
 
 #[cfg(test)]
 mod tests {

@@ -16,11 +16,11 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
 /// Longest time one SMTP exchange (connect, TLS, authenticate, send) may take.
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Everything needed to send a mail.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MailSettings {
+pub(crate) struct MailSettings {
     /// SMTP server host name.
     pub host: String,
     /// Its port.
@@ -38,7 +38,7 @@ pub struct MailSettings {
 impl MailSettings {
     /// The settings of a configuration; `None` when `smtp_host` or
     /// `mail_from` is missing.
-    pub fn from_config(config: &ServerConfig) -> Option<Self> {
+    pub(crate) fn from_config(config: &ServerConfig) -> Option<Self> {
         Some(MailSettings {
             host: config.smtp_host.clone()?,
             port: config
@@ -54,7 +54,7 @@ impl MailSettings {
 
 /// One plain-text message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mail {
+pub(crate) struct Mail {
     /// Recipient address.
     pub to: String,
     /// Subject line (control characters are replaced by spaces).
@@ -65,7 +65,7 @@ pub struct Mail {
 
 /// Why a mail could not be sent.
 #[derive(Debug, thiserror::Error)]
-pub enum MailError {
+pub(crate) enum MailError {
     /// The recipient is not a usable address.
     #[error("the address '{0}' cannot receive mail")]
     Recipient(String),
@@ -84,7 +84,7 @@ pub enum MailError {
 }
 
 /// `text` on one line: control characters (CR, LF, …) become spaces.
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -134,12 +134,12 @@ fn transport(settings: &MailSettings) -> Result<AsyncSmtpTransport<Tokio1Executo
 }
 
 /// Checks that `mail` can be built (addresses usable) without sending it.
-pub fn check(settings: &MailSettings, mail: &Mail) -> Result<(), MailError> {
+pub(crate) fn check(settings: &MailSettings, mail: &Mail) -> Result<(), MailError> {
     message(settings, mail).map(|_| ())
 }
 
 /// Sends `mail` through the server `settings` name.
-pub async fn send(settings: &MailSettings, mail: &Mail) -> Result<(), MailError> {
+pub(crate) async fn send(settings: &MailSettings, mail: &Mail) -> Result<(), MailError> {
     let message = message(settings, mail)?;
     let transport = transport(settings)?;
     match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {

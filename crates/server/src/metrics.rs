@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// The `Content-Type` of the text exposition format.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The metrics of one application.
 pub struct Metrics {
@@ -177,7 +177,7 @@ fn method_label(method: &Method) -> &'static str {
 /// Middleware (added with `Router::layer`, so the matched route is known):
 /// counts every request by route template and status, and times it.
 #[derive(Clone)]
-pub struct Track(pub Arc<Metrics>);
+pub(crate) struct Track(pub Arc<Metrics>);
 
 impl Middleware for Track {
     type Carry = (Option<MatchedPath>, &'static str, Instant);

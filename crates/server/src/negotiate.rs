@@ -12,7 +12,7 @@ use std::convert::Infallible;
 
 /// A representation the server can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Media {
+pub(crate) enum Media {
     /// `application/xml` (the default).
     Xml,
     /// `application/rdf+xml` (single entries; lists treat it as XML).
@@ -27,7 +27,7 @@ pub enum Media {
 
 impl Media {
     /// The media named by a `media=` value or an `Accept` entry, if known.
-    pub fn from_name(name: &str) -> Option<Media> {
+    pub(crate) fn from_name(name: &str) -> Option<Media> {
         let name = name.trim().to_ascii_lowercase();
         let essence = name.split(';').next().unwrap_or("").trim();
         Some(match essence {
@@ -41,7 +41,7 @@ impl Media {
     }
 
     /// The `Content-Type` of this media (UTF-8 for text types).
-    pub fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Media::Xml => "application/xml; charset=utf-8",
             Media::Rdf => "application/rdf+xml; charset=utf-8",
@@ -49,11 +49,6 @@ impl Media {
             Media::Html => "text/html; charset=utf-8",
             Media::Text => "text/plain; charset=utf-8",
         }
-    }
-
-    /// Whether this is one of the XML media.
-    pub fn is_xml(self) -> bool {
-        matches!(self, Media::Xml | Media::Rdf)
     }
 }
 
@@ -67,7 +62,7 @@ fn media_param(query: Option<&str>) -> Option<String> {
 }
 
 /// The media the client prefers by its `Accept` header, if any is known.
-pub fn from_accept(headers: &HeaderMap) -> Option<Media> {
+pub(crate) fn from_accept(headers: &HeaderMap) -> Option<Media> {
     let mut best: Option<(f32, Media)> = None;
     for value in headers.get_all(ACCEPT) {
         let Ok(value) = value.to_str() else { continue };
@@ -99,7 +94,7 @@ const SINGLE_REPRESENTATION: [&str; 6] = [
 /// when a known `media=` parameter decides, nor for a successful response
 /// of a path with a single representation. `error` tells whether the
 /// response is an error page, which is always negotiated.
-pub fn varies_by_accept(path: &str, query: Option<&str>, error: bool) -> bool {
+pub(crate) fn varies_by_accept(path: &str, query: Option<&str>, error: bool) -> bool {
     let decided = media_param(query)
         .as_deref()
         .and_then(Media::from_name)
@@ -108,7 +103,7 @@ pub fn varies_by_accept(path: &str, query: Option<&str>, error: bool) -> bool {
 }
 
 /// The media for a request: `?media=` (when known), then `Accept`, then XML.
-pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Media {
+pub(crate) fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Media {
     media_param(query)
         .as_deref()
         .and_then(Media::from_name)

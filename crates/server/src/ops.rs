@@ -13,10 +13,10 @@ use axum::routing::get;
 use std::time::Duration;
 
 /// How long `/healthz` and `/metrics` wait for the store.
-pub const STORE_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const STORE_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -54,7 +54,7 @@ async fn write_probe(state: &AppState) -> Result<(), String> {
 
 /// `GET /healthz`: 200 when the store answers and can write; 503 with the
 /// reason otherwise.
-pub async fn healthz(State(state): State<AppState>) -> Response {
+pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
     let unavailable = |message: String| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -83,7 +83,7 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /metrics`.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let count = probe(&state).await;
     if let Err(cause) = &count {
         tracing::warn!(%cause, "metrics: the store did not answer");

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 const XSD_STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
 
 /// The RDF/JSON object of a signed document.
-pub fn to_rdf_json(document: &[u8]) -> Result<Value, String> {
+pub(crate) fn to_rdf_json(document: &[u8]) -> Result<Value, String> {
     let text = std::str::from_utf8(document).map_err(|e| e.to_string())?;
     let doc = marketplace_format::parse::parse_xml(text).map_err(|p| p.to_string())?;
     let stripped = marketplace_format::parse::strip_root_signatures(&doc, text);

@@ -11,7 +11,9 @@ use axum::http::header::CONTENT_LENGTH;
 
 /// Waits for one of the state's upload slots ([`crate::state::UPLOADS_AT_ONCE`]),
 /// held while the upload is read, verified and stored.
-pub async fn upload_slot(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+pub(crate) async fn upload_slot(
+    state: &AppState,
+) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
     state
         .upload_slots
         .acquire()
@@ -20,7 +22,7 @@ pub async fn upload_slot(state: &AppState) -> Result<tokio::sync::SemaphorePermi
 }
 
 /// Room for multipart framing and other form fields beyond the document.
-pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
+pub(crate) const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
 fn too_large(state: &AppState) -> AppError {
     AppError::new(
@@ -33,7 +35,7 @@ fn too_large(state: &AppState) -> AppError {
 }
 
 /// The raw body, refusing more than the limit without reading it all.
-pub async fn raw_body(state: &AppState, request: Request) -> Result<Vec<u8>, AppError> {
+pub(crate) async fn raw_body(state: &AppState, request: Request) -> Result<Vec<u8>, AppError> {
     let limit = state.config.max_upload_bytes;
     let declared = request
         .headers()
@@ -53,7 +55,10 @@ pub async fn raw_body(state: &AppState, request: Request) -> Result<Vec<u8>, App
 }
 
 /// The first part with a file name of a multipart body.
-pub async fn multipart_file(state: &AppState, request: Request) -> Result<Vec<u8>, AppError> {
+pub(crate) async fn multipart_file(
+    state: &AppState,
+    request: Request,
+) -> Result<Vec<u8>, AppError> {
     let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|e| AppError::new(e.status(), e.body_text()))?;

@@ -6,7 +6,7 @@ use axum::extract::Request;
 use std::borrow::Cow;
 
 /// A request path with the token of `/action/{token}/…` replaced by `***`.
-pub fn mask_path(path: &str) -> Cow<'_, str> {
+pub(crate) fn mask_path(path: &str) -> Cow<'_, str> {
     match path.strip_prefix("/action/") {
         Some(rest) if !rest.is_empty() => {
             let tail = rest.find('/').map_or("", |i| &rest[i..]);
@@ -19,7 +19,7 @@ pub fn mask_path(path: &str) -> Cow<'_, str> {
 /// The tracing span of a request (as tower-http's default one at INFO:
 /// method, URI, version), with confirmation tokens masked. The URI is
 /// written only when the span is recorded (not at all below INFO).
-pub fn request_span(request: &Request) -> tracing::Span {
+pub(crate) fn request_span(request: &Request) -> tracing::Span {
     tracing::info_span!(
         "request",
         method = %request.method(),

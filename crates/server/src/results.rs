@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 /// Named columns and rows of optional values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Table {
+pub(crate) struct Table {
     /// Column (variable) names.
     pub vars: Vec<&'static str>,
     /// Rows, one value per column.
@@ -17,7 +17,7 @@ pub struct Table {
 
 impl Table {
     /// An empty table with these columns.
-    pub fn new(vars: &[&'static str]) -> Self {
+    pub(crate) fn new(vars: &[&'static str]) -> Self {
         Table {
             vars: vars.to_vec(),
             rows: Vec::new(),
@@ -25,12 +25,12 @@ impl Table {
     }
 
     /// Adds a row (missing trailing values are unbound).
-    pub fn push(&mut self, row: Vec<Option<String>>) {
+    pub(crate) fn push(&mut self, row: Vec<Option<String>>) {
         self.rows.push(row);
     }
 
     /// SPARQL Query Results XML.
-    pub fn to_xml(&self) -> String {
+    pub(crate) fn to_xml(&self) -> String {
         let mut out = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sparql xmlns=\"http://www.w3.org/2005/sparql-results#\">\n<head>",
         );
@@ -55,7 +55,7 @@ impl Table {
     }
 
     /// SPARQL Query Results JSON.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let bindings: Vec<Value> = self
             .rows
             .iter()

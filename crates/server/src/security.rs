@@ -66,10 +66,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The cookie that holds the CSRF token.
-pub const CSRF_COOKIE: &str = "mp_csrf";
+pub(crate) const CSRF_COOKIE: &str = "mp_csrf";
 
 /// The form field that repeats it.
-pub const CSRF_FIELD: &str = "csrf_token";
+pub(crate) const CSRF_FIELD: &str = "csrf_token";
 
 /// Random bytes in a token (256 bits).
 const TOKEN_BYTES: usize = 32;
@@ -78,12 +78,12 @@ const TOKEN_BYTES: usize = 32;
 const TOKEN_CHARS: usize = 43;
 
 /// The message of a refused form.
-pub const CSRF_REFUSED: &str = "the form could not be verified (its security token is missing or \
+pub(crate) const CSRF_REFUSED: &str = "the form could not be verified (its security token is missing or \
      stale, or it was sent from another site): reload the page and submit it again";
 
 /// What a request's handlers and templates may ask about the request.
 #[derive(Debug)]
-pub struct Context {
+pub(crate) struct Context {
     /// The CSRF token of this browser's cookie, if it sent one.
     cookie: Option<String>,
     /// The token pages render: the cookie's, or a new one made the first
@@ -103,7 +103,7 @@ tokio::task_local! {
 /// The CSRF token to put in the hidden [`CSRF_FIELD`] of a form (empty
 /// outside a request, e.g. in unit tests). Templates call it as
 /// `crate::security::csrf_token()`.
-pub fn csrf_token() -> String {
+pub(crate) fn csrf_token() -> String {
     CONTEXT
         .try_with(|c| {
             c.used.store(true, Ordering::Relaxed);
@@ -117,7 +117,7 @@ pub fn csrf_token() -> String {
 /// The path and query of the current request without the leading `/`, for
 /// links to a fragment of the same page (pages have a `<base href>`, so a
 /// bare `#x` would point at the base URL). Empty outside a request.
-pub fn here() -> String {
+pub(crate) fn here() -> String {
     CONTEXT
         .try_with(|c| c.here.trim_start_matches('/').to_string())
         .unwrap_or_default()
@@ -144,7 +144,7 @@ fn well_formed(value: &str) -> bool {
 }
 
 /// The value of the CSRF cookie, if the request carries a well-formed one.
-pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn cookie_token(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -260,7 +260,7 @@ async fn form_token(parts: &axum::http::request::Parts, body: &[u8]) -> Option<S
 /// the request path) available to the pages, and sets the cookie when a
 /// page rendered a new token.
 #[derive(Clone)]
-pub struct Csrf(pub AppState);
+pub(crate) struct Csrf(pub AppState);
 
 impl Middleware for Csrf {
     type Carry = Arc<Context>;
@@ -374,7 +374,7 @@ fn origin_of(url: &str) -> Option<String> {
 /// The `Content-Security-Policy` for a site whose pages link to
 /// `public_url` (their `<base href>`): `'self'`, and the public origin in
 /// case the browser reaches the server under another name.
-pub fn content_security_policy(public_url: &str) -> String {
+pub(crate) fn content_security_policy(public_url: &str) -> String {
     let own = match origin_of(public_url) {
         Some(o) => format!("'self' {o}"),
         None => "'self'".into(),
@@ -388,7 +388,7 @@ pub fn content_security_policy(public_url: &str) -> String {
 
 /// The security headers of every response (kept when already set).
 #[derive(Debug, Clone)]
-pub struct SecurityHeaders {
+pub(crate) struct SecurityHeaders {
     csp: HeaderValue,
     /// Whether the site is served over HTTPS (then browsers are told to
     /// use nothing else: `Strict-Transport-Security`).
@@ -398,7 +398,7 @@ pub struct SecurityHeaders {
 impl SecurityHeaders {
     /// The headers for a site at `public_url`, served over HTTPS by this
     /// server itself or by a proxy in front (`https`).
-    pub fn new(public_url: &str, https: bool) -> Self {
+    pub(crate) fn new(public_url: &str, https: bool) -> Self {
         SecurityHeaders {
             csp: HeaderValue::from_str(&content_security_policy(public_url))
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
@@ -407,7 +407,7 @@ impl SecurityHeaders {
     }
 
     /// Adds the headers a response lacks.
-    pub fn apply(&self, headers: &mut HeaderMap) {
+    pub(crate) fn apply(&self, headers: &mut HeaderMap) {
         // (Constants: a `from_static` outside a constant checks its text
         // on every call.)
         const COOP: HeaderName = HeaderName::from_static("cross-origin-opener-policy");

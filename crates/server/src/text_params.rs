@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 
 /// Middleware: 400 for a NUL character in the query or the path.
 #[derive(Debug, Clone, Copy)]
-pub struct TextParams;
+pub(crate) struct TextParams;
 
 impl Middleware for TextParams {
     type Carry = ();

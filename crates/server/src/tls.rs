@@ -15,7 +15,7 @@
 //! `bad_certificate`), rather than being silently downgraded to anonymous.
 //! With `required`, a client without a valid certificate cannot connect.
 //!
-//! After the handshake the chain is turned into a [`ClientIdentity`]
+//! After the handshake the chain is turned into a [`ClientIdentity`](crate::identity::ClientIdentity)
 //! (with VOMS attributes, see [`crate::authn`]) once per connection, and
 //! the accept loop attaches it to each request as a [`Connection`].
 

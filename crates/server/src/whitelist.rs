@@ -68,7 +68,7 @@ impl Whitelist {
 /// its identity `subject` is on the whitelist **and** its chain was
 /// verified against the CA directory (`chain` is trusted). Without a
 /// whitelist, or with an unverified chain, never.
-pub fn skips_confirmation(
+pub(crate) fn skips_confirmation(
     whitelist: Option<&Whitelist>,
     chain: &ChainStatus,
     subject: &str,
@@ -81,7 +81,7 @@ type Ava = (String, String);
 
 /// The canonical form of a DN in RFC 2253 or OpenSSL one-line form, or
 /// `None` when `dn` is neither.
-pub fn canonical_dn(dn: &str) -> Option<String> {
+pub(crate) fn canonical_dn(dn: &str) -> Option<String> {
     let dn = dn.trim();
     let rdns = if dn.starts_with('/') {
         let mut rdns = parse_oneline(dn)?;

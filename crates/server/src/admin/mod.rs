@@ -1,7 +1,7 @@
 //! Administrative tasks: rebuilding the index from the stored documents,
 //! importing a directory of signed documents through the upload pipeline,
 //! exporting every readable stored document ([`export`]) and checking the
-//! store ([`check`]).
+//! store ([`check`](mod@check)).
 
 mod check;
 mod export;

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Prefix of every environment variable the server reads.
-pub const ENV_PREFIX: &str = "MARKETPLACE_";
+pub(super) const ENV_PREFIX: &str = "MARKETPLACE_";
 
 /// One source of settings; `None` means "not set here".
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

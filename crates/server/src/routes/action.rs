@@ -39,7 +39,7 @@ use marketplace_store::EntryKey;
 /// The page a confirmation link opens.
 #[derive(Template)]
 #[template(path = "confirm.html")]
-pub struct ConfirmPage<'a> {
+pub(crate) struct ConfirmPage<'a> {
     /// Public base URL.
     pub base: &'a str,
     /// "Confirm upload", "Abort upload" or "Report abuse".
@@ -75,7 +75,7 @@ pub struct ConfirmPage<'a> {
 }
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/action/{token}/{command}", get(show).post(decide))
         .layer(map_response(private))

@@ -30,7 +30,7 @@ fn display_name(subject: &str) -> String {
 }
 
 /// `GET /endorsers`: the endorsers of the entries the caller may see.
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,
@@ -67,7 +67,7 @@ pub async fn list(
 }
 
 /// `GET /endorsers/{email}?range=DAYS`: the entries the caller may see.
-pub async fn history(
+pub(crate) async fn history(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,

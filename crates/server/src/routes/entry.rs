@@ -24,10 +24,10 @@ use axum::response::Response;
 use marketplace_store::EntryKey;
 
 /// The original's message for a missing entry.
-pub const NOT_FOUND: &str = "metadata entry not found.";
+pub(crate) const NOT_FOUND: &str = "metadata entry not found.";
 
 /// `GET /metadata/{identifier}/{email}/{created}`.
-pub async fn get_entry(
+pub(crate) async fn get_entry(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,
@@ -42,7 +42,7 @@ pub async fn get_entry(
 }
 
 /// `GET /tag/{email}/{tag}`.
-pub async fn get_tag(
+pub(crate) async fn get_tag(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,
@@ -53,7 +53,7 @@ pub async fn get_tag(
 
 /// The entry `email`'s `tag` resolves to. One leading and one trailing
 /// double quote are removed (the original's tag links carried them).
-pub async fn tagged(
+pub(crate) async fn tagged(
     state: &AppState,
     caller: &Caller,
     media: Media,
@@ -73,7 +73,7 @@ pub async fn tagged(
 }
 
 /// The representation of the entry at `key`, when the caller may see it.
-pub async fn show(
+pub(crate) async fn show(
     state: &AppState,
     caller: &Caller,
     media: Media,

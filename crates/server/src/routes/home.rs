@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 /// `GET /`.
-pub async fn home(State(state): State<AppState>) -> Response {
+pub(crate) async fn home(State(state): State<AppState>) -> Response {
     html::page(
         StatusCode::OK,
         &HomePage {

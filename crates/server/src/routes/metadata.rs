@@ -32,10 +32,10 @@ use marketplace_store::{EntrySummary, SearchOptions, SearchPage};
 use serde_json::{Value, json};
 
 /// The original's message for an empty list.
-pub const NO_MATCH: &str = "no metadata matching query found";
+pub(crate) const NO_MATCH: &str = "no metadata matching query found";
 
 /// `GET /metadata`.
-pub async fn get_root(
+pub(crate) async fn get_root(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,
@@ -53,7 +53,7 @@ pub async fn get_root(
 
 /// `GET /metadata/{arg1}`; with `?tag=` it is the tagged entry of the
 /// endorser `arg1`.
-pub async fn get_one(
+pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,
@@ -68,7 +68,7 @@ pub async fn get_one(
 }
 
 /// `GET /metadata/{arg1}/{arg2}`.
-pub async fn get_two(
+pub(crate) async fn get_two(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,
@@ -86,7 +86,7 @@ pub async fn get_two(
 }
 
 /// `POST /metadata`.
-pub async fn post_root(
+pub(crate) async fn post_root(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,
@@ -96,7 +96,7 @@ pub async fn post_root(
 }
 
 /// `POST /metadata/{arg1}`.
-pub async fn post_one(
+pub(crate) async fn post_one(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,
@@ -107,7 +107,7 @@ pub async fn post_one(
 }
 
 /// `POST /metadata/{arg1}/{arg2}`.
-pub async fn post_two(
+pub(crate) async fn post_two(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,

@@ -1,9 +1,9 @@
 //! Request handlers of the original routes, one module per resource.
 
-pub mod action;
-pub mod endorsers;
-pub mod entry;
-pub mod home;
-pub mod metadata;
-pub mod tags;
-pub mod upload;
+pub(crate) mod action;
+pub(crate) mod endorsers;
+pub(crate) mod entry;
+pub(crate) mod home;
+pub(crate) mod metadata;
+pub(crate) mod tags;
+pub(crate) mod upload;

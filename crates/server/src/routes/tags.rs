@@ -14,7 +14,7 @@ use axum::response::Response;
 
 /// `GET /endorsers/{email}/tags`: the tags of the entries the caller may
 /// see.
-pub async fn tags(
+pub(crate) async fn tags(
     State(state): State<AppState>,
     caller: Caller,
     media: Media,
@@ -50,7 +50,7 @@ pub async fn tags(
 }
 
 /// A table as SPARQL results JSON (for JSON) or XML (otherwise).
-pub fn table_response(table: &Table, media: Media) -> Response {
+pub(crate) fn table_response(table: &Table, media: Media) -> Response {
     match media {
         Media::Json => with_type(
             StatusCode::OK,

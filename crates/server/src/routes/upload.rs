@@ -19,14 +19,14 @@ use axum::response::Response;
 use marketplace_store::{EntryKey, NewEntry};
 
 /// `GET /upload`: the form of the web interface ([`crate::ui::upload`]).
-pub async fn form(State(state): State<AppState>) -> Response {
+pub(crate) async fn form(State(state): State<AppState>) -> Response {
     html::page(StatusCode::OK, &crate::ui::upload::UploadPage::form(&state))
 }
 
 /// Receives a document (`multipart` tells the body's form) and runs the
 /// upload pipeline with the authorization rules, for the caller the
 /// connection layer identified.
-pub async fn receive(
+pub(crate) async fn receive(
     state: &AppState,
     media: Media,
     request: Request,

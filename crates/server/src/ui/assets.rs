@@ -13,13 +13,13 @@ use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
 /// The style sheet.
-pub const CSS: &str = include_str!("../../static/app.css");
+pub(crate) const CSS: &str = include_str!("../../static/app.css");
 
 /// The script (progressive enhancement only: every page works without it).
-pub const JS: &str = include_str!("../../static/app.js");
+pub(crate) const JS: &str = include_str!("../../static/app.js");
 
 /// The icon.
-pub const ICON: &str = include_str!("../../static/favicon.svg");
+pub(crate) const ICON: &str = include_str!("../../static/favicon.svg");
 
 /// The files: name, content type, content.
 const FILES: [(&str, &str, &str); 3] = [
@@ -29,7 +29,7 @@ const FILES: [(&str, &str, &str); 3] = [
 ];
 
 /// 12 hex digits of the SHA-256 of every file: changes whenever one does.
-pub fn version() -> &'static str {
+pub(crate) fn version() -> &'static str {
     static VERSION: LazyLock<String> = LazyLock::new(|| {
         let mut hash = Sha256::new();
         for (name, _, content) in FILES {
@@ -45,7 +45,7 @@ pub fn version() -> &'static str {
 }
 
 /// `GET /static/{file}`.
-pub async fn asset(Path(file): Path<String>) -> Result<Response, AppError> {
+pub(crate) async fn asset(Path(file): Path<String>) -> Result<Response, AppError> {
     let Some((_, content_type, content)) = FILES.iter().find(|(name, _, _)| *name == file) else {
         return Err(AppError::not_found("not found"));
     };

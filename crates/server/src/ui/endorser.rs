@@ -20,12 +20,12 @@ use marketplace_store::{
 };
 
 /// The history ranges offered, in days.
-pub const RANGES: [u32; 4] = [30, 90, 365, 3650];
+pub(crate) const RANGES: [u32; 4] = [30, 90, 365, 3650];
 
 /// The endorser page.
 #[derive(Template)]
 #[template(path = "endorser.html")]
-pub struct EndorserPage<'a> {
+pub(crate) struct EndorserPage<'a> {
     /// Public base URL.
     pub base: &'a str,
     /// The endorser.
@@ -38,8 +38,6 @@ pub struct EndorserPage<'a> {
     pub images: Vec<EntryView>,
     /// Whether `images` was cut at the store's limit.
     pub images_cut: bool,
-    /// The days of history shown.
-    pub range: u32,
     /// Range choices: days, label, selected.
     pub ranges: Vec<(u32, String, bool)>,
     /// Entries of the last `range` days, newest first.
@@ -62,7 +60,7 @@ fn range_label(days: u32) -> String {
 
 /// The endorser page of `email` with `range` days of history (the
 /// original's parameter: missing or not a number means 30).
-pub async fn page(
+pub(crate) async fn page(
     state: &AppState,
     caller: &Caller,
     email: &str,
@@ -126,7 +124,6 @@ pub async fn page(
         certificates,
         images_cut: search.matching > search.entries.len() as u64,
         images: search.entries.iter().map(EntryView::new).collect(),
-        range,
         ranges,
         history: history.iter().map(EntryView::new).collect(),
         tags,

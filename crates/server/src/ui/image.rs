@@ -28,7 +28,7 @@ use std::collections::HashSet;
 
 /// One line of a banner: who, and what.
 #[derive(Debug, Clone)]
-pub struct BannerLine {
+pub(crate) struct BannerLine {
     /// The endorser.
     pub email: String,
     /// Link to the endorser's page.
@@ -39,7 +39,7 @@ pub struct BannerLine {
 
 /// A notice at the top of a page.
 #[derive(Debug, Clone)]
-pub struct Banner {
+pub(crate) struct Banner {
     /// `bad` (deprecated), `warn` (expired) or `info`.
     pub class: &'static str,
     /// Its heading.
@@ -50,7 +50,7 @@ pub struct Banner {
 
 /// A command line with what it does.
 #[derive(Debug, Clone)]
-pub struct Command {
+pub(crate) struct Command {
     /// What it does.
     pub label: String,
     /// The command (quoted for a POSIX shell).
@@ -59,7 +59,7 @@ pub struct Command {
 
 /// One entry of the timeline.
 #[derive(Debug, Clone)]
-pub struct TimelineItem {
+pub(crate) struct TimelineItem {
     /// The entry.
     pub view: EntryView,
     /// What it was: first endorsement, update, deprecation.
@@ -69,11 +69,9 @@ pub struct TimelineItem {
 /// The image page.
 #[derive(Template)]
 #[template(path = "image.html")]
-pub struct ImagePage<'a> {
+pub(crate) struct ImagePage<'a> {
     /// Public base URL.
     pub base: &'a str,
-    /// The identifier.
-    pub identifier: String,
     /// The entry the description comes from (the newest current one, else
     /// the newest).
     pub primary: EntryView,
@@ -100,7 +98,7 @@ pub struct ImagePage<'a> {
 /// One entry's page.
 #[derive(Template)]
 #[template(path = "entry.html")]
-pub struct EntryPage<'a> {
+pub(crate) struct EntryPage<'a> {
     /// Public base URL.
     pub base: &'a str,
     /// The entry.
@@ -297,7 +295,7 @@ fn timeline(history: &[EntrySummary]) -> Vec<TimelineItem> {
 }
 
 /// `GET /images/{identifier}`.
-pub async fn image(
+pub(crate) async fn image(
     State(state): State<AppState>,
     caller: Caller,
     Path(identifier): Path<String>,
@@ -345,7 +343,6 @@ pub async fn image(
         timeline: timeline(&history),
         api_href: format!("api/v1/images/{segment}"),
         feed_href: format!("feeds/images/{segment}.atom"),
-        identifier,
         primary,
         current,
         inactive,
@@ -355,7 +352,7 @@ pub async fn image(
 }
 
 /// The HTML page of one stored entry that `audience` may see.
-pub async fn entry_page(
+pub(crate) async fn entry_page(
     state: &AppState,
     audience: &Audience,
     stored: &StoredEntry,

@@ -15,11 +15,11 @@
 //! their handlers in [`crate::routes`]; they share the base template and
 //! the style sheet. Forms carry the CSRF token of [`crate::security`].
 
-pub mod assets;
-pub mod endorser;
-pub mod image;
-pub mod search;
-pub mod upload;
+pub(crate) mod assets;
+pub(crate) mod endorser;
+pub(crate) mod image;
+pub(crate) mod search;
+pub(crate) mod upload;
 
 use crate::escape::{path_segment, query_value};
 use crate::links::{entry_path, is_web_link};
@@ -30,7 +30,7 @@ use marketplace_store::{EntrySummary, Status};
 
 /// The routes only the web interface has (the others extend original
 /// routes, see the module documentation).
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/images/{identifier}", get(image::image))
         .route("/static/{file}", get(assets::asset))
@@ -38,7 +38,7 @@ pub fn router() -> Router<AppState> {
 
 /// A location, linked only when it is http(s) or ftp.
 #[derive(Debug, Clone)]
-pub struct Location {
+pub(crate) struct Location {
     /// The location as written.
     pub text: String,
     /// The same, when it may be a link.
@@ -47,18 +47,16 @@ pub struct Location {
 
 /// An instant as the pages show it.
 #[derive(Debug, Clone, Default)]
-pub struct When {
+pub(crate) struct When {
     /// As written (the `datetime` attribute).
     pub raw: String,
     /// `YYYY-MM-DD HH:MM UTC`, or the raw text.
     pub text: String,
-    /// `YYYY-MM-DD`, or the raw text.
-    pub date: String,
 }
 
 impl When {
     /// An instant written `YYYY-MM-DDTHH:MM:SSZ` (other text is shown as is).
-    pub fn new(raw: &str) -> When {
+    pub(crate) fn new(raw: &str) -> When {
         let b = raw.as_bytes();
         let shaped = b.len() >= 16
             && b[4] == b'-'
@@ -70,25 +68,23 @@ impl When {
             When {
                 raw: raw.to_string(),
                 text: format!("{} {} UTC", &raw[..10], &raw[11..16]),
-                date: raw[..10].to_string(),
             }
         } else {
             When {
                 raw: raw.to_string(),
                 text: raw.to_string(),
-                date: raw.to_string(),
             }
         }
     }
 
     /// Whether there is an instant at all.
-    pub fn is_set(&self) -> bool {
+    pub(crate) fn is_set(&self) -> bool {
         !self.raw.is_empty()
     }
 }
 
 /// A byte count for people: `1.5 GiB` (exact below 1 KiB).
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if bytes == 1 {
         return "1 byte".into();
@@ -108,7 +104,7 @@ pub fn human_size(bytes: u64) -> String {
 /// `word` quoted for a POSIX shell when it needs it (single quotes, `'`
 /// written as `'\''`), so that a command shown on a page is safe to paste
 /// whatever the document says.
-pub fn shell_quote(word: &str) -> String {
+pub(crate) fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .bytes()
@@ -121,7 +117,7 @@ pub fn shell_quote(word: &str) -> String {
 }
 
 /// The status as a badge: (CSS class, label).
-pub fn status_badge(status: Status) -> (&'static str, &'static str) {
+pub(crate) fn status_badge(status: Status) -> (&'static str, &'static str) {
     match status {
         Status::Valid => ("ok", "Valid"),
         Status::Expired => ("warn", "Expired"),
@@ -130,23 +126,23 @@ pub fn status_badge(status: Status) -> (&'static str, &'static str) {
 }
 
 /// The relative link of an image page.
-pub fn image_href(identifier: &str) -> String {
+pub(crate) fn image_href(identifier: &str) -> String {
     format!("images/{}", path_segment(identifier))
 }
 
 /// The relative link of an endorser page.
-pub fn endorser_href(email: &str) -> String {
+pub(crate) fn endorser_href(email: &str) -> String {
     format!("endorsers/{}", path_segment(email))
 }
 
 /// The relative link of a search for one field's value.
-pub fn search_href(name: &str, value: &str) -> String {
+pub(crate) fn search_href(name: &str, value: &str) -> String {
     format!("metadata?{name}={}", query_value(value))
 }
 
 /// What the pages show of an entry.
 #[derive(Debug, Clone)]
-pub struct EntryView {
+pub(crate) struct EntryView {
     /// Image identifier.
     pub identifier: String,
     /// Endorser e-mail.
@@ -155,20 +151,12 @@ pub struct EntryView {
     pub created: When,
     /// Title, or the OS line, or the identifier.
     pub heading: String,
-    /// `dcterms:title` (or empty).
-    pub title: String,
     /// `dcterms:alternative`, the endorser's tag (or empty).
     pub tag: String,
     /// `dcterms:description` (or empty).
     pub description: String,
     /// OS, version and architecture on one line (or empty).
     pub os_line: String,
-    /// `slterms:os` (or empty).
-    pub os: String,
-    /// `slterms:os-version` (or empty).
-    pub os_version: String,
-    /// `slterms:os-arch` (or empty).
-    pub os_arch: String,
     /// Further properties: label, value (only those present).
     pub properties: Vec<(&'static str, String)>,
     /// `dcterms:valid`: until when the endorsement holds.
@@ -220,7 +208,7 @@ pub struct EntryView {
 
 impl EntryView {
     /// The view of a store summary.
-    pub fn new(e: &EntrySummary) -> EntryView {
+    pub(crate) fn new(e: &EntrySummary) -> EntryView {
         let m = &e.metadata;
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         let os_line = [
@@ -272,12 +260,8 @@ impl EntryView {
             email: e.key.email.clone(),
             created: When::new(&e.key.created),
             heading,
-            title,
             tag: text(&m.alternative),
             description: text(&m.description),
-            os: text(&m.os),
-            os_version: text(&m.os_version),
-            os_arch: text(&m.os_arch),
             os_line,
             properties: optional
                 .into_iter()
@@ -313,23 +297,23 @@ impl EntryView {
     }
 
     /// Whether the entry is valid at the request's instant.
-    pub fn is_valid(&self) -> bool {
+    pub(crate) fn is_valid(&self) -> bool {
         self.status == Status::Valid
     }
 
     /// Whether the entry is deprecated.
-    pub fn is_deprecated(&self) -> bool {
+    pub(crate) fn is_deprecated(&self) -> bool {
         self.status == Status::Deprecated
     }
 
     /// Whether the entry is expired.
-    pub fn is_expired(&self) -> bool {
+    pub(crate) fn is_expired(&self) -> bool {
         self.status == Status::Expired
     }
 }
 
 /// A summary of a stored entry with its status at `now`; `latest` as given.
-pub fn summary_of(
+pub(crate) fn summary_of(
     stored: &marketplace_store::StoredEntry,
     now: chrono::DateTime<chrono::Utc>,
     latest: bool,
@@ -347,7 +331,7 @@ pub fn summary_of(
 }
 
 /// The public base URL of a state (for templates).
-pub fn base(state: &AppState) -> &str {
+pub(crate) fn base(state: &AppState) -> &str {
     &state.config.public_url
 }
 
@@ -374,10 +358,8 @@ mod tests {
     #[test]
     fn instants() {
         let w = When::new("2014-03-08T14:10:40Z");
-        assert_eq!(
-            (w.text.as_str(), w.date.as_str()),
-            ("2014-03-08 14:10 UTC", "2014-03-08")
-        );
+        assert_eq!(w.text, "2014-03-08 14:10 UTC");
+        assert_eq!(w.raw, "2014-03-08T14:10:40Z");
         assert_eq!(When::new("soon").text, "soon");
         assert!(!When::new("").is_set());
         // Multi-byte text of the right length does not panic.

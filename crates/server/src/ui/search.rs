@@ -30,13 +30,13 @@ use axum::response::Response;
 use marketplace_store::{LocationFilter, SearchPage as Page};
 
 /// Results per page unless the URL says otherwise.
-pub const DEFAULT_PER_PAGE: u32 = 20;
+pub(crate) const DEFAULT_PER_PAGE: u32 = 20;
 
 /// The page sizes offered.
-pub const PER_PAGE_CHOICES: [u32; 4] = [10, 20, 50, 100];
+pub(crate) const PER_PAGE_CHOICES: [u32; 4] = [10, 20, 50, 100];
 
 /// The largest page size accepted from a URL.
-pub const MAX_PER_PAGE: u32 = 200;
+pub(crate) const MAX_PER_PAGE: u32 = 200;
 
 /// The sort keys offered, with their labels (the names are the API's).
 const SORT_LABELS: [(&str, &str); 9] = [
@@ -61,7 +61,7 @@ const STATUS_LABELS: [(&str, &str); 4] = [
 
 /// The filters of a search, as the form shows them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Form {
+pub(crate) struct Form {
     /// Free text.
     pub q: String,
     /// Exact OS.
@@ -117,7 +117,7 @@ const FILTERS: [Field; 11] = [
 impl Form {
     /// The form of a request: path values, then parameters (see the module
     /// documentation).
-    pub fn parse(path_values: &[String], params: &Params) -> Form {
+    pub(crate) fn parse(path_values: &[String], params: &Params) -> Form {
         let get = |names: &[&str]| {
             names
                 .iter()
@@ -196,7 +196,7 @@ impl Form {
 
     /// The canonical parameters without the page: the filters that are
     /// set, and the status, sort, order and page size when not the default.
-    pub fn params(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn params(&self) -> Vec<(&'static str, String)> {
         let mut out: Vec<(&'static str, String)> = FILTERS
             .iter()
             .filter(|(_, _, get)| !get(self).is_empty())
@@ -219,7 +219,7 @@ impl Form {
 
     /// The relative URL of this search at `page`, without the parameters
     /// named in `without`.
-    pub fn href(&self, page: u64, without: &[&str]) -> String {
+    pub(crate) fn href(&self, page: u64, without: &[&str]) -> String {
         let mut query: Vec<String> = self
             .params()
             .into_iter()
@@ -238,7 +238,7 @@ impl Form {
 
     /// The store query: the API's parameters through the API's function,
     /// then the two filters only original URLs have.
-    pub fn query(&self) -> Result<marketplace_store::SearchQuery, String> {
+    pub(crate) fn query(&self) -> Result<marketplace_store::SearchQuery, String> {
         let mut api: Vec<(String, String)> = self
             .params()
             .into_iter()
@@ -260,7 +260,7 @@ impl Form {
 
 /// A choice of a `<select>`.
 #[derive(Debug, Clone)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// Its value.
     pub value: String,
     /// Its label.
@@ -282,7 +282,7 @@ fn choices<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>, current: &st
 
 /// An active filter with the link that removes it.
 #[derive(Debug, Clone)]
-pub struct Chip {
+pub(crate) struct Chip {
     /// What it filters.
     pub label: &'static str,
     /// The value.
@@ -293,7 +293,7 @@ pub struct Chip {
 
 /// A link of the pager (`number` 0 is a gap).
 #[derive(Debug, Clone)]
-pub struct PageLink {
+pub(crate) struct PageLink {
     /// The page (0: an ellipsis).
     pub number: u64,
     /// Its URL.
@@ -305,7 +305,7 @@ pub struct PageLink {
 /// The search page.
 #[derive(Template)]
 #[template(path = "search.html")]
-pub struct SearchPage<'a> {
+pub(crate) struct SearchPage<'a> {
     /// Public base URL.
     pub base: &'a str,
     /// The filters.
@@ -457,7 +457,7 @@ fn per_page_choices(per_page: u32) -> Vec<Choice> {
 }
 
 /// The search page for a request to `/metadata[/{a}[/{b}]]`.
-pub async fn page(
+pub(crate) async fn page(
     state: &AppState,
     caller: &Caller,
     path_values: &[String],

@@ -21,11 +21,11 @@ use axum::response::Response;
 use marketplace_store::EntryKey;
 
 /// The most lines of a refused document shown back.
-pub const MAX_SOURCE_LINES: usize = 3000;
+pub(crate) const MAX_SOURCE_LINES: usize = 3000;
 
 /// One problem the pipeline reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// The line of the document, when known.
     pub line: Option<u32>,
     /// The element concerned (`dcterms:valid`), or empty.
@@ -39,7 +39,7 @@ pub struct Problem {
 impl Problem {
     /// A problem of the pipeline's message: `[line N: ]element: message
     /// [rule]`, or free text (signature, chain, policy and store refusals).
-    pub fn parse(text: &str) -> Problem {
+    pub(crate) fn parse(text: &str) -> Problem {
         let mut rest = text.trim();
         let mut line = None;
         if let Some(after) = rest.strip_prefix("line ")
@@ -84,7 +84,7 @@ impl Problem {
 
 /// A line of the refused document, with the problems found on it.
 #[derive(Debug, Clone)]
-pub struct SourceLine {
+pub(crate) struct SourceLine {
     /// 1-based.
     pub number: u32,
     /// The text.
@@ -95,7 +95,7 @@ pub struct SourceLine {
 
 /// What became of an upload.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Published.
     Created {
         /// Entry page.
@@ -138,7 +138,7 @@ pub enum Outcome {
 /// The upload page: the form, and the outcome of an upload.
 #[derive(Template)]
 #[template(path = "upload.html")]
-pub struct UploadPage<'a> {
+pub(crate) struct UploadPage<'a> {
     /// Public base URL.
     pub base: &'a str,
     /// Upload size limit.
@@ -154,7 +154,7 @@ pub struct UploadPage<'a> {
 
 impl<'a> UploadPage<'a> {
     /// The empty form.
-    pub fn form(state: &'a AppState) -> Self {
+    pub(crate) fn form(state: &'a AppState) -> Self {
         UploadPage {
             base: base(state),
             max_bytes: state.config.max_upload_bytes,
@@ -167,7 +167,7 @@ impl<'a> UploadPage<'a> {
 
 /// The outcome of a refusal: the message's lines as problems, placed next
 /// to the lines of `document`.
-pub fn refused(message: &str, document: Option<&[u8]>) -> Outcome {
+pub(crate) fn refused(message: &str, document: Option<&[u8]>) -> Outcome {
     let body = message.strip_prefix(INVALID).unwrap_or(message);
     let summary = if message.starts_with(INVALID) {
         "The document was refused: it is not valid signed metadata.".to_string()
@@ -252,7 +252,7 @@ fn failed(state: &AppState, e: AppError) -> Response {
 }
 
 /// `POST /upload` (`multipart/form-data`: the first file part).
-pub async fn submit(State(state): State<AppState>, request: Request) -> Response {
+pub(crate) async fn submit(State(state): State<AppState>, request: Request) -> Response {
     let multipart = request
         .headers()
         .get(CONTENT_TYPE)

@@ -30,7 +30,7 @@ pub enum SignatureError {
     Signing(#[from] SigningFailure),
 }
 
-/// Why [`sign`](super::sign) writes nothing.
+/// Why [`sign`](fn@super::sign) writes nothing.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SigningFailure {

@@ -44,7 +44,7 @@ pub struct SignOptions {
 /// Java tools directly followed by the root element, and ends with the root
 /// element's end tag, as every signed document does (an XML 1.0 declaration or
 /// whitespace around the root element of `xml` is replaced; anything else
-/// there is refused). A document [`verify`] would refuse (a CDATA section, a
+/// there is refused). A document [`verify`](fn@super::verify) would refuse (a CDATA section, a
 /// comment, certificates that are not the signer's chain) is not signed.
 pub fn sign(
     xml: &str,

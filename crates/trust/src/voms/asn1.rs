@@ -56,7 +56,7 @@ pub(super) struct Validity {
 #[derive(Sequence)]
 pub(super) struct Attribute<'a> {
     pub(super) oid: Oid,
-    /// SET OF AttributeValue, kept raw (see [`set_elements`]).
+    /// SET OF AttributeValue, kept raw (see [`super::ac`], which reads it).
     pub(super) values: AnyRef<'a>,
 }
 
