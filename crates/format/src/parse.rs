@@ -8,12 +8,14 @@
 //! every RDF/XML form of a statement (attributes, `parseType="Resource"`
 //! blank nodes, `xml:lang`, entities) is read as RDF defines it.
 
+mod structure;
+
 use crate::compat;
+use crate::lines::Lines;
 use crate::model::Metadata;
 use crate::ns;
 use crate::problem::{Note, Problem, Rule};
 use crate::rules;
-use std::collections::HashMap;
 
 /// The largest document accepted, in bytes. Real documents are a few KiB.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
@@ -49,16 +51,6 @@ impl ParsedDocument {
     /// Whether the document satisfies every format rule.
     pub fn is_valid(&self) -> bool {
         self.problems.is_empty()
-    }
-}
-
-/// Where each element of the description first occurs, for messages.
-#[derive(Debug, Default)]
-pub(crate) struct Lines(HashMap<String, u32>);
-
-impl Lines {
-    pub(crate) fn of(&self, qname: &str) -> Option<u32> {
-        self.0.get(qname).copied()
     }
 }
 
@@ -131,7 +123,7 @@ pub fn parse(bytes: &[u8]) -> ParsedDocument {
 /// The structure, RDF and term passes over a well-formed document.
 fn read_document(doc: &roxmltree::Document<'_>, out: &mut ParsedDocument) {
     let mut lines = Lines::default();
-    let structure = rules::check_structure(doc, &mut lines, &mut out.problems);
+    let structure = structure::check_structure(doc, &mut lines, &mut out.problems);
     out.signature_count = structure.signature_count;
     if !structure.has_description {
         return;
@@ -149,7 +141,7 @@ fn read_document(doc: &roxmltree::Document<'_>, out: &mut ParsedDocument) {
                 &lines,
                 &mut findings,
             );
-            rules::check_about(&structure, &out.metadata, &lines, &mut out.problems);
+            structure::check_about(&structure, &out.metadata, &lines, &mut out.problems);
         }
         Err(p) => out.problems.push(p),
     }
@@ -199,8 +191,4 @@ pub fn strip_root_signatures(doc: &roxmltree::Document<'_>, text: &str) -> Strin
     }
     out.push_str(&text[from..]);
     out
-}
-
-pub(crate) fn record_line(lines: &mut Lines, qname: String, line: u32) {
-    lines.0.entry(qname).or_insert(line);
 }

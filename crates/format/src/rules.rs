@@ -1,27 +1,15 @@
-//! The format's rules: document structure, term cardinalities and datatypes.
+//! The format's rules: term cardinalities and datatypes, and the metadata
+//! built from the RDF triples.
 
 use crate::datetime;
 use crate::identifier;
 use crate::limits;
-use crate::lines::NewLines;
+use crate::lines::Lines;
 use crate::model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
-use crate::ns::{self, DCTERMS, MARKETPLACE, RDF, SLREQ, SLTERMS};
-use crate::parse::{Lines, record_line};
+use crate::ns::{self, DCTERMS, MARKETPLACE, SLREQ, SLTERMS};
 use crate::problem::{Note, Problem, Rule};
 use oxrdf::{NamedOrBlankNode, Term, Triple};
 use std::collections::HashMap;
-
-/// What the XML pass learnt about the document's shape.
-#[derive(Debug, Default)]
-pub(crate) struct Structure {
-    pub has_description: bool,
-    pub signature_count: usize,
-    /// `rdf:about` of the description, as written.
-    pub about: Option<String>,
-    /// The description's subject IRI (about resolved against the base).
-    pub subject: Option<String>,
-    pub about_line: Option<u32>,
-}
 
 /// Where the term passes put what they find.
 pub(crate) struct Findings<'a> {
@@ -29,153 +17,6 @@ pub(crate) struct Findings<'a> {
     pub problems: &'a mut Vec<Problem>,
     /// What was accepted with a remark (see `docs/compatibility.md`).
     pub notes: &'a mut Vec<Note>,
-}
-
-/// Terms that must carry `rdf:parseType="Resource"`.
-const RESOURCE_TERMS: [(&str, &str); 3] = [
-    (SLREQ, "checksum"),
-    (SLREQ, "endorsement"),
-    (SLREQ, "endorser"),
-];
-
-pub(crate) fn check_structure(
-    doc: &roxmltree::Document<'_>,
-    lines: &mut Lines,
-    problems: &mut Vec<Problem>,
-) -> Structure {
-    let mut s = Structure::default();
-    let root = doc.root_element();
-    let newlines = NewLines::of(doc.input_text());
-    if !root.has_tag_name((RDF, "RDF")) {
-        problems.push(
-            Problem::new(
-                ns::element_qname(root),
-                Rule::Structure,
-                "the root element must be rdf:RDF",
-            )
-            .at(Some(newlines.line_of(root))),
-        );
-        return s;
-    }
-    match root.attribute((ns::XML, "base")) {
-        Some(ns::XML_BASE) => {}
-        Some(other) => problems.push(
-            Problem::new(
-                "rdf:RDF/@xml:base",
-                Rule::XmlBase,
-                format!("xml:base is '{other}' but must be '{}'", ns::XML_BASE),
-            )
-            .at(Some(newlines.line_of(root))),
-        ),
-        None => problems.push(
-            Problem::new(
-                "rdf:RDF/@xml:base",
-                Rule::XmlBase,
-                format!("xml:base is missing; it must be '{}'", ns::XML_BASE),
-            )
-            .at(Some(newlines.line_of(root))),
-        ),
-    }
-    let mut descriptions = 0;
-    let mut seen_signature = false;
-    for child in root.children().filter(|n| n.is_element()) {
-        let line = Some(newlines.line_of(child));
-        if child.has_tag_name((RDF, "Description")) {
-            descriptions += 1;
-            if descriptions > 1 {
-                problems.push(
-                    Problem::new(
-                        "rdf:Description",
-                        Rule::Cardinality,
-                        "a document describes one image: only one rdf:Description is allowed",
-                    )
-                    .at(line),
-                );
-                continue;
-            }
-            if seen_signature {
-                problems.push(
-                    Problem::new(
-                        "rdf:Description",
-                        Rule::Structure,
-                        "rdf:Description must come before ds:Signature",
-                    )
-                    .at(line),
-                );
-            }
-            s.has_description = true;
-            s.about = child.attribute((RDF, "about")).map(str::to_string);
-            s.about_line = line;
-            s.subject = s.about.as_ref().map(|a| {
-                let base = root.attribute((ns::XML, "base")).unwrap_or(ns::XML_BASE);
-                if a.starts_with('#') {
-                    format!("{}{a}", base.split('#').next().unwrap_or(base))
-                } else {
-                    a.clone()
-                }
-            });
-            check_description_elements(child, &newlines, lines, problems);
-        } else if child.has_tag_name((ns::DS, "Signature")) {
-            seen_signature = true;
-            s.signature_count += 1;
-        } else {
-            problems.push(
-                Problem::new(
-                    ns::element_qname(child),
-                    Rule::Structure,
-                    "only rdf:Description and the ds:Signature may be children of rdf:RDF",
-                )
-                .at(line),
-            );
-        }
-    }
-    if descriptions == 0 {
-        problems.push(
-            Problem::new(
-                "rdf:Description",
-                Rule::Cardinality,
-                "the document has no rdf:Description: it describes no image",
-            )
-            .at(Some(newlines.line_of(root))),
-        );
-    }
-    s
-}
-
-fn check_description_elements(
-    description: roxmltree::Node<'_, '_>,
-    newlines: &NewLines,
-    lines: &mut Lines,
-    problems: &mut Vec<Problem>,
-) {
-    for node in description.descendants().skip(1).filter(|n| n.is_element()) {
-        let qname = ns::element_qname(node);
-        let line = newlines.line_of(node);
-        record_line(lines, qname.clone(), line);
-        let name = node.tag_name();
-        let key = (name.namespace().unwrap_or(""), name.name());
-        if RESOURCE_TERMS.contains(&key) && node.attribute((RDF, "parseType")) != Some("Resource") {
-            problems.push(
-                Problem::new(
-                    qname.clone(),
-                    Rule::ParseType,
-                    format!("{qname} must have rdf:parseType=\"Resource\""),
-                )
-                .at(Some(line)),
-            );
-        }
-        let direct_child = node.parent() == Some(description);
-        if direct_child && key == (DCTERMS, "type") && node.children().any(|c| c.is_element()) {
-            problems.push(
-                Problem::new(
-                    "dcterms:type",
-                    Rule::Datatype,
-                    "dcterms:type must be plain text, without child elements",
-                )
-                .at(Some(line)),
-            );
-        }
-    }
 }
 
 pub(crate) fn read_triples(text: &str) -> Result<Vec<Triple>, Problem> {
@@ -503,17 +344,6 @@ fn check_count(
         found.truncate(limit.max_count);
     }
 }
-
-/// The first characters of `text`, for a message that quotes a value of
-/// unbounded size.
-fn excerpt(text: &str) -> String {
-    const SHOWN: usize = 64;
-    match text.char_indices().nth(SHOWN) {
-        Some((cut, _)) => format!("{}... ({} bytes)", &text[..cut], text.len()),
-        None => text.to_string(),
-    }
-}
-
 /// Why a value of an optional term is read as absent instead of refused,
 /// when it is: an empty element of a typed optional term (the original
 /// tools' template writes every element, empty when the option was not
@@ -947,41 +777,6 @@ fn read_endorsement(
     Endorsement {
         created: e.text("created").unwrap_or_default(),
         endorser,
-    }
-}
-
-pub(crate) fn check_about(
-    structure: &Structure,
-    m: &Metadata,
-    lines: &Lines,
-    problems: &mut Vec<Problem>,
-) {
-    if m.identifier.is_empty() {
-        return; // already reported: dcterms:identifier is required
-    }
-    let expected = format!("#{}", m.identifier);
-    match &structure.about {
-        Some(about) if *about == expected => {}
-        Some(about) => problems.push(
-            Problem::new(
-                "rdf:Description/@rdf:about",
-                Rule::About,
-                format!(
-                    "rdf:about '{}' is not consistent with the identifier: it must be \
-                     '{expected}'",
-                    excerpt(about)
-                ),
-            )
-            .at(structure.about_line),
-        ),
-        None => problems.push(
-            Problem::new(
-                "rdf:Description/@rdf:about",
-                Rule::About,
-                format!("rdf:about is missing; it must be '{expected}'"),
-            )
-            .at(structure.about_line.or(lines.of("dcterms:identifier"))),
-        ),
     }
 }
 
