@@ -49,25 +49,7 @@ pub(crate) fn check_structure(
         );
         return s;
     }
-    match root.attribute((ns::XML, "base")) {
-        Some(ns::XML_BASE) => {}
-        Some(other) => problems.push(
-            Problem::new(
-                "rdf:RDF/@xml:base",
-                Rule::XmlBase,
-                format!("xml:base is '{other}' but must be '{}'", ns::XML_BASE),
-            )
-            .at(Some(newlines.line_of(root))),
-        ),
-        None => problems.push(
-            Problem::new(
-                "rdf:RDF/@xml:base",
-                Rule::XmlBase,
-                format!("xml:base is missing; it must be '{}'", ns::XML_BASE),
-            )
-            .at(Some(newlines.line_of(root))),
-        ),
-    }
+    check_base(root, Some(newlines.line_of(root)), problems);
     let mut descriptions = 0;
     let mut seen_signature = false;
     for child in root.children().filter(|n| n.is_element()) {
@@ -98,14 +80,7 @@ pub(crate) fn check_structure(
             s.has_description = true;
             s.about = child.attribute((RDF, "about")).map(str::to_string);
             s.about_line = line;
-            s.subject = s.about.as_ref().map(|a| {
-                let base = root.attribute((ns::XML, "base")).unwrap_or(ns::XML_BASE);
-                if a.starts_with('#') {
-                    format!("{}{a}", base.split('#').next().unwrap_or(base))
-                } else {
-                    a.clone()
-                }
-            });
+            s.subject = s.about.as_deref().map(|about| subject_iri(about, root));
             check_description_elements(child, &newlines, lines, problems);
         } else if child.has_tag_name((ns::DS, "Signature")) {
             seen_signature = true;
@@ -132,6 +107,41 @@ pub(crate) fn check_structure(
         );
     }
     s
+}
+
+/// Checks that the root's `xml:base` is the StratusLab one.
+fn check_base(root: roxmltree::Node<'_, '_>, line: Option<u32>, problems: &mut Vec<Problem>) {
+    match root.attribute((ns::XML, "base")) {
+        Some(ns::XML_BASE) => {}
+        Some(other) => problems.push(
+            Problem::new(
+                "rdf:RDF/@xml:base",
+                Rule::XmlBase,
+                format!("xml:base is '{other}' but must be '{}'", ns::XML_BASE),
+            )
+            .at(line),
+        ),
+        None => problems.push(
+            Problem::new(
+                "rdf:RDF/@xml:base",
+                Rule::XmlBase,
+                format!("xml:base is missing; it must be '{}'", ns::XML_BASE),
+            )
+            .at(line),
+        ),
+    }
+}
+
+/// The subject IRI that `about` names: a fragment is resolved against the
+/// root's `xml:base` (the StratusLab one when it has none), anything else
+/// is taken as written.
+fn subject_iri(about: &str, root: roxmltree::Node<'_, '_>) -> String {
+    let base = root.attribute((ns::XML, "base")).unwrap_or(ns::XML_BASE);
+    if about.starts_with('#') {
+        format!("{}{about}", base.split('#').next().unwrap_or(base))
+    } else {
+        about.to_string()
+    }
 }
 
 fn check_description_elements(
