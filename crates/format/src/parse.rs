@@ -10,12 +10,14 @@
 
 mod structure;
 
+use crate::build;
 use crate::compat;
+use crate::graph;
 use crate::lines::Lines;
 use crate::model::Metadata;
 use crate::ns;
 use crate::problem::{Note, Problem, Rule};
-use crate::rules;
+use crate::terms::Findings;
 
 /// The largest document accepted, in bytes. Real documents are a few KiB.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
@@ -129,13 +131,13 @@ fn read_document(doc: &roxmltree::Document<'_>, out: &mut ParsedDocument) {
         return;
     }
     let stripped = strip_root_signatures(doc, doc.input_text());
-    match rules::read_triples(&stripped) {
+    match graph::read_triples(&stripped) {
         Ok(triples) => {
-            let mut findings = rules::Findings {
+            let mut findings = Findings {
                 problems: &mut out.problems,
                 notes: &mut out.notes,
             };
-            out.metadata = rules::build_metadata(
+            out.metadata = build::build_metadata(
                 &triples,
                 structure.subject.as_deref(),
                 &lines,
