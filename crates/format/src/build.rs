@@ -7,8 +7,8 @@ use crate::lines::Lines;
 use crate::model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
 use crate::problem::{Note, Problem, Rule};
 use crate::terms::{
-    CHECKSUM_TERMS, DESCRIPTION_TERMS, ENDORSEMENT_TERMS, ENDORSER_TERMS, Findings, check_terms,
-    is_valid_email,
+    CHECKSUM_TERMS, Checked, DESCRIPTION_TERMS, ENDORSEMENT_TERMS, ENDORSER_TERMS, Findings,
+    check_terms, is_valid_email,
 };
 use oxrdf::{NamedOrBlankNode, Triple};
 
@@ -22,15 +22,7 @@ pub(crate) fn build_metadata(
     findings: &mut Findings<'_>,
 ) -> Metadata {
     let graph = Graph::new(triples);
-    let named = graph.named_subjects();
-    let main = match subject {
-        Some(iri) => named
-            .iter()
-            .find(|s| matches!(s, NamedOrBlankNode::NamedNode(n) if n.as_str() == iri))
-            .copied(),
-        None => None,
-    };
-    let Some(main) = main.or_else(|| (named.len() == 1).then(|| named[0])) else {
+    let Some(main) = main_subject(&graph, subject) else {
         findings.problems.push(Problem::new(
             "rdf:Description",
             Rule::About,
@@ -46,13 +38,45 @@ pub(crate) fn build_metadata(
         lines,
         findings,
     );
+    let mut m = description_fields(&d);
+    note_description_values(&mut m, lines, findings.notes);
+    for node in d.nodes("checksum") {
+        if let Some(c) = read_checksum(&graph, &node, lines, findings) {
+            m.checksums.push(c);
+        }
+    }
+    check_checksums(&m, lines, findings.problems);
+    m.endorsement = d
+        .nodes("endorsement")
+        .first()
+        .map(|node| read_endorsement(&graph, node, lines, findings));
+    m
+}
+
+/// The subject the description is about: `subject` when it is one of the
+/// graph's IRI subjects, else the only IRI subject when there is one.
+fn main_subject<'a>(graph: &Graph<'a>, subject: Option<&str>) -> Option<&'a NamedOrBlankNode> {
+    let named = graph.named_subjects();
+    let main = match subject {
+        Some(iri) => named
+            .iter()
+            .find(|s| matches!(s, NamedOrBlankNode::NamedNode(n) if n.as_str() == iri))
+            .copied(),
+        None => None,
+    };
+    main.or_else(|| (named.len() == 1).then(|| named[0]))
+}
+
+/// The description's own terms as metadata fields (checksums and
+/// endorsement are read from their own resources).
+fn description_fields(d: &Checked<'_>) -> Metadata {
     let numbers = |local: &str| -> Vec<u64> {
         d.texts(local)
             .iter()
             .filter_map(|t| t.parse().ok())
             .collect()
     };
-    let mut m = Metadata {
+    Metadata {
         identifier: d.text("identifier").unwrap_or_default(),
         is_replaced_by: d.text("isReplacedBy"),
         replaces: d.text("replaces"),
@@ -92,9 +116,14 @@ pub(crate) fn build_metadata(
         deprecated: d.text("deprecated"),
         visible_to: d.texts("visible-to"),
         ..Metadata::default()
-    };
+    }
+}
+
+/// Notes on description values read leniently: an empty `dcterms:type`
+/// (then read as absent) and an image of 0 bytes.
+fn note_description_values(m: &mut Metadata, lines: &Lines, notes: &mut Vec<Note>) {
     if m.kind_type.as_deref().is_some_and(|t| t.trim().is_empty()) {
-        findings.notes.push(
+        notes.push(
             Note::new(
                 "dcterms:type",
                 "empty element (the original build tool writes it so without --type), read as \
@@ -105,7 +134,7 @@ pub(crate) fn build_metadata(
         m.kind_type = None;
     }
     if m.bytes == Some(0) {
-        findings.notes.push(
+        notes.push(
             Note::new(
                 "slreq:bytes",
                 "slreq:bytes is 0: the document describes an empty image",
@@ -113,17 +142,6 @@ pub(crate) fn build_metadata(
             .at(lines.of("slreq:bytes")),
         );
     }
-    for node in d.nodes("checksum") {
-        if let Some(c) = read_checksum(&graph, &node, lines, findings) {
-            m.checksums.push(c);
-        }
-    }
-    check_checksums(&m, lines, findings.problems);
-    m.endorsement = d
-        .nodes("endorsement")
-        .first()
-        .map(|node| read_endorsement(&graph, node, lines, findings));
-    m
 }
 
 fn read_checksum(
