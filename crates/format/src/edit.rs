@@ -116,36 +116,57 @@ pub fn set_term(text: &str, namespace: &str, local: &str, value: &str) -> Result
         .collect::<Vec<_>>();
     let escaped = crate::write::escape(value);
     match existing.as_slice() {
-        [] => {}
-        [node] => {
-            if node.children().any(|c| c.is_element())
-                || node.attribute((RDF, "resource")).is_some()
-            {
-                return Err(format!("{name} is not a plain literal; edit it by hand"));
-            }
-            let r = node.range();
-            let element = &text[r.clone()];
-            let start_tag_end = start_tag_end(element).ok_or("malformed start tag")?;
-            let mut out = String::with_capacity(text.len() + escaped.len());
-            out.push_str(&text[..r.start]);
-            if element[..start_tag_end].ends_with("/>") {
-                let open = &element[..start_tag_end - 2];
-                let qname_end = open.find(|c: char| c.is_whitespace()).unwrap_or(open.len());
-                out.push_str(open.trim_end());
-                out.push('>');
-                out.push_str(&escaped);
-                out.push_str(&format!("</{}>", &open[1..qname_end]));
-            } else {
-                let close = element.rfind("</").ok_or("malformed end tag")?;
-                out.push_str(&element[..start_tag_end]);
-                out.push_str(&escaped);
-                out.push_str(&element[close..]);
-            }
-            out.push_str(&text[r.end..]);
-            return Ok(out);
+        [] => {
+            let new = new_term_element(description, namespace, local, &escaped);
+            insert_term(text, description, &new)
         }
-        _ => return Err(format!("the description has more than one {name}")),
+        [node] => replace_content(text, *node, &name, &escaped),
+        _ => Err(format!("the description has more than one {name}")),
     }
+}
+
+/// `text` with the content of the element `node` (named `name` in
+/// messages) replaced by `escaped`; an empty-element tag gets an end tag.
+fn replace_content(
+    text: &str,
+    node: roxmltree::Node<'_, '_>,
+    name: &str,
+    escaped: &str,
+) -> Result<String, String> {
+    if node.children().any(|c| c.is_element()) || node.attribute((RDF, "resource")).is_some() {
+        return Err(format!("{name} is not a plain literal; edit it by hand"));
+    }
+    let r = node.range();
+    let element = &text[r.clone()];
+    let start_tag_end = start_tag_end(element).ok_or("malformed start tag")?;
+    let mut out = String::with_capacity(text.len() + escaped.len());
+    out.push_str(&text[..r.start]);
+    if element[..start_tag_end].ends_with("/>") {
+        let open = &element[..start_tag_end - 2];
+        let qname_end = open.find(|c: char| c.is_whitespace()).unwrap_or(open.len());
+        out.push_str(open.trim_end());
+        out.push('>');
+        out.push_str(escaped);
+        out.push_str(&format!("</{}>", &open[1..qname_end]));
+    } else {
+        let close = element.rfind("</").ok_or("malformed end tag")?;
+        out.push_str(&element[..start_tag_end]);
+        out.push_str(escaped);
+        out.push_str(&element[close..]);
+    }
+    out.push_str(&text[r.end..]);
+    Ok(out)
+}
+
+/// The new element `{namespace}local` holding `escaped`, with the prefix
+/// the description binds to `namespace` (or a declaration of the
+/// conventional one).
+fn new_term_element(
+    description: roxmltree::Node<'_, '_>,
+    namespace: &str,
+    local: &str,
+    escaped: &str,
+) -> String {
     let (qname, declaration) = match description.lookup_prefix(namespace) {
         Some(prefix) if !prefix.is_empty() => (format!("{prefix}:{local}"), String::new()),
         _ if description.default_namespace() == Some(namespace) => {
@@ -162,7 +183,17 @@ pub fn set_term(text: &str, namespace: &str, local: &str, value: &str) -> Result
             )
         }
     };
-    let new = format!("<{qname}{declaration}>{escaped}</{qname}>");
+    format!("<{qname}{declaration}>{escaped}</{qname}>")
+}
+
+/// `text` with the element `new` added to the description: before the
+/// `slreq:endorsement`, or on its own line at the end, indented like its
+/// neighbour.
+fn insert_term(
+    text: &str,
+    description: roxmltree::Node<'_, '_>,
+    new: &str,
+) -> Result<String, String> {
     let anchor = description
         .children()
         .find(|n| n.has_tag_name((SLREQ, "endorsement")));
@@ -171,7 +202,7 @@ pub fn set_term(text: &str, namespace: &str, local: &str, value: &str) -> Result
         Some(node) => {
             let at = node.range().start;
             out.push_str(&text[..at]);
-            out.push_str(&new);
+            out.push_str(new);
             out.push('\n');
             out.push_str(&indentation(text, at));
             out.push_str(&text[at..]);
@@ -197,7 +228,7 @@ pub fn set_term(text: &str, namespace: &str, local: &str, value: &str) -> Result
             out.push_str(&text[..at]);
             out.push_str(&prefix);
             out.push_str(&indent);
-            out.push_str(&new);
+            out.push_str(new);
             out.push('\n');
             out.push_str(&text[at..]);
         }

@@ -12,9 +12,11 @@
 //! `marketplace-trust` crate, which strips and checks the `ds:Signature`
 //! before and after this crate reads the rest.
 
+mod build;
 mod compat;
 pub mod datetime;
 pub mod edit;
+mod graph;
 pub mod identifier;
 pub mod limits;
 mod lines;
@@ -23,11 +25,11 @@ pub mod model;
 pub mod ns;
 pub mod parse;
 pub mod problem;
-mod rules;
+mod terms;
 pub mod write;
 
 pub use limits::{FIELD_LIMITS, FieldLimit};
 pub use model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
 pub use parse::{MAX_DOCUMENT_BYTES, MAX_NOTES, MAX_PROBLEMS, ParsedDocument, parse};
 pub use problem::{Note, Problem, Rule};
-pub use rules::is_valid_email;
+pub use terms::is_valid_email;

@@ -99,10 +99,7 @@ pub const MAX_XML_LANG_BYTES: usize = 128;
 /// module documentation); linear in the text.
 pub fn check(text: &str) -> Result<(), Problem> {
     let bytes = text.as_bytes();
-    // The namespace declarations (count, URI bytes) of each open element.
-    let mut open: Vec<(usize, usize)> = Vec::new();
-    let (mut in_scope, mut in_scope_bytes) = (0usize, 0usize);
-    let (mut elements, mut attributes, mut declarations) = (0usize, 0usize, 0usize);
+    let mut counts = Counts::default();
     let mut i = 0;
     while let Some(offset) = bytes[i..].iter().position(|&b| b == b'<') {
         let start = i + offset;
@@ -114,101 +111,136 @@ pub fn check(text: &str) -> Result<(), Problem> {
         } else if rest.starts_with(b"?") {
             skip_past(bytes, start + 2, b"?>")
         } else if rest.starts_with(b"!") || rest.starts_with(b"/") {
-            if rest.starts_with(b"/")
-                && let Some((count, uri_bytes)) = open.pop()
-            {
-                in_scope -= count;
-                in_scope_bytes -= uri_bytes;
+            if rest.starts_with(b"/") {
+                counts.close();
             }
             skip_past(bytes, start + 1, b">")
         } else {
             let tag = start_tag(bytes, start + 1);
-            let at = |what: String| refused(text, start, what);
-            elements += 1;
-            if elements > MAX_ELEMENTS {
-                return Err(at(format!(
-                    "the document has more than {MAX_ELEMENTS} elements \
-                     (the one over the limit starts at {})",
-                    column(text, start)
-                )));
-            }
-            if tag.attributes > MAX_ATTRIBUTES {
-                return Err(at(format!(
-                    "the element at {} has more than {MAX_ATTRIBUTES} attributes \
-                     (namespace declarations included)",
-                    column(text, start)
-                )));
-            }
-            attributes += tag.attributes;
-            if attributes > MAX_DOCUMENT_ATTRIBUTES {
-                return Err(at(format!(
-                    "the document has more than {MAX_DOCUMENT_ATTRIBUTES} attributes \
-                     (namespace declarations included; the limit is passed at the element \
-                     at {})",
-                    column(text, start)
-                )));
-            }
-            if let Some(long) = &tag.too_long {
-                return Err(refused(
-                    text,
-                    long.offset,
-                    format!(
-                        "{} at {} has {} bytes; the limit is {}",
-                        long.what(text),
-                        column(text, long.offset),
-                        long.len,
-                        long.kind.limit()
-                    ),
-                ));
-            }
-            if tag.declarations > MAX_NAMESPACES_PER_ELEMENT {
-                return Err(at(format!(
-                    "the element at {} declares {} namespaces; \
-                     at most {MAX_NAMESPACES_PER_ELEMENT} may be declared on one element",
-                    column(text, start),
-                    tag.declarations
-                )));
-            }
-            declarations += tag.declarations;
-            if declarations > MAX_NAMESPACE_DECLARATIONS {
-                return Err(at(format!(
-                    "the document has more than {MAX_NAMESPACE_DECLARATIONS} namespace \
-                     declarations (the limit is passed at the element at {})",
-                    column(text, start)
-                )));
-            }
-            if in_scope + tag.declarations > MAX_NAMESPACES_IN_SCOPE {
-                return Err(at(format!(
-                    "the element at {} has {} namespace declarations in scope (its own \
-                     and its ancestors'); at most {MAX_NAMESPACES_IN_SCOPE} are allowed",
-                    column(text, start),
-                    in_scope + tag.declarations
-                )));
-            }
-            if in_scope_bytes + tag.uri_bytes > MAX_NAMESPACE_BYTES_IN_SCOPE {
-                return Err(at(format!(
-                    "the element at {} has {} bytes of namespace URIs in scope (its own \
-                     declarations and its ancestors'); at most \
-                     {MAX_NAMESPACE_BYTES_IN_SCOPE} are allowed",
-                    column(text, start),
-                    in_scope_bytes + tag.uri_bytes
-                )));
-            }
-            if !tag.empty {
-                if open.len() >= MAX_DEPTH {
-                    return Err(at(format!(
-                        "the element at {} is nested more than {MAX_DEPTH} levels deep",
-                        column(text, start)
-                    )));
-                }
-                open.push((tag.declarations, tag.uri_bytes));
-                in_scope += tag.declarations;
-                in_scope_bytes += tag.uri_bytes;
-            }
+            counts.count(text, start, &tag)?;
+            counts.enter(text, start, &tag)?;
             tag.end
         };
     }
     Ok(())
+}
+
+/// What [`check`] has counted so far.
+#[derive(Default)]
+struct Counts {
+    /// The namespace declarations (count, URI bytes) of each open element.
+    open: Vec<(usize, usize)>,
+    in_scope: usize,
+    in_scope_bytes: usize,
+    elements: usize,
+    attributes: usize,
+    declarations: usize,
+}
+
+impl Counts {
+    /// An end tag: the namespaces its element declared go out of scope.
+    fn close(&mut self) {
+        if let Some((count, uri_bytes)) = self.open.pop() {
+            self.in_scope -= count;
+            self.in_scope_bytes -= uri_bytes;
+        }
+    }
+
+    /// Counts the start tag at `start` as an element with its attributes,
+    /// refusing it when a count or a value is over its limit.
+    fn count(&mut self, text: &str, start: usize, tag: &StartTag) -> Result<(), Problem> {
+        let at = |what: String| refused(text, start, what);
+        self.elements += 1;
+        if self.elements > MAX_ELEMENTS {
+            return Err(at(format!(
+                "the document has more than {MAX_ELEMENTS} elements \
+                 (the one over the limit starts at {})",
+                column(text, start)
+            )));
+        }
+        if tag.attributes > MAX_ATTRIBUTES {
+            return Err(at(format!(
+                "the element at {} has more than {MAX_ATTRIBUTES} attributes \
+                 (namespace declarations included)",
+                column(text, start)
+            )));
+        }
+        self.attributes += tag.attributes;
+        if self.attributes > MAX_DOCUMENT_ATTRIBUTES {
+            return Err(at(format!(
+                "the document has more than {MAX_DOCUMENT_ATTRIBUTES} attributes \
+                 (namespace declarations included; the limit is passed at the element \
+                 at {})",
+                column(text, start)
+            )));
+        }
+        if let Some(long) = &tag.too_long {
+            return Err(refused(
+                text,
+                long.offset,
+                format!(
+                    "{} at {} has {} bytes; the limit is {}",
+                    long.what(text),
+                    column(text, long.offset),
+                    long.len,
+                    long.kind.limit()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Opens the element of the start tag at `start` (unless it is empty),
+    /// refusing it when its namespace declarations or its depth are over
+    /// their limits.
+    fn enter(&mut self, text: &str, start: usize, tag: &StartTag) -> Result<(), Problem> {
+        let at = |what: String| refused(text, start, what);
+        if tag.declarations > MAX_NAMESPACES_PER_ELEMENT {
+            return Err(at(format!(
+                "the element at {} declares {} namespaces; \
+                 at most {MAX_NAMESPACES_PER_ELEMENT} may be declared on one element",
+                column(text, start),
+                tag.declarations
+            )));
+        }
+        self.declarations += tag.declarations;
+        if self.declarations > MAX_NAMESPACE_DECLARATIONS {
+            return Err(at(format!(
+                "the document has more than {MAX_NAMESPACE_DECLARATIONS} namespace \
+                 declarations (the limit is passed at the element at {})",
+                column(text, start)
+            )));
+        }
+        if self.in_scope + tag.declarations > MAX_NAMESPACES_IN_SCOPE {
+            return Err(at(format!(
+                "the element at {} has {} namespace declarations in scope (its own \
+                 and its ancestors'); at most {MAX_NAMESPACES_IN_SCOPE} are allowed",
+                column(text, start),
+                self.in_scope + tag.declarations
+            )));
+        }
+        if self.in_scope_bytes + tag.uri_bytes > MAX_NAMESPACE_BYTES_IN_SCOPE {
+            return Err(at(format!(
+                "the element at {} has {} bytes of namespace URIs in scope (its own \
+                 declarations and its ancestors'); at most \
+                 {MAX_NAMESPACE_BYTES_IN_SCOPE} are allowed",
+                column(text, start),
+                self.in_scope_bytes + tag.uri_bytes
+            )));
+        }
+        if !tag.empty {
+            if self.open.len() >= MAX_DEPTH {
+                return Err(at(format!(
+                    "the element at {} is nested more than {MAX_DEPTH} levels deep",
+                    column(text, start)
+                )));
+            }
+            self.open.push((tag.declarations, tag.uri_bytes));
+            self.in_scope += tag.declarations;
+            self.in_scope_bytes += tag.uri_bytes;
+        }
+        Ok(())
+    }
 }
 
 /// An attribute whose value descendants inherit, so that its length is

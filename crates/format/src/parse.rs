@@ -8,12 +8,16 @@
 //! every RDF/XML form of a statement (attributes, `parseType="Resource"`
 //! blank nodes, `xml:lang`, entities) is read as RDF defines it.
 
+mod structure;
+
+use crate::build;
 use crate::compat;
+use crate::graph;
+use crate::lines::Lines;
 use crate::model::Metadata;
 use crate::ns;
 use crate::problem::{Note, Problem, Rule};
-use crate::rules;
-use std::collections::HashMap;
+use crate::terms::Findings;
 
 /// The largest document accepted, in bytes. Real documents are a few KiB.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
@@ -49,16 +53,6 @@ impl ParsedDocument {
     /// Whether the document satisfies every format rule.
     pub fn is_valid(&self) -> bool {
         self.problems.is_empty()
-    }
-}
-
-/// Where each element of the description first occurs, for messages.
-#[derive(Debug, Default)]
-pub(crate) struct Lines(HashMap<String, u32>);
-
-impl Lines {
-    pub(crate) fn of(&self, qname: &str) -> Option<u32> {
-        self.0.get(qname).copied()
     }
 }
 
@@ -131,25 +125,25 @@ pub fn parse(bytes: &[u8]) -> ParsedDocument {
 /// The structure, RDF and term passes over a well-formed document.
 fn read_document(doc: &roxmltree::Document<'_>, out: &mut ParsedDocument) {
     let mut lines = Lines::default();
-    let structure = rules::check_structure(doc, &mut lines, &mut out.problems);
+    let structure = structure::check_structure(doc, &mut lines, &mut out.problems);
     out.signature_count = structure.signature_count;
     if !structure.has_description {
         return;
     }
     let stripped = strip_root_signatures(doc, doc.input_text());
-    match rules::read_triples(&stripped) {
+    match graph::read_triples(&stripped) {
         Ok(triples) => {
-            let mut findings = rules::Findings {
+            let mut findings = Findings {
                 problems: &mut out.problems,
                 notes: &mut out.notes,
             };
-            out.metadata = rules::build_metadata(
+            out.metadata = build::build_metadata(
                 &triples,
                 structure.subject.as_deref(),
                 &lines,
                 &mut findings,
             );
-            rules::check_about(&structure, &out.metadata, &lines, &mut out.problems);
+            structure::check_about(&structure, &out.metadata, &lines, &mut out.problems);
         }
         Err(p) => out.problems.push(p),
     }
@@ -199,8 +193,4 @@ pub fn strip_root_signatures(doc: &roxmltree::Document<'_>, text: &str) -> Strin
     }
     out.push_str(&text[from..]);
     out
-}
-
-pub(crate) fn record_line(lines: &mut Lines, qname: String, line: u32) {
-    lines.0.entry(qname).or_insert(line);
 }

@@ -529,7 +529,7 @@ fn two_mebibyte_inputs() {
 /// at each call: reading was quadratic in the number of elements (1 MB of
 /// 148,000 empty elements: 70 s in a release build; 30,000 in 212 KB: 3 s),
 /// found while writing the deep-nesting test above. Fixed in the format crate's
-/// `rules.rs` (`NewLines`, a table of line starts). No time is asserted:
+/// `lines.rs` (`NewLines`, a table of line starts). No time is asserted:
 /// before the fix this test took several seconds, growing with the square of
 /// `N`; now it takes a fraction of a second.
 #[test]
