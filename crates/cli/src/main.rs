@@ -13,7 +13,6 @@ mod digest;
 mod failure;
 mod occi;
 mod output;
-mod policy;
 mod reissue;
 mod settings;
 mod transfer;

@@ -1,12 +1,13 @@
 //! `marketplace policy check ID --policy FILE`: what a cloud site runs
-//! before it starts an image (see [`crate::policy`] for the policy file).
+//! before it starts an image (see [`marketplace_policy`] for the policy file
+//! and the decision; this module is the command-line side: options, output).
 
 use crate::client::Marketplace;
 use crate::failure::Failure;
 use crate::output;
-use crate::policy::{Fetched, Policy};
 use crate::settings::{ClientOptions, Settings};
 use chrono::{DateTime, Utc};
+use marketplace_policy::{Fetched, Policy};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -74,7 +75,8 @@ pub struct CheckArgs {
 /// Runs the command.
 pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     let PolicyAction::Check(args) = args.action;
-    let policy = Policy::load(&args.policy).map_err(Failure::usage)?;
+    let policy =
+        Policy::load_with(&args.policy, crate::settings::resolve_path).map_err(Failure::usage)?;
     let anchors = policy.anchors().map_err(|e| {
         Failure::usage(format!(
             "the policy {} names unusable trust anchors: {e}",
