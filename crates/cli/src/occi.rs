@@ -41,31 +41,6 @@ impl Category {
     }
 }
 
-/// Splits `text` at `separator` outside double-quoted strings.
-pub fn split_unquoted(text: &str, separator: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    let mut quoted = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            c if c == separator && !quoted => {
-                parts.push(&text[start..i]);
-                start = i + c.len_utf8();
-            }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts
-}
-
 /// A value without its surrounding double quotes, `\"` and `\\` unescaped.
 pub fn unquote(value: &str) -> String {
     let v = value.trim();
@@ -94,7 +69,7 @@ pub fn header_values<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
             let (n, v) = line.split_once(':')?;
             n.trim().eq_ignore_ascii_case(name).then_some(v)
         })
-        .flat_map(|v| split_unquoted(v, ','))
+        .flat_map(|v| marketplace_trust::dn::split_unquoted(v, ','))
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .collect()
@@ -102,7 +77,7 @@ pub fn header_values<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
 
 /// One category rendering: `term; scheme="…"; class="…"; title="…"; …`.
 pub fn parse_category(value: &str) -> Option<Category> {
-    let mut parts = split_unquoted(value, ';').into_iter();
+    let mut parts = marketplace_trust::dn::split_unquoted(value, ';').into_iter();
     let term = parts.next()?.trim().to_string();
     if term.is_empty() {
         return None;

@@ -9,7 +9,7 @@ pub(crate) fn normalise_dn(dn: &str) -> String {
     let parts: Vec<String> = if let Some(rest) = dn.strip_prefix('/') {
         rest.split('/').rev().map(str::to_string).collect()
     } else {
-        split_unquoted(dn, ',')
+        marketplace_trust::dn::split_unquoted(dn, ',')
             .into_iter()
             .map(str::to_string)
             .collect()
@@ -34,32 +34,6 @@ pub(crate) fn fqan_matches(held: &str, wanted: &str) -> bool {
     };
     let (held, wanted) = (clean(held), clean(wanted));
     held == wanted || held.starts_with(&format!("{wanted}/"))
-}
-
-/// Splits `text` at `separator` outside double-quoted strings, so that a
-/// quoted RDN value may hold the separator.
-fn split_unquoted(text: &str, separator: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    let mut quoted = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            c if c == separator && !quoted => {
-                parts.push(&text[start..i]);
-                start = i + c.len_utf8();
-            }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts
 }
 
 #[cfg(test)]

@@ -187,6 +187,33 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Splits `text` at `separator` outside double-quoted strings (a `\` in
+/// quotes escapes the next character), so that a quoted RDN value — or a
+/// quoted value of an OCCI header — may hold the separator.
+pub fn split_unquoted(text: &str, separator: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            c if c == separator && !quoted => {
+                parts.push(&text[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
