@@ -4,7 +4,7 @@
 use crate::chain::{CaDirectory, ChainError, is_proxy};
 use crate::dn;
 use crate::dsig::{self, SignatureError, VerifiedSignature};
-use crate::endorsement::{EmailBinding, check_binding};
+use crate::endorsement::{BindingError, EmailBinding, check_binding};
 use crate::voms::{VomsAttributes, VomsDir, VomsError};
 use chrono::{DateTime, Utc};
 use marketplace_format::{Metadata, ParsedDocument, Problem, datetime};
@@ -52,9 +52,28 @@ pub enum SignatureStatus {
     },
     /// The signature is refused.
     Invalid {
-        /// Why.
-        reason: String,
+        /// Why (serialised as its message).
+        reason: SignatureRefusal,
     },
+}
+
+/// Why a signature is refused: the signature itself, or its certificate is
+/// not the endorser the document names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureRefusal {
+    /// The signature does not verify or breaks the strict profile.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The certificate is not the endorser's.
+    #[error(transparent)]
+    Binding(#[from] BindingError),
+}
+
+/// As its message, which is what reports (`--json`) have always carried.
+impl Serialize for SignatureRefusal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// What a certificate's public key is: its kind, size and fingerprint.
@@ -226,17 +245,15 @@ pub fn check_document(bytes: &[u8], options: &CheckOptions<'_>) -> DocumentRepor
             return report;
         }
         Err(e) => {
-            report.signature = SignatureStatus::Invalid {
-                reason: e.to_string(),
-            };
+            report.signature = SignatureStatus::Invalid { reason: e.into() };
             return report;
         }
     };
     let identity = identity_of(&verified);
     let binding = match check_binding(&report.metadata, &identity) {
         Ok(b) => b,
-        Err(reason) => {
-            report.signature = SignatureStatus::Invalid { reason };
+        Err(e) => {
+            report.signature = SignatureStatus::Invalid { reason: e.into() };
             return report;
         }
     };

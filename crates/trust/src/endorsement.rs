@@ -79,26 +79,63 @@ pub fn endorsement_for(
     ))
 }
 
+/// Why a signature's certificate is not the endorser the document names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BindingError {
+    /// The document names no endorser at all.
+    #[error("the document has no endorsement")]
+    NoEndorsement,
+    /// The certificate's subject is not the endorser's.
+    #[error(
+        "endorser inconsistency: subject '{certificate}' of the certificate != '{document}' in the document"
+    )]
+    Subject {
+        /// The certificate's subject (RFC 2253).
+        certificate: String,
+        /// The subject the document names.
+        document: String,
+    },
+    /// The certificate's issuer is none of the endorser's issuers.
+    #[error("endorser inconsistency: issuer '{certificate}' of the certificate != '{}' in the document", .document.join("; "))]
+    Issuer {
+        /// The certificate's issuer (RFC 2253).
+        certificate: String,
+        /// The issuers the document names.
+        document: Vec<String>,
+    },
+    /// The certificate carries e-mail addresses, none of them the endorser's.
+    #[error("endorser inconsistency: e-mail '{}' of the certificate != '{document}' in the document", .certificate.join(", "))]
+    Email {
+        /// The addresses the certificate carries.
+        certificate: Vec<String>,
+        /// The address the document names.
+        document: String,
+    },
+}
+
 /// Checks that `identity` is the certificate the endorsement names: same
 /// subject and issuer DN, and, when the certificate carries e-mail
 /// addresses, the endorser's address is one of them.
-pub fn check_binding(metadata: &Metadata, identity: &X509Ref) -> Result<EmailBinding, String> {
+pub fn check_binding(
+    metadata: &Metadata,
+    identity: &X509Ref,
+) -> Result<EmailBinding, BindingError> {
     let Some(e) = &metadata.endorsement else {
-        return Err("the document has no endorsement".into());
+        return Err(BindingError::NoEndorsement);
     };
     let subject = dn::rfc2253(identity.subject_name());
     let issuer = dn::rfc2253(identity.issuer_name());
     if e.endorser.subject != subject {
-        return Err(format!(
-            "endorser inconsistency: subject '{subject}' of the certificate != '{}' in the document",
-            e.endorser.subject
-        ));
+        return Err(BindingError::Subject {
+            certificate: subject,
+            document: e.endorser.subject.clone(),
+        });
     }
     if !e.endorser.issuers.contains(&issuer) {
-        return Err(format!(
-            "endorser inconsistency: issuer '{issuer}' of the certificate != '{}' in the document",
-            e.endorser.issuers.join("; ")
-        ));
+        return Err(BindingError::Issuer {
+            certificate: issuer,
+            document: e.endorser.issuers.clone(),
+        });
     }
     let emails = certificate_emails(identity);
     if emails.is_empty() {
@@ -110,10 +147,9 @@ pub fn check_binding(metadata: &Metadata, identity: &X509Ref) -> Result<EmailBin
     {
         Ok(EmailBinding::Certified)
     } else {
-        Err(format!(
-            "endorser inconsistency: e-mail '{}' of the certificate != '{}' in the document",
-            emails.join(", "),
-            e.endorser.email
-        ))
+        Err(BindingError::Email {
+            certificate: emails,
+            document: e.endorser.email.clone(),
+        })
     }
 }

@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use marketplace_trust::chain::{CaDirectory, ChainError};
 use marketplace_trust::credential::Credential;
 use marketplace_trust::document::{
-    ChainStatus, CheckOptions, DocumentReport, SignatureStatus, TrustFailure, check_document,
+    ChainStatus, CheckOptions, DocumentReport, SignatureRefusal, SignatureStatus, TrustFailure,
+    check_document,
 };
-use marketplace_trust::dsig::{self, SignOptions};
-use marketplace_trust::endorsement::endorsement_for;
+use marketplace_trust::dsig::{self, SignOptions, SignatureError};
+use marketplace_trust::endorsement::{BindingError, endorsement_for};
 use openssl::x509::{X509, X509Crl};
 use std::path::{Path, PathBuf};
 
@@ -74,7 +75,9 @@ fn every_document_has_its_expected_outcome() {
             }
             "profile-invalid" => matches!(
                 &report.signature,
-                SignatureStatus::Invalid { reason } if reason.contains("profile")
+                SignatureStatus::Invalid {
+                    reason: SignatureRefusal::Signature(SignatureError::Profile(_))
+                }
             ),
             "sign-input" => {
                 let signed = sign_template(&path, &credential);
@@ -274,7 +277,12 @@ fn a_certificate_with_email_cannot_endorse_as_someone_else() {
     .unwrap();
     let report = check_document(resigned.as_bytes(), &CheckOptions::default());
     assert!(
-        matches!(&report.signature, SignatureStatus::Invalid { reason } if reason.contains("endorser inconsistency")),
+        matches!(
+            &report.signature,
+            SignatureStatus::Invalid {
+                reason: SignatureRefusal::Binding(BindingError::Email { .. })
+            }
+        ),
         "{:?}",
         report.signature
     );

@@ -14,6 +14,7 @@ mod common;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use common::*;
+use marketplace_trust::document::SignatureRefusal;
 use marketplace_trust::dsig::{
     self, OutsideRoot, ProfileViolation, SignOptions, SignatureError, SigningFailure,
 };
@@ -29,7 +30,10 @@ fn refusal(xml: &str) -> ProfileViolation {
         other => panic!("expected a profile refusal, got {other:?}\n{xml}"),
     };
     let reason = assert_refused(xml);
-    assert_eq!(reason, format!("signature profile: {violation}"));
+    assert_eq!(
+        reason,
+        SignatureRefusal::Signature(SignatureError::Profile(violation.clone()))
+    );
     violation
 }
 

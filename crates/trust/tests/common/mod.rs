@@ -16,7 +16,9 @@ use bergshamra_xml::NodeSet;
 use chrono::{DateTime, TimeZone, Utc};
 use marketplace_format::ns::DS;
 use marketplace_format::{Algorithm, Checksum, Metadata, identifier};
-use marketplace_trust::document::{CheckOptions, DocumentReport, SignatureStatus, check_document};
+use marketplace_trust::document::{
+    CheckOptions, DocumentReport, SignatureRefusal, SignatureStatus, check_document,
+};
 use marketplace_trust::dsig::{self, SignOptions};
 use marketplace_trust::endorsement::endorsement_for;
 use openssl::asn1::{Asn1Integer, Asn1Time};
@@ -336,7 +338,7 @@ pub fn check_bytes(bytes: &[u8]) -> DocumentReport {
 }
 
 /// The reason of an invalid signature, or a panic describing the report.
-pub fn invalid_reason(report: &DocumentReport) -> String {
+pub fn invalid_reason(report: &DocumentReport) -> SignatureRefusal {
     match &report.signature {
         SignatureStatus::Invalid { reason } => reason.clone(),
         other => panic!("expected an invalid signature, got {other:?}"),
@@ -346,7 +348,7 @@ pub fn invalid_reason(report: &DocumentReport) -> String {
 /// Asserts that the document is refused: not valid and its signature Invalid.
 /// Returns the reason.
 #[track_caller]
-pub fn assert_refused(xml: &str) -> String {
+pub fn assert_refused(xml: &str) -> SignatureRefusal {
     let report = check(xml);
     assert!(
         !report.is_valid(),
