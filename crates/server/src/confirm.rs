@@ -50,7 +50,7 @@
 //! and metrics count by route template.
 
 use crate::error::AppError;
-use crate::ingest::{self, INVALID, IngestError, IngestOutcome, Policy, Verdict};
+use crate::ingest::{self, IngestError, IngestOutcome, Policy, Refusal, Verdict};
 use crate::mail::{self, Mail, MailError, MailSettings, one_line};
 use crate::state::AppState;
 use axum::http::StatusCode;
@@ -357,7 +357,9 @@ pub(crate) async fn request(
     };
     let mail = confirmation_mail(state, &pending);
     mail::check(&settings, &mail).map_err(|e| match e {
-        MailError::Recipient(_) => AppError::bad_request(format!("{INVALID}{e}")),
+        MailError::Recipient(_) => {
+            IngestError::Invalid(vec![Refusal::Recipient(e.to_string())]).into()
+        }
         other => AppError::internal(other),
     })?;
     match state.store.put_pending(pending).await {

@@ -11,6 +11,7 @@
 //! The message is always escaped for the format (the original pasted it raw).
 
 use crate::html;
+use crate::ingest::Refusal;
 use crate::middleware::{Before, Middleware};
 use crate::negotiate::{Media, negotiate, varies_by_accept};
 use crate::state::AppState;
@@ -24,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 pub(crate) const RETRY_AFTER_SECS: u64 = 30;
 
 /// An error with the status and the message the client sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct AppError {
     /// HTTP status.
     pub status: StatusCode,
@@ -33,6 +34,9 @@ pub(crate) struct AppError {
     /// Seconds after which trying again may succeed (`Retry-After`, with
     /// 429 and 503).
     pub retry_after: Option<u64>,
+    /// Why a document was refused as metadata, reason by reason (the
+    /// message's lines, typed): set when the error is such a refusal.
+    pub refusals: Option<Vec<Refusal>>,
 }
 
 /// The message of an error response, carried to [`ErrorBodies`].
@@ -51,6 +55,7 @@ impl AppError {
             status,
             message: message.into(),
             retry_after: None,
+            refusals: None,
         }
     }
 

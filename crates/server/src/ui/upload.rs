@@ -10,7 +10,7 @@
 use super::base;
 use crate::error::{AppError, FinalBody};
 use crate::html;
-use crate::ingest::{INVALID, IngestError, IngestOutcome, Ingestor};
+use crate::ingest::{IngestOutcome, Ingestor, Refusal};
 use crate::links::entry_path;
 use crate::state::AppState;
 use askama::Template;
@@ -37,47 +37,27 @@ pub(crate) struct Problem {
 }
 
 impl Problem {
-    /// A problem of the pipeline's message: `[line N: ]element: message
-    /// [rule]`, or free text (signature, chain, policy and store refusals).
-    pub(crate) fn parse(text: &str) -> Problem {
-        let mut rest = text.trim();
-        let mut line = None;
-        if let Some(after) = rest.strip_prefix("line ")
-            && let Some((n, tail)) = after.split_once(": ")
-            && let Ok(n) = n.parse::<u32>()
-        {
-            line = Some(n);
-            rest = tail;
+    /// The problem of one reason a document was refused: a format problem
+    /// keeps its line, element and rule; other reasons are their message.
+    pub(crate) fn of(refusal: &Refusal) -> Problem {
+        match refusal.problem() {
+            Some(p) => Problem {
+                line: p.line,
+                element: p.element.clone(),
+                message: p.message.clone(),
+                rule: p.rule.to_string(),
+            },
+            None => Problem::general(refusal.to_string()),
         }
-        let mut rule = String::new();
-        if rest.ends_with(']')
-            && let Some(open) = rest.rfind(" [")
-        {
-            let candidate = &rest[open + 2..rest.len() - 1];
-            if !candidate.is_empty()
-                && candidate
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
-            {
-                rule = candidate.to_string();
-                rest = &rest[..open];
-            }
-        }
-        let mut element = String::new();
-        if !rule.is_empty()
-            && let Some((head, tail)) = rest.split_once(": ")
-            && !head.is_empty()
-            && head.len() <= 80
-            && !head.contains(char::is_whitespace)
-        {
-            element = head.to_string();
-            rest = tail;
-        }
+    }
+
+    /// A problem that is only a message (no line, element or rule).
+    pub(crate) fn general(message: impl Into<String>) -> Problem {
         Problem {
-            line,
-            element,
-            message: rest.to_string(),
-            rule,
+            line: None,
+            element: String::new(),
+            message: message.into(),
+            rule: String::new(),
         }
     }
 }
@@ -165,20 +145,26 @@ impl<'a> UploadPage<'a> {
     }
 }
 
-/// The outcome of a refusal: the message's lines as problems, placed next
-/// to the lines of `document`.
-pub(crate) fn refused(message: &str, document: Option<&[u8]>) -> Outcome {
-    let body = message.strip_prefix(INVALID).unwrap_or(message);
-    let summary = if message.starts_with(INVALID) {
-        "The document was refused: it is not valid signed metadata.".to_string()
-    } else {
-        "The document was refused.".to_string()
+/// The outcome of a refusal: its reasons as problems (or its message, one
+/// problem per line, when the refusal is not about the document's
+/// validity), placed next to the lines of `document`.
+pub(crate) fn refused(error: &AppError, document: Option<&[u8]>) -> Outcome {
+    let (summary, problems): (&str, Vec<Problem>) = match &error.refusals {
+        Some(refusals) => (
+            "The document was refused: it is not valid signed metadata.",
+            refusals.iter().map(Problem::of).collect(),
+        ),
+        None => (
+            "The document was refused.",
+            error
+                .message
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| Problem::general(l.trim()))
+                .collect(),
+        ),
     };
-    let problems: Vec<Problem> = body
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(Problem::parse)
-        .collect();
+    let summary = summary.to_string();
     let text = document.and_then(|d| std::str::from_utf8(d).ok());
     let mut source: Vec<SourceLine> = match text {
         Some(t) if t.lines().count() <= MAX_SOURCE_LINES => t
@@ -248,7 +234,7 @@ fn answer_with_notes(
 
 /// An error of the request itself (not of the document).
 fn failed(state: &AppState, e: AppError) -> Response {
-    answer(state, e.status, refused(&e.message, None))
+    answer(state, e.status, refused(&e, None))
 }
 
 /// `POST /upload` (`multipart/form-data`: the first file part).
@@ -341,13 +327,12 @@ pub(crate) async fn submit(State(state): State<AppState>, request: Request) -> R
                         notes,
                     )
                 }
-                Err(e) => answer(&state, e.status, refused(&e.message, Some(&bytes))),
+                Err(e) => answer(&state, e.status, refused(&e, Some(&bytes))),
             }
         }
-        Err(IngestError::Store(cause)) => failed(&state, AppError::internal(cause)),
         Err(e) => {
-            let status = e.status();
-            answer(&state, status, refused(&e.to_string(), Some(&bytes)))
+            let e = AppError::from(e);
+            answer(&state, e.status, refused(&e, Some(&bytes)))
         }
     }
 }
@@ -355,38 +340,67 @@ pub(crate) async fn submit(State(state): State<AppState>, request: Request) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::IngestError;
 
     #[test]
-    fn problems_are_parsed() {
-        let p = Problem::parse("line 12: dcterms:valid: 'soon' is not a date [date-format]");
+    fn format_problems_keep_their_place() {
+        let problem = marketplace_format::Problem::new(
+            "dcterms:valid",
+            marketplace_format::Rule::DateTime,
+            "'soon' is not a date",
+        )
+        .at(Some(12));
+        let p = Problem::of(&Refusal::Format(problem));
         assert_eq!(p.line, Some(12));
         assert_eq!(p.element, "dcterms:valid");
         assert_eq!(p.message, "'soon' is not a date");
-        assert_eq!(p.rule, "date-format");
-        let p = Problem::parse("invalid signature: digest mismatch");
-        assert_eq!((p.line, p.element.as_str()), (None, ""));
-        assert_eq!(p.message, "invalid signature: digest mismatch");
-        let p = Problem::parse("slreq:checksum: missing SHA-1 [required]");
-        assert_eq!((p.line, p.element.as_str()), (None, "slreq:checksum"));
+        assert_eq!(p.rule, "datetime");
+        let p = Problem::of(&Refusal::Unsigned);
+        assert_eq!(
+            (p.line, p.element.as_str(), p.rule.as_str()),
+            (None, "", "")
+        );
+        assert_eq!(p.message, "no signature");
     }
 
     #[test]
     fn problems_go_next_to_their_lines() {
         let doc = b"<a>\n<b/>\n</a>\n";
-        let message = format!("{INVALID}line 2: b: wrong [rule-x]\nno signature");
+        let located =
+            marketplace_format::Problem::new("b", marketplace_format::Rule::Cardinality, "wrong")
+                .at(Some(2));
+        let error = AppError::from(IngestError::Invalid(vec![
+            Refusal::Format(located),
+            Refusal::Unsigned,
+        ]));
         let Outcome::Refused {
+            summary,
             problems,
             source,
             general,
-            ..
-        } = refused(&message, Some(doc))
+        } = refused(&error, Some(doc))
         else {
             panic!()
         };
+        assert!(summary.contains("not valid signed metadata"), "{summary}");
         assert_eq!(problems.len(), 2);
         assert_eq!(source.len(), 3);
         assert_eq!(source[1].problems.len(), 1);
         assert_eq!(general.len(), 1);
         assert_eq!(general[0].1.message, "no signature");
+    }
+
+    #[test]
+    fn other_refusals_are_their_message_lines() {
+        let error = AppError::new(StatusCode::FORBIDDEN, "upload refused: first\nsecond");
+        let Outcome::Refused {
+            summary, problems, ..
+        } = refused(&error, None)
+        else {
+            panic!()
+        };
+        assert_eq!(summary, "The document was refused.");
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(messages, ["upload refused: first", "second"]);
     }
 }

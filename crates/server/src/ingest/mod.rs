@@ -36,6 +36,10 @@ use marketplace_trust::dsig::Layout;
 use marketplace_trust::endorsement::EmailBinding;
 use std::sync::Arc;
 
+mod refusal;
+
+pub use refusal::{KeyRole, Refusal};
+
 /// Prefix of every message about a refused document (as the original).
 pub const INVALID: &str = "invalid metadata: ";
 
@@ -106,7 +110,7 @@ pub enum IngestOutcome {
 }
 
 /// Why a document was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum IngestError {
     /// No document at all.
     #[error("post with null entity")]
@@ -119,10 +123,10 @@ pub enum IngestError {
         /// The limit.
         limit: usize,
     },
-    /// Refused by the trust core or the policy; the message starts with
-    /// `invalid metadata: ` and has one problem per line.
-    #[error("{0}")]
-    Invalid(String),
+    /// Refused by the trust core or the policy, with every reason; the
+    /// message starts with `invalid metadata: ` and has one reason per line.
+    #[error("{INVALID}{}", refusal::lines(.0))]
+    Invalid(Vec<Refusal>),
     /// Older than the endorser's latest entry for the image.
     #[error("invalid metadata: older than latest entry")]
     OlderThanLatest {
@@ -153,6 +157,19 @@ pub enum IngestError {
 }
 
 impl IngestError {
+    /// The reasons the document itself is refused as metadata (the lines
+    /// after `invalid metadata: `); `None` when the refusal is about
+    /// something else (size, rights, conflicts, the store).
+    pub fn refusals(&self) -> Option<Vec<Refusal>> {
+        match self {
+            IngestError::Invalid(refusals) => Some(refusals.clone()),
+            IngestError::OlderThanLatest { latest } => Some(vec![Refusal::OlderThanLatest {
+                latest: latest.clone(),
+            }]),
+            _ => None,
+        }
+    }
+
     /// The HTTP status for this refusal.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -178,40 +195,50 @@ impl From<IngestError> for AppError {
                 refused.retry_after = Some(RETRY_AFTER_SECS);
                 refused
             }
-            other => AppError::new(other.status(), other.to_string()),
+            other => {
+                let mut refused = AppError::new(other.status(), other.to_string());
+                refused.refusals = other.refusals();
+                refused
+            }
         }
     }
 }
 
-fn invalid(lines: impl IntoIterator<Item = String>) -> IngestError {
-    let lines: Vec<String> = lines.into_iter().collect();
-    IngestError::Invalid(format!("{INVALID}{}", lines.join("\n")))
+/// A refusal for one reason.
+fn invalid(refusal: Refusal) -> IngestError {
+    IngestError::Invalid(vec![refusal])
+}
+
+/// A refusal for every format problem of `report`.
+fn format_problems(report: &DocumentReport) -> IngestError {
+    IngestError::Invalid(
+        report
+            .problems
+            .iter()
+            .cloned()
+            .map(Refusal::Format)
+            .collect(),
+    )
 }
 
 /// The coordinates a document claims, checked for shape.
 fn key_of(report: &DocumentReport) -> Result<EntryKey, IngestError> {
     let m = &report.metadata;
     let Some(endorsement) = &m.endorsement else {
-        return Err(invalid(["the document has no endorsement".to_string()]));
+        return Err(invalid(Refusal::NoEndorsement));
     };
     let mut problems = Vec::new();
     if !marketplace_format::identifier::is_well_formed(&m.identifier) {
-        problems.push(format!(
-            "'{}' is not a well-formed identifier",
-            m.identifier
-        ));
+        problems.push(Refusal::MalformedIdentifier(m.identifier.clone()));
     }
     if !marketplace_format::is_valid_email(&endorsement.endorser.email) {
-        problems.push(format!(
-            "the endorser e-mail '{}' is not a valid address",
-            endorsement.endorser.email
-        ));
+        problems.push(Refusal::MalformedEmail(endorsement.endorser.email.clone()));
     }
     if let Err(e) = datetime::parse_utc(&endorsement.created) {
-        problems.push(format!("the endorsement date: {e}"));
+        problems.push(Refusal::MalformedCreated(e.to_string()));
     }
     if !problems.is_empty() {
-        return Err(invalid(problems));
+        return Err(IngestError::Invalid(problems));
     }
     Ok(EntryKey {
         identifier: m.identifier.clone(),
@@ -301,23 +328,23 @@ pub fn verify(
         .iter()
         .any(|p| matches!(p.rule, Rule::XmlSyntax | Rule::Dtd))
     {
-        return Err(invalid(report.problems.iter().map(|p| p.to_string())));
+        return Err(format_problems(&report));
     }
     if matches!(report.signature, SignatureStatus::Unsigned) {
-        return Err(invalid(["no signature".to_string()]));
+        return Err(invalid(Refusal::Unsigned));
     }
     if !report.problems.is_empty() {
-        return Err(invalid(report.problems.iter().map(|p| p.to_string())));
+        return Err(format_problems(&report));
     }
     if let SignatureStatus::Invalid { reason } = &report.signature {
-        return Err(invalid([format!("invalid signature: {reason}")]));
+        return Err(invalid(Refusal::Signature(reason.clone())));
     }
     if let ChainStatus::Untrusted { reason } = &report.chain {
-        return Err(invalid([format!("untrusted certificate: {reason}")]));
+        return Err(invalid(Refusal::Untrusted(reason.clone())));
     }
     check_key_sizes(&report, policy.min_key_bits)?;
     let key = key_of(&report)?;
-    let signer = signer_of(&report).ok_or_else(|| invalid(["no signature".to_string()]))?;
+    let signer = signer_of(&report).ok_or_else(|| invalid(Refusal::Unsigned))?;
     // The e-mail policy asks whether the certificate carries the address;
     // whether a CA vouches for it is `Signer::email_certified`.
     let certified = matches!(
@@ -348,12 +375,7 @@ pub fn verify(
     } else if !policy.require_certified_email {
         checked(Verdict::Accept(entry))
     } else {
-        Err(invalid([format!(
-            "the signing certificate does not carry the endorser e-mail '{}', and e-mail \
-             confirmation is not enabled on this marketplace: sign with a certificate that \
-             carries this address",
-            entry.key.email
-        )]))
+        Err(invalid(Refusal::UncertifiedEmail(entry.key.email)))
     }
 }
 
@@ -372,25 +394,28 @@ fn check_key_sizes(
         return Ok(());
     };
     let mut problems = Vec::new();
-    for (whose, key) in [("signing", signer_key), ("endorser's", identity_key)] {
+    for (role, key) in [
+        (KeyRole::Signing, signer_key),
+        (KeyRole::Endorser, identity_key),
+    ] {
         let floor = match key.algorithm.as_str() {
             "RSA" => min.rsa,
             "EC" => min.ec,
             _ => continue,
         };
         if key.bits < floor {
-            problems.push(format!(
-                "the {whose} certificate has a {}-bit {} key; this marketplace accepts new \
-                 entries signed with {} keys of at least {floor} bits",
-                key.bits, key.algorithm, key.algorithm
-            ));
+            problems.push(Refusal::WeakKey {
+                role,
+                algorithm: key.algorithm.clone(),
+                bits: key.bits,
+                floor,
+            });
         }
     }
-    problems.dedup();
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(invalid(problems))
+        Err(IngestError::Invalid(problems))
     }
 }
 
