@@ -16,6 +16,7 @@ mod output;
 mod reissue;
 mod settings;
 mod transfer;
+mod upload_report;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
