@@ -8,6 +8,7 @@ mod client;
 mod client_tls;
 mod codec;
 mod commands;
+mod config_file;
 mod credentials;
 mod digest;
 mod failure;

@@ -30,8 +30,8 @@ impl Signer {
     /// Loads the credential the settings name (the same one the HTTPS
     /// connection uses), with the e-mail option.
     pub fn load(email: &EmailArgs, settings: &Settings) -> Result<Signer, Failure> {
-        let credential = settings.credentials.load(settings)?;
-        let email_option = email.email(settings).value;
+        let credential = settings.credentials.load(&settings.file)?;
+        let email_option = email.email(&settings.file).value;
         let (endorsement, _) =
             endorsement_for(credential.identity(), email_option.as_deref(), Utc::now())
                 .map_err(Failure::usage)?;
