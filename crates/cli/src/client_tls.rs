@@ -15,9 +15,10 @@
 //! says so before connecting. [`TlsState`] records what the handshake saw
 //! so that a failure says which side refused what.
 
+use crate::config_file::Source;
 use crate::credentials::CredentialChoice;
 use crate::failure::Failure;
-use crate::settings::{Settings, Source};
+use crate::settings::Settings;
 use chrono::{DateTime, TimeDelta, Utc};
 use marketplace_trust::chain::is_proxy;
 use marketplace_trust::credential::Credential;
@@ -408,7 +409,7 @@ fn client_key(
     provider: &CryptoProvider,
     state: &mut TlsState,
 ) -> Result<Option<Arc<CertifiedKey>>, Failure> {
-    let choice = settings.credentials.choice(settings);
+    let choice = settings.credentials.choice(&settings.file);
     let Some(which) = choice.value else {
         return Ok(None);
     };

@@ -7,8 +7,8 @@
 //! file, then the grid defaults (`/tmp/x509up_u<uid>`,
 //! `~/.globus/usercred.p12`, `usercert.pem` + `userkey.pem`).
 
+use crate::config_file::{ConfigFile, Setting, Source};
 use crate::failure::Failure;
-use crate::settings::{Setting, Settings, Source};
 use marketplace_trust::credential::{Credential, DefaultCredential, default_credential};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -48,8 +48,8 @@ pub struct EmailArgs {
 
 impl EmailArgs {
     /// The endorser e-mail option, then the configuration file's.
-    pub fn email(&self, settings: &Settings) -> Setting<String> {
-        match (&self.email, &settings.file.email) {
+    pub fn email(&self, file: &ConfigFile) -> Setting<String> {
+        match (&self.email, &file.email) {
             (Some(e), _) => Setting {
                 value: Some(e.clone()),
                 source: Source::Option("--email"),
@@ -111,8 +111,9 @@ fn env(name: &str) -> Option<String> {
 }
 
 impl CredentialArgs {
-    /// The credential these options, the environment and the configuration name.
-    pub fn choice(&self, settings: &Settings) -> Setting<CredentialChoice> {
+    /// The credential these options, the environment and the configuration
+    /// file `file` name.
+    pub fn choice(&self, file: &ConfigFile) -> Setting<CredentialChoice> {
         let set = |value, source| Setting {
             value: Some(value),
             source,
@@ -146,7 +147,6 @@ impl CredentialArgs {
                 Source::Env("X509_USER_PROXY"),
             );
         }
-        let file = &settings.file;
         if let Some(p) = &file.p12_cert {
             return set(
                 CredentialChoice::Pkcs12 { file: p.clone() },
@@ -192,9 +192,10 @@ impl CredentialArgs {
         }
     }
 
-    /// Loads the credential, or fails saying how to name one.
-    pub fn load(&self, settings: &Settings) -> Result<Credential, Failure> {
-        let choice = self.choice(settings);
+    /// Loads the credential (named as [`CredentialArgs::choice`] says), or
+    /// fails saying how to name one.
+    pub fn load(&self, file: &ConfigFile) -> Result<Credential, Failure> {
+        let choice = self.choice(file);
         let Some(choice) = choice.value else {
             return Err(Failure::usage(
                 "no credential to sign with: give --p12-cert FILE (with --p12-password or \

@@ -8,6 +8,7 @@ mod client;
 mod client_tls;
 mod codec;
 mod commands;
+mod config_file;
 mod credentials;
 mod digest;
 mod failure;
@@ -16,6 +17,7 @@ mod output;
 mod reissue;
 mod settings;
 mod transfer;
+mod upload_report;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

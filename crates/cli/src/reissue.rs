@@ -4,10 +4,10 @@
 //! `dcterms:created` later than the entry it supersedes), sign, upload.
 
 use crate::client::Marketplace;
-use crate::commands::upload::{self, Report};
 use crate::credentials::EmailArgs;
 use crate::failure::Failure;
 use crate::settings::Settings;
+use crate::upload_report::{self, Report};
 use anyhow::Context;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use marketplace_format::datetime::{format_utc, parse_utc};
@@ -30,8 +30,8 @@ impl Signer {
     /// Loads the credential the settings name (the same one the HTTPS
     /// connection uses), with the e-mail option.
     pub fn load(email: &EmailArgs, settings: &Settings) -> Result<Signer, Failure> {
-        let credential = settings.credentials.load(settings)?;
-        let email_option = email.email(settings).value;
+        let credential = settings.credentials.load(&settings.file)?;
+        let email_option = email.email(&settings.file).value;
         let (endorsement, _) =
             endorsement_for(credential.identity(), email_option.as_deref(), Utc::now())
                 .map_err(Failure::usage)?;
@@ -166,7 +166,7 @@ pub fn fetch_unsigned(
 pub fn publish(marketplace: &Marketplace, signed: String, json: bool) -> Report {
     let bytes = signed.into_bytes();
     let answer = marketplace.upload(bytes.clone());
-    let report = upload::interpret(marketplace, &bytes, None, answer);
+    let report = upload_report::interpret(marketplace, &bytes, None, answer);
     if !json {
         report.print();
     }

@@ -3,10 +3,12 @@
 
 use crate::commands::serve::{ServerOptions, init_logging};
 use anyhow::Context;
+use marketplace_server::admin::FileResult;
 use marketplace_server::config::ConfigLayer;
 use marketplace_server::ingest::{IngestOutcome, Ingestor};
+use marketplace_server::state::AppState;
 use marketplace_server::{admin, continuity, serve};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Options of `marketplace admin`.
@@ -94,7 +96,8 @@ enum EndorserTask {
     },
 }
 
-/// Runs the command.
+/// Runs the command: `backup` on the store file itself, every other task
+/// on the server's state (store and trust settings).
 pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
     let config = args.options.load(ConfigLayer::default())?;
     init_logging();
@@ -110,147 +113,179 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
         }
         let state = serve::state_for(config).await.map_err(anyhow::Error::msg)?;
         match args.task {
-            Task::RebuildIndex => {
-                let n = admin::rebuild_index(state.store.as_ref(), &state.trust).await?;
-                println!("reindexed {n} entries");
-                Ok(ExitCode::SUCCESS)
-            }
+            Task::RebuildIndex => rebuild_index(&state).await,
             Task::Import {
                 dir,
                 workers,
                 quiet,
-            } => {
-                let workers = workers.unwrap_or_else(|| {
-                    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
-                });
-                let ingestor = Ingestor::from_state(&state);
-                let summary = admin::import_dir(&dir, ingestor, workers, |path, result| {
-                    let path = path.display();
-                    match result {
-                        Ok(ingested) if !quiet => {
-                            match &ingested.outcome {
-                                IngestOutcome::Created(key) => println!("created {path} as {key}"),
-                                IngestOutcome::AlreadyPresent(key) => {
-                                    println!("present {path} as {key}")
-                                }
-                                IngestOutcome::NeedsConfirmation(_) => {}
-                            }
-                            for note in &ingested.notes {
-                                println!("note {path}: {note}");
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(message) => {
-                            println!("refused {path}: {}", message.replace('\n', "; "))
-                        }
-                    }
-                })
-                .await
-                .with_context(|| format!("cannot import {}", dir.display()))?;
-                for several in &summary.several_keys {
-                    println!(
-                        "endorser {} signed with {} keys (now bound to its newest entry's):",
-                        several.email,
-                        several.keys.len()
-                    );
-                    for (subject, issuer, sha256) in &several.keys {
-                        println!("  {subject} issued by {issuer}, public key SHA-256 {sha256}");
-                    }
-                }
-                println!(
-                    "{} files: {} created, {} already present, {} refused",
-                    summary.files, summary.created, summary.present, summary.refused
-                );
-                Ok(if summary.refused == 0 {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                })
-            }
-            Task::Export { dir } => {
-                let summary = admin::export_dir(state.store.as_ref(), &dir)
-                    .await
-                    .map_err(anyhow::Error::msg)?;
-                for lost in &summary.unreadable {
-                    println!("unreadable entry {}: {}", lost.sequence, lost.error);
-                }
-                println!(
-                    "exported {} documents to {}{}",
-                    summary.written,
-                    dir.display(),
-                    match summary.unreadable.len() {
-                        0 => String::new(),
-                        n => format!("; {n} entries could not be read (listed above)"),
-                    }
-                );
-                Ok(if summary.unreadable.is_empty() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                })
-            }
+            } => import(&state, &dir, workers, quiet).await,
+            Task::Export { dir } => export(&state, &dir).await,
             Task::Backup { .. } => unreachable!("handled before the state is made"),
-            Task::Check => {
-                let report = admin::check(state.store.as_ref(), &state.trust)
-                    .await
-                    .map_err(anyhow::Error::msg)?;
-                for problem in &report.integrity {
-                    println!("database: {problem}");
-                }
-                for lost in &report.unreadable {
-                    println!("unreadable entry {}: {}", lost.sequence, lost.error);
-                }
-                for (entry, why) in &report.invalid {
-                    println!("invalid entry {entry}: {why}");
-                }
-                println!(
-                    "{} entries read: {} database problems, {} unreadable, {} invalid",
-                    report.entries,
-                    report.integrity.len(),
-                    report.unreadable.len(),
-                    report.invalid.len()
-                );
-                Ok(if report.is_clean() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                })
-            }
-            Task::Endorser(EndorserTask::Show { email }) => {
-                match state.store.binding(&email).await? {
-                    Some(binding) => println!("{}: {binding}", binding.email),
-                    None => println!(
-                        "{}: not bound (the next accepted entry binds it)",
-                        email.to_ascii_lowercase()
-                    ),
-                }
-                Ok(ExitCode::SUCCESS)
-            }
+            Task::Check => check(&state).await,
+            Task::Endorser(EndorserTask::Show { email }) => show_binding(&state, &email).await,
             Task::Endorser(EndorserTask::Rebind { email, certificate }) => {
-                let binding = certificate
-                    .map(|pem| {
-                        continuity::binding_of_certificate(
-                            &email,
-                            &pem,
-                            &state.trust,
-                            state.clock.now(),
-                        )
-                    })
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?;
-                let previous =
-                    continuity::rebind(state.store.as_ref(), &email, binding.clone()).await?;
-                let email = email.to_ascii_lowercase();
-                match previous {
-                    Some(p) => println!("{email} was bound to {p}"),
-                    None => println!("{email} was not bound"),
-                }
-                match binding {
-                    Some(b) => println!("{email} is now bound to {b}"),
-                    None => println!("{email} is released: the next accepted entry binds it"),
-                }
-                Ok(ExitCode::SUCCESS)
+                rebind(&state, &email, certificate).await
             }
         }
     })
+}
+
+/// `rebuild-index`: re-derives the index from the stored documents.
+async fn rebuild_index(state: &AppState) -> anyhow::Result<ExitCode> {
+    let n = admin::rebuild_index(state.store.as_ref(), &state.trust).await?;
+    println!("reindexed {n} entries");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `import DIR`: every document under `dir` through the upload pipeline,
+/// one line per file (refused ones only with `quiet`), the endorsers who
+/// signed with several keys, and a summary; status 1 if any was refused.
+async fn import(
+    state: &AppState,
+    dir: &Path,
+    workers: Option<usize>,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    let workers =
+        workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() * 2));
+    let ingestor = Ingestor::from_state(state);
+    let summary = admin::import_dir(dir, ingestor, workers, |path, result| {
+        print_imported(path, result, quiet)
+    })
+    .await
+    .with_context(|| format!("cannot import {}", dir.display()))?;
+    for several in &summary.several_keys {
+        println!(
+            "endorser {} signed with {} keys (now bound to its newest entry's):",
+            several.email,
+            several.keys.len()
+        );
+        for (subject, issuer, sha256) in &several.keys {
+            println!("  {subject} issued by {issuer}, public key SHA-256 {sha256}");
+        }
+    }
+    println!(
+        "{} files: {} created, {} already present, {} refused",
+        summary.files, summary.created, summary.present, summary.refused
+    );
+    Ok(if summary.refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The line(s) of one imported file: created or present (with the trust
+/// core's notes) unless `quiet`, and refused with the reason.
+fn print_imported(path: &Path, result: &FileResult, quiet: bool) {
+    let path = path.display();
+    match result {
+        Ok(ingested) if !quiet => {
+            match &ingested.outcome {
+                IngestOutcome::Created(key) => println!("created {path} as {key}"),
+                IngestOutcome::AlreadyPresent(key) => {
+                    println!("present {path} as {key}")
+                }
+                IngestOutcome::NeedsConfirmation(_) => {}
+            }
+            for note in &ingested.notes {
+                println!("note {path}: {note}");
+            }
+        }
+        Ok(_) => {}
+        Err(message) => {
+            println!("refused {path}: {}", message.replace('\n', "; "))
+        }
+    }
+}
+
+/// `export DIR`: every stored document written under `dir`, the unreadable
+/// entries listed; status 1 if any.
+async fn export(state: &AppState, dir: &Path) -> anyhow::Result<ExitCode> {
+    let summary = admin::export_dir(state.store.as_ref(), dir)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    for lost in &summary.unreadable {
+        println!("unreadable entry {}: {}", lost.sequence, lost.error);
+    }
+    println!(
+        "exported {} documents to {}{}",
+        summary.written,
+        dir.display(),
+        match summary.unreadable.len() {
+            0 => String::new(),
+            n => format!("; {n} entries could not be read (listed above)"),
+        }
+    );
+    Ok(if summary.unreadable.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `check`: the store's integrity, every entry read back and verified
+/// again, each problem on a line and a summary; status 1 if any.
+async fn check(state: &AppState) -> anyhow::Result<ExitCode> {
+    let report = admin::check(state.store.as_ref(), &state.trust)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    for problem in &report.integrity {
+        println!("database: {problem}");
+    }
+    for lost in &report.unreadable {
+        println!("unreadable entry {}: {}", lost.sequence, lost.error);
+    }
+    for (entry, why) in &report.invalid {
+        println!("invalid entry {entry}: {why}");
+    }
+    println!(
+        "{} entries read: {} database problems, {} unreadable, {} invalid",
+        report.entries,
+        report.integrity.len(),
+        report.unreadable.len(),
+        report.invalid.len()
+    );
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `endorser show EMAIL`: the identity `email` is bound to, if any.
+async fn show_binding(state: &AppState, email: &str) -> anyhow::Result<ExitCode> {
+    match state.store.binding(email).await? {
+        Some(binding) => println!("{}: {binding}", binding.email),
+        None => println!(
+            "{}: not bound (the next accepted entry binds it)",
+            email.to_ascii_lowercase()
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `endorser rebind EMAIL`: binds `email` to the certificate in the PEM
+/// file `certificate`, or releases it without one; prints the binding
+/// before and after.
+async fn rebind(
+    state: &AppState,
+    email: &str,
+    certificate: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let binding = certificate
+        .map(|pem| continuity::binding_of_certificate(email, &pem, &state.trust, state.clock.now()))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let previous = continuity::rebind(state.store.as_ref(), email, binding.clone()).await?;
+    let email = email.to_ascii_lowercase();
+    match previous {
+        Some(p) => println!("{email} was bound to {p}"),
+        None => println!("{email} was not bound"),
+    }
+    match binding {
+        Some(b) => println!("{email} is now bound to {b}"),
+        None => println!("{email} is released: the next accepted entry binds it"),
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -263,8 +263,9 @@ fn sha512_hex(text: &str) -> Result<String, String> {
     digest_hex(Algorithm::Sha512, text)
 }
 
-/// Runs the command.
-pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
+/// The creation time (`--created`, else now) and the expiry it gives
+/// `--valid`, which must come after it.
+fn creation_and_expiry(args: &BuildArgs) -> anyhow::Result<(DateTime<Utc>, DateTime<Utc>)> {
     let created = args.created.unwrap_or_else(Utc::now);
     let valid = args
         .valid
@@ -277,12 +278,23 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
             format_utc(created)
         );
     }
-    let output = match &args.output {
+    Ok((created, valid))
+}
+
+/// Where the document goes: None for standard output (`--output -`), else
+/// `--output` or the default next to the current directory.
+fn output_target(args: &BuildArgs) -> anyhow::Result<Option<PathBuf>> {
+    Ok(match &args.output {
         Some(path) if path.as_os_str() == "-" => None,
         Some(path) => Some(path.clone()),
         None => Some(default_output(&args.image)?),
-    };
+    })
+}
 
+/// The image's size and checksums: the digests given on the command line,
+/// the others computed by reading the file once (not read at all when every
+/// wanted one is given). The size must be positive and agree with `--bytes`.
+fn size_and_checksums(args: &BuildArgs) -> anyhow::Result<(u64, Vec<Checksum>)> {
     // Which checksums go in the document, and which are already known.
     let supplied = [
         (Algorithm::Md5, &args.md5, !args.no_md5),
@@ -295,11 +307,35 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         .filter(|(_, known, wanted)| *wanted && known.is_none())
         .map(|(a, _, _)| *a)
         .collect();
+    let (bytes, computed) = measure(args, &to_compute)?;
+    let mut checksums = Vec::new();
+    for (algorithm, known, wanted) in supplied {
+        if !wanted {
+            continue;
+        }
+        let value = match known {
+            Some(v) => v.clone(),
+            None => computed
+                .as_ref()
+                .and_then(|d| d.hex(algorithm))
+                .expect("every wanted digest that was not supplied is computed"),
+        };
+        checksums.push(Checksum { algorithm, value });
+    }
+    Ok((bytes, checksums))
+}
 
+/// The image's size and the digests of `to_compute` (None when there are
+/// none, without reading the file). Fails when the size disagrees with
+/// `--bytes` or is zero.
+fn measure(
+    args: &BuildArgs,
+    to_compute: &[Algorithm],
+) -> anyhow::Result<(u64, Option<digest::Digests>)> {
     let (bytes, computed) = if to_compute.is_empty() {
         (size_without_reading(&args.image, args.bytes)?, None)
     } else {
-        let digests = compute(&args.image, &to_compute)?;
+        let digests = compute(&args.image, to_compute)?;
         if let Some(expected) = args.bytes
             && expected != digests.bytes
         {
@@ -317,57 +353,54 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
             args.image.display()
         );
     }
+    Ok((bytes, computed))
+}
 
-    let mut checksums = Vec::new();
-    for (algorithm, known, wanted) in supplied {
-        if !wanted {
-            continue;
-        }
-        let value = match known {
-            Some(v) => v.clone(),
-            None => computed
-                .as_ref()
-                .and_then(|d| d.hex(algorithm))
-                .expect("every wanted digest that was not supplied is computed"),
-        };
-        checksums.push(Checksum { algorithm, value });
-    }
+/// The metadata of the image: the identifier derived from the SHA-1, the
+/// dates, size and checksums, and the descriptive terms; no endorsement.
+fn describe(
+    terms: Terms,
+    created: DateTime<Utc>,
+    valid: DateTime<Utc>,
+    bytes: u64,
+    checksums: Vec<Checksum>,
+) -> anyhow::Result<Metadata> {
     let sha1 = &checksums
         .iter()
         .find(|c| c.algorithm == Algorithm::Sha1)
         .expect("SHA-1 is always present")
         .value;
     let sha1_bytes = identifier::sha1_hex_to_bytes(sha1).map_err(|e| anyhow::anyhow!("{e}"))?;
-
-    let t = *args.terms;
-    let metadata = Metadata {
+    Ok(Metadata {
         identifier: identifier::from_sha1_bytes(&sha1_bytes),
         valid: Some(format_utc(valid)),
-        title: t.title,
-        description: t.comment,
-        kind_type: Some(t.image_type),
-        kind: t.kind,
-        creator: t.author,
+        title: terms.title,
+        description: terms.comment,
+        kind_type: Some(terms.image_type),
+        kind: terms.kind,
+        creator: terms.author,
         created: Some(format_utc(created)),
-        format: t.format,
-        alternative: t.tag,
-        compression: t.compression,
+        format: terms.format,
+        alternative: terms.tag,
+        compression: terms.compression,
         bytes: Some(bytes),
         checksums,
         endorsement: None,
-        locations: t.location,
-        version: t.image_version,
-        hypervisor: t.hypervisor,
-        os: t.os,
-        os_version: t.os_version,
-        os_arch: t.os_arch,
-        disks_bus: t.disks_bus,
-        visible_to: t.visible_to,
+        locations: terms.location,
+        version: terms.image_version,
+        hypervisor: terms.hypervisor,
+        os: terms.os,
+        os_version: terms.os_version,
+        os_arch: terms.os_arch,
+        disks_bus: terms.disks_bus,
+        visible_to: terms.visible_to,
         ..Metadata::default()
-    };
-    let xml = to_xml(&metadata);
-    check_document(&xml)?;
+    })
+}
 
+/// Writes the document to standard output (None) or to the file, saying
+/// on standard error which file it wrote.
+fn write_document(output: Option<PathBuf>, xml: &str, identifier: &str) -> anyhow::Result<()> {
     match output {
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -377,14 +410,26 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
                 .context("cannot write to standard output")?;
         }
         Some(path) => {
-            fs::write(&path, &xml).with_context(|| format!("cannot write '{}'", path.display()))?;
+            fs::write(&path, xml).with_context(|| format!("cannot write '{}'", path.display()))?;
             eprintln!(
-                "marketplace: wrote {} (image {}); sign it with `marketplace sign`",
+                "marketplace: wrote {} (image {identifier}); sign it with `marketplace sign`",
                 path.display(),
-                metadata.identifier
             );
         }
     }
+    Ok(())
+}
+
+/// Runs the command: dates, output, size and checksums, the metadata
+/// (checked as a document), written out.
+pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let (created, valid) = creation_and_expiry(&args)?;
+    let output = output_target(&args)?;
+    let (bytes, checksums) = size_and_checksums(&args)?;
+    let metadata = describe(*args.terms, created, valid, bytes, checksums)?;
+    let xml = to_xml(&metadata);
+    check_document(&xml)?;
+    write_document(output, &xml, &metadata.identifier)?;
     Ok(ExitCode::SUCCESS)
 }
 

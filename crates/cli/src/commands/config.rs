@@ -1,9 +1,10 @@
 //! `marketplace config`: the effective client settings and where each
 //! comes from.
 
+use crate::config_file::Setting;
 use crate::credentials::EmailArgs;
 use crate::output::{self, Table};
-use crate::settings::{ClientOptions, Setting, Settings, TrustOptions};
+use crate::settings::{ClientOptions, Settings, TrustOptions};
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -101,8 +102,8 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
         config_file_found: settings.config_found,
         endpoint,
         timeout_secs: settings.timeout_secs.clone(),
-        credential: text(settings.credentials.choice(&settings)),
-        email: args.endorser.email(&settings),
+        credential: text(settings.credentials.choice(&settings.file)),
+        email: args.endorser.email(&settings.file),
         ca_dir: path(&settings.ca_dir),
         system_roots: settings.system_roots.clone(),
         server_trust: server_trust(&settings),

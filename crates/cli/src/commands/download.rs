@@ -448,26 +448,29 @@ impl Job<'_> {
     }
 }
 
-/// Runs the command.
-pub fn run(args: DownloadArgs) -> anyhow::Result<ExitCode> {
-    let settings = Settings::load(&args.client, Some(&args.trust))?;
-    let marketplace = Marketplace::new(&settings)?;
-    let id = args.identifier.clone();
-    let docs = metadata(&marketplace, &settings, &args)?;
-    let (expected, compression, locations) = agree(&id, &docs)?;
-    let codec = match &compression {
+/// The codec the metadata's `dcterms:compression` names (None without
+/// one); a name no codec knows refuses the download.
+fn codec_of(id: &str, compression: Option<&str>) -> Result<Option<Codec>, Failure> {
+    match compression {
         Some(name) => Codec::from_name(name).map_err(|e| {
             Failure::refused(format!(
                 "the metadata of image {id} says its file is compressed: {e}; the image cannot \
                  be verified"
             ))
-        })?,
-        None => None,
-    };
-    let (verify, write_decoded) = match codec {
-        Some(c) => (Verify::Decoded(c), !args.keep_compressed),
-        None => (Verify::Raw, false),
-    };
+        }),
+        None => Ok(None),
+    }
+}
+
+/// The file to save the image as: `--output`, else a name from the first
+/// location (without the compression extension when decompressing), else
+/// `ID.img`. Fails when it is a directory, or exists without `--force`.
+fn output_path(
+    args: &DownloadArgs,
+    locations: &[String],
+    codec: Option<Codec>,
+    write_decoded: bool,
+) -> Result<PathBuf, Failure> {
     let output = match &args.output {
         Some(o) => o.clone(),
         None => {
@@ -480,43 +483,38 @@ pub fn run(args: DownloadArgs) -> anyhow::Result<ExitCode> {
                 None if args.decompress => guess(),
                 _ => None,
             };
-            default_output(&id, &locations, strip)
+            default_output(&args.identifier, locations, strip)
         }
     };
     if output.is_dir() {
         return Err(Failure::usage(format!(
             "{} is a directory; give a file name with --output",
             output.display()
-        ))
-        .into());
+        )));
     }
     if output.exists() && !args.force {
         return Err(Failure::usage(format!(
             "{} exists; give --force to replace it, or another --output",
             output.display()
-        ))
-        .into());
+        )));
     }
-    let files = Files {
-        part: with_suffix(&output, ".part"),
-        decoded: with_suffix(&output, ".tmp"),
-    };
-    if args.no_resume {
-        files.remove();
-    }
-    let job = Job {
-        http: client::build(client::builder(None))?,
-        files,
-        verify,
-        write_decoded,
-        expected: &expected,
-        show_progress: std::io::stderr().is_terminal() && !settings.json,
-    };
+    Ok(output)
+}
+
+/// Tries each location in turn until one serves the image the metadata
+/// describes; returns that location and its attempt. Mismatches delete the
+/// downloaded files; a local write error ends the command at once.
+fn download_from_locations(
+    job: &Job<'_>,
+    locations: &[String],
+    id: &str,
+    resume: bool,
+    json: bool,
+) -> anyhow::Result<(String, Attempt)> {
     let files = &job.files;
     let mut failures: Vec<String> = Vec::new();
     let mut mismatched = false;
-    let mut done: Option<(String, Attempt)> = None;
-    for location in &locations {
+    for location in locations {
         let scheme_ok = Url::parse(location)
             .map(|u| matches!(u.scheme(), "http" | "https"))
             .unwrap_or(false);
@@ -524,14 +522,11 @@ pub fn run(args: DownloadArgs) -> anyhow::Result<ExitCode> {
             failures.push(format!("{location}: not an http(s) URL, skipped"));
             continue;
         }
-        if !settings.json {
+        if !json {
             eprintln!("downloading {location}");
         }
-        match job.location(location, !args.no_resume) {
-            Ok(a) => {
-                done = Some((location.clone(), a));
-                break;
-            }
+        match job.location(location, resume) {
+            Ok(a) => return Ok((location.clone(), a)),
             Err(TransferError::Mismatch(m)) => {
                 files.remove();
                 mismatched = true;
@@ -551,53 +546,95 @@ pub fn run(args: DownloadArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let Some((location, attempt)) = done else {
-        let kept = if files.part.exists() {
-            format!(
-                "; the partial file {} is kept: run the same command again to resume",
-                files.part.display()
-            )
-        } else {
-            String::new()
-        };
-        let list = failures.join("\n  ");
-        return Err(if mismatched {
-            Failure::refused(format!(
-                "no location of image {id} served the image its metadata describes:\n  {list}"
-            ))
-        } else {
-            Failure::network(format!(
-                "image {id} could not be downloaded from any of its {} location(s):\n  {list}{kept}",
-                locations.len()
-            ))
-        }
-        .into());
+    Err(no_location_served(id, files, &failures, mismatched, locations.len()).into())
+}
+
+/// The failure when no location served the image: refused when one served
+/// a file that did not match, else a network failure (saying that a
+/// partial file is kept for a resume).
+fn no_location_served(
+    id: &str,
+    files: &Files,
+    failures: &[String],
+    mismatched: bool,
+    count: usize,
+) -> Failure {
+    let kept = if files.part.exists() {
+        format!(
+            "; the partial file {} is kept: run the same command again to resume",
+            files.part.display()
+        )
+    } else {
+        String::new()
     };
-    // Put the verified file in place.
+    let list = failures.join("\n  ");
+    if mismatched {
+        Failure::refused(format!(
+            "no location of image {id} served the image its metadata describes:\n  {list}"
+        ))
+    } else {
+        Failure::network(format!(
+            "image {id} could not be downloaded from any of its {count} location(s):\n  {list}{kept}"
+        ))
+    }
+}
+
+/// Puts the verified file in place at `output`: the decompressed image when
+/// it was decompressed while downloading, else the file as served —
+/// decompressed first with `decompress` when it turns out to be compressed.
+/// Returns the compression it was decompressed from, if any.
+fn put_in_place(
+    files: &Files,
+    output: &Path,
+    codec: Option<Codec>,
+    write_decoded: bool,
+    decompress: bool,
+) -> anyhow::Result<Option<Codec>> {
     let mut decompressed = if write_decoded { codec } else { None };
     if write_decoded {
-        fs::rename(&files.decoded, &output)?;
+        fs::rename(&files.decoded, output)?;
         let _ = fs::remove_file(&files.part);
-    } else if args.decompress {
+    } else if decompress {
         match transfer::decompress_file(&files.part, &files.decoded)? {
             Some(c) => {
-                fs::rename(&files.decoded, &output)?;
+                fs::rename(&files.decoded, output)?;
                 let _ = fs::remove_file(&files.part);
                 decompressed = Some(c);
             }
             None => {
                 eprintln!("note: the file is not compressed; saved as served");
-                fs::rename(&files.part, &output)?;
+                fs::rename(&files.part, output)?;
             }
         }
     } else {
-        fs::rename(&files.part, &output)?;
+        fs::rename(&files.part, output)?;
     }
+    Ok(decompressed)
+}
+
+/// What was downloaded and verified.
+struct Downloaded {
+    identifier: String,
+    output: PathBuf,
+    location: String,
+    attempt: Attempt,
+    decompressed: Option<Codec>,
+}
+
+/// Prints the result: the `--json` object, else one line for people.
+fn report(done: Downloaded, expected: &Expected, json: bool) {
+    let Downloaded {
+        identifier: id,
+        output,
+        location,
+        attempt,
+        decompressed,
+    } = done;
     let verified: Vec<String> = std::iter::once("size".to_string())
         .chain(expected.checksums.iter().map(|c| c.algorithm.to_string()))
         .collect();
     let bytes = fs::metadata(&output).map(|m| m.len()).unwrap_or_default();
-    if settings.json {
+    if json {
         output::json(&Done {
             identifier: id,
             file: output.display().to_string(),
@@ -632,6 +669,48 @@ pub fn run(args: DownloadArgs) -> anyhow::Result<ExitCode> {
         }
         println!("{line}");
     }
+}
+
+/// Runs the command: the checked metadata, the file to save, each location
+/// in turn, the verified file put in place, the report.
+pub fn run(args: DownloadArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(&args.client, Some(&args.trust))?;
+    let marketplace = Marketplace::new(&settings)?;
+    let id = args.identifier.clone();
+    let docs = metadata(&marketplace, &settings, &args)?;
+    let (expected, compression, locations) = agree(&id, &docs)?;
+    let codec = codec_of(&id, compression.as_deref())?;
+    let (verify, write_decoded) = match codec {
+        Some(c) => (Verify::Decoded(c), !args.keep_compressed),
+        None => (Verify::Raw, false),
+    };
+    let output = output_path(&args, &locations, codec, write_decoded)?;
+    let files = Files {
+        part: with_suffix(&output, ".part"),
+        decoded: with_suffix(&output, ".tmp"),
+    };
+    if args.no_resume {
+        files.remove();
+    }
+    let job = Job {
+        http: client::build(client::builder(None))?,
+        files,
+        verify,
+        write_decoded,
+        expected: &expected,
+        show_progress: std::io::stderr().is_terminal() && !settings.json,
+    };
+    let (location, attempt) =
+        download_from_locations(&job, &locations, &id, !args.no_resume, settings.json)?;
+    let decompressed = put_in_place(&job.files, &output, codec, write_decoded, args.decompress)?;
+    let done = Downloaded {
+        identifier: id,
+        output,
+        location,
+        attempt,
+        decompressed,
+    };
+    report(done, &expected, settings.json);
     Ok(ExitCode::SUCCESS)
 }
 

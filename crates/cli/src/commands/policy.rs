@@ -75,8 +75,8 @@ pub struct CheckArgs {
 /// Runs the command.
 pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     let PolicyAction::Check(args) = args.action;
-    let policy =
-        Policy::load_with(&args.policy, crate::settings::resolve_path).map_err(Failure::usage)?;
+    let policy = Policy::load_with(&args.policy, crate::config_file::resolve_path)
+        .map_err(Failure::usage)?;
     let anchors = policy.anchors().map_err(|e| {
         Failure::usage(format!(
             "the policy {} names unusable trust anchors: {e}",
