@@ -48,6 +48,7 @@ mod metrics;
 pub mod middleware;
 mod negotiate;
 mod ops;
+mod queries;
 mod rdfjson;
 mod receive;
 mod request_log;

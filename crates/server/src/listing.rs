@@ -8,12 +8,12 @@ use marketplace_store::{LocationFilter, SearchQuery, SortKey, StatusFilter};
 
 /// Decoded query-string (or form) parameters, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params(pub Vec<(String, String)>);
+pub(crate) struct Params(pub Vec<(String, String)>);
 
 impl Params {
     /// Parses `a=1&b=2` (percent- and `+`-decoded); malformed input gives
     /// no parameters rather than an error.
-    pub fn parse(query: Option<&str>) -> Self {
+    pub(crate) fn parse(query: Option<&str>) -> Self {
         Params(
             query
                 .and_then(|q| serde_urlencoded::from_str(q).ok())
@@ -22,12 +22,12 @@ impl Params {
     }
 
     /// Parses form bytes like a query string.
-    pub fn parse_bytes(body: &[u8]) -> Self {
+    pub(crate) fn parse_bytes(body: &[u8]) -> Self {
         Params(serde_urlencoded::from_bytes(body).unwrap_or_default())
     }
 
     /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -35,14 +35,14 @@ impl Params {
     }
 
     /// The first non-blank value of `name`, trimmed.
-    pub fn non_empty(&self, name: &str) -> Option<&str> {
+    pub(crate) fn non_empty(&self, name: &str) -> Option<&str> {
         self.get(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
     /// `Err` naming the first parameter whose name or value holds a NUL
     /// character (`%00`): no stored text holds one, and PostgreSQL cannot
     /// compare with it.
-    pub fn refuse_nul(&self) -> Result<(), String> {
+    pub(crate) fn refuse_nul(&self) -> Result<(), String> {
         match self
             .0
             .iter()
@@ -58,7 +58,7 @@ impl Params {
     }
 
     /// These parameters followed by `other`'s (first value wins on lookup).
-    pub fn then(mut self, other: Params) -> Self {
+    pub(crate) fn then(mut self, other: Params) -> Self {
         self.0.extend(other.0);
         self
     }

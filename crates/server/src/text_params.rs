@@ -6,11 +6,11 @@
 //! negotiated error body elsewhere). Form bodies (the DataTables POST) are
 //! checked where they are read, with [`Params::refuse_nul`].
 
-use crate::api::error::ApiError;
 use crate::error::AppError;
 use crate::listing::Params;
 use crate::middleware::{Before, Middleware};
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 /// Middleware: 400 for a NUL character in the query or the path.
@@ -27,7 +27,7 @@ impl Middleware for TextParams {
         match problem {
             None => Before::Pass(request, ()),
             Some(message) if uri.path().starts_with(crate::api::PREFIX) => {
-                Before::Answer(ApiError::bad_request(message).into_response())
+                Before::Answer(crate::api::error::render(StatusCode::BAD_REQUEST, message))
             }
             Some(message) => Before::Answer(AppError::bad_request(message).into_response()),
         }

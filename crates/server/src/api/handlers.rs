@@ -7,33 +7,31 @@
 //! entries restricted to VOs the caller is not a member of are not
 //! listed, counted or found (404 as for a missing one).
 
-use super::error::ApiError;
 use super::search::{list_limit, search_query};
 use super::types::{
     EndorserItem, EndorserList, EndorserView, EntryItem, HistoryView, ImageLinks, ImageView,
     Linker, SearchResult,
 };
 use crate::conditional::{changed_at, set_last_modified};
+use crate::error::AppError;
 use crate::escape::path_segment;
 use crate::identity::Caller;
 use crate::listing::Params;
+use crate::queries;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use marketplace_store::{
-    Audience, EntryKey, EntrySummary, HistoryQuery, MAX_LIMIT, SearchQuery, SortKey, Status,
-    StatusFilter,
-};
+use marketplace_store::{EntryKey, EntrySummary, Status};
 use serde::Serialize;
 
 /// A 200 JSON response, with `Last-Modified` when `modified` is given.
-pub fn json<T: Serialize>(value: &T, modified: Option<DateTime<Utc>>) -> Response {
+pub(crate) fn json<T: Serialize>(value: &T, modified: Option<DateTime<Utc>>) -> Response {
     let body = match serde_json::to_string(value) {
         Ok(b) => b,
-        Err(e) => return ApiError::internal(e).into_response(),
+        Err(e) => return AppError::internal(e).into_response(),
     };
     let mut response = (StatusCode::OK, body).into_response();
     response
@@ -52,11 +50,11 @@ fn linker(state: &AppState) -> Linker<'_> {
 }
 
 /// `GET /api/v1/images`: search.
-pub async fn images(
+pub(crate) async fn images(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let mut query = search_query(&Params::parse(query.as_deref()))?;
     query.audience = caller.audience();
     let page = state.store.search(&query, state.clock.now()).await?;
@@ -75,37 +73,17 @@ pub async fn images(
     Ok(json(&result, None))
 }
 
-/// The latest entry of each endorser of `identifier` (any status) that
-/// `audience` may see.
-async fn latest_entries(
-    state: &AppState,
-    audience: &Audience,
-    identifier: &str,
-    email: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Vec<EntrySummary>, ApiError> {
-    let query = SearchQuery {
-        audience: audience.clone(),
-        identifier: Some(identifier.to_string()),
-        email: email.map(str::to_string),
-        status: StatusFilter::All,
-        sort: SortKey::Endorser,
-        limit: MAX_LIMIT,
-        ..SearchQuery::default()
-    };
-    Ok(state.store.search(&query, now).await?.entries)
-}
-
 /// `GET /api/v1/images/{identifier}`.
-pub async fn image(
+pub(crate) async fn image(
     State(state): State<AppState>,
     caller: Caller,
     Path(identifier): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let now = state.clock.now();
-    let latest = latest_entries(&state, &caller.audience(), &identifier, None, now).await?;
+    let latest =
+        queries::image_endorsements(&state, &caller.audience(), &identifier, None, now).await?;
     if latest.is_empty() {
-        return Err(ApiError::not_found(format!(
+        return Err(AppError::not_found(format!(
             "no image with identifier '{identifier}'"
         )));
     }
@@ -135,26 +113,18 @@ pub async fn image(
 }
 
 /// `GET /api/v1/images/{identifier}/history?limit=N`.
-pub async fn history(
+pub(crate) async fn history(
     State(state): State<AppState>,
     caller: Caller,
     Path(identifier): Path<String>,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let limit = list_limit(&Params::parse(query.as_deref()))?;
     let now = state.clock.now();
-    let entries = state
-        .store
-        .history(&HistoryQuery {
-            audience: caller.audience(),
-            identifier: Some(identifier.clone()),
-            now: Some(now),
-            limit,
-            ..HistoryQuery::default()
-        })
-        .await?;
+    let entries =
+        queries::image_history(&state, &caller.audience(), &identifier, limit, now).await?;
     if entries.is_empty() {
-        return Err(ApiError::not_found(format!(
+        return Err(AppError::not_found(format!(
             "no image with identifier '{identifier}'"
         )));
     }
@@ -169,11 +139,11 @@ pub async fn history(
 }
 
 /// `GET /api/v1/entries/{identifier}/{email}/{created}`.
-pub async fn entry(
+pub(crate) async fn entry(
     State(state): State<AppState>,
     caller: Caller,
     Path((identifier, email, created)): Path<(String, String, String)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let key = EntryKey {
         identifier,
         email,
@@ -181,10 +151,12 @@ pub async fn entry(
     };
     let audience = caller.audience();
     let Some(stored) = state.store.get_visible(&key, &audience).await? else {
-        return Err(ApiError::not_found(format!("no entry {key}")));
+        return Err(AppError::not_found(format!("no entry {key}")));
     };
     let now = state.clock.now();
-    let latest = latest_entries(&state, &audience, &key.identifier, Some(&key.email), now).await?;
+    let latest =
+        queries::image_endorsements(&state, &audience, &key.identifier, Some(&key.email), now)
+            .await?;
     // No visible latest entry: the pair's latest is hidden from the
     // caller, so this one is not it.
     let newest = latest.first();
@@ -203,10 +175,10 @@ pub async fn entry(
 }
 
 /// `GET /api/v1/endorsers`.
-pub async fn endorsers(
+pub(crate) async fn endorsers(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let rows = state.store.endorsers(&caller.audience()).await?;
     let items = EndorserItem::group(rows, linker(&state));
     Ok(json(
@@ -219,30 +191,21 @@ pub async fn endorsers(
 }
 
 /// `GET /api/v1/endorsers/{email}?limit=N`: the endorser and its entries.
-pub async fn endorser(
+pub(crate) async fn endorser(
     State(state): State<AppState>,
     caller: Caller,
     Path(email): Path<String>,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let limit = list_limit(&Params::parse(query.as_deref()))?;
     let audience = caller.audience();
     let rows = state.store.endorser(&email, &audience).await?;
     let links = linker(&state);
     let Some(item) = EndorserItem::group(rows, links).into_iter().next() else {
-        return Err(ApiError::not_found(format!("no endorser '{email}'")));
+        return Err(AppError::not_found(format!("no endorser '{email}'")));
     };
     let now = state.clock.now();
-    let entries = state
-        .store
-        .history(&HistoryQuery {
-            audience,
-            email: Some(email),
-            now: Some(now),
-            limit,
-            ..HistoryQuery::default()
-        })
-        .await?;
+    let entries = queries::endorser_history(&state, &audience, &email, None, limit, now).await?;
     let complete = entries.len() < limit as usize;
     let view = EndorserView {
         endorser: item,
@@ -252,6 +215,6 @@ pub async fn endorser(
 }
 
 /// `GET /api/v1/openapi.json`.
-pub async fn openapi(State(state): State<AppState>) -> Response {
+pub(crate) async fn openapi(State(state): State<AppState>) -> Response {
     json(&super::openapi::document(&state.config.public_url), None)
 }

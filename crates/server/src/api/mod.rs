@@ -7,10 +7,10 @@
 //! describes every route. Errors are `{"error": {"status", "message"}}`
 //! ([`error`]).
 
-pub mod error;
-pub mod handlers;
-pub mod openapi;
-pub mod search;
+pub(crate) mod error;
+pub(crate) mod handlers;
+pub(crate) mod openapi;
+pub(crate) mod search;
 pub mod types;
 
 use crate::state::AppState;

@@ -517,7 +517,7 @@ fn paths() -> Map<String, Value> {
 }
 
 /// The OpenAPI document; `public_url` is the server's public base URL.
-pub fn document(public_url: &str) -> Value {
+pub(crate) fn document(public_url: &str) -> Value {
     let paths = paths();
     json!({
         "openapi": "3.1.0",

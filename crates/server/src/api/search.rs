@@ -3,16 +3,16 @@
 //! parameters and malformed values are refused with 400 so that a typo is
 //! not silently ignored.
 
-use super::error::ApiError;
+use crate::error::AppError;
 use crate::listing::Params;
 use chrono::{DateTime, Utc};
 use marketplace_store::{MAX_LIMIT, SearchQuery, SortKey, StatusFilter};
 
 /// Page size when the request does not give one.
-pub const DEFAULT_PER_PAGE: u32 = 50;
+pub(crate) const DEFAULT_PER_PAGE: u32 = 50;
 
 /// The parameters `GET /api/v1/images` understands.
-pub const PARAMETERS: &[&str] = &[
+pub(crate) const PARAMETERS: &[&str] = &[
     "q",
     "identifier",
     "os",
@@ -39,7 +39,7 @@ pub const PARAMETERS: &[&str] = &[
 ];
 
 /// The sort keys (`sort=`) and what they mean.
-pub const SORT_KEYS: &[(&str, SortKey)] = &[
+pub(crate) const SORT_KEYS: &[(&str, SortKey)] = &[
     ("relevance", SortKey::Relevance),
     ("created", SortKey::Created),
     ("title", SortKey::Title),
@@ -52,7 +52,7 @@ pub const SORT_KEYS: &[(&str, SortKey)] = &[
 ];
 
 /// The status filters (`status=`).
-pub const STATUSES: &[(&str, StatusFilter)] = &[
+pub(crate) const STATUSES: &[(&str, StatusFilter)] = &[
     ("valid", StatusFilter::Valid),
     ("expired", StatusFilter::Expired),
     ("deprecated", StatusFilter::Deprecated),
@@ -60,14 +60,14 @@ pub const STATUSES: &[(&str, StatusFilter)] = &[
 ];
 
 /// An RFC 3339 instant.
-fn instant(params: &Params, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+fn instant(params: &Params, name: &str) -> Result<Option<DateTime<Utc>>, AppError> {
     params
         .non_empty(name)
         .map(|v| {
             DateTime::parse_from_rfc3339(v)
                 .map(|d| d.with_timezone(&Utc))
                 .map_err(|e| {
-                    ApiError::bad_request(format!(
+                    AppError::bad_request(format!(
                         "{name} must be an RFC 3339 instant (e.g. 2015-01-01T00:00:00Z): {e}"
                     ))
                 })
@@ -76,12 +76,12 @@ fn instant(params: &Params, name: &str) -> Result<Option<DateTime<Utc>>, ApiErro
 }
 
 /// A non-negative integer parameter.
-fn number(params: &Params, name: &str) -> Result<Option<u64>, ApiError> {
+fn number(params: &Params, name: &str) -> Result<Option<u64>, AppError> {
     params
         .non_empty(name)
         .map(|v| {
             v.parse::<u64>().map_err(|_| {
-                ApiError::bad_request(format!("{name} must be a non-negative integer"))
+                AppError::bad_request(format!("{name} must be a non-negative integer"))
             })
         })
         .transpose()
@@ -92,7 +92,7 @@ fn choice<T: Copy>(
     params: &Params,
     name: &str,
     choices: &[(&str, T)],
-) -> Result<Option<T>, ApiError> {
+) -> Result<Option<T>, AppError> {
     let Some(value) = params.non_empty(name) else {
         return Ok(None);
     };
@@ -103,15 +103,15 @@ fn choice<T: Copy>(
         .map(|(_, v)| Some(*v))
         .ok_or_else(|| {
             let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-            ApiError::bad_request(format!("{name} must be one of {}", names.join(", ")))
+            AppError::bad_request(format!("{name} must be one of {}", names.join(", ")))
         })
 }
 
 /// The page size: 1 to [`MAX_LIMIT`] (larger values are clamped).
-fn page_size(value: Option<u64>, name: &str) -> Result<u32, ApiError> {
+fn page_size(value: Option<u64>, name: &str) -> Result<u32, AppError> {
     match value {
         None => Ok(DEFAULT_PER_PAGE),
-        Some(0) => Err(ApiError::bad_request(format!(
+        Some(0) => Err(AppError::bad_request(format!(
             "{name} must be between 1 and {MAX_LIMIT}"
         ))),
         Some(n) => Ok(n.min(u64::from(MAX_LIMIT)) as u32),
@@ -119,13 +119,13 @@ fn page_size(value: Option<u64>, name: &str) -> Result<u32, ApiError> {
 }
 
 /// The store query of the request's parameters.
-pub fn search_query(params: &Params) -> Result<SearchQuery, ApiError> {
+pub(crate) fn search_query(params: &Params) -> Result<SearchQuery, AppError> {
     if let Some((unknown, _)) = params
         .0
         .iter()
         .find(|(k, _)| !PARAMETERS.contains(&k.as_str()))
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(AppError::bad_request(format!(
             "unknown parameter '{unknown}'; the parameters are {}",
             PARAMETERS.join(", ")
         )));
@@ -136,7 +136,7 @@ pub fn search_query(params: &Params) -> Result<SearchQuery, ApiError> {
         None => sort == SortKey::Created || sort == SortKey::Valid,
         Some(o) if o == "asc" => false,
         Some(o) if o == "desc" => true,
-        Some(_) => return Err(ApiError::bad_request("order must be asc or desc")),
+        Some(_) => return Err(AppError::bad_request("order must be asc or desc")),
     };
     let (offset, limit) = paging(params)?;
     Ok(SearchQuery {
@@ -166,13 +166,13 @@ pub fn search_query(params: &Params) -> Result<SearchQuery, ApiError> {
 }
 
 /// `(offset, limit)` from `page`/`per_page` or `offset`/`limit` (not both).
-fn paging(params: &Params) -> Result<(u64, u32), ApiError> {
+fn paging(params: &Params) -> Result<(u64, u32), AppError> {
     let page = number(params, "page")?;
     let per_page = number(params, "per_page")?;
     let offset = number(params, "offset")?;
     let limit = number(params, "limit")?;
     if (page.is_some() || per_page.is_some()) && (offset.is_some() || limit.is_some()) {
-        return Err(ApiError::bad_request(
+        return Err(AppError::bad_request(
             "use either page and per_page or offset and limit, not both",
         ));
     }
@@ -180,17 +180,17 @@ fn paging(params: &Params) -> Result<(u64, u32), ApiError> {
         let size = page_size(per_page, "per_page")?;
         let page = page.unwrap_or(1);
         if page == 0 {
-            return Err(ApiError::bad_request("page starts at 1"));
+            return Err(AppError::bad_request("page starts at 1"));
         }
         let offset = (page - 1)
             .checked_mul(u64::from(size))
             .filter(|o| *o <= i64::MAX as u64)
-            .ok_or_else(|| ApiError::bad_request("page is too large"))?;
+            .ok_or_else(|| AppError::bad_request("page is too large"))?;
         Ok((offset, size))
     } else {
         let offset = offset.unwrap_or(0);
         if offset > i64::MAX as u64 {
-            return Err(ApiError::bad_request("offset is too large"));
+            return Err(AppError::bad_request("offset is too large"));
         }
         Ok((offset, page_size(limit, "limit")?))
     }
@@ -198,9 +198,9 @@ fn paging(params: &Params) -> Result<(u64, u32), ApiError> {
 
 /// A bounded `limit` parameter for unpaged lists (history, an endorser's
 /// entries): 1 to [`MAX_LIMIT`], default [`MAX_LIMIT`].
-pub fn list_limit(params: &Params) -> Result<u32, ApiError> {
+pub(crate) fn list_limit(params: &Params) -> Result<u32, AppError> {
     if let Some((unknown, _)) = params.0.iter().find(|(k, _)| k != "limit") {
-        return Err(ApiError::bad_request(format!(
+        return Err(AppError::bad_request(format!(
             "unknown parameter '{unknown}'; the only parameter is limit"
         )));
     }
@@ -214,7 +214,7 @@ pub fn list_limit(params: &Params) -> Result<u32, ApiError> {
 mod tests {
     use super::*;
 
-    fn q(s: &str) -> Result<SearchQuery, ApiError> {
+    fn q(s: &str) -> Result<SearchQuery, AppError> {
         search_query(&Params::parse(Some(s)))
     }
 

@@ -11,14 +11,14 @@ use crate::html::{self, EndorserRow, EndorsersPage};
 use crate::identity::Caller;
 use crate::listing::Params;
 use crate::negotiate::Media;
+use crate::queries;
 use crate::results::Table;
 use crate::routes::tags::table_response;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Duration;
-use marketplace_store::{HistoryQuery, MAX_LIMIT};
+use marketplace_store::MAX_LIMIT;
 
 /// The first CN of a DN, or the whole DN.
 fn display_name(subject: &str) -> String {
@@ -85,18 +85,15 @@ pub(crate) async fn history(
         .unwrap_or(crate::listing::DEFAULT_RANGE_DAYS)
         .min(crate::listing::MAX_RANGE_DAYS);
     let now = state.clock.now();
-    let since = now.checked_sub_signed(Duration::days(i64::from(range)));
-    let entries = state
-        .store
-        .history(&HistoryQuery {
-            audience: caller.audience(),
-            email: Some(email.clone()),
-            since,
-            now: Some(now),
-            limit: MAX_LIMIT,
-            ..HistoryQuery::default()
-        })
-        .await?;
+    let entries = queries::endorser_history(
+        &state,
+        &caller.audience(),
+        &email,
+        Some(range),
+        MAX_LIMIT,
+        now,
+    )
+    .await?;
     let mut rows = Vec::new();
     for e in &entries {
         let m = &e.metadata;

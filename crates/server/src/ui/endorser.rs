@@ -10,14 +10,12 @@ use crate::escape::path_segment;
 use crate::html;
 use crate::identity::Caller;
 use crate::listing::{DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS};
+use crate::queries;
 use crate::state::AppState;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Duration;
-use marketplace_store::{
-    EndorserSummary, HistoryQuery, MAX_LIMIT, SearchQuery, SortKey, StatusFilter,
-};
+use marketplace_store::{EndorserSummary, MAX_LIMIT, SearchQuery, SortKey, StatusFilter};
 
 /// The history ranges offered, in days.
 pub(crate) const RANGES: [u32; 4] = [30, 90, 365, 3650];
@@ -88,17 +86,8 @@ pub(crate) async fn page(
             now,
         )
         .await?;
-    let history = state
-        .store
-        .history(&HistoryQuery {
-            audience: audience.clone(),
-            email: Some(email.to_string()),
-            since: now.checked_sub_signed(Duration::days(i64::from(range))),
-            now: Some(now),
-            limit: MAX_LIMIT,
-            ..HistoryQuery::default()
-        })
-        .await?;
+    let history =
+        queries::endorser_history(state, &audience, email, Some(range), MAX_LIMIT, now).await?;
     let segment = path_segment(email);
     let tags = state
         .store

@@ -15,15 +15,13 @@ use crate::error::AppError;
 use crate::escape::path_segment;
 use crate::html;
 use crate::identity::Caller;
+use crate::queries;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use marketplace_store::{
-    Audience, EntrySummary, HistoryQuery, MAX_LIMIT, SearchQuery, SortKey, Status, StatusFilter,
-    StoredEntry,
-};
+use marketplace_store::{Audience, EntrySummary, MAX_LIMIT, Status, StoredEntry};
 use std::collections::HashSet;
 
 /// One line of a banner: who, and what.
@@ -109,26 +107,6 @@ pub(crate) struct EntryPage<'a> {
     pub latest: Option<(When, String)>,
     /// How to fetch and verify this document.
     pub commands: Vec<Command>,
-}
-
-/// The latest entry of each endorser of `identifier` (any status), or of
-/// one endorser, that `audience` may see.
-async fn latest_entries(
-    state: &AppState,
-    audience: &Audience,
-    identifier: &str,
-    email: Option<&str>,
-) -> Result<Vec<EntrySummary>, AppError> {
-    let query = SearchQuery {
-        audience: audience.clone(),
-        identifier: Some(identifier.to_string()),
-        email: email.map(str::to_string),
-        status: StatusFilter::All,
-        sort: SortKey::Endorser,
-        limit: MAX_LIMIT,
-        ..SearchQuery::default()
-    };
-    Ok(state.store.search(&query, state.clock.now()).await?.entries)
 }
 
 /// A line saying why an entry is not current.
@@ -301,22 +279,14 @@ pub(crate) async fn image(
     Path(identifier): Path<String>,
 ) -> Result<Response, AppError> {
     let audience = caller.audience();
-    let latest = latest_entries(&state, &audience, &identifier, None).await?;
+    let now = state.clock.now();
+    let latest = queries::image_endorsements(&state, &audience, &identifier, None, now).await?;
     if latest.is_empty() {
         return Err(AppError::not_found(format!(
             "no image with identifier '{identifier}'"
         )));
     }
-    let history = state
-        .store
-        .history(&HistoryQuery {
-            audience,
-            identifier: Some(identifier.clone()),
-            now: Some(state.clock.now()),
-            limit: MAX_LIMIT,
-            ..HistoryQuery::default()
-        })
-        .await?;
+    let history = queries::image_history(&state, &audience, &identifier, MAX_LIMIT, now).await?;
     let mut views: Vec<EntryView> = latest.iter().map(EntryView::new).collect();
     // Newest endorsement first within each group.
     views.sort_by(|a, b| b.created.raw.cmp(&a.created.raw));
@@ -358,10 +328,16 @@ pub(crate) async fn entry_page(
     stored: &StoredEntry,
 ) -> Result<Response, AppError> {
     let key = &stored.entry.key;
-    let newest = latest_entries(state, audience, &key.identifier, Some(&key.email))
-        .await?
-        .into_iter()
-        .next();
+    let newest = queries::image_endorsements(
+        state,
+        audience,
+        &key.identifier,
+        Some(&key.email),
+        state.clock.now(),
+    )
+    .await?
+    .into_iter()
+    .next();
     // No visible latest entry: the pair's latest is hidden from the
     // audience, so this one is not it (and what replaces it is not shown).
     let is_latest = newest.as_ref().is_some_and(|n| n.key == *key);
