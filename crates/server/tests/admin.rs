@@ -297,7 +297,7 @@ async fn online_backup_of_a_store_in_use() {
     let again = admin::backup(&s.config, &dest).await.unwrap_err();
     assert!(again.contains("exists"), "{again}");
     let mut pg = s.config.clone();
-    pg.database_url = Some(PG_URL.into());
+    pg.database_url = Some(marketplace_test_pki::pg::url());
     assert!(
         admin::backup(&pg, &out.path().join("pg.db"))
             .await

@@ -63,6 +63,7 @@ struct Harness {
     no_vo: reqwest::Client,
     anonymous: reqwest::Client,
     _dir: tempfile::TempDir,
+    _schema: Option<marketplace_test_pki::pg::SchemaGuard>,
 }
 
 fn client(identity: Option<&str>) -> reqwest::Client {
@@ -81,9 +82,15 @@ impl Harness {
     async fn start(backend: Backend) -> Option<Harness> {
         let dir = tempfile::tempdir().unwrap();
         let config = test_config(dir.path());
-        let store: Arc<dyn Store> = match backend {
-            Backend::Sqlite => Arc::new(SqliteStore::open(config.sqlite_path()).await.unwrap()),
-            Backend::Postgres => pg_store().await?,
+        let (store, schema): (Arc<dyn Store>, _) = match backend {
+            Backend::Sqlite => (
+                Arc::new(SqliteStore::open(config.sqlite_path()).await.unwrap()),
+                None,
+            ),
+            Backend::Postgres => {
+                let (store, guard) = pg_store().await?;
+                (store, Some(guard))
+            }
         };
         let trust = TrustSettings::from_config(&config).unwrap();
         let state = AppState::new(store.clone(), config, trust);
@@ -104,6 +111,7 @@ impl Harness {
             no_vo: client(Some("none")),
             anonymous: client(None),
             _dir: dir,
+            _schema: schema,
         })
     }
 

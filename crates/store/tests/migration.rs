@@ -209,7 +209,7 @@ async fn sqlite_database_of_the_first_schema_is_migrated() {
 
 #[tokio::test]
 async fn postgres_database_of_the_first_schema_is_migrated() {
-    let Some((options, _guard)) = common::pg_schema().await else {
+    let Some((options, _guard)) = marketplace_test_pki::pg::schema().await else {
         return;
     };
     let pool = sqlx::postgres::PgPoolOptions::new()
@@ -263,7 +263,7 @@ async fn postgres_database_of_the_first_schema_is_migrated() {
 /// kept beside it.
 #[tokio::test]
 async fn postgres_statements_are_time_limited() {
-    let Some((options, _guard)) = common::pg_schema().await else {
+    let Some((options, _guard)) = marketplace_test_pki::pg::schema().await else {
         return;
     };
     let store = PgStore::connect_with(options).await.unwrap();

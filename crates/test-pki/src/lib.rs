@@ -22,6 +22,7 @@
 
 pub mod corpus;
 pub mod original_tools;
+pub mod pg;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -11,6 +11,7 @@ use marketplace_format::{edit, identifier};
 use marketplace_server::config::ServerConfig;
 use marketplace_server::state::{AppState, TrustSettings};
 use marketplace_store::{PgStore, SqliteStore, Store};
+use marketplace_test_pki::pg::SchemaGuard;
 use marketplace_trust::credential::Credential;
 use marketplace_trust::dsig::{self, SignOptions};
 use marketplace_trust::endorsement::endorsement_for;
@@ -259,38 +260,14 @@ pub enum Backend {
     Postgres,
 }
 
-/// The PostgreSQL the tests use.
-pub const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// A PostgreSQL store in a new schema, or `None` (printing why) when the
-/// server is unreachable outside CI. In CI (`CI=true`) it must be there.
-pub async fn pg_store() -> Option<Arc<dyn Store>> {
-    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-    use std::str::FromStr;
-    let url = std::env::var("MARKETPLACE_TEST_PG").unwrap_or_else(|_| PG_URL.into());
-    let pool = match PgPoolOptions::new().max_connections(1).connect(&url).await {
-        Ok(p) => p,
-        Err(e) => {
-            marketplace_test_pki::skip(&format!("PostgreSQL at {url} is unreachable: {e}"));
-            return None;
-        }
-    };
-    let schema = format!(
-        "server_test_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&pool)
-        .await
-        .unwrap();
-    let options = PgConnectOptions::from_str(&url)
-        .unwrap()
-        .options([("search_path", schema.as_str())]);
-    Some(Arc::new(PgStore::connect_with(options).await.unwrap()))
+/// A PostgreSQL store in a new schema (from the workspace's one harness,
+/// [`marketplace_test_pki::pg`]) with the guard that drops the schema, or
+/// `None` (printing why) when the server is unreachable outside CI. In CI
+/// (`CI=true`) it must be there.
+pub async fn pg_store() -> Option<(Arc<dyn Store>, SchemaGuard)> {
+    let (options, guard) = marketplace_test_pki::pg::schema().await?;
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect_with(options).await.unwrap());
+    Some((store, guard))
 }
 
 /// A server on a loopback port with its own store.
@@ -307,6 +284,8 @@ pub struct TestServer {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+    /// Drops the PostgreSQL schema (after the server) on PostgreSQL.
+    _schema: Option<SchemaGuard>,
 }
 
 /// The test configuration: clock at [`NOW`], public URL [`PUBLIC_URL`].
@@ -335,11 +314,19 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = test_config(dir.path());
         adjust(&mut config);
-        let store: Arc<dyn Store> = match backend {
-            Backend::Sqlite => Arc::new(SqliteStore::open(config.sqlite_path()).await.unwrap()),
-            Backend::Postgres => pg_store().await?,
+        let (store, schema): (Arc<dyn Store>, _) = match backend {
+            Backend::Sqlite => (
+                Arc::new(SqliteStore::open(config.sqlite_path()).await.unwrap()),
+                None,
+            ),
+            Backend::Postgres => {
+                let (store, guard) = pg_store().await?;
+                (store, Some(guard))
+            }
         };
-        Some(Self::launch(store, config, dir).await)
+        let mut server = Self::launch(store, config, dir).await;
+        server._schema = schema;
+        Some(server)
     }
 
     /// The absolute URL of `path`.
@@ -480,6 +467,7 @@ impl TestServer {
             state,
             shutdown: Some(tx),
             _dir: dir,
+            _schema: None,
         }
     }
 
