@@ -26,7 +26,9 @@
 //! names the rule (the configuration key) that refused.
 
 use crate::identity::ClientIdentity;
-use crate::whitelist::{Whitelist, canonical_dn};
+use crate::whitelist::Whitelist;
+use marketplace_trust::dn::DistinguishedName;
+use marketplace_trust::voms::Fqan;
 use serde::Deserialize;
 use std::str::FromStr;
 
@@ -75,30 +77,14 @@ impl FromStr for UploadAccess {
 pub struct UploadRules {
     /// Who may upload.
     pub access: UploadAccess,
-    /// Allowed end-entity DNs (canonical forms), with `listed`.
+    /// Allowed end-entity DNs, with `listed`.
     pub dns: Whitelist,
     /// Allowed VOs, with `listed`.
     pub vos: Vec<String>,
     /// Allowed FQANs (normalised: no `/Role=NULL`, `/Capability=NULL`), with `listed`.
-    pub fqans: Vec<String>,
+    pub fqans: Vec<Fqan>,
     /// The client must be the endorser of the document.
     pub match_endorser: bool,
-}
-
-/// A FQAN without the trailing `/Role=NULL` and `/Capability=NULL` (the
-/// form the trust core gives).
-pub fn normalise_fqan(fqan: &str) -> String {
-    let mut f = fqan.trim();
-    loop {
-        let before = f;
-        f = f
-            .strip_suffix("/Capability=NULL")
-            .or_else(|| f.strip_suffix("/Role=NULL"))
-            .unwrap_or(f);
-        if f == before {
-            return f.to_string();
-        }
-    }
 }
 
 impl UploadRules {
@@ -130,7 +116,7 @@ impl UploadRules {
             ));
         }
         for dn in dns {
-            if canonical_dn(dn).is_none() {
+            if DistinguishedName::parse(dn).is_err() {
                 return Err(format!("upload_dns: not a DN: {dn}"));
             }
         }
@@ -145,13 +131,7 @@ impl UploadRules {
         }
         let mut clean_fqans = Vec::new();
         for fqan in fqans {
-            let f = normalise_fqan(fqan);
-            if !f.starts_with('/') || f.len() < 2 || f.contains(char::is_whitespace) {
-                return Err(format!(
-                    "upload_fqans: not a FQAN: '{fqan}' (e.g. /biomed/Role=VO-Admin)"
-                ));
-            }
-            clean_fqans.push(f);
+            clean_fqans.push(Fqan::parse(fqan).map_err(|e| format!("upload_fqans: {e}"))?);
         }
         Ok(UploadRules {
             access,
@@ -204,7 +184,11 @@ impl UploadRules {
         if !self.fqans.is_empty() {
             reasons.push(format!(
                 "holds none of the allowed FQANs (allowed: {})",
-                self.fqans.join(", ")
+                self.fqans
+                    .iter()
+                    .map(Fqan::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         let joined = match reasons.len() {
@@ -224,7 +208,7 @@ impl UploadRules {
             || client
                 .fqans
                 .iter()
-                .any(|f| self.fqans.contains(&normalise_fqan(f)))
+                .any(|f| Fqan::parse(f).is_ok_and(|f| self.fqans.contains(&f)))
     }
 
     /// The rule that needs the verified document: with
@@ -241,8 +225,11 @@ impl UploadRules {
         let Some(client) = client else {
             return self.check_client(None);
         };
-        let same = match (canonical_dn(&client.subject), canonical_dn(signer)) {
-            (Some(a), Some(b)) => a == b,
+        let same = match (
+            DistinguishedName::parse(&client.subject),
+            DistinguishedName::parse(signer),
+        ) {
+            (Ok(a), Ok(b)) => a == b,
             _ => client.subject == signer,
         };
         if same {
@@ -373,11 +360,24 @@ mod tests {
 
     #[test]
     fn fqan_normalisation() {
-        assert_eq!(normalise_fqan("/vo/Role=NULL/Capability=NULL"), "/vo");
+        let r = UploadRules::new(
+            None,
+            &[],
+            &[],
+            &s(&[
+                "/vo/Role=NULL/Capability=NULL",
+                "/vo/Role=admin/Capability=NULL",
+                "/vo/g1",
+            ]),
+            false,
+        )
+        .unwrap();
+        let shown: Vec<&str> = r.fqans.iter().map(Fqan::as_str).collect();
+        assert_eq!(shown, ["/vo", "/vo/Role=admin", "/vo/g1"]);
+        let e = UploadRules::new(None, &[], &[], &s(&["/bio med"]), false).unwrap_err();
         assert_eq!(
-            normalise_fqan("/vo/Role=admin/Capability=NULL"),
-            "/vo/Role=admin"
+            e,
+            "upload_fqans: not a FQAN: '/bio med' (e.g. /biomed/Role=VO-Admin)"
         );
-        assert_eq!(normalise_fqan("/vo/g1"), "/vo/g1");
     }
 }

@@ -5,6 +5,13 @@
 //!   (`slreq:subject`, `slreq:issuer`), so the strings must match byte for byte.
 //! * [`openssl_oneline`]: the grid form `/C=EU/O=.../CN=...` produced by OpenSSL's
 //!   `X509_NAME_oneline`, used in VOMS `.lsc` files, whitelists and messages.
+//!
+//! [`DistinguishedName`] parses either form (and certificate names) into the one value every
+//! consumer compares: the server's endorser whitelist and upload rules, and site policies.
+
+mod name;
+
+pub use name::{DistinguishedName, DnError};
 
 use std::ffi::{CStr, c_char, c_int};
 use std::fmt::Write as _;

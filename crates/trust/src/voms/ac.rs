@@ -3,7 +3,7 @@
 //! certificates it embeds.
 
 use super::asn1::{AcDer, AcInfo, AttCertIssuer, Holder, IetfAttrSyntax, IetfValue};
-use super::{Malformation, VomsAttributes, VomsError};
+use super::{Fqan, Malformation, VomsAttributes, VomsError};
 use crate::chain::is_proxy;
 use crate::dn::{openssl_oneline, rfc2253};
 use chrono::{DateTime, Utc};
@@ -224,7 +224,8 @@ fn fqans(info: &AcInfo) -> Result<(String, Vec<String>), VomsError> {
         }
         for v in &ietf.values {
             if let IetfValue::Octets(o) = v {
-                fqans.push(normalise_fqan(&String::from_utf8_lossy(o.as_bytes())));
+                let text = String::from_utf8_lossy(o.as_bytes());
+                fqans.push(Fqan::normalise(&text).to_owned());
             }
         }
     }
@@ -240,12 +241,6 @@ fn set_elements<'a>(set: &AnyRef<'a>) -> der::Result<Vec<AnyRef<'a>>> {
         out.push(AnyRef::decode(&mut reader)?);
     }
     Ok(out)
-}
-
-/// Removes the `/Role=NULL` and `/Capability=NULL` suffixes VOMS servers add.
-fn normalise_fqan(fqan: &str) -> String {
-    let f = fqan.strip_suffix("/Capability=NULL").unwrap_or(fqan);
-    f.strip_suffix("/Role=NULL").unwrap_or(f).to_owned()
 }
 
 fn first_uri(names: &GeneralNames) -> Option<String> {
@@ -335,6 +330,7 @@ mod tests {
 
     #[test]
     fn fqan_normalisation() {
+        let normalise_fqan = Fqan::normalise;
         assert_eq!(
             normalise_fqan("/testvo/Role=NULL/Capability=NULL"),
             "/testvo"

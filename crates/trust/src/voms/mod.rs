@@ -20,13 +20,14 @@
 //!
 //! The modules: `ac` parses the attribute certificates of a proxy (with
 //! `asn1`, the RFC 5755 structures VOMS uses), `vomsdir` reads the
-//! `.lsc` files that name each VO's trusted AA, and `check` verifies an AC
-//! against them.
+//! `.lsc` files that name each VO's trusted AA, `check` verifies an AC
+//! against them, and `fqan` is the one normalised form of a FQAN.
 
 mod ac;
 mod asn1;
 mod check;
 mod error;
+mod fqan;
 mod vomsdir;
 
 use chrono::{DateTime, Utc};
@@ -34,6 +35,7 @@ use std::path::PathBuf;
 
 pub use ac::{AttributeCertificate, parse_chain};
 pub use error::{Malformation, VomsError};
+pub use fqan::{Fqan, FqanError};
 pub use vomsdir::VomsDir;
 
 /// Environment variable that overrides the vomsdir (grid convention).
@@ -58,7 +60,7 @@ pub struct VomsAttributes {
     pub vo: String,
     /// AA endpoint `<host>:<port>` (from the policyAuthority).
     pub uri: String,
-    /// FQANs in AC order, with trailing `/Role=NULL` and `/Capability=NULL` removed
+    /// FQANs in AC order, normalised by [`Fqan::normalise`]
     /// (`/testvo/Role=NULL/Capability=NULL` becomes `/testvo`).
     pub fqans: Vec<String>,
     /// Issuer of the AC (the AA), RFC 2253 as Java writes it.
