@@ -1,7 +1,7 @@
 //! The evaluation: each entry's verdict from its verified signed document,
 //! then the rules over all of them.
 
-use crate::names::{fqan_matches, normalise_dn};
+use crate::names::{dn_key, fqan_matches, same_dn};
 use crate::{Anchors, Policy};
 use chrono::{DateTime, Utc};
 use marketplace_trust::document::VomsInfo;
@@ -203,16 +203,22 @@ fn same_coordinates(
 }
 
 impl Policy {
-    /// Whether the endorser with this verified identity is listed.
-    fn listed(&self, email: &str, binding: EmailBinding, subject: &str) -> bool {
+    /// Whether a signer holding FQAN `held` satisfies `fqans` (a listed
+    /// group also accepts its sub-groups, roles and capabilities).
+    pub fn accepts_fqan(&self, held: &str) -> bool {
+        self.fqans.iter().any(|wanted| fqan_matches(held, wanted))
+    }
+
+    /// Whether the endorser with this verified identity (e-mail, how the
+    /// certificate binds it, subject DN) is listed in `endorsers`.
+    pub fn lists_endorser(&self, email: &str, binding: EmailBinding, subject: &str) -> bool {
         if self.endorsers.is_empty() {
             return true;
         }
-        let subject = normalise_dn(subject);
         self.endorsers.iter().any(|e| {
             let e = e.trim();
             if e.contains('=') {
-                normalise_dn(e) == subject
+                same_dn(e, subject)
             } else {
                 binding == EmailBinding::Certified && e.eq_ignore_ascii_case(email)
             }
@@ -224,7 +230,7 @@ impl Policy {
     fn trusts(&self, signed: &Verified, fqans: &[String]) -> Result<(), String> {
         let email = signed.report.metadata.endorser_email();
         let identity = &signed.identity;
-        if !self.listed(email, signed.email_binding, identity) {
+        if !self.lists_endorser(email, signed.email_binding, identity) {
             return Err(
                 if signed.email_binding == EmailBinding::Unverified
                     && self
@@ -253,11 +259,7 @@ impl Policy {
                 }
             ));
         }
-        if !self.fqans.is_empty()
-            && !fqans
-                .iter()
-                .any(|h| self.fqans.iter().any(|w| fqan_matches(h, w)))
-        {
+        if !self.fqans.is_empty() && !fqans.iter().any(|h| self.accepts_fqan(h)) {
             return Err(format!(
                 "no accepted FQAN ({}) among the signer's ({})",
                 self.fqans.join(", "),
@@ -333,15 +335,19 @@ impl Policy {
             .iter()
             .map(|e| self.judge(identifier, e, anchors, at))
             .collect();
+        // Each signer once (however its DN is written), as the trust core
+        // printed it.
         let distinct = |filter: &dyn Fn(&EntryVerdict) -> bool| -> Vec<String> {
-            let mut list: Vec<String> = verdicts
+            let mut once = std::collections::BTreeMap::new();
+            for signer in verdicts
                 .iter()
                 .filter(|v| filter(v))
-                .filter_map(|v| v.signer.clone())
-                .map(|s| normalise_dn(&s))
-                .collect();
+                .filter_map(|v| v.signer.as_ref())
+            {
+                once.entry(dn_key(signer)).or_insert_with(|| signer.clone());
+            }
+            let mut list: Vec<String> = once.into_values().collect();
             list.sort();
-            list.dedup();
             list
         };
         let counted = distinct(&|v| v.counts);

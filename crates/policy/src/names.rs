@@ -1,39 +1,36 @@
 //! Grid identities as a policy compares them: subject DNs in either of
-//! their written forms, and VOMS FQANs.
+//! their written forms, and VOMS FQANs — through the trust crate's
+//! [`DistinguishedName`] and [`Fqan`], the same types the server's upload
+//! rules and whitelist compare with, so that a site's policy and the
+//! marketplace never disagree about whether two names are the same.
 
-/// A DN in one comparable form: RFC 2253 order (most specific first),
-/// no spaces around separators, attribute types upper-cased. OpenSSL's
-/// `/C=…/O=…/CN=…` form is turned around.
-pub(crate) fn normalise_dn(dn: &str) -> String {
-    let dn = dn.trim();
-    let parts: Vec<String> = if let Some(rest) = dn.strip_prefix('/') {
-        rest.split('/').rev().map(str::to_string).collect()
-    } else {
-        marketplace_trust::dn::split_unquoted(dn, ',')
-            .into_iter()
-            .map(str::to_string)
-            .collect()
-    };
-    parts
-        .iter()
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => format!("{}={}", k.trim().to_ascii_uppercase(), v.trim()),
-            None => p.trim().to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
+use marketplace_trust::dn::DistinguishedName;
+use marketplace_trust::voms::Fqan;
+
+/// Whether two DNs (RFC 2253 or OpenSSL one-line) name the same subject.
+/// Text that is not a DN equals only the same text.
+pub(crate) fn same_dn(a: &str, b: &str) -> bool {
+    match (DistinguishedName::parse(a), DistinguishedName::parse(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a.trim() == b.trim(),
+    }
 }
 
-/// Whether the FQAN `held` satisfies the policy's `wanted`.
+/// The key under which a DN counts once: its canonical form (or the text
+/// itself when it is not a DN).
+pub(crate) fn dn_key(dn: &str) -> String {
+    DistinguishedName::parse(dn)
+        .map(|d| d.canonical().to_string())
+        .unwrap_or_else(|_| dn.trim().to_string())
+}
+
+/// Whether the FQAN `held` satisfies the policy's `wanted`: the same
+/// group, or a sub-group, role or capability within it.
 pub(crate) fn fqan_matches(held: &str, wanted: &str) -> bool {
-    let clean = |f: &str| {
-        f.trim()
-            .trim_end_matches("/Capability=NULL")
-            .trim_end_matches("/Role=NULL")
-            .to_string()
-    };
-    let (held, wanted) = (clean(held), clean(wanted));
-    held == wanted || held.starts_with(&format!("{wanted}/"))
+    match (Fqan::parse(held), Fqan::parse(wanted)) {
+        (Ok(held), Ok(wanted)) => held.is_within(&wanted),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -42,11 +39,12 @@ mod tests {
 
     #[test]
     fn dns_compare_in_either_form() {
-        assert_eq!(
-            normalise_dn("/C=EU/O=Marketplace Test Grid/OU=Users/CN=Alice Example"),
-            normalise_dn("CN=Alice Example, OU=Users,O=Marketplace Test Grid,c=EU")
-        );
-        assert_ne!(normalise_dn("CN=A,O=X"), normalise_dn("CN=B,O=X"));
+        assert!(same_dn(
+            "/C=EU/O=Marketplace Test Grid/OU=Users/CN=Alice Example",
+            "CN=Alice Example, OU=Users,O=Marketplace Test Grid,c=EU"
+        ));
+        assert!(!same_dn("CN=A,O=X", "CN=B,O=X"));
+        assert_eq!(dn_key("CN=A, O=X"), dn_key("/O=X/CN=A"));
     }
 
     #[test]
