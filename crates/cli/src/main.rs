@@ -4,6 +4,10 @@
 //! parses the command line and maps outcomes to exit statuses (see
 //! [`failure::Code`]; the table is in `--help`).
 
+// The options' doc comments are their `--help` text, where `<id>`, `<hash>` and `<uid>` are
+// placeholders for the user, not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod client;
 mod client_tls;
 mod codec;

@@ -3,7 +3,7 @@
 //! This crate knows the *format*: the RDF/XML document that describes one
 //! virtual-machine image (its size, checksums, operating system, locations and
 //! the endorsement of whoever vouches for it). It turns bytes into a typed
-//! [`Metadata`] value ([`parse`]), reports every problem a document has with
+//! [`Metadata`] value ([`parse()`]), reports every problem a document has with
 //! the element and rule it breaks ([`Problem`]), writes new documents
 //! ([`write::to_xml`]) and converts between SHA-1 checksums and image
 //! identifiers ([`identifier`]).

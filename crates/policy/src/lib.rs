@@ -47,8 +47,6 @@
 //! # }
 //! ```
 
-#![warn(missing_docs)]
-
 mod evaluate;
 mod names;
 

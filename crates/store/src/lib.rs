@@ -22,8 +22,6 @@
 //! to an [`Audience`]; see there for what an audience sees, in particular
 //! of a pair whose latest entry is hidden from it.
 
-#![warn(missing_docs)]
-
 mod engine;
 mod index;
 pub mod model;
