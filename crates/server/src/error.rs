@@ -11,7 +11,7 @@
 //! The message is always escaped for the format (the original pasted it raw).
 
 use crate::html;
-use crate::ingest::Refusal;
+use crate::ingest::{IngestError, Refusal};
 use crate::middleware::{Before, Middleware};
 use crate::negotiate::{Media, negotiate, varies_by_accept};
 use crate::state::AppState;
@@ -107,6 +107,25 @@ impl From<marketplace_store::StoreError> for AppError {
                 e
             }
             other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<IngestError> for AppError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Store(cause) => AppError::internal(cause),
+            IngestError::Unavailable(ref cause) => {
+                tracing::warn!(%cause, "upload not stored: the store is unavailable");
+                let mut refused = AppError::new(e.status(), e.to_string());
+                refused.retry_after = Some(RETRY_AFTER_SECS);
+                refused
+            }
+            other => {
+                let mut refused = AppError::new(other.status(), other.to_string());
+                refused.refusals = other.refusals();
+                refused
+            }
         }
     }
 }

@@ -20,7 +20,6 @@
 
 use crate::authz::UploadRules;
 use crate::clock::Clock;
-use crate::error::{AppError, RETRY_AFTER_SECS};
 use crate::identity::ClientIdentity;
 use crate::state::{AppState, TrustSettings};
 use axum::http::StatusCode;
@@ -181,25 +180,6 @@ impl IngestError {
             IngestError::Forbidden(_) | IngestError::EndorserBound(_) => StatusCode::FORBIDDEN,
             IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-impl From<IngestError> for AppError {
-    fn from(e: IngestError) -> Self {
-        match e {
-            IngestError::Store(cause) => AppError::internal(cause),
-            IngestError::Unavailable(ref cause) => {
-                tracing::warn!(%cause, "upload not stored: the store is unavailable");
-                let mut refused = AppError::new(e.status(), e.to_string());
-                refused.retry_after = Some(RETRY_AFTER_SECS);
-                refused
-            }
-            other => {
-                let mut refused = AppError::new(other.status(), other.to_string());
-                refused.refusals = other.refusals();
-                refused
-            }
         }
     }
 }

@@ -390,93 +390,14 @@ fn parse_rfc2253(dn: &str) -> Result<Vec<Vec<Attribute>>, At> {
     let mut rdn: Vec<Attribute> = Vec::new();
     let mut i = 0;
     loop {
-        // Attribute type up to '='.
-        let start = i;
-        while i < chars.len() && chars[i] != '=' {
-            if ",+;\\\"".contains(chars[i]) {
-                return Err(at(
-                    format!("'{}' in an attribute type (expected type=value)", chars[i]),
-                    i,
-                ));
-            }
-            i += 1;
-        }
-        let name: String = chars[start..i].iter().collect();
-        if i >= chars.len() {
-            return Err(at(
-                format!("'{}' has no '=' (expected type=value)", name.trim()),
-                start,
-            ));
-        }
-        let kind = attribute_type(&name).map_err(|e| at(e, start))?;
-        i += 1;
-        while i < chars.len() && chars[i] == ' ' {
-            i += 1;
-        }
-        // Value.
-        let value_start = i;
-        let (value, hex) = if chars.get(i) == Some(&'#') {
-            i += 1;
-            let start = i;
-            while i < chars.len() && chars[i].is_ascii_hexdigit() {
-                i += 1;
-            }
-            hex_value(&chars[start..i].iter().collect::<String>()).ok_or_else(|| {
-                at(
-                    "'#' not followed by an even number of hex digits",
-                    value_start,
-                )
-            })?
-        } else if chars.get(i) == Some(&'"') {
-            let mut bytes = Vec::new();
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => return Err(at("unterminated quoted value", value_start)),
-                    Some('"') => break,
-                    Some('\\') => {
-                        i += 1;
-                        let c = chars
-                            .get(i)
-                            .ok_or_else(|| at("unterminated quoted value", value_start))?;
-                        push_char(&mut bytes, *c);
-                    }
-                    Some(c) => push_char(&mut bytes, *c),
-                }
-                i += 1;
-            }
-            i += 1;
-            (String::from_utf8_lossy(&bytes).into_owned(), false)
-        } else {
-            let mut bytes = Vec::new();
-            while i < chars.len() && !",+;".contains(chars[i]) {
-                if chars[i] == '\\' {
-                    let a = *chars
-                        .get(i + 1)
-                        .ok_or_else(|| at("'\\' at the end of the text escapes nothing", i))?;
-                    match (
-                        a.to_digit(16),
-                        chars.get(i + 2).and_then(|b| b.to_digit(16)),
-                    ) {
-                        (Some(h), Some(l)) => {
-                            bytes.push((h * 16 + l) as u8);
-                            i += 3;
-                        }
-                        _ => {
-                            push_char(&mut bytes, a);
-                            i += 2;
-                        }
-                    }
-                } else {
-                    push_char(&mut bytes, chars[i]);
-                    i += 1;
-                }
-            }
-            (String::from_utf8_lossy(&bytes).into_owned(), false)
+        let kind = type_at(&chars, &mut i)?;
+        skip_spaces(&chars, &mut i);
+        let (value, hex) = match chars.get(i) {
+            Some('#') => hex_value_at(&chars, &mut i)?,
+            Some('"') => quoted_value_at(&chars, &mut i)?,
+            _ => plain_value_at(&chars, &mut i)?,
         };
-        while i < chars.len() && chars[i] == ' ' {
-            i += 1;
-        }
+        skip_spaces(&chars, &mut i);
         rdn.push(attribute(kind, &value, hex));
         match chars.get(i) {
             None => {
@@ -493,10 +414,109 @@ fn parse_rfc2253(dn: &str) -> Result<Vec<Vec<Attribute>>, At> {
             }
         }
         i += 1;
-        while i < chars.len() && chars[i] == ' ' {
-            i += 1;
+        skip_spaces(&chars, &mut i);
+    }
+}
+
+/// Moves `i` past spaces.
+fn skip_spaces(chars: &[char], i: &mut usize) {
+    while *i < chars.len() && chars[*i] == ' ' {
+        *i += 1;
+    }
+}
+
+/// The attribute type from `i` up to its '=' (which `i` is moved past).
+fn type_at(chars: &[char], i: &mut usize) -> Result<String, At> {
+    let start = *i;
+    while *i < chars.len() && chars[*i] != '=' {
+        if ",+;\\\"".contains(chars[*i]) {
+            return Err(at(
+                format!("'{}' in an attribute type (expected type=value)", chars[*i]),
+                *i,
+            ));
+        }
+        *i += 1;
+    }
+    let name: String = chars[start..*i].iter().collect();
+    if *i >= chars.len() {
+        return Err(at(
+            format!("'{}' has no '=' (expected type=value)", name.trim()),
+            start,
+        ));
+    }
+    let kind = attribute_type(&name).map_err(|e| at(e, start))?;
+    *i += 1;
+    Ok(kind)
+}
+
+/// A `#`-prefixed hexadecimal value (its BER encoding) at `i`.
+fn hex_value_at(chars: &[char], i: &mut usize) -> Result<(String, bool), At> {
+    let value_start = *i;
+    *i += 1;
+    let start = *i;
+    while *i < chars.len() && chars[*i].is_ascii_hexdigit() {
+        *i += 1;
+    }
+    hex_value(&chars[start..*i].iter().collect::<String>()).ok_or_else(|| {
+        at(
+            "'#' not followed by an even number of hex digits",
+            value_start,
+        )
+    })
+}
+
+/// A `"`-quoted value at `i` (backslash escapes one character).
+fn quoted_value_at(chars: &[char], i: &mut usize) -> Result<(String, bool), At> {
+    let value_start = *i;
+    let mut bytes = Vec::new();
+    *i += 1;
+    loop {
+        match chars.get(*i) {
+            None => return Err(at("unterminated quoted value", value_start)),
+            Some('"') => break,
+            Some('\\') => {
+                *i += 1;
+                let c = chars
+                    .get(*i)
+                    .ok_or_else(|| at("unterminated quoted value", value_start))?;
+                push_char(&mut bytes, *c);
+            }
+            Some(c) => push_char(&mut bytes, *c),
+        }
+        *i += 1;
+    }
+    *i += 1;
+    Ok((String::from_utf8_lossy(&bytes).into_owned(), false))
+}
+
+/// An unquoted value at `i`, up to the next unescaped ',', '+' or ';'
+/// (`\c` escapes a character, `\hh` gives a byte).
+fn plain_value_at(chars: &[char], i: &mut usize) -> Result<(String, bool), At> {
+    let mut bytes = Vec::new();
+    while *i < chars.len() && !",+;".contains(chars[*i]) {
+        if chars[*i] == '\\' {
+            let a = *chars
+                .get(*i + 1)
+                .ok_or_else(|| at("'\\' at the end of the text escapes nothing", *i))?;
+            match (
+                a.to_digit(16),
+                chars.get(*i + 2).and_then(|b| b.to_digit(16)),
+            ) {
+                (Some(h), Some(l)) => {
+                    bytes.push((h * 16 + l) as u8);
+                    *i += 3;
+                }
+                _ => {
+                    push_char(&mut bytes, a);
+                    *i += 2;
+                }
+            }
+        } else {
+            push_char(&mut bytes, chars[*i]);
+            *i += 1;
         }
     }
+    Ok((String::from_utf8_lossy(&bytes).into_owned(), false))
 }
 
 fn push_char(bytes: &mut Vec<u8>, c: char) {
