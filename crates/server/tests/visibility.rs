@@ -9,10 +9,10 @@ mod common;
 use axum::ServiceExt;
 use axum::extract::Request;
 use common::visibility::{self, Expect, Fixture};
-use common::{Backend, Doc, alice, jane, pg_store, test_config};
+use common::{Backend, Doc, alice, jane, open_store, test_config};
 use marketplace_server::identity::{ClientIdentity, IdentitySource};
 use marketplace_server::state::{AppState, TrustSettings};
-use marketplace_store::{SqliteStore, Store};
+use marketplace_store::Store;
 use reqwest::header::{HeaderMap, HeaderValue};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -82,16 +82,7 @@ impl Harness {
     async fn start(backend: Backend) -> Option<Harness> {
         let dir = tempfile::tempdir().unwrap();
         let config = test_config(dir.path());
-        let (store, schema): (Arc<dyn Store>, _) = match backend {
-            Backend::Sqlite => (
-                Arc::new(SqliteStore::open(config.sqlite_path()).await.unwrap()),
-                None,
-            ),
-            Backend::Postgres => {
-                let (store, guard) = pg_store().await?;
-                (store, Some(guard))
-            }
-        };
+        let (store, schema) = open_store(backend, &config).await?;
         let trust = TrustSettings::from_config(&config).unwrap();
         let state = AppState::new(store.clone(), config, trust);
         let app = MapRequestLayer::new(attach_identity as fn(Request) -> Request)

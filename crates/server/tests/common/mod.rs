@@ -260,14 +260,26 @@ pub enum Backend {
     Postgres,
 }
 
-/// A PostgreSQL store in a new schema (from the workspace's one harness,
-/// [`marketplace_test_pki::pg`]) with the guard that drops the schema, or
-/// `None` (printing why) when the server is unreachable outside CI. In CI
-/// (`CI=true`) it must be there.
-pub async fn pg_store() -> Option<(Arc<dyn Store>, SchemaGuard)> {
-    let (options, guard) = marketplace_test_pki::pg::schema().await?;
-    let store: Arc<dyn Store> = Arc::new(PgStore::connect_with(options).await.unwrap());
-    Some((store, guard))
+/// A fresh store on `backend` for `config`: SQLite in its data directory,
+/// or PostgreSQL in a new schema (from the workspace's one harness,
+/// [`marketplace_test_pki::pg`]) with the guard that drops the schema —
+/// keep it as long as the store. `None` (printing why) when PostgreSQL is
+/// unreachable outside CI; in CI (`CI=true`) it must be there.
+pub async fn open_store(
+    backend: Backend,
+    config: &ServerConfig,
+) -> Option<(Arc<dyn Store>, Option<SchemaGuard>)> {
+    match backend {
+        Backend::Sqlite => {
+            let store = SqliteStore::open(config.sqlite_path()).await.unwrap();
+            Some((Arc::new(store), None))
+        }
+        Backend::Postgres => {
+            let (options, guard) = marketplace_test_pki::pg::schema().await?;
+            let store = PgStore::connect_with(options).await.unwrap();
+            Some((Arc::new(store), Some(guard)))
+        }
+    }
 }
 
 /// A server on a loopback port with its own store.
@@ -314,16 +326,7 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = test_config(dir.path());
         adjust(&mut config);
-        let (store, schema): (Arc<dyn Store>, _) = match backend {
-            Backend::Sqlite => (
-                Arc::new(SqliteStore::open(config.sqlite_path()).await.unwrap()),
-                None,
-            ),
-            Backend::Postgres => {
-                let (store, guard) = pg_store().await?;
-                (store, Some(guard))
-            }
-        };
+        let (store, schema) = open_store(backend, &config).await?;
         let mut server = Self::launch(store, config, dir).await;
         server._schema = schema;
         Some(server)
