@@ -1,9 +1,10 @@
 //! The evaluation: each entry's verdict from its verified signed document,
 //! then the rules over all of them.
 
-use crate::names::{dn_key, fqan_matches, same_dn};
+use crate::names::{dn_key, fqan_matches};
 use crate::{Anchors, Policy};
 use chrono::{DateTime, Utc};
+use marketplace_trust::dn::DistinguishedName;
 use marketplace_trust::document::VomsInfo;
 use marketplace_trust::document::{
     ChainStatus, CheckOptions, DocumentReport, SignatureStatus, check_document,
@@ -218,7 +219,7 @@ impl Policy {
         self.endorsers.iter().any(|e| {
             let e = e.trim();
             if e.contains('=') {
-                same_dn(e, subject)
+                DistinguishedName::same(e, subject)
             } else {
                 binding == EmailBinding::Certified && e.eq_ignore_ascii_case(email)
             }

@@ -7,15 +7,6 @@
 use marketplace_trust::dn::DistinguishedName;
 use marketplace_trust::voms::Fqan;
 
-/// Whether two DNs (RFC 2253 or OpenSSL one-line) name the same subject.
-/// Text that is not a DN equals only the same text.
-pub(crate) fn same_dn(a: &str, b: &str) -> bool {
-    match (DistinguishedName::parse(a), DistinguishedName::parse(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a.trim() == b.trim(),
-    }
-}
-
 /// The key under which a DN counts once: its canonical form (or the text
 /// itself when it is not a DN).
 pub(crate) fn dn_key(dn: &str) -> String {
@@ -38,12 +29,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dns_compare_in_either_form() {
-        assert!(same_dn(
-            "/C=EU/O=Marketplace Test Grid/OU=Users/CN=Alice Example",
-            "CN=Alice Example, OU=Users,O=Marketplace Test Grid,c=EU"
-        ));
-        assert!(!same_dn("CN=A,O=X", "CN=B,O=X"));
+    fn dns_count_once_in_either_form() {
         assert_eq!(dn_key("CN=A, O=X"), dn_key("/O=X/CN=A"));
     }
 

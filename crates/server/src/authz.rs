@@ -225,14 +225,7 @@ impl UploadRules {
         let Some(client) = client else {
             return self.check_client(None);
         };
-        let same = match (
-            DistinguishedName::parse(&client.subject),
-            DistinguishedName::parse(signer),
-        ) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => client.subject == signer,
-        };
-        if same {
+        if DistinguishedName::same(&client.subject, signer) {
             Ok(())
         } else {
             Err(format!(

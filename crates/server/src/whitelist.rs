@@ -51,12 +51,7 @@ impl Whitelist {
 
     /// Whether `dn` (either form) is on the list.
     pub fn contains(&self, dn: &str) -> bool {
-        DistinguishedName::parse(dn).is_ok_and(|d| self.contains_dn(&d))
-    }
-
-    /// Whether `dn` is on the list.
-    pub fn contains_dn(&self, dn: &DistinguishedName) -> bool {
-        self.names.contains(dn)
+        DistinguishedName::parse(dn).is_ok_and(|d| self.names.contains(&d))
     }
 
     /// Number of DNs on the list.

@@ -114,6 +114,16 @@ impl DistinguishedName {
         Self::parse_rfc2253(&super::rfc2253(name))
     }
 
+    /// Whether two written DNs (either notation) name the same subject: what the server's
+    /// upload rules and a site's policy both ask. Text that is not a DN equals only the very
+    /// same text.
+    pub fn same(a: &str, b: &str) -> bool {
+        match (Self::parse(a), Self::parse(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        }
+    }
+
     /// The canonical form `Eq` and `Hash` compare: `cn=jim tester,o=stratuslab project,c=eu`.
     pub fn canonical(&self) -> &str {
         &self.canonical
@@ -609,6 +619,17 @@ fn unescape_oneline(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_compares_either_notation_and_falls_back_to_the_text() {
+        assert!(DistinguishedName::same(
+            "/C=EU/O=Marketplace Test Grid/OU=Users/CN=Alice Example",
+            "CN=Alice Example, OU=Users,O=Marketplace Test Grid,c=EU"
+        ));
+        assert!(!DistinguishedName::same("CN=A,O=X", "CN=B,O=X"));
+        assert!(DistinguishedName::same("not a DN", "not a DN"));
+        assert!(!DistinguishedName::same("not a DN", "CN=not a DN"));
+    }
 
     fn canonical(dn: &str) -> Option<String> {
         DistinguishedName::parse(dn)
