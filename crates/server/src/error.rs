@@ -123,7 +123,7 @@ impl From<IngestError> for AppError {
             }
             other => {
                 let mut refused = AppError::new(other.status(), other.to_string());
-                refused.refusals = other.refusals();
+                refused.refusals = other.into_refusals();
                 refused
             }
         }

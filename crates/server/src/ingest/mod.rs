@@ -159,12 +159,12 @@ impl IngestError {
     /// The reasons the document itself is refused as metadata (the lines
     /// after `invalid metadata: `); `None` when the refusal is about
     /// something else (size, rights, conflicts, the store).
-    pub fn refusals(&self) -> Option<Vec<Refusal>> {
+    pub fn into_refusals(self) -> Option<Vec<Refusal>> {
         match self {
-            IngestError::Invalid(refusals) => Some(refusals.clone()),
-            IngestError::OlderThanLatest { latest } => Some(vec![Refusal::OlderThanLatest {
-                latest: latest.clone(),
-            }]),
+            IngestError::Invalid(refusals) => Some(refusals),
+            IngestError::OlderThanLatest { latest } => {
+                Some(vec![Refusal::OlderThanLatest { latest }])
+            }
             _ => None,
         }
     }
