@@ -16,6 +16,7 @@
 //! - [`document`]: everything above applied to one document at one instant.
 
 pub mod c14n;
+pub mod certificate;
 pub mod chain;
 pub mod credential;
 pub mod dn;
