@@ -25,6 +25,8 @@ pub mod model;
 pub mod ns;
 pub mod parse;
 pub mod problem;
+pub mod rdfjson;
+pub mod status;
 mod terms;
 pub mod write;
 
@@ -32,4 +34,5 @@ pub use limits::{FIELD_LIMITS, FieldLimit};
 pub use model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
 pub use parse::{MAX_DOCUMENT_BYTES, MAX_NOTES, MAX_PROBLEMS, ParsedDocument, parse};
 pub use problem::{Note, Problem, Rule};
+pub use status::Status;
 pub use terms::is_valid_email;

@@ -10,12 +10,12 @@ use serde_json::{Map, Value, json};
 const XSD_STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
 
 /// The RDF/JSON object of a signed document.
-pub(crate) fn to_rdf_json(document: &[u8]) -> Result<Value, String> {
+pub fn to_rdf_json(document: &[u8]) -> Result<Value, String> {
     let text = std::str::from_utf8(document).map_err(|e| e.to_string())?;
-    let doc = marketplace_format::parse::parse_xml(text).map_err(|p| p.to_string())?;
-    let stripped = marketplace_format::parse::strip_root_signatures(&doc, text);
+    let doc = crate::parse::parse_xml(text).map_err(|p| p.to_string())?;
+    let stripped = crate::parse::strip_root_signatures(&doc, text);
     let parser = RdfXmlParser::new()
-        .with_base_iri(marketplace_format::ns::XML_BASE)
+        .with_base_iri(crate::ns::XML_BASE)
         .map_err(|e| e.to_string())?;
     let mut out = Map::new();
     for triple in parser.for_slice(stripped.as_bytes()) {

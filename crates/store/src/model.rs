@@ -75,45 +75,9 @@ pub struct StoredEntry {
     pub entry: NewEntry,
 }
 
-/// The status of an entry at an instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Latest, not deprecated, not past `dcterms:valid`.
-    Valid,
-    /// Past `dcterms:valid` and not deprecated.
-    Expired,
-    /// Carries `slterms:deprecated`.
-    Deprecated,
-}
-
-impl Status {
-    /// The status of `metadata` at `now` (missing `valid` never expires).
-    pub fn of(metadata: &Metadata, now: DateTime<Utc>) -> Status {
-        if metadata.deprecated.is_some() {
-            return Status::Deprecated;
-        }
-        let expired = metadata
-            .valid
-            .as_deref()
-            .and_then(|v| marketplace_format::datetime::parse_utc(v).ok())
-            .is_some_and(|until| until <= now);
-        if expired {
-            Status::Expired
-        } else {
-            Status::Valid
-        }
-    }
-
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Valid => "valid",
-            Status::Expired => "expired",
-            Status::Deprecated => "deprecated",
-        }
-    }
-}
+/// The status of an entry at an instant (defined with the document model,
+/// since it follows from what the document says).
+pub use marketplace_format::Status;
 
 /// What lists and searches show of an entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
