@@ -19,7 +19,7 @@
 use crate::client_tls::{self, TlsState};
 use crate::failure::Failure;
 use crate::settings::Settings;
-use marketplace_server::api::types::{HistoryView, ImageView, SearchResult};
+use marketplace_api::{HistoryView, ImageView, SearchResult};
 use reqwest::Url;
 use reqwest::blocking::{Client, ClientBuilder, RequestBuilder, Response};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};

@@ -20,10 +20,10 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use marketplace_format::{Algorithm, Checksum, Metadata, edit, identifier, write};
-use marketplace_server::config::ServerConfig;
-use marketplace_server::ingest::{self, Policy, Verdict};
-use marketplace_server::smtp::SmtpTls;
-use marketplace_server::state::{AppState, TrustSettings};
+use marketplace_server::runtime::config::ServerConfig;
+use marketplace_server::runtime::state::{AppState, TrustSettings};
+use marketplace_server::upload::ingest::{self, Policy, Verdict};
+use marketplace_server::upload::smtp::SmtpTls;
 use marketplace_store::{SqliteStore, Store};
 use marketplace_trust::credential::Credential;
 use marketplace_trust::dsig::{self, SignOptions};
@@ -664,7 +664,7 @@ async fn main() {
             },
         })
     );
-    marketplace_server::serve::serve(listener, state, shutdown)
+    marketplace_server::runtime::serve::serve(listener, state, shutdown)
         .await
         .unwrap();
     drop(dir);

@@ -2,69 +2,43 @@
 //!
 //! It serves the original StratusLab/EGI Marketplace routes (see
 //! `docs/compatibility.md`) without the original's defects: uploads go
-//! through the trust core ([`ingest`]), lists are typed queries over the
+//! through the trust core ([`upload::ingest`]), lists are typed queries over the
 //! [`marketplace_store::Store`], every output is escaped, no GET changes
 //! anything, links are built from the configured public URL.
 //! `ARCHITECTURE.md` follows an upload to a search result through these
 //! modules.
 //!
-//! What other crates use: [`config`] (settings), [`clock`], [`state`],
-//! [`app`](mod@app) (router and middleware), [`serve`] (running), [`ingest`] (the
-//! upload pipeline), [`admin`] (rebuild, import, export, check, backup) and
-//! [`continuity`] (endorser bindings), [`api`] (the JSON API's wire types),
-//! [`identity`], [`authn`] and [`authz`] (who is calling, who may upload),
-//! [`tls`] (HTTPS with client certificates and RFC 3820 proxies; the accept
-//! loop). Inside: the handlers (`routes`, `ui`, `feeds`), the
-//! representations (`negotiate`, `html`, `results`, `rdfjson`, `error`,
-//! `response`), the e-mail confirmation of uploads (`confirm`, `mail`,
-//! `mail_limits`, `whitelist`) and the protections (`security`,
-//! `connections`, `heavy_reads`, `receive`).
+//! The crate is laid out by concern, in the order `ARCHITECTURE.md` follows
+//! a request:
+//!
+//! - [`http`]: the router ([`http::app`]) and its middleware, conditional
+//!   GET, content negotiation, error bodies, security headers, bounds;
+//! - [`auth`]: who is calling (TLS, client certificates, proxies' headers)
+//!   and who may upload;
+//! - [`upload`]: the upload pipeline ([`upload::ingest`]), endorser
+//!   continuity and the e-mail confirmation of uploads;
+//! - the handlers, one folder per representation of the same resources:
+//!   `routes` (the original XML routes), [`api`] (the JSON API and its wire
+//!   types) and `ui` (the HTML pages), all reading through `queries`;
+//! - `render`: escaping, templates, result tables, RDF/JSON and feeds;
+//! - [`runtime`]: configuration, shared state, the clock, serving, the
+//!   operations routes and the administrative tasks.
+//!
+//! Modules are `pub` only where another crate (the CLI, the tests) uses them.
 
 #![warn(unreachable_pub)]
 
-pub mod admin;
 pub mod api;
-pub mod app;
-pub mod authn;
-pub mod authz;
-pub mod clock;
-pub mod conditional;
-pub mod config;
-mod confirm;
-pub mod connections;
-pub mod continuity;
-mod error;
-pub mod escape;
-mod feeds;
-pub mod heavy_reads;
-mod html;
-pub mod identity;
-pub mod ingest;
-pub mod links;
-mod listing;
-mod mail;
-mod mail_limits;
-mod metrics;
-pub mod middleware;
-mod negotiate;
-mod ops;
+pub mod auth;
+pub mod http;
 mod queries;
-mod rdfjson;
-mod receive;
-mod request_log;
-mod response;
-mod results;
+pub mod render;
 mod routes;
-mod security;
-pub mod serve;
-pub mod smtp;
-pub mod state;
-mod text_params;
-pub mod tls;
+pub mod runtime;
 mod ui;
-mod whitelist;
+pub mod upload;
 
-pub use app::{App, app, router};
-pub use clock::Clock;
-pub use config::{ConfigLayer, ServerConfig};
-pub use state::{AppState, TrustSettings};
+pub use http::app::{App, app, router};
+pub use runtime::clock::Clock;
+pub use runtime::config::{ConfigLayer, ServerConfig};
+pub use runtime::state::{AppState, TrustSettings};

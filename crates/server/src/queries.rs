@@ -4,8 +4,8 @@
 //! endorser's recent entries" are. Each takes the caller's audience, so
 //! restricted entries reach only those who may see them.
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::http::error::AppError;
+use crate::runtime::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use marketplace_store::{
     Audience, EntrySummary, HistoryQuery, MAX_LIMIT, SearchQuery, SortKey, StatusFilter,

@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use marketplace_server::admin;
-use marketplace_server::clock::Clock;
-use marketplace_server::ingest::{IngestOutcome, Ingestor, Policy};
-use marketplace_server::state::TrustSettings;
+use marketplace_server::runtime::admin;
+use marketplace_server::runtime::clock::Clock;
+use marketplace_server::runtime::state::TrustSettings;
+use marketplace_server::upload::ingest::{IngestOutcome, Ingestor, Policy};
 use std::path::Path;
 use std::sync::Arc;
 

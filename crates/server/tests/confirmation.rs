@@ -7,8 +7,8 @@ mod common;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::*;
-use marketplace_server::config::ServerConfig;
-use marketplace_server::smtp::SmtpTls;
+use marketplace_server::runtime::config::ServerConfig;
+use marketplace_server::upload::smtp::SmtpTls;
 use marketplace_trust::credential::Credential;
 use openssl::x509::{X509, X509Crl};
 use std::net::TcpStream;
@@ -851,7 +851,7 @@ async fn one_waiting_upload_per_address_and_mails_are_limited() {
     let Some(smtp) = Smtp::start() else { return };
     let s = TestServer::start_with(Backend::Sqlite, |c| {
         smtp.configure(c);
-        c.mail_quotas = marketplace_server::config::MailQuotas {
+        c.mail_quotas = marketplace_server::runtime::config::MailQuotas {
             per_recipient: 2,
             per_client: 3,
             total: 100,

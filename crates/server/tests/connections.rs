@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use marketplace_server::config::ServerConfig;
+use marketplace_server::runtime::config::ServerConfig;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

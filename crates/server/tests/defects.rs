@@ -1,5 +1,7 @@
-//! The original server's defects (server-spec §13.1, §13.2) that must not
-//! come back.
+//! The original server's defects that must not come back (the README's
+//! "Not provided, on purpose" and `docs/compatibility.md`'s "Where we stay
+//! stricter than the original"): impersonation, XXE, XSS, injection,
+//! unbounded uploads, state changes on GET, and the rest.
 
 mod common;
 
@@ -295,7 +297,7 @@ async fn large_pages_wait_for_a_slot() {
         .await
         .unwrap();
     s.upload_ok(&Doc::bee8().signed(CREATED)).await;
-    let all = u32::try_from(marketplace_server::heavy_reads::HEAVY_AT_ONCE).unwrap();
+    let all = u32::try_from(marketplace_server::http::heavy_reads::HEAVY_AT_ONCE).unwrap();
     let busy = s
         .state
         .heavy_slots
@@ -320,7 +322,7 @@ async fn uploads_wait_for_a_slot_and_reads_go_on() {
         .await
         .unwrap();
     s.upload_ok(&Doc::bee8().signed(CREATED)).await;
-    let all = u32::try_from(marketplace_server::state::UPLOADS_AT_ONCE).unwrap();
+    let all = u32::try_from(marketplace_server::runtime::state::UPLOADS_AT_ONCE).unwrap();
     let busy = s.state.upload_slots.acquire_many(all).await.unwrap();
     let r = s.upload(&Doc::with_id(NEWID).signed(CREATED)).await;
     assert_eq!(r.status(), 408);
@@ -443,7 +445,7 @@ async fn no_state_change_on_get() {
     }
     let after = s.store.entries_after(None, 1000).await.unwrap();
     assert_eq!(before, after);
-    // No /sync: the original's unauthenticated re-indexing (§13.1.2).
+    // No /sync: the original's unauthenticated re-indexing.
     let r = s.client.post(s.url("/sync")).send().await.unwrap();
     assert_eq!(r.status(), 404);
 }
@@ -523,7 +525,7 @@ async fn no_rollback_idempotent_resend_and_conflict() {
 #[tokio::test]
 async fn empty_lists_are_404_and_trailing_slashes_work() {
     let s = TestServer::start().await;
-    // §13.2.2: an empty unfiltered list is a 404, not a 500.
+    // The original answered 500 here: an empty unfiltered list is a 404, not a 500.
     let (status, _, body) = s.fetch("/metadata", None).await;
     assert_eq!(status, 404);
     assert_eq!(
@@ -532,7 +534,7 @@ async fn empty_lists_are_404_and_trailing_slashes_work() {
     );
     let doc = Doc::bee8().signed(CREATED);
     s.upload_ok(&doc).await;
-    // §13.2.7: the trailing-slash single-entry route works; `//` collapses.
+    // The original failed here: the trailing-slash single-entry route works; `//` collapses.
     for path in [
         format!("/metadata/{BEE8}/{JANE}/{CREATED}/"),
         format!("//metadata//{BEE8}/{JANE}//{CREATED}"),

@@ -102,7 +102,7 @@ async fn feeds_carry_the_right_entries() {
     let newest = stored.iter().map(|s| s.accepted_at).max().unwrap();
     assert_eq!(
         headers["last-modified"].to_str().unwrap(),
-        marketplace_server::conditional::http_date(newest)
+        marketplace_server::http::conditional::http_date(newest)
     );
 
     // Text is escaped: the markup comes back as text, never as markup.

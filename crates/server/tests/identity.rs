@@ -6,11 +6,11 @@
 mod common;
 
 use common::*;
-use marketplace_server::admin;
-use marketplace_server::config::{MinKeyBits, ServerConfig};
-use marketplace_server::continuity;
-use marketplace_server::ingest::{IngestError, Ingestor};
-use marketplace_server::state::{AppState, TrustSettings};
+use marketplace_server::runtime::admin;
+use marketplace_server::runtime::config::{MinKeyBits, ServerConfig};
+use marketplace_server::runtime::state::{AppState, TrustSettings};
+use marketplace_server::upload::continuity;
+use marketplace_server::upload::ingest::{IngestError, Ingestor};
 use marketplace_store::{EndorserBinding, SqliteStore, Store};
 use marketplace_test_pki::TestPki;
 use marketplace_trust::credential::Credential;

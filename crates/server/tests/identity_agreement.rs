@@ -6,8 +6,8 @@
 //! side writes.
 
 use marketplace_policy::Policy;
-use marketplace_server::authz::UploadRules;
-use marketplace_server::identity::{ClientIdentity, IdentitySource};
+use marketplace_server::auth::authz::UploadRules;
+use marketplace_server::auth::identity::{ClientIdentity, IdentitySource};
 use marketplace_trust::dn::DistinguishedName;
 use marketplace_trust::endorsement::EmailBinding;
 use marketplace_trust::voms::Fqan;

@@ -9,10 +9,10 @@ mod common;
 
 use common::*;
 use marketplace_format::identifier;
-use marketplace_server::admin;
-use marketplace_server::clock::Clock;
-use marketplace_server::ingest::{Ingestor, Policy};
-use marketplace_server::state::TrustSettings;
+use marketplace_server::runtime::admin;
+use marketplace_server::runtime::clock::Clock;
+use marketplace_server::runtime::state::TrustSettings;
+use marketplace_server::upload::ingest::{Ingestor, Policy};
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -6,8 +6,8 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::*;
-use marketplace_server::conditional::http_date;
-use marketplace_server::state::{AppState, TrustSettings};
+use marketplace_server::http::conditional::http_date;
+use marketplace_server::runtime::state::{AppState, TrustSettings};
 use marketplace_store::{
     Audience, EndorserBinding, EndorserSummary, EntryKey, EntrySummary, HistoryQuery, NewEntry,
     PendingEntry, PutOutcome, Reindex, SearchPage, SearchQuery, Store, StoreError, StoredEntry,
@@ -322,9 +322,13 @@ async fn healthz_and_metrics_when_the_store_is_down() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(marketplace_server::serve::serve(listener, state, async {
-        let _ = rx.await;
-    }));
+    let task = tokio::spawn(marketplace_server::runtime::serve::serve(
+        listener,
+        state,
+        async {
+            let _ = rx.await;
+        },
+    ));
     let r = reqwest::get(format!("{base}/healthz")).await.unwrap();
     assert_eq!(r.status().as_u16(), 503);
     let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();

@@ -1,5 +1,6 @@
-//! The original server's test suite (server-spec §12.4) over real HTTP,
-//! with the clock at 2015-01-01T00:00:00Z (§12.2) and documents of the same
+//! The original server's test suite (its Java resource tests) over real
+//! HTTP, with the clock at 2015-01-01T00:00:00Z (the instant its fixtures
+//! hold at) and documents of the same
 //! shapes as the original fixtures, signed here with the conformance
 //! credential (`test.p12`, Jane Tester).
 
@@ -7,7 +8,7 @@ mod common;
 
 use common::*;
 
-// Fixtures (§12.3), as (document, endorsement created).
+// The original suite's fixtures, as (document, endorsement created).
 fn indate() -> (Doc, &'static str) {
     (Doc::bee8(), "2014-03-08T14:10:40Z")
 }
@@ -342,7 +343,7 @@ async fn endorser_tags_history_and_endorsers() {
     assert!(body.contains(JANE));
 }
 
-// ---- QueryResourceTest: /query is not provided (server-spec §13.1.6) ----
+// ---- QueryResourceTest: /query is not provided (an open SPARQL endpoint; see the README) ----
 
 #[tokio::test]
 async fn no_sparql_endpoint() {

@@ -7,8 +7,8 @@
 mod common;
 
 use common::*;
-use marketplace_server::admin;
-use marketplace_server::ingest::{IngestOutcome, Ingestor};
+use marketplace_server::runtime::admin;
+use marketplace_server::upload::ingest::{IngestOutcome, Ingestor};
 use marketplace_test_pki::TestPki;
 use marketplace_test_pki::original_tools::OriginalTools;
 use marketplace_trust::dsig;
@@ -194,8 +194,8 @@ async fn admin_import_reports_the_notes() {
     let ingestor = Ingestor {
         store: s.store.clone(),
         trust: std::sync::Arc::new(Default::default()),
-        clock: marketplace_server::clock::Clock::frozen(s.config.now.unwrap()),
-        policy: marketplace_server::ingest::Policy::from_config(&s.config),
+        clock: marketplace_server::runtime::clock::Clock::frozen(s.config.now.unwrap()),
+        policy: marketplace_server::upload::ingest::Policy::from_config(&s.config),
     };
     let mut notes = Vec::new();
     let summary = admin::import_dir(dir.path(), ingestor, 2, |path, result| {

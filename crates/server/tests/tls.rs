@@ -14,13 +14,13 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use common::*;
-use marketplace_server::authn::{self, AddrRange, Authenticator, TlsClientAuth};
-use marketplace_server::authz::{UploadAccess, UploadRules};
-use marketplace_server::clock::Clock;
-use marketplace_server::config::ServerConfig;
-use marketplace_server::identity::Caller;
-use marketplace_server::middleware::MiddlewareLayer;
-use marketplace_server::tls::{self, Tls};
+use marketplace_server::auth::authn::{self, AddrRange, Authenticator, TlsClientAuth};
+use marketplace_server::auth::authz::{UploadAccess, UploadRules};
+use marketplace_server::auth::identity::Caller;
+use marketplace_server::auth::tls::{self, Tls};
+use marketplace_server::http::middleware::MiddlewareLayer;
+use marketplace_server::runtime::clock::Clock;
+use marketplace_server::runtime::config::ServerConfig;
 use marketplace_test_pki::TestPki;
 use marketplace_trust::chain::CaDirectory;
 use marketplace_trust::credential::Credential;
@@ -168,7 +168,7 @@ async fn whoami_server(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
-    let gate = std::sync::Arc::new(marketplace_server::connections::ConnectionGate::new(
+    let gate = std::sync::Arc::new(marketplace_server::http::connections::ConnectionGate::new(
         64,
         16,
         Vec::new(),
@@ -713,9 +713,13 @@ async fn tls_server_shuts_down_gracefully() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(marketplace_server::serve::serve(listener, state, async {
-        let _ = rx.await;
-    }));
+    let server = tokio::spawn(marketplace_server::runtime::serve::serve(
+        listener,
+        state,
+        async {
+            let _ = rx.await;
+        },
+    ));
     let a = curl(
         pki,
         &format!("https://{addr}/healthz"),
@@ -750,7 +754,7 @@ async fn tls_server_shuts_down_gracefully() {
     );
     let state = marketplace_server::AppState::new(store, config, Default::default());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let e = marketplace_server::serve::serve(listener, state, async {})
+    let e = marketplace_server::runtime::serve::serve(listener, state, async {})
         .await
         .unwrap_err();
     assert!(

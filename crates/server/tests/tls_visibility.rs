@@ -9,7 +9,7 @@ mod common;
 
 use common::visibility::{self, Expect, Fixture};
 use common::{Backend, TestServer, https_base, serve_tls_with};
-use marketplace_server::config::ServerConfig;
+use marketplace_server::runtime::config::ServerConfig;
 use marketplace_test_pki::TestPki;
 use marketplace_trust::credential::Credential;
 use openssl::pkey::PKey;

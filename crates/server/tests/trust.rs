@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use marketplace_server::config::ServerConfig;
+use marketplace_server::runtime::config::ServerConfig;
 use marketplace_trust::credential::Credential;
 use openssl::x509::{X509, X509Crl};
 use std::path::PathBuf;

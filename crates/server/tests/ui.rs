@@ -9,8 +9,8 @@ mod common;
 
 use common::*;
 use marketplace_format::{Algorithm, Checksum, Metadata, identifier, write};
-use marketplace_server::ingest::{self, Policy, Verdict};
-use marketplace_server::state::TrustSettings;
+use marketplace_server::runtime::state::TrustSettings;
+use marketplace_server::upload::ingest::{self, Policy, Verdict};
 use marketplace_trust::credential::Credential;
 use reqwest::header::HeaderMap;
 
@@ -200,13 +200,14 @@ async fn xss_server() -> (TestServer, String) {
 #[tokio::test]
 async fn every_field_is_escaped_everywhere() {
     let (s, id) = xss_server().await;
-    let email = marketplace_server::escape::path_segment(XSS_EMAIL);
-    let tag = marketplace_server::escape::path_segment("<b onmouseover=alert('tag')>tag</b>");
+    let email = marketplace_server::render::escape::path_segment(XSS_EMAIL);
+    let tag =
+        marketplace_server::render::escape::path_segment("<b onmouseover=alert('tag')>tag</b>");
     let paths = [
         "/metadata".to_string(),
         "/metadata?status=all".into(),
         "/metadata?q=script&status=all".into(),
-        format!("/metadata?endorser={}", marketplace_server::escape::query_value(XSS_EMAIL)),
+        format!("/metadata?endorser={}", marketplace_server::render::escape::query_value(XSS_EMAIL)),
         // Reflected values: the form shows them, escaped.
         "/metadata?os=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E&vo=%3Cb%3E&tag=%27%22%3E%3Cb%3E&identifier=%3Cb%3E&created=%3Cb%3E".into(),
         format!("/images/{id}"),
@@ -415,7 +416,7 @@ async fn security_headers_on_every_response() {
     // Plain HTTP end to end: none (browsers would ignore it).
     let plain = TestServer::start_with(
         Backend::Sqlite,
-        |c: &mut marketplace_server::config::ServerConfig| {
+        |c: &mut marketplace_server::runtime::config::ServerConfig| {
             c.public_url = "http://mp.example.org".into();
         },
     )

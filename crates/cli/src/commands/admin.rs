@@ -3,11 +3,12 @@
 
 use crate::commands::serve::{ServerOptions, init_logging};
 use anyhow::Context;
-use marketplace_server::admin::FileResult;
-use marketplace_server::config::ConfigLayer;
-use marketplace_server::ingest::{IngestOutcome, Ingestor};
-use marketplace_server::state::AppState;
-use marketplace_server::{admin, continuity, serve};
+use marketplace_server::runtime::admin::FileResult;
+use marketplace_server::runtime::config::ConfigLayer;
+use marketplace_server::runtime::state::AppState;
+use marketplace_server::runtime::{admin, serve};
+use marketplace_server::upload::continuity;
+use marketplace_server::upload::ingest::{IngestOutcome, Ingestor};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

@@ -49,9 +49,9 @@ pub fn run(args: EndorseArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    let newest =
-        |a: &&marketplace_server::api::types::EntryItem,
-         b: &&marketplace_server::api::types::EntryItem| { a.created.cmp(&b.created) };
+    let newest = |a: &&marketplace_api::EntryItem, b: &&marketplace_api::EntryItem| {
+        a.created.cmp(&b.created)
+    };
     let source = match &args.from {
         Some(from) => image
             .current

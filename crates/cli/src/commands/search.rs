@@ -5,7 +5,7 @@ use crate::client::Marketplace;
 use crate::failure::Failure;
 use crate::output::{self, Table, or_dash};
 use crate::settings::{ClientOptions, Settings};
-use marketplace_server::api::types::{EntryItem, SearchResult};
+use marketplace_api::{EntryItem, SearchResult};
 use serde::Serialize;
 use std::process::ExitCode;
 

@@ -1,7 +1,7 @@
 //! `marketplace serve`: runs the registry.
 
 use anyhow::Context;
-use marketplace_server::config::{ConfigLayer, ServerConfig};
+use marketplace_server::runtime::config::{ConfigLayer, ServerConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -114,7 +114,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime
-        .block_on(marketplace_server::serve::run(config, |_| {}))
+        .block_on(marketplace_server::runtime::serve::run(config, |_| {}))
         .map_err(anyhow::Error::msg)?;
     Ok(ExitCode::SUCCESS)
 }

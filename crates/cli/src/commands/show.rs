@@ -5,7 +5,7 @@ use crate::client::Marketplace;
 use crate::failure::Failure;
 use crate::output::{self, Table, or_dash};
 use crate::settings::{ClientOptions, Settings};
-use marketplace_server::api::types::{Assurance, EntryItem};
+use marketplace_api::{Assurance, EntryItem};
 use std::io::Write;
 use std::process::ExitCode;
 

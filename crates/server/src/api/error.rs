@@ -5,15 +5,15 @@
 //! method, bad path encoding) — in this form.
 //!
 //! Responses carry [`FinalBody`], so the server-wide error renderer
-//! ([`crate::error::ErrorBodies`]) leaves them as they are.
+//! ([`crate::http::error::ErrorBodies`]) leaves them as they are.
 
-use super::types::{ErrorBody, ErrorDetail};
-use crate::error::{AppError, ErrorMessage, FinalBody, RETRY_AFTER_SECS};
+use crate::http::error::{AppError, ErrorMessage, FinalBody, RETRY_AFTER_SECS};
 use axum::extract::Request;
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use marketplace_api::{ErrorBody, ErrorDetail};
 
 /// The API's error body for `status` and `message`: final, so that the
 /// server-wide renderer leaves it, with `Retry-After` on 503.

@@ -1,29 +1,29 @@
-//! The handlers of `/api/v1`. Each answers JSON (see [`super::types`]) and
+//! The handlers of `/api/v1`. Each answers JSON (the shapes of `marketplace_api`) and
 //! sets `Last-Modified` where the representation changes only when an
-//! entry is accepted or expires (see [`crate::conditional::changed_at`]);
+//! entry is accepted or expires (see [`crate::http::conditional::changed_at`]);
 //! ETags come from the conditional-GET middleware.
 //!
 //! Every handler reads for the caller's audience ([`Caller::audience`]):
 //! entries restricted to VOs the caller is not a member of are not
 //! listed, counted or found (404 as for a missing one).
 
+use super::items::{Linker, endorser_items, entry_item};
 use super::search::{list_limit, search_query};
-use super::types::{
-    EndorserItem, EndorserList, EndorserView, EntryItem, HistoryView, ImageLinks, ImageView,
-    Linker, SearchResult,
-};
-use crate::conditional::{changed_at, set_last_modified};
-use crate::error::AppError;
-use crate::escape::path_segment;
-use crate::identity::Caller;
-use crate::listing::Params;
+use crate::auth::identity::Caller;
+use crate::http::conditional::{changed_at, set_last_modified};
+use crate::http::error::AppError;
 use crate::queries;
-use crate::state::AppState;
+use crate::render::escape::path_segment;
+use crate::render::listing::Params;
+use crate::runtime::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use marketplace_api::{
+    EndorserList, EndorserView, HistoryView, ImageLinks, ImageView, SearchResult,
+};
 use marketplace_store::{EntryKey, EntrySummary, Status};
 use serde::Serialize;
 
@@ -64,11 +64,7 @@ pub(crate) async fn images(
         matching: page.matching,
         offset: query.offset,
         limit: query.limit,
-        items: page
-            .entries
-            .iter()
-            .map(|e| EntryItem::new(e, links))
-            .collect(),
+        items: page.entries.iter().map(|e| entry_item(e, links)).collect(),
     };
     Ok(json(&result, None))
 }
@@ -100,8 +96,8 @@ pub(crate) async fn image(
     let segment = path_segment(&identifier);
     let view = ImageView {
         status,
-        current: current.iter().map(|e| EntryItem::new(e, links)).collect(),
-        inactive: inactive.iter().map(|e| EntryItem::new(e, links)).collect(),
+        current: current.iter().map(|e| entry_item(e, links)).collect(),
+        inactive: inactive.iter().map(|e| entry_item(e, links)).collect(),
         links: ImageLinks {
             this: links.image(&identifier),
             history: links.abs(&format!("/api/v1/images/{segment}/history")),
@@ -133,7 +129,7 @@ pub(crate) async fn history(
     let view = HistoryView {
         identifier,
         count: entries.len(),
-        items: entries.iter().map(|e| EntryItem::new(e, links)).collect(),
+        items: entries.iter().map(|e| entry_item(e, links)).collect(),
     };
     Ok(json(&view, changed_at(&entries, now).filter(|_| complete)))
 }
@@ -171,7 +167,7 @@ pub(crate) async fn entry(
         rank: None,
     };
     let modified = changed_at(std::iter::once(&summary).chain(newest), now);
-    Ok(json(&EntryItem::new(&summary, linker(&state)), modified))
+    Ok(json(&entry_item(&summary, linker(&state)), modified))
 }
 
 /// `GET /api/v1/endorsers`.
@@ -180,7 +176,7 @@ pub(crate) async fn endorsers(
     caller: Caller,
 ) -> Result<Response, AppError> {
     let rows = state.store.endorsers(&caller.audience()).await?;
-    let items = EndorserItem::group(rows, linker(&state));
+    let items = endorser_items(rows, linker(&state));
     Ok(json(
         &EndorserList {
             total: items.len(),
@@ -201,7 +197,7 @@ pub(crate) async fn endorser(
     let audience = caller.audience();
     let rows = state.store.endorser(&email, &audience).await?;
     let links = linker(&state);
-    let Some(item) = EndorserItem::group(rows, links).into_iter().next() else {
+    let Some(item) = endorser_items(rows, links).into_iter().next() else {
         return Err(AppError::not_found(format!("no endorser '{email}'")));
     };
     let now = state.clock.now();
@@ -209,7 +205,7 @@ pub(crate) async fn endorser(
     let complete = entries.len() < limit as usize;
     let view = EndorserView {
         endorser: item,
-        entries: entries.iter().map(|e| EntryItem::new(e, links)).collect(),
+        entries: entries.iter().map(|e| entry_item(e, links)).collect(),
     };
     Ok(json(&view, changed_at(&entries, now).filter(|_| complete)))
 }

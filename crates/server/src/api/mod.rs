@@ -5,15 +5,17 @@
 //! The routes are declared once, in [`ROUTES`] and [`router`] together (one
 //! macro builds both), so the OpenAPI test can check that the document
 //! describes every route. Errors are `{"error": {"status", "message"}}`
-//! ([`error`]).
+//! ([`error`]). The JSON shapes are the `marketplace-api` crate's, so
+//! that clients read them without the server; [`items`] builds them from
+//! the store's rows.
 
 pub(crate) mod error;
 pub(crate) mod handlers;
+pub(crate) mod items;
 pub(crate) mod openapi;
 pub(crate) mod search;
-pub mod types;
 
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::middleware::from_fn;
 use axum::routing::get;

@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 description of `/api/v1`, written by hand with
-//! `serde_json` so that it states exactly the shapes of [`super::types`]
+//! `serde_json` so that it states exactly the shapes of the `marketplace_api` crate's types
 //! (every object closed with `additionalProperties: false`; a test checks
 //! real responses against it).
 

@@ -3,8 +3,8 @@
 //! parameters and malformed values are refused with 400 so that a typo is
 //! not silently ignored.
 
-use crate::error::AppError;
-use crate::listing::Params;
+use crate::http::error::AppError;
+use crate::render::listing::Params;
 use chrono::{DateTime, Utc};
 use marketplace_store::{MAX_LIMIT, SearchQuery, SortKey, StatusFilter};
 

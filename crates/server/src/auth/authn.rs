@@ -1,5 +1,5 @@
 //! Who is calling: client certificate chains turned into a
-//! [`ClientIdentity`], from the TLS handshake ([`crate::tls`]) or from a
+//! [`ClientIdentity`], from the TLS handshake ([`crate::auth::tls`]) or from a
 //! trusted TLS-terminating proxy's header.
 //!
 //! Every chain — end-entity certificate or RFC 3820 proxy chain — is
@@ -23,18 +23,17 @@
 //! The [`Identify`] middleware does this for every request, reading the
 //! [`Connection`] the accept loop attached.
 
-use crate::clock::Clock;
-use crate::error::AppError;
-use crate::identity::{ClientIdentity, IdentitySource};
-use crate::middleware::{Before, Middleware};
-use crate::state::AppState;
+use crate::auth::identity::{ClientIdentity, IdentitySource};
+use crate::http::error::AppError;
+use crate::http::middleware::{Before, Middleware};
+use crate::runtime::clock::Clock;
+use crate::runtime::state::AppState;
 use axum::extract::Request;
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
+use marketplace_trust::certificate::{self, PemChainError, X509};
 use marketplace_trust::chain::CaDirectory;
 use marketplace_trust::voms::{VomsDir, parse_chain};
-use openssl::x509::X509;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -223,10 +222,7 @@ impl Authenticator {
         chain: &[Vec<u8>],
         source: IdentitySource,
     ) -> Result<ClientIdentity, String> {
-        let certs = chain
-            .iter()
-            .map(|der| X509::from_der(der))
-            .collect::<Result<Vec<_>, _>>()
+        let certs = certificate::chain_from_der(chain)
             .map_err(|e| format!("unreadable certificate: {e}"))?;
         self.identify(&certs, source)
     }
@@ -327,29 +323,18 @@ impl Authenticator {
 /// URL-escaped, whitespace inside the base64 ignored.
 pub fn header_chain(value: &[u8]) -> Result<Vec<X509>, String> {
     let text = percent_decode(value).ok_or("the header is not URL-escaped PEM")?;
-    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-    const END: &str = "-----END CERTIFICATE-----";
-    let mut rest = text.as_str();
-    let mut chain = Vec::new();
-    while let Some(start) = rest.find(BEGIN) {
-        let body = &rest[start + BEGIN.len()..];
-        let end = body
-            .find(END)
-            .ok_or("a PEM certificate in the header is not terminated")?;
-        let b64: String = body[..end].split_whitespace().collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_bytes())
-            .map_err(|_| "a PEM certificate in the header is not base64")?;
-        chain.push(X509::from_der(&der).map_err(|_| "a certificate in the header cannot be read")?);
-        if chain.len() > MAX_CHAIN {
-            return Err(format!("more than {MAX_CHAIN} certificates in the header"));
+    certificate::chain_from_pem_text(&text, MAX_CHAIN).map_err(|e| {
+        match e {
+            PemChainError::Unterminated => "a PEM certificate in the header is not terminated",
+            PemChainError::NotBase64 => "a PEM certificate in the header is not base64",
+            PemChainError::Unreadable => "a certificate in the header cannot be read",
+            PemChainError::TooMany(max) => {
+                return format!("more than {max} certificates in the header");
+            }
+            PemChainError::Empty => "no PEM certificate in the header",
         }
-        rest = &body[end + END.len()..];
-    }
-    if chain.is_empty() {
-        return Err("no PEM certificate in the header".into());
-    }
-    Ok(chain)
+        .to_string()
+    })
 }
 
 /// `%XX` decoding (a `+` stays a `+`: it is a base64 character).
@@ -443,11 +428,11 @@ fn refused(reason: &str) -> Response {
 }
 
 /// The caller of a request (anonymous without an identity).
-pub fn caller_of(request: &axum::extract::Request) -> crate::identity::Caller {
-    crate::identity::Caller(
+pub fn caller_of(request: &axum::extract::Request) -> crate::auth::identity::Caller {
+    crate::auth::identity::Caller(
         request
             .extensions()
-            .get::<std::sync::Arc<crate::identity::ClientIdentity>>()
+            .get::<std::sync::Arc<crate::auth::identity::ClientIdentity>>()
             .cloned(),
     )
 }
@@ -456,7 +441,7 @@ pub fn caller_of(request: &axum::extract::Request) -> crate::identity::Caller {
 pub fn client_of(request: &axum::extract::Request) -> Option<std::net::IpAddr> {
     request
         .extensions()
-        .get::<crate::authn::Connection>()
+        .get::<crate::auth::authn::Connection>()
         .map(|c| c.peer.ip())
 }
 

@@ -1,10 +1,10 @@
 //! Who may upload: the authorization rules of the configuration file
 //! (`upload_access`, `upload_dns`, `upload_vos`, `upload_fqans`,
 //! `upload_match_endorser`), applied by the upload pipeline
-//! ([`crate::ingest::Ingestor::ingest_as`]) to every upload route.
+//! ([`crate::upload::ingest::Ingestor::ingest_as`]) to every upload route.
 //!
 //! The rules concern the *client* that sends the document — the identity
-//! the connection layer established ([`crate::identity`]: a client
+//! the connection layer established ([`crate::auth::identity`]: a client
 //! certificate or proxy chain verified in the TLS handshake or passed by a
 //! trusted TLS-terminating proxy) — not the signer, whose chain the trust
 //! core checks anyway:
@@ -25,15 +25,71 @@
 //! A refusal is a 403 whose message starts with `upload refused: ` and
 //! names the rule (the configuration key) that refused.
 
-use crate::identity::ClientIdentity;
-use crate::whitelist::Whitelist;
+use crate::auth::identity::ClientIdentity;
+use crate::auth::whitelist::Whitelist;
 use marketplace_trust::dn::DistinguishedName;
 use marketplace_trust::voms::Fqan;
 use serde::Deserialize;
 use std::str::FromStr;
 
-/// Prefix of every authorization refusal.
-pub const REFUSED: &str = "upload refused: ";
+/// Why the upload rules refuse a client; its message starts with
+/// `upload refused: ` and names the configuration key that refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadRefusal {
+    /// A rule needs an authenticated client and the client is anonymous.
+    #[error(
+        "upload refused: this marketplace accepts uploads only from authenticated clients \
+         ({rule}): connect over HTTPS with a client certificate or proxy issued under a CA \
+         this marketplace trusts"
+    )]
+    Anonymous {
+        /// The rule that needs the identity (`upload_access = …` or
+        /// `upload_match_endorser`).
+        rule: String,
+    },
+    /// With `upload_access = listed`, the client is in none of the lists.
+    #[error("upload refused: the client certificate ({subject}) {}", not_listed(.reasons))]
+    NotListed {
+        /// The client's subject DN.
+        subject: String,
+        /// What the client lacks, one per non-empty list.
+        reasons: Vec<ListMiss>,
+    },
+    /// With `upload_match_endorser`, the signer is someone else.
+    #[error(
+        "upload refused: the document is endorsed by {signer}, but the client certificate is \
+         {client}: clients may upload only their own endorsements (upload_match_endorser)"
+    )]
+    NotTheEndorser {
+        /// The verified signer's subject DN.
+        signer: String,
+        /// The client's subject DN.
+        client: String,
+    },
+}
+
+/// One list of `upload_access = listed` that a client is not in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListMiss {
+    /// Not one of `upload_dns` (how many are listed).
+    #[error("is not one of the allowed DNs ({0} listed in upload_dns)")]
+    Dn(usize),
+    /// A member of none of `upload_vos`.
+    #[error("is not a member of any allowed VO (allowed: {})", .0.join(", "))]
+    Vo(Vec<String>),
+    /// Holds none of `upload_fqans`.
+    #[error("holds none of the allowed FQANs (allowed: {})", .0.join(", "))]
+    Fqan(Vec<String>),
+}
+
+/// "a, b and c" of the reasons.
+fn not_listed(reasons: &[ListMiss]) -> String {
+    let reasons: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+    match reasons.len() {
+        0 | 1 => reasons.concat(),
+        n => format!("{} and {}", reasons[..n - 1].join(", "), reasons[n - 1]),
+    }
+}
 
 /// Who may upload (`upload_access`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -148,8 +204,8 @@ impl UploadRules {
     }
 
     /// The rules that depend only on who is calling (checked before the
-    /// document is verified). `Err` is the refusal message.
-    pub fn check_client(&self, client: Option<&ClientIdentity>) -> Result<(), String> {
+    /// document is verified).
+    pub fn check_client(&self, client: Option<&ClientIdentity>) -> Result<(), UploadRefusal> {
         if !self.needs_identity() {
             return Ok(());
         }
@@ -159,46 +215,27 @@ impl UploadRules {
             } else {
                 "upload_match_endorser".to_string()
             };
-            return Err(format!(
-                "{REFUSED}this marketplace accepts uploads only from authenticated clients \
-                 ({rule}): connect over HTTPS with a client certificate or proxy issued under \
-                 a CA this marketplace trusts"
-            ));
+            return Err(UploadRefusal::Anonymous { rule });
         };
         if self.access != UploadAccess::Listed || self.allows(client) {
             return Ok(());
         }
         let mut reasons = Vec::new();
         if !self.dns.is_empty() {
-            reasons.push(format!(
-                "is not one of the allowed DNs ({} listed in upload_dns)",
-                self.dns.len()
-            ));
+            reasons.push(ListMiss::Dn(self.dns.len()));
         }
         if !self.vos.is_empty() {
-            reasons.push(format!(
-                "is not a member of any allowed VO (allowed: {})",
-                self.vos.join(", ")
-            ));
+            reasons.push(ListMiss::Vo(self.vos.clone()));
         }
         if !self.fqans.is_empty() {
-            reasons.push(format!(
-                "holds none of the allowed FQANs (allowed: {})",
-                self.fqans
-                    .iter()
-                    .map(Fqan::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            reasons.push(ListMiss::Fqan(
+                self.fqans.iter().map(|f| f.as_str().to_string()).collect(),
             ));
         }
-        let joined = match reasons.len() {
-            0 | 1 => reasons.concat(),
-            n => format!("{} and {}", reasons[..n - 1].join(", "), reasons[n - 1]),
-        };
-        Err(format!(
-            "{REFUSED}the client certificate ({}) {joined}",
-            client.subject
-        ))
+        Err(UploadRefusal::NotListed {
+            subject: client.subject.clone(),
+            reasons,
+        })
     }
 
     /// Whether a client passes the lists of `listed`.
@@ -218,7 +255,7 @@ impl UploadRules {
         &self,
         client: Option<&ClientIdentity>,
         signer: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), UploadRefusal> {
         if !self.match_endorser {
             return Ok(());
         }
@@ -228,11 +265,10 @@ impl UploadRules {
         if DistinguishedName::same(&client.subject, signer) {
             Ok(())
         } else {
-            Err(format!(
-                "{REFUSED}the document is endorsed by {signer}, but the client certificate is \
-                 {}: clients may upload only their own endorsements (upload_match_endorser)",
-                client.subject
-            ))
+            Err(UploadRefusal::NotTheEndorser {
+                signer: signer.to_string(),
+                client: client.subject.clone(),
+            })
         }
     }
 }
@@ -240,7 +276,7 @@ impl UploadRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::IdentitySource;
+    use crate::auth::identity::IdentitySource;
 
     fn client(subject: &str, vos: &[&str], fqans: &[&str]) -> ClientIdentity {
         ClientIdentity {
@@ -282,8 +318,15 @@ mod tests {
         assert!(UploadRules::new(None, &s(&["not a dn"]), &[], &[], false).is_err());
         assert!(UploadRules::new(None, &[], &[], &s(&["biomed"]), false).is_err());
         let e = r.check_client(None).unwrap_err();
+        assert_eq!(
+            e,
+            UploadRefusal::Anonymous {
+                rule: "upload_access = listed".into()
+            }
+        );
         assert!(
-            e.contains("authenticated clients (upload_access = listed)"),
+            e.to_string()
+                .contains("authenticated clients (upload_access = listed)"),
             "{e}"
         );
         let e = r
@@ -291,6 +334,13 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e,
+            UploadRefusal::NotListed {
+                subject: "CN=Bob".into(),
+                reasons: vec![ListMiss::Vo(vec!["biomed".into()])]
+            }
+        );
+        assert_eq!(
+            e.to_string(),
             "upload refused: the client certificate (CN=Bob) is not a member of any allowed VO \
              (allowed: biomed)"
         );
@@ -324,7 +374,8 @@ mod tests {
         );
         let e = r
             .check_client(Some(&client("CN=Bob", &["biomed"], &["/biomed"])))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             e.ends_with(
                 "is not one of the allowed DNs (1 listed in upload_dns) and holds none of the \
@@ -348,7 +399,10 @@ mod tests {
         let e = r
             .check_endorser(Some(&alice), "CN=Bob,O=Grid,C=EU")
             .unwrap_err();
-        assert!(e.contains("(upload_match_endorser)"), "{e}");
+        assert!(
+            matches!(&e, UploadRefusal::NotTheEndorser { signer, .. } if signer == "CN=Bob,O=Grid,C=EU")
+        );
+        assert!(e.to_string().contains("(upload_match_endorser)"), "{e}");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! A handler whose response depends on the caller (every one that reads
 //! entries: restricted entries are shown to their VOs' members only) takes
 //! a [`Caller`]; extracting an authenticated one raises the request's
-//! [`CallerUsed`] flag, so that [`crate::conditional`] keeps the response
+//! [`CallerUsed`] flag, so that [`crate::http::conditional`] keeps the response
 //! out of shared caches.
 
 use axum::extract::FromRequestParts;
@@ -85,7 +85,7 @@ impl Caller {
     }
 }
 
-/// A request extension (put by [`crate::conditional::Conditional`])
+/// A request extension (put by [`crate::http::conditional::Conditional`])
 /// raised when a handler extracted an authenticated [`Caller`]: the
 /// response was made for that caller.
 #[derive(Debug, Clone, Default)]

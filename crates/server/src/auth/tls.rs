@@ -15,16 +15,16 @@
 //! `bad_certificate`), rather than being silently downgraded to anonymous.
 //! With `required`, a client without a valid certificate cannot connect.
 //!
-//! After the handshake the chain is turned into a [`ClientIdentity`](crate::identity::ClientIdentity)
-//! (with VOMS attributes, see [`crate::authn`]) once per connection, and
+//! After the handshake the chain is turned into a [`ClientIdentity`](crate::auth::identity::ClientIdentity)
+//! (with VOMS attributes, see [`crate::auth::authn`]) once per connection, and
 //! the accept loop attaches it to each request as a [`Connection`].
 
-use crate::authn::{Authenticator, Connection, TlsClientAuth};
-use crate::clock::Clock;
-use crate::config::ServerConfig;
-use crate::connections::{Activity, ConnectionGate, IdleWatch};
-use crate::identity::IdentitySource;
-use crate::state::AppState;
+use crate::auth::authn::{Authenticator, Connection, TlsClientAuth};
+use crate::auth::identity::IdentitySource;
+use crate::http::connections::{Activity, ConnectionGate, IdleWatch};
+use crate::runtime::clock::Clock;
+use crate::runtime::config::ServerConfig;
+use crate::runtime::state::AppState;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
@@ -32,9 +32,8 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use marketplace_trust::certificate::{self, TlsIdentityError};
 use marketplace_trust::chain::{CaDirectory, ChainError};
-use openssl::pkey::PKey;
-use openssl::x509::X509;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, SubjectPublicKeyInfoDer, UnixTime};
@@ -106,37 +105,26 @@ pub fn load_identity(
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
     let pem =
         std::fs::read(cert).map_err(|e| format!("cannot read tls_cert {}: {e}", cert.display()))?;
-    let certs = X509::stack_from_pem(&pem)
-        .map_err(|e| format!("tls_cert {}: not PEM certificates: {e}", cert.display()))?;
-    let first = certs
-        .first()
-        .ok_or_else(|| format!("tls_cert {}: no certificate in it", cert.display()))?;
     let key_pem =
         std::fs::read(key).map_err(|e| format!("cannot read tls_key {}: {e}", key.display()))?;
-    let pkey = PKey::private_key_from_pem(&key_pem).map_err(|_| {
-        format!(
-            "tls_key {}: not an unencrypted PEM private key",
-            key.display()
-        )
-    })?;
-    let matches = first
-        .public_key()
-        .map(|public| public.public_eq(&pkey))
-        .unwrap_or(false);
-    if !matches {
-        return Err(format!(
+    let identity = certificate::tls_identity(&pem, &key_pem).map_err(|e| match e {
+        TlsIdentityError::NotCertificates(_) | TlsIdentityError::NoCertificate => {
+            format!("tls_cert {}: {e}", cert.display())
+        }
+        TlsIdentityError::NotAKey => format!("tls_key {}: {e}", key.display()),
+        TlsIdentityError::KeyMismatch => format!(
             "tls_key {} is not the key of the certificate in {}",
             key.display(),
             cert.display()
-        ));
-    }
-    let ders = certs
-        .iter()
-        .map(|c| c.to_der().map(CertificateDer::from))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
-    let key_der = pkey.private_key_to_pkcs8().map_err(|e| e.to_string())?;
-    Ok((ders, PrivateKeyDer::Pkcs8(key_der.into())))
+        ),
+        TlsIdentityError::Encoding(e) => e.to_string(),
+    })?;
+    let ders = identity
+        .chain
+        .into_iter()
+        .map(CertificateDer::from)
+        .collect();
+    Ok((ders, PrivateKeyDer::Pkcs8(identity.pkcs8_key.into())))
 }
 
 /// The rustls configuration: our certificate, the client-certificate
@@ -198,9 +186,9 @@ impl GridClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
+        let public = certificate::public_key_der(cert.as_ref())
             .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
-        let key = parsed.public_key().subject_public_key.data.as_ref();
+        let key = public.key.as_slice();
         let verified = self
             .algorithms
             .mapping
@@ -221,27 +209,10 @@ impl GridClientVerifier {
 /// The subjects of the CA certificates in a CA directory (hints for
 /// browsers choosing a certificate).
 fn ca_subjects(dir: &Path) -> Vec<DistinguishedName> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<Vec<u8>> = entries
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.split_once('.').is_some_and(|(h, n)| {
-                h.len() == 8
-                    && h.bytes().all(|b| b.is_ascii_hexdigit())
-                    && !n.is_empty()
-                    && n.bytes().all(|b| b.is_ascii_digit())
-            })
-        })
-        .filter_map(|e| std::fs::read(e.path()).ok())
-        .filter_map(|pem| X509::from_pem(&pem).ok())
-        .filter_map(|c| c.subject_name().to_der().ok())
-        .collect();
-    names.sort();
-    names.dedup();
-    names.into_iter().map(DistinguishedName::from).collect()
+    certificate::directory_subjects(dir)
+        .into_iter()
+        .map(DistinguishedName::from)
+        .collect()
 }
 
 /// The TLS error for a refused chain (the alert the client sees).
@@ -281,15 +252,15 @@ impl ClientCertVerifier for GridClientVerifier {
         _now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         let bad = |_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding);
-        let leaf = X509::from_der(end_entity.as_ref()).map_err(bad)?;
-        if intermediates.len() >= crate::authn::MAX_CHAIN {
+        let leaf = certificate::from_der(end_entity.as_ref()).map_err(bad)?;
+        if intermediates.len() >= crate::auth::authn::MAX_CHAIN {
             return Err(rustls::Error::InvalidCertificate(
                 CertificateError::BadEncoding,
             ));
         }
         let chain = intermediates
             .iter()
-            .map(|c| X509::from_der(c.as_ref()))
+            .map(|c| certificate::from_der(c.as_ref()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(bad)?;
         match self.ca.verify_chain(&leaf, &chain, self.clock.now()) {
@@ -316,9 +287,9 @@ impl ClientCertVerifier for GridClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
+        let public = certificate::public_key_der(cert.as_ref())
             .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
-        let spki = SubjectPublicKeyInfoDer::from(parsed.public_key().raw);
+        let spki = SubjectPublicKeyInfoDer::from(public.spki.as_slice());
         rustls::crypto::verify_tls13_signature_with_raw_key(message, &spki, dss, &self.algorithms)
     }
 
@@ -328,7 +299,7 @@ impl ClientCertVerifier for GridClientVerifier {
 }
 
 /// Serves `app` (the application, or any service of requests, e.g. a test
-/// router behind [`crate::authn::Identify`]) on `listener` — over TLS when
+/// router behind [`crate::auth::authn::Identify`]) on `listener` — over TLS when
 /// `tls` is given — until `shutdown` completes; then stops accepting and
 /// waits for the requests in flight (idle connections are closed).
 pub async fn serve_connections<S>(
@@ -463,7 +434,7 @@ async fn connection<S>(
 /// not compiled in; ALPN offers `http/1.1`, as `axum::serve` serves
 /// with axum's default features). Headers must arrive within the gate's
 /// header timeout, and the connection is closed once idle for its idle
-/// timeout ([`crate::connections`]).
+/// timeout ([`crate::http::connections`]).
 async fn serve_http<I, S>(io: I, info: Connection, app: S, gate: &ConnectionGate, watcher: Watcher)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,

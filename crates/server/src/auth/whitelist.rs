@@ -1,5 +1,6 @@
 //! The endorser whitelist (`endorser_whitelist`): certificate subject DNs
-//! whose uploads skip e-mail confirmation (server-spec §6.9).
+//! whose uploads skip e-mail confirmation (the README's "E-mail
+//! confirmation").
 //!
 //! The file has one DN per line, either in RFC 2253 form
 //! (`CN=Jim Tester,O=StratusLab Project,C=EU`, most specific first) or in

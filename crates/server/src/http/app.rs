@@ -3,30 +3,30 @@
 //! route also answers with a trailing slash).
 //!
 //! Middleware, outermost first: security headers
-//! ([`crate::security::SecurityHeaders`]), tracing, metrics
-//! ([`crate::metrics::Track`]), conditional GET
-//! ([`crate::conditional::Conditional`]), compression, CSRF protection
-//! ([`crate::security::Csrf`]), error bodies
-//! ([`crate::error::ErrorBodies`]), NUL characters refused
-//! ([`crate::text_params::TextParams`]), the caller's identity
-//! ([`crate::authn::Identify`]), request timeout, large pages waiting for a
-//! slot ([`crate::heavy_reads::HeavyReads`]), request body limit. Ours
-//! are [`crate::middleware::Middleware`]s: none clones the stack below it
+//! ([`crate::http::security::SecurityHeaders`]), tracing, metrics
+//! ([`crate::http::metrics::Track`]), conditional GET
+//! ([`crate::http::conditional::Conditional`]), compression, CSRF protection
+//! ([`crate::http::security::Csrf`]), error bodies
+//! ([`crate::http::error::ErrorBodies`]), NUL characters refused
+//! ([`crate::http::text_params::TextParams`]), the caller's identity
+//! ([`crate::auth::authn::Identify`]), request timeout, large pages waiting for a
+//! slot ([`crate::http::heavy_reads::HeavyReads`]), request body limit. Ours
+//! are [`crate::http::middleware::Middleware`]s: none clones the stack below it
 //! on a request.
 //! The web interface's own routes are merged from [`crate::ui`].
 //! The JSON API is nested at `/api/v1` ([`crate::api`]); feeds
-//! ([`crate::feeds`]) and `/healthz`, `/metrics` ([`crate::ops`]) are merged.
+//! ([`crate::render::feeds`]) and `/healthz`, `/metrics` ([`crate::runtime::ops`]) are merged.
 
-use crate::authn::{Authenticator, Identify};
-use crate::conditional::Conditional;
-use crate::error::{AppError, ErrorBodies};
-use crate::heavy_reads::HeavyReads;
-use crate::metrics::Track;
-use crate::middleware::MiddlewareLayer;
+use crate::auth::authn::{Authenticator, Identify};
+use crate::http::conditional::Conditional;
+use crate::http::error::{AppError, ErrorBodies};
+use crate::http::heavy_reads::HeavyReads;
+use crate::http::metrics::Track;
+use crate::http::middleware::MiddlewareLayer;
+use crate::http::security::{Csrf, SecurityHeaders};
+use crate::http::text_params::TextParams;
 use crate::routes::{endorsers, entry, home, metadata, tags, upload};
-use crate::security::{Csrf, SecurityHeaders};
-use crate::state::AppState;
-use crate::text_params::TextParams;
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, Uri};
@@ -47,7 +47,7 @@ pub type App = tower::util::MapRequest<Router, fn(Request) -> Request>;
 
 /// The routes and their middleware.
 pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.max_upload_bytes + crate::receive::MULTIPART_OVERHEAD;
+    let body_limit = state.config.max_upload_bytes + crate::http::receive::MULTIPART_OVERHEAD;
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     Router::new()
         .route("/", get(home::home))
@@ -73,8 +73,8 @@ pub fn router(state: AppState) -> Router {
         .route("/endorsers/{email}/tags", get(tags::tags))
         .route("/upload", get(upload::form).post(crate::ui::upload::submit))
         .nest(crate::api::PREFIX, crate::api::router())
-        .merge(crate::feeds::router())
-        .merge(crate::ops::router())
+        .merge(crate::render::feeds::router())
+        .merge(crate::runtime::ops::router())
         .merge(crate::routes::action::router())
         .merge(crate::ui::router())
         .fallback(not_found)
@@ -91,7 +91,7 @@ pub fn router(state: AppState) -> Router {
                 .map_response(IntoResponse::into_response)
                 .layer(
                     TraceLayer::new_for_http()
-                        .make_span_with(crate::request_log::request_span)
+                        .make_span_with(crate::http::request_log::request_span)
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(MiddlewareLayer::new(Track(state.metrics.clone())))

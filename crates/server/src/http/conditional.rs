@@ -13,17 +13,17 @@
 //!
 //! What a response holds depends on who asks: entries restricted to VOs
 //! are in the responses to their members only (see
-//! [`crate::identity::Caller::audience`]). So every response made for an
+//! [`crate::auth::identity::Caller::audience`]). So every response made for an
 //! authenticated caller — a handler extracted it as a
-//! [`crate::identity::Caller`], raising [`CallerUsed`] — is
+//! [`crate::auth::identity::Caller`], raising [`CallerUsed`] — is
 //! `Cache-Control: private` (no shared cache keeps it; [`make_private`]),
 //! and since a tag is the hash of the bytes sent,
 //! two audiences that get different content get different tags (a tag
 //! never validates another audience's copy). Responses to anonymous callers
 //! hold public entries only and stay shareable.
 
-use crate::identity::{CallerUsed, ClientIdentity};
-use crate::middleware::{Before, Middleware};
+use crate::auth::identity::{CallerUsed, ClientIdentity};
+use crate::http::middleware::{Before, Middleware};
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::header::{
@@ -408,7 +408,7 @@ mod tests {
     /// layer does): the response is private, an anonymous one is not.
     #[tokio::test]
     async fn responses_made_for_a_caller_are_private() {
-        use crate::identity::{Caller, IdentitySource};
+        use crate::auth::identity::{Caller, IdentitySource};
         use axum::routing::get;
         use tower::ServiceExt;
         async fn attach(mut request: Request, next: axum::middleware::Next) -> Response {
@@ -430,7 +430,7 @@ mod tests {
             )
             .route("/static", get(|| async { "same for all" }))
             .layer(axum::middleware::from_fn(attach))
-            .layer(crate::middleware::MiddlewareLayer::new(Conditional));
+            .layer(crate::http::middleware::MiddlewareLayer::new(Conditional));
         let send = |path: &str, who: bool| {
             let mut request = Request::builder().uri(path);
             if who {

@@ -9,7 +9,7 @@
 //! after `idle_timeout_secs` (default [`IDLE_TIMEOUT`]; [`IdleWatch`],
 //! since hyper has no idle timeout of its own for HTTP/1.1 keep-alive).
 
-use crate::authn::AddrRange;
+use crate::auth::authn::AddrRange;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::pin::Pin;

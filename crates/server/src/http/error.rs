@@ -10,11 +10,11 @@
 //!
 //! The message is always escaped for the format (the original pasted it raw).
 
-use crate::html;
-use crate::ingest::{IngestError, Refusal};
-use crate::middleware::{Before, Middleware};
-use crate::negotiate::{Media, negotiate, varies_by_accept};
-use crate::state::AppState;
+use crate::http::middleware::{Before, Middleware};
+use crate::http::negotiate::{Media, negotiate, varies_by_accept};
+use crate::render::html;
+use crate::runtime::state::AppState;
+use crate::upload::ingest::{IngestError, Refusal};
 use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, VARY};
 use axum::http::{HeaderValue, StatusCode};
@@ -173,7 +173,7 @@ pub(crate) fn render(
             Media::Xml.content_type(),
             format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<error>{}</error>\n",
-                crate::escape::xml(message)
+                crate::render::escape::xml(message)
             ),
         ),
         Media::Json => (

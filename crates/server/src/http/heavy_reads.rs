@@ -7,8 +7,8 @@
 //! early and says so), so these slots bound what large lists hold at once,
 //! while ordinary pages (100 by default) never wait.
 
-use crate::listing::Params;
-use crate::middleware::{Before, Middleware};
+use crate::http::middleware::{Before, Middleware};
+use crate::render::listing::Params;
 use axum::extract::Request;
 use axum::response::Response;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ pub const LIST_DOCUMENT_BUDGET: usize = 16 * 1024 * 1024;
 const PAGE_SIZE_PARAMETERS: [&str; 3] = ["per_page", "limit", "iDisplayLength"];
 
 /// Middleware: large pages wait for one of the state's slots
-/// ([`crate::state::SharedState::heavy_slots`]).
+/// ([`crate::runtime::state::SharedState::heavy_slots`]).
 #[derive(Debug, Clone)]
 pub struct HeavyReads {
     slots: Arc<Semaphore>,
@@ -38,7 +38,7 @@ pub struct HeavyReads {
 
 impl HeavyReads {
     /// Large pages wait for `slots` (the state's
-    /// [`crate::state::SharedState::heavy_slots`]).
+    /// [`crate::runtime::state::SharedState::heavy_slots`]).
     pub fn new(slots: Arc<Semaphore>) -> Self {
         HeavyReads { slots }
     }

@@ -1,7 +1,7 @@
 //! The URLs the pages, the API and the lists share: an entry's path, and
 //! which locations may be shown as links.
 
-use crate::escape::path_segment;
+use crate::render::escape::path_segment;
 use marketplace_store::EntryKey;
 
 /// The relative path of an entry: `metadata/<id>/<email>/<created>`

@@ -14,8 +14,8 @@
 //! raw paths, and `unmatched` for unknown paths, so the number of series
 //! stays bounded.
 
-use crate::ingest::{IngestError, IngestOutcome, Ingested};
-use crate::middleware::{Before, Middleware};
+use crate::http::middleware::{Before, Middleware};
+use crate::upload::ingest::{IngestError, IngestOutcome, Ingested};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;

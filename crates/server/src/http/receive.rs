@@ -3,13 +3,13 @@
 //! document from a raw or multipart body within the size limit, without
 //! reading more than the limit.
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::http::error::AppError;
+use crate::runtime::state::AppState;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_LENGTH;
 
-/// Waits for one of the state's upload slots ([`crate::state::UPLOADS_AT_ONCE`]),
+/// Waits for one of the state's upload slots ([`crate::runtime::state::UPLOADS_AT_ONCE`]),
 /// held while the upload is read, verified and stored.
 pub(crate) async fn upload_slot(
     state: &AppState,

@@ -47,10 +47,10 @@
 //!   command-line clients, which have no ambient authority a forgery could
 //!   borrow (every browser since 2020 sends `Origin` with a `POST`).
 
-use crate::error::AppError;
-use crate::middleware::{Before, Middleware};
-use crate::negotiate::negotiate;
-use crate::state::AppState;
+use crate::http::error::AppError;
+use crate::http::middleware::{Before, Middleware};
+use crate::http::negotiate::negotiate;
+use crate::runtime::state::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::{
@@ -102,7 +102,7 @@ tokio::task_local! {
 
 /// The CSRF token to put in the hidden [`CSRF_FIELD`] of a form (empty
 /// outside a request, e.g. in unit tests). Templates call it as
-/// `crate::security::csrf_token()`.
+/// `crate::http::security::csrf_token()`.
 pub(crate) fn csrf_token() -> String {
     CONTEXT
         .try_with(|c| {
@@ -328,11 +328,11 @@ async fn checked_form(
     let media = negotiate(request.uri().query(), request.headers());
     // This layer is outside `ErrorBodies` (so that error pages, too, are
     // rendered inside the context): it renders its own refusals.
-    let refuse = |e: AppError| crate::error::render(e.status, &e.message, media, state);
+    let refuse = |e: AppError| crate::http::error::render(e.status, &e.message, media, state);
     if cross_site(request.headers()) {
         return Err(refuse(AppError::new(StatusCode::FORBIDDEN, CSRF_REFUSED)));
     }
-    let limit = state.config.max_upload_bytes + crate::receive::MULTIPART_OVERHEAD;
+    let limit = state.config.max_upload_bytes + crate::http::receive::MULTIPART_OVERHEAD;
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,

@@ -6,9 +6,9 @@
 //! negotiated error body elsewhere). Form bodies (the DataTables POST) are
 //! checked where they are read, with [`Params::refuse_nul`].
 
-use crate::error::AppError;
-use crate::listing::Params;
-use crate::middleware::{Before, Middleware};
+use crate::http::error::AppError;
+use crate::http::middleware::{Before, Middleware};
+use crate::render::listing::Params;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -13,12 +13,12 @@
 //! A feed carries the entries the caller may see; a feed of an endorser or
 //! image with none is 404, as one with no entries at all.
 
-use crate::conditional::set_last_modified;
-use crate::error::AppError;
-use crate::escape::path_segment;
-use crate::identity::Caller;
-use crate::links::entry_path;
-use crate::state::AppState;
+use crate::auth::identity::Caller;
+use crate::http::conditional::set_last_modified;
+use crate::http::error::AppError;
+use crate::http::links::entry_path;
+use crate::render::escape::path_segment;
+use crate::runtime::state::AppState;
 use atom_syndication::{Content, Entry, Feed, Generator, Link, Person, Text};
 use axum::Router;
 use axum::extract::{Path, State};

@@ -5,7 +5,7 @@
 //! navigation and skip link. The pages of the web interface are in
 //! [`crate::ui`]; the status, home, endorsers and tags pages are here.
 
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -79,9 +79,9 @@ pub(crate) fn render(template: &impl Template) -> String {
 
 /// A `text/html` response.
 pub(crate) fn page(status: StatusCode, template: &impl Template) -> Response {
-    crate::response::with_type(
+    crate::http::response::with_type(
         status,
-        crate::negotiate::Media::Html.content_type(),
+        crate::http::negotiate::Media::Html.content_type(),
         render(template),
     )
 }

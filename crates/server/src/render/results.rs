@@ -3,7 +3,7 @@
 //! `/endorsers/{email}/tags`. Every value is a plain literal; unbound values
 //! are left out of their row.
 
-use crate::escape;
+use crate::render::escape;
 use serde_json::{Map, Value, json};
 
 /// Named columns and rows of optional values.

@@ -1,4 +1,4 @@
-//! The links of confirmation mails ([`crate::confirm`]):
+//! The links of confirmation mails ([`crate::upload::confirm`]):
 //!
 //! - `GET /action/{token}/confirm`, `…/abort` and `…/abuse`: a page
 //!   showing the pending upload and a form whose button POSTs the
@@ -16,16 +16,16 @@
 //! Unknown, used, expired or malformed tokens are 404 with a message that
 //! names no path. Every response is `Cache-Control: no-store` and
 //! `Referrer-Policy: no-referrer`; the token is masked in request spans
-//! ([`crate::request_log::request_span`]).
+//! ([`crate::http::request_log::request_span`]).
 
-use crate::confirm::{self, Command};
-use crate::error::AppError;
-use crate::html::{self, StatusPage};
-use crate::ingest::IngestOutcome;
-use crate::links::entry_path;
-use crate::negotiate::Media;
-use crate::response::with_type;
-use crate::state::AppState;
+use crate::http::error::AppError;
+use crate::http::links::entry_path;
+use crate::http::negotiate::Media;
+use crate::http::response::with_type;
+use crate::render::html::{self, StatusPage};
+use crate::runtime::state::AppState;
+use crate::upload::confirm::{self, Command};
+use crate::upload::ingest::IngestOutcome;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};

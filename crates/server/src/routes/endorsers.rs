@@ -2,19 +2,19 @@
 //! `/endorsers/{email}` (its history over the last `range` days).
 //!
 //! XML and JSON keep the original's shape: W3C SPARQL query results (see
-//! [`crate::results`]), columns `email, subject, issuer` for the list and
+//! [`crate::render::results`]), columns `email, subject, issuer` for the list and
 //! `identifier, created, description, location, deprecated, email` for a
 //! history (one row per location).
 
-use crate::error::AppError;
-use crate::html::{self, EndorserRow, EndorsersPage};
-use crate::identity::Caller;
-use crate::listing::Params;
-use crate::negotiate::Media;
+use crate::auth::identity::Caller;
+use crate::http::error::AppError;
+use crate::http::negotiate::Media;
 use crate::queries;
-use crate::results::Table;
+use crate::render::html::{self, EndorserRow, EndorsersPage};
+use crate::render::listing::Params;
+use crate::render::results::Table;
 use crate::routes::tags::table_response;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -42,7 +42,7 @@ pub(crate) async fn list(
                 .into_iter()
                 .map(|e| EndorserRow {
                     name: display_name(&e.subject),
-                    segment: crate::escape::path_segment(&e.email),
+                    segment: crate::render::escape::path_segment(&e.email),
                     subject: e.subject,
                     issuer: e.issuer,
                     email: e.email,
@@ -82,8 +82,8 @@ pub(crate) async fn history(
     let range = params
         .non_empty("range")
         .and_then(|r| r.parse::<u32>().ok())
-        .unwrap_or(crate::listing::DEFAULT_RANGE_DAYS)
-        .min(crate::listing::MAX_RANGE_DAYS);
+        .unwrap_or(crate::render::listing::DEFAULT_RANGE_DAYS)
+        .min(crate::render::listing::MAX_RANGE_DAYS);
     let now = state.clock.now();
     let entries = queries::endorser_history(
         &state,

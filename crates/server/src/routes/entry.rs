@@ -11,16 +11,16 @@
 //! An entry hidden from the caller (restricted to VOs it is not a member
 //! of) is 404 with the very body of a missing one.
 
-use crate::error::AppError;
-use crate::identity::Caller;
-use crate::negotiate::Media;
-use crate::rdfjson::to_rdf_json;
-use crate::response::with_type;
-use crate::state::AppState;
+use crate::auth::identity::Caller;
+use crate::http::error::AppError;
+use crate::http::negotiate::Media;
+use crate::http::response::with_type;
+use crate::runtime::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_DISPOSITION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
+use marketplace_format::rdfjson::to_rdf_json;
 use marketplace_store::EntryKey;
 
 /// The original's message for a missing entry.

@@ -1,7 +1,7 @@
 //! `/`: a page that sends browsers to the metadata list.
 
-use crate::html::{self, HomePage};
-use crate::state::AppState;
+use crate::render::html::{self, HomePage};
+use crate::runtime::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;

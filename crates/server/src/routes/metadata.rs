@@ -14,16 +14,16 @@
 //! Lists, counts and totals cover the entries the caller may see (see
 //! [`marketplace_store::Audience`]); `vo=` filters on the signer's VO.
 
-use crate::conditional;
-use crate::config::DEFAULT_PAGE;
-use crate::error::AppError;
-use crate::escape;
-use crate::identity::Caller;
-use crate::listing::{Params, list_request};
-use crate::negotiate::Media;
-use crate::response::with_type;
+use crate::auth::identity::Caller;
+use crate::http::conditional;
+use crate::http::error::AppError;
+use crate::http::negotiate::Media;
+use crate::http::response::with_type;
+use crate::render::escape;
+use crate::render::listing::{Params, list_request};
 use crate::routes::{entry, upload};
-use crate::state::AppState;
+use crate::runtime::config::DEFAULT_PAGE;
+use crate::runtime::state::AppState;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::header::{CONTENT_TYPE, ETAG};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -139,10 +139,12 @@ async fn post(
     match content_type.as_deref() {
         Some("application/x-www-form-urlencoded") => {
             let query = Params::parse(request.uri().query());
-            let body =
-                axum::body::to_bytes(request.into_body(), crate::receive::MULTIPART_OVERHEAD)
-                    .await
-                    .map_err(|e| AppError::bad_request(format!("cannot read the form: {e}")))?;
+            let body = axum::body::to_bytes(
+                request.into_body(),
+                crate::http::receive::MULTIPART_OVERHEAD,
+            )
+            .await
+            .map_err(|e| AppError::bad_request(format!("cannot read the form: {e}")))?;
             let form = Params::parse_bytes(&body);
             form.refuse_nul().map_err(AppError::bad_request)?;
             let params = form.then(query);

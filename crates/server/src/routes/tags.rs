@@ -1,13 +1,13 @@
 //! `/endorsers/{email}/tags`: the distinct tags an endorser used.
 
-use crate::error::AppError;
-use crate::escape::path_segment;
-use crate::html::{self, TagsPage};
-use crate::identity::Caller;
-use crate::negotiate::Media;
-use crate::response::with_type;
-use crate::results::Table;
-use crate::state::AppState;
+use crate::auth::identity::Caller;
+use crate::http::error::AppError;
+use crate::http::negotiate::Media;
+use crate::http::response::with_type;
+use crate::render::escape::path_segment;
+use crate::render::html::{self, TagsPage};
+use crate::render::results::Table;
+use crate::runtime::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -3,15 +3,15 @@
 //! `application/xml`, or `multipart/form-data` from the form: the first part
 //! with a file name).
 
-use crate::authn::{caller_of, client_of};
-use crate::error::AppError;
-use crate::html::{self, StatusPage};
-use crate::ingest::{IngestOutcome, Ingested, Ingestor};
-use crate::links::entry_path;
-use crate::negotiate::Media;
-use crate::receive::{multipart_file, raw_body, upload_slot};
-use crate::response::with_type;
-use crate::state::AppState;
+use crate::auth::authn::{caller_of, client_of};
+use crate::http::error::AppError;
+use crate::http::links::entry_path;
+use crate::http::negotiate::Media;
+use crate::http::receive::{multipart_file, raw_body, upload_slot};
+use crate::http::response::with_type;
+use crate::render::html::{self, StatusPage};
+use crate::runtime::state::AppState;
+use crate::upload::ingest::{IngestOutcome, Ingested, Ingestor};
 use axum::extract::{Request, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
@@ -104,7 +104,7 @@ fn message_page(
 
 /// The hook of the e-mail confirmation flow (`validate_email`): the entry
 /// is valid but its e-mail is not certified. It waits as pending and a
-/// mail goes to the endorser ([`crate::confirm`]): 202, no `Location`.
+/// mail goes to the endorser ([`crate::upload::confirm`]): 202, no `Location`.
 async fn confirmation(
     state: &AppState,
     media: Media,
@@ -112,8 +112,8 @@ async fn confirmation(
     client: Option<std::net::IpAddr>,
     notes: &[String],
 ) -> Result<Response, AppError> {
-    match crate::confirm::request(state, entry, client).await? {
-        crate::confirm::Requested::Sent { key, expires_at } => {
+    match crate::upload::confirm::request(state, entry, client).await? {
+        crate::upload::confirm::Requested::Sent { key, expires_at } => {
             let message = format!(
                 "confirmation email sent for new metadata entry {key}: it is published once \
                  the endorser follows the link mailed to {email} (before {expires})",
@@ -128,7 +128,7 @@ async fn confirmation(
                 notes,
             ))
         }
-        crate::confirm::Requested::StillWaiting { key, expires_at } => {
+        crate::upload::confirm::Requested::StillWaiting { key, expires_at } => {
             let message = format!(
                 "metadata entry {key} already waits for e-mail confirmation: it is published \
                  once the endorser follows the link mailed to {email} (before {expires}); no new \
@@ -144,7 +144,7 @@ async fn confirmation(
                 notes,
             ))
         }
-        crate::confirm::Requested::AlreadyPresent(key) => Ok(outcome(
+        crate::upload::confirm::Requested::AlreadyPresent(key) => Ok(outcome(
             state,
             media,
             StatusCode::OK,

@@ -1,9 +1,9 @@
 //! Operations routes: `GET /healthz` (200 `{"status":"ok"}` when the store
 //! answers and can write, else 503 with the reason) and `GET /metrics` (Prometheus text exposition, see
-//! [`crate::metrics`]).
+//! [`crate::http::metrics`]).
 
-use crate::error::FinalBody;
-use crate::state::AppState;
+use crate::http::error::FinalBody;
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -91,6 +91,6 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     state.metrics.set_store(count.ok());
     uncached(
         state.metrics.render().into_response(),
-        crate::metrics::CONTENT_TYPE,
+        crate::http::metrics::CONTENT_TYPE,
     )
 }

@@ -1,10 +1,10 @@
 //! Running the server: opening the store the configuration names, binding,
 //! and serving until SIGINT or SIGTERM (in-flight requests finish).
 
-use crate::app::app;
-use crate::config::ServerConfig;
-use crate::state::{AppState, TrustSettings};
-use crate::tls::Tls;
+use crate::auth::tls::Tls;
+use crate::http::app::app;
+use crate::runtime::config::ServerConfig;
+use crate::runtime::state::{AppState, TrustSettings};
 use marketplace_store::{PgStore, SqliteStore, Store};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,7 +38,7 @@ pub async fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, String>
 /// The application state for a configuration (store, trust anchors,
 /// clock), with the e-mails of entries stored before endorser bindings
 /// existed bound to their newest signers
-/// ([`crate::continuity::bind_stored_endorsers`]).
+/// ([`crate::upload::continuity::bind_stored_endorsers`]).
 pub async fn state_for(config: ServerConfig) -> Result<AppState, String> {
     let trust = TrustSettings::from_config(&config)?;
     let store = open_store(&config).await?;
@@ -46,7 +46,7 @@ pub async fn state_for(config: ServerConfig) -> Result<AppState, String> {
     // A store that cannot write now (damaged, disk full) still serves
     // reads and the admin tasks that save what it holds; the binding is
     // tried again at the next start.
-    if let Err(e) = crate::continuity::bind_stored_endorsers(
+    if let Err(e) = crate::upload::continuity::bind_stored_endorsers(
         state.store.as_ref(),
         &state.trust,
         state.clock.now(),
@@ -83,7 +83,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes: HTTPS when the
-/// configuration has `tls_cert` and `tls_key` ([`crate::tls`]), else plain
+/// configuration has `tls_cert` and `tls_key` ([`crate::auth::tls`]), else plain
 /// HTTP. A TLS setup that cannot be used is an `InvalidInput` error.
 pub async fn serve(
     listener: TcpListener,
@@ -93,9 +93,9 @@ pub async fn serve(
     let tls = Tls::from_state(&state)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     // Expired pending uploads: purged now, then periodically.
-    let purger = crate::confirm::start_purger(state.clone()).await;
+    let purger = crate::upload::confirm::start_purger(state.clone()).await;
     let config = &state.config;
-    let mut gate = crate::connections::ConnectionGate::new(
+    let mut gate = crate::http::connections::ConnectionGate::new(
         config.max_connections,
         config.max_connections_per_client,
         config.trusted_proxies.clone(),
@@ -103,7 +103,8 @@ pub async fn serve(
     gate.header_timeout = config.header_timeout;
     gate.idle_timeout = config.idle_timeout;
     let gate = Arc::new(gate);
-    let served = crate::tls::serve_connections(listener, app(state), tls, gate, shutdown).await;
+    let served =
+        crate::auth::tls::serve_connections(listener, app(state), tls, gate, shutdown).await;
     purger.abort();
     served
 }
@@ -144,7 +145,7 @@ pub async fn run(config: ServerConfig, on_ready: impl FnOnce(SocketAddr)) -> Res
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let url = crate::tls::display_url(&state.config, addr);
+    let url = crate::auth::tls::display_url(&state.config, addr);
     if state.config.ca_dir.is_none() {
         tracing::warn!(
             "no ca_dir is set: no certificate chain is checked, every endorser identity is \

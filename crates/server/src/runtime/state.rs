@@ -1,8 +1,8 @@
 //! What every request handler shares: the store, the configuration, the
 //! clock and the trust settings.
 
-use crate::clock::Clock;
-use crate::config::ServerConfig;
+use crate::runtime::clock::Clock;
+use crate::runtime::config::ServerConfig;
 use marketplace_store::Store;
 use marketplace_trust::chain::CaDirectory;
 use marketplace_trust::voms::VomsDir;
@@ -15,8 +15,8 @@ pub struct TrustSettings {
     pub ca_dir: Option<CaDirectory>,
     /// vomsdir: when present (with a CA directory), VOMS attributes are checked.
     pub vomsdir: Option<VomsDir>,
-    /// Signers whose uploads skip e-mail confirmation ([`crate::whitelist`]).
-    pub whitelist: Option<crate::whitelist::Whitelist>,
+    /// Signers whose uploads skip e-mail confirmation ([`crate::auth::whitelist`]).
+    pub whitelist: Option<crate::auth::whitelist::Whitelist>,
 }
 
 impl TrustSettings {
@@ -37,7 +37,7 @@ impl TrustSettings {
         let whitelist = config
             .endorser_whitelist
             .as_deref()
-            .map(crate::whitelist::Whitelist::load)
+            .map(crate::auth::whitelist::Whitelist::load)
             .transpose()?;
         Ok(TrustSettings {
             ca_dir,
@@ -63,15 +63,15 @@ pub struct SharedState {
     pub clock: Clock,
     /// Trust anchors.
     pub trust: Arc<TrustSettings>,
-    /// Prometheus metrics ([`crate::metrics`]).
-    pub metrics: Arc<crate::metrics::Metrics>,
-    /// How many confirmation mails may still go out ([`crate::mail_limits`]).
-    pub mail_limits: crate::mail_limits::MailLimits,
+    /// Prometheus metrics ([`crate::http::metrics`]).
+    pub metrics: Arc<crate::http::metrics::Metrics>,
+    /// How many confirmation mails may still go out ([`crate::upload::mail_limits`]).
+    pub mail_limits: crate::upload::mail_limits::MailLimits,
     /// Uploads received at once ([`UPLOADS_AT_ONCE`]): each holds up to
     /// `max_upload_bytes` in memory until it is verified and stored.
     pub upload_slots: tokio::sync::Semaphore,
     /// Pages larger than 100 entries built at once
-    /// ([`crate::heavy_reads::HEAVY_AT_ONCE`]).
+    /// ([`crate::http::heavy_reads::HEAVY_AT_ONCE`]).
     pub heavy_slots: Arc<tokio::sync::Semaphore>,
 }
 
@@ -93,14 +93,14 @@ impl AppState {
         AppState(Arc::new(SharedState {
             store,
             clock: Clock::from_option(config.now),
-            mail_limits: crate::mail_limits::MailLimits::new(config.mail_quotas),
+            mail_limits: crate::upload::mail_limits::MailLimits::new(config.mail_quotas),
             upload_slots: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE),
             heavy_slots: Arc::new(tokio::sync::Semaphore::new(
-                crate::heavy_reads::HEAVY_AT_ONCE,
+                crate::http::heavy_reads::HEAVY_AT_ONCE,
             )),
             config: Arc::new(config),
             trust: Arc::new(trust),
-            metrics: Arc::new(crate::metrics::Metrics::new()),
+            metrics: Arc::new(crate::http::metrics::Metrics::new()),
         }))
     }
 

@@ -3,8 +3,8 @@
 //! with `?v=` [`version`] (a hash of their contents), so they may be
 //! cached for a year.
 
-use crate::error::AppError;
-use crate::response::with_type;
+use crate::http::error::AppError;
+use crate::http::response::with_type;
 use axum::extract::Path;
 use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderValue, StatusCode};

@@ -5,13 +5,13 @@
 //! unknown one).
 
 use super::{EntryView, base};
-use crate::error::AppError;
-use crate::escape::path_segment;
-use crate::html;
-use crate::identity::Caller;
-use crate::listing::{DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS};
+use crate::auth::identity::Caller;
+use crate::http::error::AppError;
 use crate::queries;
-use crate::state::AppState;
+use crate::render::escape::path_segment;
+use crate::render::html;
+use crate::render::listing::{DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS};
+use crate::runtime::state::AppState;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -11,12 +11,12 @@
 //! saying by what.
 
 use super::{EntryView, When, base, endorser_href, shell_quote};
-use crate::error::AppError;
-use crate::escape::path_segment;
-use crate::html;
-use crate::identity::Caller;
+use crate::auth::identity::Caller;
+use crate::http::error::AppError;
 use crate::queries;
-use crate::state::AppState;
+use crate::render::escape::path_segment;
+use crate::render::html;
+use crate::runtime::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -369,9 +369,10 @@ pub(crate) async fn entry_page(
         });
     }
     let latest = match newest {
-        Some(n) if !is_latest => {
-            Some((When::new(&n.key.created), crate::links::entry_path(&n.key)))
-        }
+        Some(n) if !is_latest => Some((
+            When::new(&n.key.created),
+            crate::http::links::entry_path(&n.key),
+        )),
         _ => None,
     };
     let page = EntryPage {

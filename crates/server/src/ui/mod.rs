@@ -13,7 +13,7 @@
 //!
 //! The endorsers list, an endorser's tags and the confirmation pages keep
 //! their handlers in [`crate::routes`]; they share the base template and
-//! the style sheet. Forms carry the CSRF token of [`crate::security`].
+//! the style sheet. Forms carry the CSRF token of [`crate::http::security`].
 
 pub(crate) mod assets;
 pub(crate) mod endorser;
@@ -21,9 +21,9 @@ pub(crate) mod image;
 pub(crate) mod search;
 pub(crate) mod upload;
 
-use crate::escape::{path_segment, query_value};
-use crate::links::{entry_path, is_web_link};
-use crate::state::AppState;
+use crate::http::links::{entry_path, is_web_link};
+use crate::render::escape::{path_segment, query_value};
+use crate::runtime::state::AppState;
 use axum::Router;
 use axum::routing::get;
 use marketplace_store::{EntrySummary, Status};

@@ -18,12 +18,12 @@
 
 use super::{EntryView, base};
 use crate::api::search::{SORT_KEYS, search_query};
-use crate::error::AppError;
-use crate::escape::query_value;
-use crate::html;
-use crate::identity::Caller;
-use crate::listing::{Coordinates, Params};
-use crate::state::AppState;
+use crate::auth::identity::Caller;
+use crate::http::error::AppError;
+use crate::render::escape::query_value;
+use crate::render::html;
+use crate::render::listing::{Coordinates, Params};
+use crate::runtime::state::AppState;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -533,7 +533,9 @@ pub(crate) async fn page(
     };
     let mut response = html::page(status, &view);
     if status != StatusCode::OK {
-        response.extensions_mut().insert(crate::error::FinalBody);
+        response
+            .extensions_mut()
+            .insert(crate::http::error::FinalBody);
     }
     Ok(response)
 }

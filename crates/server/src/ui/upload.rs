@@ -1,6 +1,6 @@
 //! `POST /upload`: the upload form's target. The document goes through the
-//! same pipeline as `POST /metadata` ([`crate::ingest`], then the e-mail
-//! confirmation of [`crate::confirm`] when its e-mail is not certified);
+//! same pipeline as `POST /metadata` ([`crate::upload::ingest`], then the e-mail
+//! confirmation of [`crate::upload::confirm`] when its e-mail is not certified);
 //! the answer is the upload page again with the outcome: where the new
 //! entry is (201, with `Location`), that it was already there (200), that
 //! a confirmation mail went out and what happens next (202), or every
@@ -8,11 +8,11 @@
 //! document it concerns (4xx).
 
 use super::base;
-use crate::error::{AppError, FinalBody};
-use crate::html;
-use crate::ingest::{IngestOutcome, Ingestor, Refusal};
-use crate::links::entry_path;
-use crate::state::AppState;
+use crate::http::error::{AppError, FinalBody};
+use crate::http::links::entry_path;
+use crate::render::html;
+use crate::runtime::state::AppState;
+use crate::upload::ingest::{IngestOutcome, Ingestor, Refusal};
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION};
@@ -258,13 +258,13 @@ pub(crate) async fn submit(State(state): State<AppState>, request: Request) -> R
             ),
         );
     }
-    let caller = crate::authn::caller_of(&request);
-    let client = crate::authn::client_of(&request);
-    let _slot = match crate::receive::upload_slot(&state).await {
+    let caller = crate::auth::authn::caller_of(&request);
+    let client = crate::auth::authn::client_of(&request);
+    let _slot = match crate::http::receive::upload_slot(&state).await {
         Ok(slot) => slot,
         Err(e) => return failed(&state, e),
     };
-    let bytes = match crate::receive::multipart_file(&state, request).await {
+    let bytes = match crate::http::receive::multipart_file(&state, request).await {
         Ok(b) => b,
         Err(e) => return failed(&state, e),
     };
@@ -301,10 +301,10 @@ pub(crate) async fn submit(State(state): State<AppState>, request: Request) -> R
             )
         }
         Ok((IngestOutcome::NeedsConfirmation(entry), notes)) => {
-            match crate::confirm::request(&state, *entry, client).await {
+            match crate::upload::confirm::request(&state, *entry, client).await {
                 Ok(
-                    crate::confirm::Requested::Sent { key, expires_at }
-                    | crate::confirm::Requested::StillWaiting { key, expires_at },
+                    crate::upload::confirm::Requested::Sent { key, expires_at }
+                    | crate::upload::confirm::Requested::StillWaiting { key, expires_at },
                 ) => answer_with_notes(
                     &state,
                     StatusCode::ACCEPTED,
@@ -314,7 +314,7 @@ pub(crate) async fn submit(State(state): State<AppState>, request: Request) -> R
                     },
                     notes,
                 ),
-                Ok(crate::confirm::Requested::AlreadyPresent(key)) => {
+                Ok(crate::upload::confirm::Requested::AlreadyPresent(key)) => {
                     let (entry_href, image_href) = links(&key);
                     answer_with_notes(
                         &state,
@@ -340,7 +340,7 @@ pub(crate) async fn submit(State(state): State<AppState>, request: Request) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::IngestError;
+    use crate::upload::ingest::IngestError;
 
     #[test]
     fn format_problems_keep_their_place() {

@@ -1,18 +1,21 @@
-//! E-mail confirmation of uploads (issue 3; server-spec §6.5 and §7,
-//! without the defects of §13.1.7–10).
+//! E-mail confirmation of uploads (the README's "E-mail confirmation"), as
+//! the original server had it, without its defects: pending uploads are
+//! bounded and expire, no GET changes anything, links come from the
+//! configured public URL (never the `Host` header), and confirmation links
+//! are never logged.
 //!
 //! # When an upload waits for confirmation
 //!
 //! The endorser e-mail must be bound to the signing certificate unless the
 //! entry is confirmed by e-mail. After the trust core accepted a document
-//! ([`crate::ingest::verify`]):
+//! ([`crate::upload::ingest::verify`]):
 //!
 //! 1. the certificate carries the endorser e-mail (subjectAltName) → stored
 //!    at once (with `ca_dir` a CA vouches for that certificate; without,
 //!    the e-mail is only as good as the certificate that claims it);
 //! 2. otherwise, with `validate_email` on: a signer whose identity DN is on
 //!    the `endorser_whitelist` **and** whose chain was verified against
-//!    `ca_dir` is stored at once ([`crate::whitelist::skips_confirmation`]);
+//!    `ca_dir` is stored at once ([`crate::auth::whitelist::skips_confirmation`]);
 //!    every other upload waits for confirmation (this module);
 //! 3. otherwise (`validate_email` off): refused, unless
 //!    `require_certified_email` is off (legacy imports).
@@ -28,7 +31,7 @@
 //!   upload answers 202. When the mail cannot be sent the pending entry is
 //!   removed again and the upload answers 503. At most one upload per
 //!   address waits (a second is 409), and the mails are rate-limited per
-//!   recipient, per client and in all ([`crate::mail_limits`]; 429 with
+//!   recipient, per client and in all ([`crate::upload::mail_limits`]; 429 with
 //!   `Retry-After`).
 //! - Following a link (`GET`, [`crate::routes::action`]) shows what is
 //!   pending and a form; nothing changes on GET (link scanners).
@@ -49,10 +52,10 @@
 //! coordinates, request spans mask the token ([`crate::routes::action`]),
 //! and metrics count by route template.
 
-use crate::error::AppError;
-use crate::ingest::{self, IngestError, IngestOutcome, Policy, Refusal, Verdict};
-use crate::mail::{self, Mail, MailError, MailSettings, one_line};
-use crate::state::AppState;
+use crate::http::error::AppError;
+use crate::runtime::state::AppState;
+use crate::upload::ingest::{self, IngestError, IngestOutcome, Policy, Refusal, Verdict};
+use crate::upload::mail::{self, Mail, MailError, MailSettings, one_line};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -4,12 +4,12 @@
 //! of entries stored before bindings existed (at start) and carries out
 //! the operator's `admin endorser rebind`.
 
-use crate::state::TrustSettings;
+use crate::runtime::state::TrustSettings;
 use chrono::{DateTime, Utc};
 use marketplace_store::{EndorserBinding, Store, StoreError};
+use marketplace_trust::certificate;
 use marketplace_trust::dn;
 use marketplace_trust::document::PublicKeySummary;
-use openssl::x509::X509;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -34,7 +34,7 @@ pub async fn bind_stored_endorsers(
             if unreadable.contains(&stored.sequence) {
                 continue;
             }
-            let entry = match crate::ingest::reindex(&stored.entry.document, trust) {
+            let entry = match crate::upload::ingest::reindex(&stored.entry.document, trust) {
                 Ok(entry) => entry,
                 Err(reason) => {
                     tracing::warn!(
@@ -79,7 +79,7 @@ pub fn binding_of_certificate(
     now: DateTime<Utc>,
 ) -> Result<EndorserBinding, String> {
     let bytes = std::fs::read(pem).map_err(|e| format!("cannot read {}: {e}", pem.display()))?;
-    let certificate = X509::from_pem(&bytes)
+    let certificate = certificate::from_pem(&bytes)
         .map_err(|e| format!("{} is not a PEM certificate: {e}", pem.display()))?;
     let chained = match &trust.ca_dir {
         Some(ca) => {

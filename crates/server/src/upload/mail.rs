@@ -6,8 +6,8 @@
 //! whole exchange is bounded by [`SEND_TIMEOUT`]. Message bodies are never
 //! logged (they carry confirmation links).
 
-use crate::config::ServerConfig;
-use crate::smtp::{Secret, SmtpTls};
+use crate::runtime::config::ServerConfig;
+use crate::upload::smtp::{Secret, SmtpTls};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;

@@ -9,7 +9,7 @@
 //! its own quota. The client is the TCP peer (behind a reverse proxy, the
 //! proxy's address: the per-recipient and total limits still hold).
 
-use crate::config::MailQuotas;
+use crate::runtime::config::MailQuotas;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;

@@ -8,8 +8,8 @@ pub mod visibility;
 
 use chrono::{DateTime, Utc};
 use marketplace_format::{edit, identifier};
-use marketplace_server::config::ServerConfig;
-use marketplace_server::state::{AppState, TrustSettings};
+use marketplace_server::runtime::config::ServerConfig;
+use marketplace_server::runtime::state::{AppState, TrustSettings};
 use marketplace_store::{PgStore, SqliteStore, Store};
 use marketplace_test_pki::pg::SchemaGuard;
 use marketplace_trust::credential::Credential;
@@ -27,7 +27,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-/// The instant of §12.2: every expectation of the original suite holds then.
+/// The instant the original suite runs at: every expectation of it holds then.
 pub const NOW: &str = "2015-01-01T00:00:00Z";
 /// The public URL the test servers are configured with (not their address).
 pub const PUBLIC_URL: &str = "https://marketplace.example.net/mp";
@@ -452,7 +452,7 @@ impl TestServer {
         let (tx, rx) = oneshot::channel::<()>();
         let served = state.clone();
         tokio::spawn(async move {
-            marketplace_server::serve::serve(listener, served, async {
+            marketplace_server::runtime::serve::serve(listener, served, async {
                 let _ = rx.await;
             })
             .await
@@ -493,7 +493,7 @@ impl TestServer {
 pub fn serve_tls_with(c: &mut ServerConfig, pki: &marketplace_test_pki::TestPki) {
     c.tls_cert = Some(pki.path().join("server-chain.pem"));
     c.tls_key = Some(pki.path().join("server.key"));
-    c.tls_client_auth = marketplace_server::authn::TlsClientAuth::Optional;
+    c.tls_client_auth = marketplace_server::auth::authn::TlsClientAuth::Optional;
     c.ca_dir = Some(pki.path().join("certificates"));
     c.vomsdir = Some(pki.path().join("vomsdir"));
     c.now = Some(pki.generated_at().parse().unwrap());

@@ -91,7 +91,10 @@ impl Signed {
 
     /// `/metadata/{identifier}/{email}/{created}` (percent-encoded).
     pub fn path(&self) -> String {
-        format!("/{}", marketplace_server::links::entry_path(&self.key))
+        format!(
+            "/{}",
+            marketplace_server::http::links::entry_path(&self.key)
+        )
     }
 
     /// `/api/v1/entries/{identifier}/{email}/{created}`.
@@ -399,8 +402,8 @@ pub async fn check_every_route(
     let b = f.b();
     // E-mails are path segments as they are (`@` needs no encoding).
     let (a_seg, b_seg) = (a, b);
-    assert_eq!(marketplace_server::escape::path_segment(a), a);
-    assert_eq!(marketplace_server::escape::path_segment(b), b);
+    assert_eq!(marketplace_server::render::escape::path_segment(a), a);
+    assert_eq!(marketplace_server::render::escape::path_segment(b), b);
     // What the caller sees as the latest entries: P, and for members R
     // and S's replacement.
     let latest_count: u64 = if m { 3 } else { 1 };
@@ -490,7 +493,7 @@ pub async fn check_every_route(
         let mut k = s.key.clone();
         k.created = "2001-01-01T00:00:00Z".into();
         (
-            format!("/{}", marketplace_server::links::entry_path(&k)),
+            format!("/{}", marketplace_server::http::links::entry_path(&k)),
             k.created,
         )
     };

@@ -2,8 +2,8 @@
 //! read from a store that may be damaged ([`readable_entries`], which
 //! `admin export` uses too).
 
-use crate::ingest;
-use crate::state::TrustSettings;
+use crate::runtime::state::TrustSettings;
+use crate::upload::ingest;
 use marketplace_store::{MAX_LIMIT, Store, StoredEntry};
 
 /// An entry the store could not give back.

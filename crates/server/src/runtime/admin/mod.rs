@@ -9,8 +9,8 @@ mod export;
 pub use check::{CheckReport, Unreadable, check, readable_entries};
 pub use export::{ExportSummary, export_dir, export_path};
 
-use crate::ingest::{self, Checked, IngestOutcome, Ingested, Ingestor, Verdict};
-use crate::state::TrustSettings;
+use crate::runtime::state::TrustSettings;
+use crate::upload::ingest::{self, Checked, IngestOutcome, Ingested, Ingestor, Verdict};
 use marketplace_store::{EntryKey, NewEntry, PutOutcome, Store, StoreError};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -20,7 +20,10 @@ use std::sync::{Arc, Mutex};
 /// store taken while it is in use ([`marketplace_store::SqliteStore::backup`]);
 /// the copy's size. A PostgreSQL store is backed up with PostgreSQL's own
 /// tools.
-pub async fn backup(config: &crate::config::ServerConfig, dest: &Path) -> Result<u64, String> {
+pub async fn backup(
+    config: &crate::runtime::config::ServerConfig,
+    dest: &Path,
+) -> Result<u64, String> {
     if config.database_url.is_some() {
         return Err(
             "the store is PostgreSQL: back it up with PostgreSQL's tools \
@@ -309,7 +312,7 @@ pub async fn import_dir(
     // The operator's own act: entries accepted elsewhere keep their keys,
     // whatever their size today (the original corpus has 1024-bit ones).
     let mut ingestor = ingestor;
-    ingestor.policy.min_key_bits = crate::config::MinKeyBits { rsa: 0, ec: 0 };
+    ingestor.policy.min_key_bits = crate::runtime::config::MinKeyBits { rsa: 0, ec: 0 };
     let mut keys_seen: BTreeMap<String, BTreeMap<String, (String, String)>> = BTreeMap::new();
     let files = find_documents(dir)?;
     let workers = workers.max(1);

@@ -2,8 +2,8 @@
 //! TLS and the upload rules), and the normal form of `public_url`.
 
 use super::{ConfigError, ConfigLayer};
-use crate::authn::{AddrRange, TlsClientAuth};
-use crate::authz::UploadRules;
+use crate::auth::authn::{AddrRange, TlsClientAuth};
+use crate::auth::authz::UploadRules;
 
 /// Checks the e-mail confirmation settings: `validate_email` needs a mail
 /// server and a sender, the whitelist needs a CA directory (only verified

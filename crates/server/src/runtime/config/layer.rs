@@ -3,9 +3,9 @@
 //! stack ([`ConfigLayer::over`]).
 
 use super::ConfigError;
-use crate::authn::TlsClientAuth;
-use crate::authz::UploadAccess;
-use crate::smtp::{Secret, SmtpTls};
+use crate::auth::authn::TlsClientAuth;
+use crate::auth::authz::UploadAccess;
+use crate::upload::smtp::{Secret, SmtpTls};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -37,7 +37,7 @@ pub struct ConfigLayer {
     pub max_upload_bytes: Option<usize>,
     /// The most bytes of signed documents one list response carries
     /// (`max_list_document_bytes`, `MARKETPLACE_MAX_LIST_DOCUMENT_BYTES`;
-    /// default [`crate::heavy_reads::LIST_DOCUMENT_BUDGET`]).
+    /// default [`crate::http::heavy_reads::LIST_DOCUMENT_BUDGET`]).
     pub max_list_document_bytes: Option<usize>,
     /// Whether uploads whose endorser e-mail the certificate does not carry
     /// go through e-mail confirmation (`validate_email`, `MARKETPLACE_VALIDATE_EMAIL`).

@@ -5,9 +5,9 @@
 //! Every setting is a field of [`ConfigLayer`] (all optional); each source
 //! gives one layer and [`ServerConfig::resolve`] merges them.
 
-use crate::authn::{AddrRange, TlsClientAuth};
-use crate::authz::UploadRules;
-use crate::smtp::{Secret, SmtpTls};
+use crate::auth::authn::{AddrRange, TlsClientAuth};
+use crate::auth::authz::UploadRules;
+use crate::upload::smtp::{Secret, SmtpTls};
 use chrono::{DateTime, Utc};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -44,7 +44,7 @@ impl MinKeyBits {
 
 /// How many confirmation mails may go out per hour (`mail_per_recipient`,
 /// `mail_per_client`, `mail_per_hour`), each a burst that then refills
-/// evenly over the hour ([`crate::mail_limits`]).
+/// evenly over the hour ([`crate::upload::mail_limits`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MailQuotas {
     /// To one address.
@@ -168,7 +168,7 @@ pub struct ServerConfig {
     pub trusted_proxy_header: Option<String>,
     /// The proxies whose header is trusted.
     pub trusted_proxies: Vec<AddrRange>,
-    /// Who may upload ([`crate::authz`]).
+    /// Who may upload ([`crate::auth::authz`]).
     pub upload: UploadRules,
 }
 
@@ -195,9 +195,9 @@ impl ServerConfig {
         let limits = resolve_limits(&layer)?;
         check_store_settings(&layer)?;
         let confirmation_ttl = match &layer.confirmation_ttl {
-            Some(text) => crate::confirm::parse_ttl(text)
+            Some(text) => crate::upload::confirm::parse_ttl(text)
                 .map_err(|e| ConfigError::Invalid(format!("confirmation_ttl: {e}")))?,
-            None => crate::confirm::DEFAULT_TTL,
+            None => crate::upload::confirm::DEFAULT_TTL,
         };
         let mail_quotas = resolve_mail_quotas(&layer)?;
         Ok(ServerConfig {
@@ -212,7 +212,7 @@ impl ServerConfig {
             max_upload_bytes: limits.max_upload_bytes,
             max_list_document_bytes: layer
                 .max_list_document_bytes
-                .unwrap_or(crate::heavy_reads::LIST_DOCUMENT_BUDGET),
+                .unwrap_or(crate::http::heavy_reads::LIST_DOCUMENT_BUDGET),
             validate_email: layer.validate_email.unwrap_or(false),
             require_certified_email: layer.require_certified_email.unwrap_or(true),
             request_timeout_secs: limits.request_timeout_secs,
@@ -304,10 +304,10 @@ fn resolve_limits(layer: &ConfigLayer) -> Result<Limits, ConfigError> {
     }
     let max_connections = layer
         .max_connections
-        .unwrap_or(crate::connections::DEFAULT_MAX_CONNECTIONS);
+        .unwrap_or(crate::http::connections::DEFAULT_MAX_CONNECTIONS);
     let max_connections_per_client = layer
         .max_connections_per_client
-        .unwrap_or(crate::connections::DEFAULT_MAX_PER_CLIENT);
+        .unwrap_or(crate::http::connections::DEFAULT_MAX_PER_CLIENT);
     let seconds = |value: Option<u64>, default: std::time::Duration, name: &str| match value
         .map(std::time::Duration::from_secs)
     {
@@ -316,12 +316,12 @@ fn resolve_limits(layer: &ConfigLayer) -> Result<Limits, ConfigError> {
     };
     let header_timeout = seconds(
         layer.header_timeout_secs,
-        crate::connections::HEADER_READ_TIMEOUT,
+        crate::http::connections::HEADER_READ_TIMEOUT,
         "header_timeout_secs",
     )?;
     let idle_timeout = seconds(
         layer.idle_timeout_secs,
-        crate::connections::IDLE_TIMEOUT,
+        crate::http::connections::IDLE_TIMEOUT,
         "idle_timeout_secs",
     )?;
     if max_connections == 0 || max_connections_per_client == 0 {
@@ -390,7 +390,7 @@ pub fn is_postgres_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authz::UploadAccess;
+    use crate::auth::authz::UploadAccess;
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -559,7 +559,7 @@ mod tests {
     #[test]
     fn mail_settings() {
         let c = ServerConfig::default();
-        assert_eq!(c.confirmation_ttl, crate::confirm::DEFAULT_TTL);
+        assert_eq!(c.confirmation_ttl, crate::upload::confirm::DEFAULT_TTL);
         assert_eq!(c.smtp_tls, SmtpTls::Starttls);
         let toml = "validate_email = true\nsmtp_host = \"mail.example.org\"\n\
                     smtp_tls = \"tls\"\nsmtp_user = \"mp\"\nsmtp_password = \"from-file\"\n\

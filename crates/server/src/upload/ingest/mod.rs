@@ -9,19 +9,19 @@
 //! 3. the e-mail policy: the endorser e-mail must be certified by the
 //!    certificate, unless e-mail confirmation is enabled (then the entry
 //!    needs confirmation, see [`IngestOutcome::NeedsConfirmation`], unless
-//!    the signer is whitelisted: the rule is in [`crate::confirm`]) or the
+//!    the signer is whitelisted: the rule is in [`crate::upload::confirm`]) or the
 //!    operator turned `require_certified_email` off;
 //! 4. [`Store::put`]: durable, refusing entries older than the latest and
 //!    different documents with the same coordinates.
 //!
 //! Uploads over HTTP also go through the authorization rules
-//! ([`crate::authz`], [`Ingestor::ingest_as`]): who the client is before
+//! ([`crate::auth::authz`], [`Ingestor::ingest_as`]): who the client is before
 //! step 1, whether it is the endorser after step 2.
 
-use crate::authz::UploadRules;
-use crate::clock::Clock;
-use crate::identity::ClientIdentity;
-use crate::state::{AppState, TrustSettings};
+use crate::auth::authz::{UploadRefusal, UploadRules};
+use crate::auth::identity::ClientIdentity;
+use crate::runtime::clock::Clock;
+use crate::runtime::state::{AppState, TrustSettings};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use marketplace_format::{Rule, datetime};
@@ -52,12 +52,12 @@ pub struct Policy {
     /// Uncertified e-mails are refused when confirmation is off.
     pub require_certified_email: bool,
     /// The smallest keys that may sign a new entry.
-    pub min_key_bits: crate::config::MinKeyBits,
+    pub min_key_bits: crate::runtime::config::MinKeyBits,
 }
 
 impl Policy {
     /// The policy of a configuration.
-    pub fn from_config(config: &crate::config::ServerConfig) -> Self {
+    pub fn from_config(config: &crate::runtime::config::ServerConfig) -> Self {
         Policy {
             max_bytes: config.max_upload_bytes,
             validate_email: config.validate_email,
@@ -135,10 +135,10 @@ pub enum IngestError {
     /// A different document has the same coordinates.
     #[error("conflict: a different document is already stored as {0}")]
     Conflict(EntryKey),
-    /// The client may not upload this document ([`crate::authz`]); the
+    /// The client may not upload this document ([`crate::auth::authz`]); the
     /// message starts with `upload refused: ` and names the rule.
-    #[error("{0}")]
-    Forbidden(String),
+    #[error(transparent)]
+    Forbidden(#[from] UploadRefusal),
     /// The endorser e-mail is bound to another identity (403): nobody
     /// endorses in another's name.
     #[error("upload refused: {}", marketplace_store::StoreError::EndorserBound(.0.clone()))]
@@ -334,8 +334,8 @@ pub fn verify(
             ..
         }
     );
-    // The rule is documented in `crate::confirm`.
-    let whitelisted = crate::whitelist::skips_confirmation(
+    // The rule is documented in `crate::upload::confirm`.
+    let whitelisted = crate::auth::whitelist::skips_confirmation(
         trust.whitelist.as_ref(),
         &report.chain,
         &signer.subject,
@@ -363,7 +363,7 @@ pub fn verify(
 /// policy's sizes (`min_rsa_bits`, `min_ec_bits`).
 fn check_key_sizes(
     report: &DocumentReport,
-    min: crate::config::MinKeyBits,
+    min: crate::runtime::config::MinKeyBits,
 ) -> Result<(), IngestError> {
     let SignatureStatus::Valid {
         identity_key,
@@ -543,7 +543,7 @@ impl Ingestor {
         }
     }
 
-    /// The upload of `bytes` by `client` under `rules` ([`crate::authz`]):
+    /// The upload of `bytes` by `client` under `rules` ([`crate::auth::authz`]):
     /// the rules about the client are checked first (before any
     /// verification), the endorser rule on the verified document, then the
     /// entry is stored (or waits for confirmation) as by [`Ingestor::ingest`].
