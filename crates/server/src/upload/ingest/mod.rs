@@ -127,7 +127,7 @@ pub enum IngestError {
     #[error("{INVALID}{}", refusal::lines(.0))]
     Invalid(Vec<Refusal>),
     /// Older than the endorser's latest entry for the image.
-    #[error("invalid metadata: older than latest entry")]
+    #[error("{INVALID}{}", refusal::OLDER_THAN_LATEST)]
     OlderThanLatest {
         /// The latest entry's created.
         latest: String,

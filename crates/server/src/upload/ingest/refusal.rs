@@ -7,6 +7,10 @@ use marketplace_format::Problem;
 use marketplace_trust::document::{SignatureRefusal, TrustFailure};
 use std::fmt;
 
+/// The reason of an entry older than the endorser's latest for the image
+/// (also the end of that refusal's `invalid metadata: ` line).
+pub(super) const OLDER_THAN_LATEST: &str = "older than latest entry";
+
 /// One reason a document is refused as metadata.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Refusal {
@@ -61,7 +65,7 @@ pub enum Refusal {
     )]
     UncertifiedEmail(String),
     /// Older than the endorser's latest entry for the image.
-    #[error("older than latest entry")]
+    #[error("{OLDER_THAN_LATEST}")]
     OlderThanLatest {
         /// The latest entry's created.
         latest: String,
