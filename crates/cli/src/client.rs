@@ -28,16 +28,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The `User-Agent` of every request.
-pub const USER_AGENT: &str = concat!("marketplace-cli/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("marketplace-cli/", env!("CARGO_PKG_VERSION"));
 
 /// How long establishing a connection may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A client builder with this tool's defaults: user agent, connection
 /// timeout, at most 5 redirects, and `timeout` for whole requests (`None`
 /// for downloads, which may take hours). The marketplace's client adds its
 /// TLS settings in [`Marketplace::new`].
-pub fn builder(timeout: Option<Duration>) -> ClientBuilder {
+pub(crate) fn builder(timeout: Option<Duration>) -> ClientBuilder {
     Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
@@ -46,14 +46,14 @@ pub fn builder(timeout: Option<Duration>) -> ClientBuilder {
 }
 
 /// Builds a client from [`builder`].
-pub fn build(builder: ClientBuilder) -> Result<Client, Failure> {
+pub(crate) fn build(builder: ClientBuilder) -> Result<Client, Failure> {
     builder
         .build()
         .map_err(|e| Failure::usage(format!("cannot set up HTTP: {}", chain(&e))))
 }
 
 /// An error and its causes on one line.
-pub fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -68,7 +68,7 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// The failure for a request that got no answer.
-pub fn send_failure(what: &str, url: &Url, e: &reqwest::Error) -> Failure {
+pub(crate) fn send_failure(what: &str, url: &Url, e: &reqwest::Error) -> Failure {
     if e.is_timeout() {
         Failure::network(format!(
             "{what} at {url} did not answer in time ({}); try again, or give a larger --timeout",
@@ -87,7 +87,7 @@ pub fn send_failure(what: &str, url: &Url, e: &reqwest::Error) -> Failure {
 
 /// The message of an error body: the JSON API's `{"error": {"message"}}`,
 /// the original routes' `{"404": "…"}` or `<error>…</error>`, or the text.
-pub fn error_message(body: &str) -> String {
+pub(crate) fn error_message(body: &str) -> String {
     let trimmed = body.trim();
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
         if let Some(m) = value.pointer("/error/message").and_then(|m| m.as_str()) {
@@ -129,7 +129,7 @@ fn unescape_xml(text: &str) -> String {
 
 /// The answer to an upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadResponse {
+pub(crate) struct UploadResponse {
     /// HTTP status.
     pub status: u16,
     /// The `Location` header (the entry's URL), if any.
@@ -142,7 +142,7 @@ pub struct UploadResponse {
 
 /// The marketplace at one endpoint.
 #[derive(Debug, Clone)]
-pub struct Marketplace {
+pub(crate) struct Marketplace {
     base: Url,
     http: Client,
     /// What the TLS handshakes saw (https endpoints).
@@ -153,7 +153,7 @@ impl Marketplace {
     /// The marketplace of `settings`: endpoint and timeout, and for an
     /// `https` endpoint the server's trust anchors and the client
     /// certificate (see [`client_tls::setup`]).
-    pub fn new(settings: &Settings) -> Result<Self, Failure> {
+    pub(crate) fn new(settings: &Settings) -> Result<Self, Failure> {
         let base = settings.endpoint_url()?;
         let mut http = builder(Some(settings.timeout()));
         let mut tls = None;
@@ -186,12 +186,12 @@ impl Marketplace {
     }
 
     /// The endpoint.
-    pub fn base(&self) -> &Url {
+    pub(crate) fn base(&self) -> &Url {
         &self.base
     }
 
     /// The endpoint URL with `segments` appended (each percent-encoded).
-    pub fn url(&self, segments: &[&str]) -> Url {
+    pub(crate) fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
@@ -200,7 +200,7 @@ impl Marketplace {
     }
 
     /// The URL of an entry's page at the original routes.
-    pub fn entry_url(&self, identifier: &str, email: &str, created: &str) -> Url {
+    pub(crate) fn entry_url(&self, identifier: &str, email: &str, created: &str) -> Url {
         self.url(&["metadata", identifier, email, created])
     }
 
@@ -271,20 +271,20 @@ impl Marketplace {
     }
 
     /// `GET /api/v1/images?…`: a page of search results.
-    pub fn search(&self, query: &[(String, String)]) -> Result<SearchResult, Failure> {
+    pub(crate) fn search(&self, query: &[(String, String)]) -> Result<SearchResult, Failure> {
         let mut url = self.url(&["api", "v1", "images"]);
         url.query_pairs_mut().extend_pairs(query);
         self.get_json(&url, "the search")
     }
 
     /// `GET /api/v1/images/{identifier}`: the image with every endorser's latest entry.
-    pub fn image(&self, identifier: &str) -> Result<ImageView, Failure> {
+    pub(crate) fn image(&self, identifier: &str) -> Result<ImageView, Failure> {
         let url = self.url(&["api", "v1", "images", identifier]);
         self.get_json(&url, &format!("image {identifier}"))
     }
 
     /// `GET /api/v1/images/{identifier}/history?limit=N`: every entry, newest first.
-    pub fn history(&self, identifier: &str, limit: u32) -> Result<HistoryView, Failure> {
+    pub(crate) fn history(&self, identifier: &str, limit: u32) -> Result<HistoryView, Failure> {
         let mut url = self.url(&["api", "v1", "images", identifier, "history"]);
         url.query_pairs_mut()
             .append_pair("limit", &limit.to_string());
@@ -292,7 +292,7 @@ impl Marketplace {
     }
 
     /// The signed document of an entry, byte for byte.
-    pub fn document(
+    pub(crate) fn document(
         &self,
         identifier: &str,
         email: &str,
@@ -309,7 +309,7 @@ impl Marketplace {
     }
 
     /// `POST /metadata` with a signed document.
-    pub fn upload(&self, document: Vec<u8>) -> Result<UploadResponse, Failure> {
+    pub(crate) fn upload(&self, document: Vec<u8>) -> Result<UploadResponse, Failure> {
         let url = self.url(&["metadata"]);
         let response = self.send(
             self.http
@@ -346,7 +346,7 @@ impl Marketplace {
 }
 
 /// The failure for an HTTP error status.
-pub fn status_failure(status: u16, message: &str, what: &str, url: &Url) -> Failure {
+pub(crate) fn status_failure(status: u16, message: &str, what: &str, url: &Url) -> Failure {
     let message = if message.is_empty() {
         reqwest::StatusCode::from_u16(status)
             .ok()

@@ -45,7 +45,7 @@ use std::sync::{Arc, Mutex};
 
 /// What the TLS layer of one client saw, for the messages of failures.
 #[derive(Debug, Default)]
-pub struct TlsState {
+pub(crate) struct TlsState {
     /// The CAs the server must chain to ("the CA directory D").
     pub trust: String,
     /// The client certificate offered ("proxy F (DN)"), if any.
@@ -59,7 +59,7 @@ pub struct TlsState {
 
 impl TlsState {
     /// Forgets what the previous connection saw (before each request).
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         *self.server_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         self.requested.store(false, Ordering::SeqCst);
         self.sent.store(false, Ordering::SeqCst);
@@ -74,7 +74,7 @@ impl TlsState {
 
     /// The failure for a request to `url` that failed in TLS; None when
     /// `error` is not a TLS failure.
-    pub fn explain(&self, url: &Url, error: &reqwest::Error) -> Option<Failure> {
+    pub(crate) fn explain(&self, url: &Url, error: &reqwest::Error) -> Option<Failure> {
         if let Some(e) = self.server_error() {
             return Some(self.untrusted_server(url, &e));
         }
@@ -200,7 +200,7 @@ fn find_rustls_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rust
 }
 
 /// A rustls configuration and the state its verifier and resolver record.
-pub struct Setup {
+pub(crate) struct Setup {
     /// For `ClientBuilder::tls_backend_preconfigured`.
     pub config: ClientConfig,
     /// What the handshakes see.
@@ -212,7 +212,7 @@ pub struct Setup {
 /// `system_roots`), the client certificate from the settings' credential.
 /// Warns on stderr, before any connection, about a credential that is not
 /// sent.
-pub fn setup(settings: &Settings, url: &Url) -> Result<Setup, Failure> {
+pub(crate) fn setup(settings: &Settings, url: &Url) -> Result<Setup, Failure> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let (verifier, trust) = server_verifier(settings, &provider)?;
     let mut state = TlsState {

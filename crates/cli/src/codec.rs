@@ -5,7 +5,7 @@ use std::io::{self, Read};
 
 /// A compression format the client can undo (serialised as its extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Codec {
+pub(crate) enum Codec {
     /// gzip (`gz`), every member.
     Gzip,
     /// bzip2 (`bz2`), every stream.
@@ -19,12 +19,12 @@ pub enum Codec {
 impl Codec {
     /// Every codec.
     #[cfg(test)]
-    pub const ALL: [Codec; 4] = [Codec::Gzip, Codec::Bzip2, Codec::Xz, Codec::Zstd];
+    pub(crate) const ALL: [Codec; 4] = [Codec::Gzip, Codec::Bzip2, Codec::Xz, Codec::Zstd];
 
     /// The codec `dcterms:compression` names: `gz`/`gzip`, `bz2`/`bzip2`,
     /// `xz`, `zst`/`zstd` (any case, an optional leading dot). `None` for an
     /// empty value or `none`; an error for other names.
-    pub fn from_name(name: &str) -> Result<Option<Codec>, String> {
+    pub(crate) fn from_name(name: &str) -> Result<Option<Codec>, String> {
         let n = name.trim().trim_start_matches('.').to_ascii_lowercase();
         Ok(Some(match n.as_str() {
             "" | "none" | "raw" => return Ok(None),
@@ -41,7 +41,7 @@ impl Codec {
     }
 
     /// The codec whose magic bytes start `data`, if any.
-    pub fn sniff(data: &[u8]) -> Option<Codec> {
+    pub(crate) fn sniff(data: &[u8]) -> Option<Codec> {
         if data.starts_with(&[0x1f, 0x8b]) {
             Some(Codec::Gzip)
         } else if data.starts_with(b"BZh") {
@@ -56,7 +56,7 @@ impl Codec {
     }
 
     /// The usual file extension, without the dot.
-    pub fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Codec::Gzip => "gz",
             Codec::Bzip2 => "bz2",
@@ -67,7 +67,7 @@ impl Codec {
 
     /// A reader yielding the decompressed content of `input`; a truncated or
     /// corrupt input is a read error.
-    pub fn decoder<'a, R: Read + 'a>(self, input: R) -> io::Result<Box<dyn Read + 'a>> {
+    pub(crate) fn decoder<'a, R: Read + 'a>(self, input: R) -> io::Result<Box<dyn Read + 'a>> {
         Ok(match self {
             Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
             Codec::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(input)),

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// The keys of the configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     /// Marketplace endpoint (URL or host name).
     pub endpoint: Option<String>,
     /// Seconds before a request to the marketplace gives up.
@@ -41,7 +41,7 @@ pub struct ConfigFile {
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A command-line option.
     Option(&'static str),
     /// An environment variable.
@@ -77,7 +77,7 @@ impl Serialize for Source {
 
 /// A value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Setting<T> {
+pub(crate) struct Setting<T> {
     /// The value, if any.
     pub value: Option<T>,
     /// Where it came from.
@@ -86,7 +86,7 @@ pub struct Setting<T> {
 
 impl<T> Setting<T> {
     /// A setting without value.
-    pub fn unset() -> Self {
+    pub(crate) fn unset() -> Self {
         Setting {
             value: None,
             source: Source::Unset,
@@ -94,7 +94,7 @@ impl<T> Setting<T> {
     }
 
     /// A setting with `value`, from `source`.
-    pub fn from(value: T, source: Source) -> Self {
+    pub(crate) fn from(value: T, source: Source) -> Self {
         Setting {
             value: Some(value),
             source,
@@ -104,7 +104,7 @@ impl<T> Setting<T> {
 
 /// The configuration file path: `$XDG_CONFIG_HOME/marketplace/config.toml`
 /// or `$HOME/.config/marketplace/config.toml`.
-pub fn config_path() -> Option<PathBuf> {
+pub(crate) fn config_path() -> Option<PathBuf> {
     let xdg = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute());
@@ -113,14 +113,14 @@ pub fn config_path() -> Option<PathBuf> {
 }
 
 /// The home directory ($HOME).
-pub fn home() -> Option<PathBuf> {
+pub(crate) fn home() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
 }
 
 /// Reads the configuration file at `path` (an absent file is empty).
-pub fn read_config(path: &Path) -> Result<Option<ConfigFile>, Failure> {
+pub(crate) fn read_config(path: &Path) -> Result<Option<ConfigFile>, Failure> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -156,7 +156,7 @@ pub fn read_config(path: &Path) -> Result<Option<ConfigFile>, Failure> {
 }
 
 /// `~/x` in the home directory; relative paths under `dir`.
-pub fn resolve_path(dir: &Path, path: &Path) -> PathBuf {
+pub(crate) fn resolve_path(dir: &Path, path: &Path) -> PathBuf {
     if let Ok(rest) = path.strip_prefix("~")
         && let Some(h) = home()
     {

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 /// Credential options (the names of `marketplace sign` and `stratus-*-metadata`).
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Grid credential (client certificate over HTTPS; signs new entries)")]
-pub struct CredentialArgs {
+pub(crate) struct CredentialArgs {
     /// PKCS#12 file holding the certificate and key.
     #[arg(long = "p12-cert", value_name = "FILE", conflicts_with_all = ["cert", "proxy"])]
     pub p12_cert: Option<PathBuf>,
@@ -40,7 +40,7 @@ pub struct CredentialArgs {
 
 /// The endorser e-mail option of the commands that sign new entries.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct EmailArgs {
+pub(crate) struct EmailArgs {
     /// Endorser e-mail, only when the certificate carries none (it is then marked unverified).
     #[arg(long, value_name = "ADDRESS")]
     pub email: Option<String>,
@@ -48,7 +48,7 @@ pub struct EmailArgs {
 
 impl EmailArgs {
     /// The endorser e-mail option, then the configuration file's.
-    pub fn email(&self, file: &ConfigFile) -> Setting<String> {
+    pub(crate) fn email(&self, file: &ConfigFile) -> Setting<String> {
         match (&self.email, &file.email) {
             (Some(e), _) => Setting {
                 value: Some(e.clone()),
@@ -65,7 +65,7 @@ impl EmailArgs {
 
 /// The proxy file grid tools (`voms-proxy-init`, `grid-proxy-init`) write
 /// when `X509_USER_PROXY` is not set: `/tmp/x509up_u<uid>`.
-pub fn grid_proxy_file() -> PathBuf {
+pub(crate) fn grid_proxy_file() -> PathBuf {
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
     PathBuf::from(format!("/tmp/x509up_u{uid}"))
@@ -74,7 +74,7 @@ pub fn grid_proxy_file() -> PathBuf {
 /// Which credential is used and where it was named.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum CredentialChoice {
+pub(crate) enum CredentialChoice {
     /// A PKCS#12 file.
     Pkcs12 {
         /// The file.
@@ -113,7 +113,7 @@ fn env(name: &str) -> Option<String> {
 impl CredentialArgs {
     /// The credential these options, the environment and the configuration
     /// file `file` name.
-    pub fn choice(&self, file: &ConfigFile) -> Setting<CredentialChoice> {
+    pub(crate) fn choice(&self, file: &ConfigFile) -> Setting<CredentialChoice> {
         let set = |value, source| Setting {
             value: Some(value),
             source,
@@ -194,7 +194,7 @@ impl CredentialArgs {
 
     /// Loads the credential (named as [`CredentialArgs::choice`] says), or
     /// fails saying how to name one.
-    pub fn load(&self, file: &ConfigFile) -> Result<Credential, Failure> {
+    pub(crate) fn load(&self, file: &ConfigFile) -> Result<Credential, Failure> {
         let choice = self.choice(file);
         let Some(choice) = choice.value else {
             return Err(Failure::usage(
@@ -207,7 +207,7 @@ impl CredentialArgs {
     }
 
     /// Loads the credential `choice` names (with these options' passwords).
-    pub fn load_choice(&self, choice: &CredentialChoice) -> Result<Credential, Failure> {
+    pub(crate) fn load_choice(&self, choice: &CredentialChoice) -> Result<Credential, Failure> {
         let p12_password = self
             .p12_password
             .clone()

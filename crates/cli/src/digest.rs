@@ -21,14 +21,14 @@ use std::thread;
 
 /// Size of the chunks the file is read in: 1 MiB was the fastest of the
 /// sizes tried from 256 KiB to 4 MiB (`docs/performance.md`).
-pub const CHUNK_SIZE: usize = 1024 * 1024;
+pub(crate) const CHUNK_SIZE: usize = 1024 * 1024;
 
 /// Chunks waiting in each hasher's channel before the reader blocks.
 const QUEUE_DEPTH: usize = 4;
 
 /// The digests of one input, and its length.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Digests {
+pub(crate) struct Digests {
     /// Number of bytes read.
     pub bytes: u64,
     values: BTreeMap<Algorithm, Vec<u8>>,
@@ -36,18 +36,18 @@ pub struct Digests {
 
 impl Digests {
     /// The raw digest for `algorithm`, if it was computed.
-    pub fn get(&self, algorithm: Algorithm) -> Option<&[u8]> {
+    pub(crate) fn get(&self, algorithm: Algorithm) -> Option<&[u8]> {
         self.values.get(&algorithm).map(Vec::as_slice)
     }
 
     /// The digest for `algorithm` in lowercase hexadecimal, if it was computed.
-    pub fn hex(&self, algorithm: Algorithm) -> Option<String> {
+    pub(crate) fn hex(&self, algorithm: Algorithm) -> Option<String> {
         self.get(algorithm).map(to_hex)
     }
 }
 
 /// Lowercase hexadecimal form of `bytes`.
-pub fn to_hex(bytes: &[u8]) -> String {
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes
         .iter()
@@ -68,7 +68,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// let d = digest_file(Path::new("disk.img"), &Algorithm::ALL, |_| {})?;
 /// println!("{}", d.hex(Algorithm::Sha1).unwrap());
 /// ```
-pub fn digest_file(
+pub(crate) fn digest_file(
     path: &Path,
     algorithms: &[Algorithm],
     progress: impl FnMut(u64),
@@ -82,7 +82,7 @@ pub fn digest_file(
 
 /// Computes the `algorithms` digests of everything `reader` yields, reading it
 /// in chunks of `chunk_size` bytes (see [`digest_file`]).
-pub fn digest_reader(
+pub(crate) fn digest_reader(
     mut reader: impl Read,
     algorithms: &[Algorithm],
     chunk_size: usize,

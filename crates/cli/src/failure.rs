@@ -9,7 +9,7 @@ use std::fmt;
 
 /// The exit statuses of the `marketplace` command (documented in `--help`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
+pub(crate) enum Code {
     /// 1: refused or not allowed (the server refused an upload, the policy
     /// denies an image, a checksum or size does not match, ambiguous match).
     Refused = 1,
@@ -25,7 +25,7 @@ pub enum Code {
 
 /// An error with the exit status it should produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// The exit status.
     pub code: Code,
     /// What went wrong and what to do next.
@@ -34,7 +34,7 @@ pub struct Failure {
 
 impl Failure {
     /// A failure with `code`.
-    pub fn new(code: Code, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: Code, message: impl Into<String>) -> Self {
         Failure {
             code,
             message: message.into(),
@@ -42,27 +42,27 @@ impl Failure {
     }
 
     /// Exit status 1.
-    pub fn refused(message: impl Into<String>) -> Self {
+    pub(crate) fn refused(message: impl Into<String>) -> Self {
         Self::new(Code::Refused, message)
     }
 
     /// Exit status 2.
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self::new(Code::Usage, message)
     }
 
     /// Exit status 3.
-    pub fn network(message: impl Into<String>) -> Self {
+    pub(crate) fn network(message: impl Into<String>) -> Self {
         Self::new(Code::Network, message)
     }
 
     /// Exit status 4.
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(Code::NotFound, message)
     }
 
     /// Exit status 5.
-    pub fn auth(message: impl Into<String>) -> Self {
+    pub(crate) fn auth(message: impl Into<String>) -> Self {
         Self::new(Code::Auth, message)
     }
 }
@@ -77,7 +77,7 @@ impl std::error::Error for Failure {}
 
 /// The exit status for an error: the code of a [`Failure`] anywhere in its
 /// chain, else 2.
-pub fn exit_status(error: &anyhow::Error) -> u8 {
+pub(crate) fn exit_status(error: &anyhow::Error) -> u8 {
     error
         .chain()
         .find_map(|e| e.downcast_ref::<Failure>())

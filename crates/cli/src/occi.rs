@@ -7,14 +7,14 @@
 //! same way from the response headers.
 
 /// The OCCI infrastructure scheme.
-pub const INFRASTRUCTURE: &str = "http://schemas.ogf.org/occi/infrastructure#";
+pub(crate) const INFRASTRUCTURE: &str = "http://schemas.ogf.org/occi/infrastructure#";
 
 /// The `rel` of OS template mixins.
-pub const OS_TPL: &str = "http://schemas.ogf.org/occi/infrastructure#os_tpl";
+pub(crate) const OS_TPL: &str = "http://schemas.ogf.org/occi/infrastructure#os_tpl";
 
 /// One `Category` of the query interface.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Category {
+pub(crate) struct Category {
     /// The term.
     pub term: String,
     /// The scheme (ends with `#`).
@@ -31,18 +31,18 @@ pub struct Category {
 
 impl Category {
     /// The category identifier: scheme followed by term.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         format!("{}{}", self.scheme, self.term)
     }
 
     /// Whether this is an OS template mixin.
-    pub fn is_os_template(&self) -> bool {
+    pub(crate) fn is_os_template(&self) -> bool {
         self.class == "mixin" && self.rel.iter().any(|r| r == OS_TPL)
     }
 }
 
 /// A value without its surrounding double quotes, `\"` and `\\` unescaped.
-pub fn unquote(value: &str) -> String {
+pub(crate) fn unquote(value: &str) -> String {
     let v = value.trim();
     let Some(inner) = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else {
         return v.to_string();
@@ -63,7 +63,7 @@ pub fn unquote(value: &str) -> String {
 
 /// The values of every `name:` line of `text` (name compared without case),
 /// comma-separated values split apart.
-pub fn header_values<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+pub(crate) fn header_values<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
     text.lines()
         .filter_map(|line| {
             let (n, v) = line.split_once(':')?;
@@ -76,7 +76,7 @@ pub fn header_values<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
 }
 
 /// One category rendering: `term; scheme="…"; class="…"; title="…"; …`.
-pub fn parse_category(value: &str) -> Option<Category> {
+pub(crate) fn parse_category(value: &str) -> Option<Category> {
     let mut parts = marketplace_trust::dn::split_unquoted(value, ';').into_iter();
     let term = parts.next()?.trim().to_string();
     if term.is_empty() {
@@ -104,7 +104,7 @@ pub fn parse_category(value: &str) -> Option<Category> {
 }
 
 /// Every `Category` of a text/plain rendering.
-pub fn categories(text: &str) -> Vec<Category> {
+pub(crate) fn categories(text: &str) -> Vec<Category> {
     header_values(text, "Category")
         .into_iter()
         .filter_map(parse_category)
@@ -112,7 +112,7 @@ pub fn categories(text: &str) -> Vec<Category> {
 }
 
 /// Every `X-OCCI-Attribute: name="value"` (or unquoted number/boolean).
-pub fn attributes(text: &str) -> Vec<(String, String)> {
+pub(crate) fn attributes(text: &str) -> Vec<(String, String)> {
     header_values(text, "X-OCCI-Attribute")
         .into_iter()
         .filter_map(|a| {
@@ -123,7 +123,7 @@ pub fn attributes(text: &str) -> Vec<(String, String)> {
 }
 
 /// Every `X-OCCI-Location` of a text/plain rendering.
-pub fn locations(text: &str) -> Vec<String> {
+pub(crate) fn locations(text: &str) -> Vec<String> {
     header_values(text, "X-OCCI-Location")
         .into_iter()
         .map(unquote)
@@ -131,7 +131,7 @@ pub fn locations(text: &str) -> Vec<String> {
 }
 
 /// The URIs of a `text/uri-list` body.
-pub fn uri_list(text: &str) -> Vec<String> {
+pub(crate) fn uri_list(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))

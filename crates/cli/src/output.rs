@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// Prints `value` as pretty JSON on standard output.
-pub fn json<T: Serialize + ?Sized>(value: &T) {
+pub(crate) fn json<T: Serialize + ?Sized>(value: &T) {
     match serde_json::to_string_pretty(value) {
         Ok(text) => println!("{text}"),
         Err(e) => eprintln!("marketplace: cannot write JSON: {e}"),
@@ -13,18 +13,18 @@ pub fn json<T: Serialize + ?Sized>(value: &T) {
 
 /// A table: a header and rows of cells, printed with aligned columns.
 #[derive(Debug, Clone, Default)]
-pub struct Table {
+pub(crate) struct Table {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 /// The widest a cell is printed (longer text is cut with `…`); the last
 /// column is never cut.
-pub const MAX_CELL: usize = 48;
+pub(crate) const MAX_CELL: usize = 48;
 
 impl Table {
     /// A table with these column titles.
-    pub fn new(header: &[&str]) -> Self {
+    pub(crate) fn new(header: &[&str]) -> Self {
         Table {
             header: header.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
@@ -32,12 +32,12 @@ impl Table {
     }
 
     /// Adds a row (missing cells are empty).
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
     /// The table as text, one line per row, columns separated by two spaces.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let columns = self.header.len();
         let last = columns.saturating_sub(1);
         let cell = |row: &[String], i: usize| -> String {
@@ -74,13 +74,13 @@ impl Table {
     }
 
     /// Prints the table on standard output.
-    pub fn print(&self) {
+    pub(crate) fn print(&self) {
         print!("{}", self.render());
     }
 }
 
 /// `text` cut to at most `max` characters, ending with `…` when cut.
-pub fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }
@@ -90,7 +90,7 @@ pub fn cut(text: &str, max: usize) -> String {
 }
 
 /// `value` or a dash.
-pub fn or_dash(value: Option<&str>) -> String {
+pub(crate) fn or_dash(value: Option<&str>) -> String {
     match value {
         Some(v) if !v.is_empty() => v.to_string(),
         _ => "-".to_string(),
@@ -98,7 +98,7 @@ pub fn or_dash(value: Option<&str>) -> String {
 }
 
 /// A byte count for people: `1.5 GiB (1610612736 bytes)`.
-pub fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if n < 1024 {
         return format!("{n} bytes");

@@ -19,7 +19,7 @@ use marketplace_trust::endorsement::endorsement_for;
 
 /// The signer of new entries: a credential and the e-mail its endorsements carry.
 #[derive(Debug)]
-pub struct Signer {
+pub(crate) struct Signer {
     credential: Credential,
     email_option: Option<String>,
     /// The endorser e-mail of the entries it signs.
@@ -29,7 +29,7 @@ pub struct Signer {
 impl Signer {
     /// Loads the credential the settings name (the same one the HTTPS
     /// connection uses), with the e-mail option.
-    pub fn load(email: &EmailArgs, settings: &Settings) -> Result<Signer, Failure> {
+    pub(crate) fn load(email: &EmailArgs, settings: &Settings) -> Result<Signer, Failure> {
         let credential = settings.credentials.load(&settings.file)?;
         let email_option = email.email(&settings.file).value;
         let (endorsement, _) =
@@ -44,7 +44,7 @@ impl Signer {
 
     /// Puts this signer's endorsement, created at `created`, into `unsigned`
     /// and signs it. Fails when the result has format problems.
-    pub fn sign(&self, unsigned: &str, created: DateTime<Utc>) -> anyhow::Result<String> {
+    pub(crate) fn sign(&self, unsigned: &str, created: DateTime<Utc>) -> anyhow::Result<String> {
         let (endorsement, _) = endorsement_for(
             self.credential.identity(),
             self.email_option.as_deref(),
@@ -80,7 +80,7 @@ impl Signer {
 /// The creation instant of an entry that supersedes one created at `after`:
 /// now (whole seconds), or — when the clock has not yet passed `after` —
 /// the second after it, waiting for it when that is at most 3 s away.
-pub fn creation_instant(after: Option<&str>) -> Result<DateTime<Utc>, Failure> {
+pub(crate) fn creation_instant(after: Option<&str>) -> Result<DateTime<Utc>, Failure> {
     let now = || {
         Utc::now()
             .duration_trunc(TimeDelta::seconds(1))
@@ -116,19 +116,19 @@ pub fn creation_instant(after: Option<&str>) -> Result<DateTime<Utc>, Failure> {
 }
 
 /// Every endorser's latest entry of an image (current first).
-pub fn latest_entries(image: &ImageView) -> impl Iterator<Item = &EntryItem> {
+pub(crate) fn latest_entries(image: &ImageView) -> impl Iterator<Item = &EntryItem> {
     image.current.iter().chain(image.inactive.iter())
 }
 
 /// The latest entry of `email` for the image, if any.
-pub fn entry_of<'a>(image: &'a ImageView, email: &str) -> Option<&'a EntryItem> {
+pub(crate) fn entry_of<'a>(image: &'a ImageView, email: &str) -> Option<&'a EntryItem> {
     latest_entries(image).find(|e| e.endorser.email.eq_ignore_ascii_case(email))
 }
 
 /// Fetches the signed document of `entry` and checks it here: the signature
 /// must verify, and the document must be the one at those coordinates.
 /// Returns the document without its signature.
-pub fn fetch_unsigned(
+pub(crate) fn fetch_unsigned(
     marketplace: &Marketplace,
     identifier: &str,
     email: &str,
@@ -163,7 +163,7 @@ pub fn fetch_unsigned(
 }
 
 /// Uploads `signed`, printing the outcome as `upload` does; returns the report.
-pub fn publish(marketplace: &Marketplace, signed: String, json: bool) -> Report {
+pub(crate) fn publish(marketplace: &Marketplace, signed: String, json: bool) -> Report {
     let bytes = signed.into_bytes();
     let answer = marketplace.upload(bytes.clone());
     let report = upload_report::interpret(marketplace, &bytes, None, answer);
@@ -177,7 +177,7 @@ pub fn publish(marketplace: &Marketplace, signed: String, json: bool) -> Report 
 /// `dcterms:created` later than `after`, uploads it ([`publish`]), prints
 /// the JSON report with `--json` (`identifier`, `endorser`, `upload`, and
 /// the command's own `fields`), and returns the exit status.
-pub fn sign_and_publish(
+pub(crate) fn sign_and_publish(
     marketplace: &Marketplace,
     signer: &Signer,
     unsigned: &str,

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 /// Options every command that talks to the marketplace accepts.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     /// Marketplace endpoint: URL (https://host/path) or host name (https is then assumed)
     /// [default: $MARKETPLACE_ENDPOINT, then `endpoint` in the config file].
     #[arg(long = "marketplace-endpoint", short = 'm', value_name = "URL")]
@@ -41,12 +41,12 @@ pub struct ClientOptions {
 /// Nothing: see [`ClientOptions::end_of_headings`].
 #[derive(Debug, Clone, Default, clap::Args)]
 #[group(skip)]
-pub struct EndOfHeadings {}
+pub(crate) struct EndOfHeadings {}
 
 /// Options naming the CAs an HTTPS marketplace's certificate must chain to.
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Server trust (HTTPS)")]
-pub struct TlsOptions {
+pub(crate) struct TlsOptions {
     /// CA directory in the IGTF layout (`<hash>.0` certificates, `<hash>.r0` CRLs): the CAs an
     /// HTTPS marketplace's certificate must chain to (instead of the system's), and those
     /// signers' chains are checked against (download)
@@ -62,7 +62,7 @@ pub struct TlsOptions {
 
 /// Options naming the trust anchors used to check signers' VOMS attributes locally.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct TrustOptions {
+pub(crate) struct TrustOptions {
     /// vomsdir to verify VOMS attributes against (with a CA directory)
     /// [default: $X509_VOMS_DIR, then `vomsdir` in the config file].
     #[arg(long, value_name = "DIR")]
@@ -71,7 +71,7 @@ pub struct TrustOptions {
 
 /// The effective settings of a client command.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The configuration file looked at (None when neither XDG_CONFIG_HOME nor HOME is set).
     pub config_path: Option<PathBuf>,
     /// Whether that file exists.
@@ -95,10 +95,10 @@ pub struct Settings {
 }
 
 /// The default request timeout.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
 /// The CA directory of an HTTPS marketplace when none is set (the grid's).
-pub const GRID_CA_DIR: &str = "/etc/grid-security/certificates";
+pub(crate) const GRID_CA_DIR: &str = "/etc/grid-security/certificates";
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -106,7 +106,10 @@ fn env(name: &str) -> Option<String> {
 
 impl Settings {
     /// The settings for `options` (and `trust`, for commands that verify VOMS attributes).
-    pub fn load(options: &ClientOptions, trust: Option<&TrustOptions>) -> Result<Self, Failure> {
+    pub(crate) fn load(
+        options: &ClientOptions,
+        trust: Option<&TrustOptions>,
+    ) -> Result<Self, Failure> {
         let config_path = config_path();
         let loaded = match &config_path {
             Some(p) => read_config(p)?,
@@ -196,7 +199,7 @@ impl Settings {
     }
 
     /// The endpoint as a URL, or a failure saying how to give one.
-    pub fn endpoint_url(&self) -> Result<Url, Failure> {
+    pub(crate) fn endpoint_url(&self) -> Result<Url, Failure> {
         let Some(text) = &self.endpoint.value else {
             let file = self
                 .config_path
@@ -218,13 +221,13 @@ impl Settings {
     }
 
     /// The request timeout.
-    pub fn timeout(&self) -> std::time::Duration {
+    pub(crate) fn timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.timeout_secs.value.unwrap_or(DEFAULT_TIMEOUT_SECS))
     }
 
     /// The CA directory an HTTPS marketplace's certificate must chain to:
     /// the `ca_dir` setting, else the grid's `/etc/grid-security/certificates`.
-    pub fn server_ca_dir(&self) -> Setting<PathBuf> {
+    pub(crate) fn server_ca_dir(&self) -> Setting<PathBuf> {
         match &self.ca_dir.value {
             Some(_) => self.ca_dir.clone(),
             None => Setting::from(PathBuf::from(GRID_CA_DIR), Source::Grid(GRID_CA_DIR)),
@@ -232,7 +235,7 @@ impl Settings {
     }
 
     /// Whether the system's CAs are trusted too.
-    pub fn system_roots(&self) -> bool {
+    pub(crate) fn system_roots(&self) -> bool {
         self.system_roots.value.unwrap_or(false)
     }
 }
@@ -249,7 +252,7 @@ fn parse_bool(text: &str) -> Option<bool> {
 /// A URL from an endpoint as the original tools took it: a URL, or a host
 /// name (with optional port and path) meaning `https://…`. Trailing `/`s
 /// are removed; the scheme must be http or https.
-pub fn normalise_endpoint(text: &str) -> Result<Url, String> {
+pub(crate) fn normalise_endpoint(text: &str) -> Result<Url, String> {
     let trimmed = text.trim().trim_end_matches('/');
     if trimmed.is_empty() {
         return Err("it is empty".into());

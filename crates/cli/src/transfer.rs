@@ -19,14 +19,14 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 /// Size of the chunks read from the network and from the decompressor.
-pub const CHUNK: usize = 256 * 1024;
+pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// Chunks in flight between two stages.
 const DEPTH: usize = 16;
 
 /// What the metadata says about the image.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expected {
+pub(crate) struct Expected {
     /// `slreq:bytes`.
     pub bytes: u64,
     /// Every `slreq:checksum`.
@@ -35,7 +35,7 @@ pub struct Expected {
 
 /// Which bytes the size and checksums describe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verify {
+pub(crate) enum Verify {
     /// The file as served.
     Raw,
     /// The file after decompression with this codec.
@@ -44,7 +44,7 @@ pub enum Verify {
 
 /// Why a transfer did not produce a verified file.
 #[derive(Debug)]
-pub enum TransferError {
+pub(crate) enum TransferError {
     /// Reading from the network failed (the partial file is worth keeping).
     Network(String),
     /// The content is not the image described (the files must go).
@@ -64,7 +64,7 @@ impl std::fmt::Display for TransferError {
 
 /// A transfer whose size and checksums all matched.
 #[derive(Debug, Clone)]
-pub struct Verified {
+pub(crate) struct Verified {
     /// Bytes of the file as served.
     pub raw_bytes: u64,
     /// Bytes of the image (after decompression when verifying decoded bytes).
@@ -75,7 +75,7 @@ pub struct Verified {
 
 /// A [`Read`] over chunks arriving on a channel (end of input when the
 /// sender is dropped).
-pub struct ChannelReader {
+pub(crate) struct ChannelReader {
     rx: Receiver<Vec<u8>>,
     buf: Vec<u8>,
     pos: usize,
@@ -83,7 +83,7 @@ pub struct ChannelReader {
 
 impl ChannelReader {
     /// Reads what `rx` receives.
-    pub fn new(rx: Receiver<Vec<u8>>) -> Self {
+    pub(crate) fn new(rx: Receiver<Vec<u8>>) -> Self {
         ChannelReader {
             rx,
             buf: Vec::new(),
@@ -111,7 +111,7 @@ impl Read for ChannelReader {
 }
 
 /// The verification stages of one transfer.
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     tx: Option<SyncSender<Vec<u8>>>,
     decoder: Option<JoinHandle<io::Result<u64>>>,
     hasher: JoinHandle<io::Result<Digests>>,
@@ -123,7 +123,11 @@ pub struct Pipeline {
 impl Pipeline {
     /// Starts the stages; `decoded_out` receives the decompressed image
     /// (only with [`Verify::Decoded`]).
-    pub fn start(verify: Verify, expected: &Expected, decoded_out: Option<File>) -> Pipeline {
+    pub(crate) fn start(
+        verify: Verify,
+        expected: &Expected,
+        decoded_out: Option<File>,
+    ) -> Pipeline {
         let algorithms: Vec<Algorithm> = expected.checksums.iter().map(|c| c.algorithm).collect();
         let (hash_tx, hash_rx) = sync_channel::<Vec<u8>>(DEPTH);
         let hasher = std::thread::spawn(move || {
@@ -163,7 +167,7 @@ impl Pipeline {
 
     /// Passes on one chunk of the file as served. `Ok(false)` when a stage
     /// has stopped (its reason comes from [`Pipeline::finish`]).
-    pub fn feed(&mut self, chunk: &[u8]) -> Result<bool, TransferError> {
+    pub(crate) fn feed(&mut self, chunk: &[u8]) -> Result<bool, TransferError> {
         self.raw += chunk.len() as u64;
         if self.verify == Verify::Raw && self.raw > self.expected.bytes {
             return Err(TransferError::Mismatch(format!(
@@ -178,7 +182,7 @@ impl Pipeline {
     }
 
     /// Ends the input, waits for the stages and checks size and every checksum.
-    pub fn finish(mut self) -> Result<Verified, TransferError> {
+    pub(crate) fn finish(mut self) -> Result<Verified, TransferError> {
         drop(self.tx.take());
         let decoded = self.decoder.take().map(|h| {
             h.join()
@@ -255,7 +259,11 @@ fn decode(
 }
 
 /// Compares size and every checksum; the error lists every difference.
-pub fn check(expected: &Expected, bytes: u64, digests: &Digests) -> Result<(), TransferError> {
+pub(crate) fn check(
+    expected: &Expected,
+    bytes: u64,
+    digests: &Digests,
+) -> Result<(), TransferError> {
     let mut wrong = Vec::new();
     if bytes != expected.bytes {
         wrong.push(format!(
@@ -283,7 +291,11 @@ pub fn check(expected: &Expected, bytes: u64, digests: &Digests) -> Result<(), T
 }
 
 /// Feeds the first `len` bytes of the file at `path` to `pipeline`.
-pub fn replay(path: &Path, len: u64, pipeline: &mut Pipeline) -> Result<bool, TransferError> {
+pub(crate) fn replay(
+    path: &Path,
+    len: u64,
+    pipeline: &mut Pipeline,
+) -> Result<bool, TransferError> {
     let file = File::open(path).map_err(TransferError::Local)?;
     let mut reader = file.take(len);
     let mut buf = vec![0u8; CHUNK];
@@ -302,7 +314,7 @@ pub fn replay(path: &Path, len: u64, pipeline: &mut Pipeline) -> Result<bool, Tr
 
 /// Copies `body` to `part` and through `pipeline`, calling `progress` with
 /// the bytes written so far. Stops early when a stage stops.
-pub fn stream(
+pub(crate) fn stream(
     body: &mut dyn Read,
     part: &mut File,
     pipeline: &mut Pipeline,
@@ -335,7 +347,7 @@ pub fn stream(
 
 /// Decompresses the file at `src` into `dst` when it starts with a known
 /// codec's magic bytes; returns the codec (None: not compressed, nothing written).
-pub fn decompress_file(src: &Path, dst: &Path) -> io::Result<Option<Codec>> {
+pub(crate) fn decompress_file(src: &Path, dst: &Path) -> io::Result<Option<Codec>> {
     let mut head = [0u8; 8];
     let mut f = File::open(src)?;
     let n = f.read(&mut head)?;

@@ -11,7 +11,7 @@ use serde::Serialize;
 /// What happened to one uploaded document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// 201: a new entry.
     Created,
     /// 200: the same document was already stored.
@@ -26,7 +26,7 @@ pub enum Outcome {
 
 /// The report of one upload.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The file (absent for documents made by other commands).
     pub file: Option<String>,
     /// What happened.
@@ -45,7 +45,7 @@ pub struct Report {
 
 impl Report {
     /// The exit status this report calls for.
-    pub fn code(&self) -> Option<Code> {
+    pub(crate) fn code(&self) -> Option<Code> {
         match self.outcome {
             Outcome::Created | Outcome::AlreadyPresent | Outcome::PendingConfirmation => None,
             Outcome::Refused if matches!(self.status, Some(401 | 403)) => Some(Code::Auth),
@@ -57,7 +57,7 @@ impl Report {
     /// Prints the outcome for people: the line on standard output (standard
     /// error when it failed), then the server's notes, one `FILE: note: …`
     /// line each, on standard error.
-    pub fn print(&self) {
+    pub(crate) fn print(&self) {
         match self.code() {
             None => println!("{}", self.line()),
             Some(_) => eprintln!("{}", self.line()),
@@ -73,7 +73,7 @@ impl Report {
     }
 
     /// One line for people.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let prefix = self
             .file
             .as_ref()
@@ -110,7 +110,7 @@ fn local_url(marketplace: &Marketplace, document: &[u8]) -> Option<String> {
 }
 
 /// Interprets the server's answer to an upload of `document`.
-pub fn interpret(
+pub(crate) fn interpret(
     marketplace: &Marketplace,
     document: &[u8],
     file: Option<String>,

@@ -34,6 +34,14 @@
 //! MS` (CPU time per case), `--list` (names and sizes only). The last lines
 //! are `RESULT <name> <bytes> <cpu ms> <ratio>`, for
 //! `bench/format_worst_case.sh`.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 use marketplace_format::{
     Algorithm, Checksum, Endorsement, Endorser, MAX_DOCUMENT_BYTES, Metadata, Rule, identifier,

@@ -54,8 +54,10 @@ pub fn set_endorsement(text: &str, endorsement: &Endorsement) -> Result<Edited, 
         }
     };
     let mut new = endorsement_xml(Some(endorsement), &indent);
-    let name_end =
-        new.find("<slreq:endorsement").expect("written by us") + "<slreq:endorsement".len();
+    let name_end = new
+        .find("<slreq:endorsement")
+        .ok_or("the endorsement written has no slreq:endorsement element")?
+        + "<slreq:endorsement".len();
     new.insert_str(name_end, &declarations);
     let new = new.trim_start().to_string();
     let replaced = existing.first().and_then(|node| {

@@ -3,6 +3,14 @@
 //! count (`limits::FIELD_LIMITS`), refused by the rules with a problem that
 //! names the term, its size and the limit. Only outcomes are asserted; the
 //! CPU time of the worst cases is measured by `examples/worst_case.rs`.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 use marketplace_format::limits::{self, FIELD_LIMITS, field_limit};
 use marketplace_format::{

@@ -1,6 +1,14 @@
 //! Each form the original tools wrote that the format reads leniently
 //! (docs/compatibility.md): accepted, read as the table says, with a note
 //! naming the element and its line; and what stays refused beside it.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 use marketplace_format::{
     Algorithm, Checksum, Endorsement, Endorser, MAX_NOTES, Metadata, identifier, parse, write,

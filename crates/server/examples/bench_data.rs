@@ -23,6 +23,14 @@
 //! `--endorsers K` (default 40), `--threads T` (default: the number of
 //! CPUs), `--seed S` (default 1). The same options give the same documents
 //! except for the signatures' keys (generated afresh).
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use marketplace_format::{Algorithm, Checksum, Metadata, identifier};

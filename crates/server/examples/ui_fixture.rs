@@ -14,6 +14,14 @@
 //! upload: a valid one, one with several problems, two whose e-mail needs
 //! confirmation), then one line `{"mail": {"to", "confirm", "abort"}}` per
 //! confirmation mail, and runs until its standard input closes.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

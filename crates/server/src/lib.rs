@@ -26,7 +26,6 @@
 //!
 //! Modules are `pub` only where another crate (the CLI, the tests) uses them.
 
-#![warn(unreachable_pub)]
 
 pub mod api;
 pub mod auth;

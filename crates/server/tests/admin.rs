@@ -1,5 +1,13 @@
 //! `admin import`, `admin export` and `admin rebuild-index` through the
 //! library functions the CLI calls.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

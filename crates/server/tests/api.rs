@@ -2,6 +2,14 @@
 //! paging with counts, the image view with two endorsers (one
 //! deprecating), history, entries, endorsers, JSON errors, and the OpenAPI
 //! document (every route described; real responses valid against it).
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -1,6 +1,14 @@
 //! The same HTTP scenario against both stores: SQLite, and PostgreSQL at
 //! postgres://postgres@127.0.0.1:5432/test in a fresh schema (skipped with
 //! a message when unreachable, except in CI).
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

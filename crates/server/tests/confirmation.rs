@@ -2,6 +2,14 @@
 //! loopback: Debian's `python3-aiosmtpd` with its Mailbox handler, which
 //! writes every message it receives into a Maildir the tests read. Without
 //! aiosmtpd the tests that need it print "skipped" (they fail in CI).
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -1,6 +1,14 @@
 //! Connection bounds over real sockets: a client flooding connections gets
 //! its own few and no more while others keep being served; a connection
 //! that sends no headers, or stays idle, is closed.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

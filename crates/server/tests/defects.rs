@@ -2,6 +2,14 @@
 //! "Not provided, on purpose" and `docs/compatibility.md`'s "Where we stay
 //! stricter than the original"): impersonation, XXE, XSS, injection,
 //! unbounded uploads, state changes on GET, and the rest.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -1,6 +1,14 @@
 //! Atom feeds over real HTTP: they parse back with `atom_syndication`,
 //! carry the right entries newest first with ids and links under the
 //! public URL, and escape what the documents say.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -2,6 +2,14 @@
 //! use of an e-mail's key, renewals under a CA directory, the operator's
 //! rebind, imports), what a certificate proves (`email_certified`,
 //! self-asserted identities), e-mails in any case, and key sizes.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -4,6 +4,14 @@
 //! endorsers, accepted FQANs) say "the same name" of exactly the same pairs,
 //! whichever notation (RFC 2253 or OpenSSL one-line), spacing or case each
 //! side writes.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 use marketplace_policy::Policy;
 use marketplace_server::auth::authz::UploadRules;

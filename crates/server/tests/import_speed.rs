@@ -4,6 +4,14 @@
 //! whole import (coordinates, verification, batched puts). No timing is
 //! asserted: the figures are recorded in `docs/performance.md`, and the
 //! 100,000-document measurement is `bench/server.sh`.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -1,6 +1,14 @@
 //! Conditional GET (ETag / If-None-Match, Last-Modified /
 //! If-Modified-Since), `/healthz` (also with a store that is down) and the
 //! Prometheus `/metrics`, over real HTTP.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -3,6 +3,14 @@
 //! hold at) and documents of the same
 //! shapes as the original fixtures, signed here with the conformance
 //! credential (`test.p12`, Jane Tester).
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -3,6 +3,14 @@
 //! library's signer: `marketplace_test_pki::original_tools`) go through
 //! every server path a document enters by — `POST /metadata`, the web
 //! upload form, `admin import` — and are accepted with their notes.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -6,6 +6,14 @@
 //!
 //! Mounting a tmpfs needs root (CI runs as root); elsewhere the test says
 //! it was skipped.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

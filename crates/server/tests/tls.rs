@@ -7,6 +7,14 @@
 //! Two kinds of server: a small `/whoami` router behind the real
 //! identification middleware and accept loop (it prints the identity each
 //! request gets), and the marketplace itself (upload outcomes).
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -4,6 +4,14 @@
 //! `common/visibility.rs` for a member of the VO (a VOMS proxy of it), a
 //! proxy of another VO, a certificate without VOMS attributes, and a client
 //! without a certificate.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -1,6 +1,14 @@
 //! Uploads with a CA directory configured: the signer's chain and the CRLs
 //! are checked at the clock's instant (the conformance CA, CRLs and Jim
 //! Tester's credential, all current on 2012-06-01).
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

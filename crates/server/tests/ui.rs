@@ -4,6 +4,14 @@
 //! cross-site requests, search URLs are canonical and bookmarkable, and
 //! the upload page lists every problem next to its line. (The same pages
 //! in a real browser: `tests/browser/`.)
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

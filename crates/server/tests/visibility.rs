@@ -3,6 +3,14 @@
 //! (the `x-test-identity` header of the test clients) instead of a TLS
 //! handshake. The checks of every route are in `common/visibility.rs`, to
 //! be reused by an end-to-end test over real TLS.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

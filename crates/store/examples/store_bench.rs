@@ -13,6 +13,14 @@
 //! the entries go into a fresh schema `store_bench_<pid>` of that
 //! database, dropped at the end (kept with `STORE_BENCH_KEEP=1`). Prints the load rate, then per query the
 //! mean, median and 99th percentile over `--repeat` runs (default 200).
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 use chrono::{DateTime, Utc};
 use marketplace_format::{Endorsement, Endorser, Metadata};

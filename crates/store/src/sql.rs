@@ -54,7 +54,7 @@ pub(crate) struct Sql {
 
 impl Sql {
     /// An empty statement.
-    pub fn new(dialect: Dialect) -> Sql {
+    pub(crate) fn new(dialect: Dialect) -> Sql {
         Sql {
             dialect,
             text: String::new(),
@@ -63,13 +63,13 @@ impl Sql {
     }
 
     /// Appends fixed SQL text.
-    pub fn push(&mut self, fragment: &'static str) -> &mut Sql {
+    pub(crate) fn push(&mut self, fragment: &'static str) -> &mut Sql {
         self.text.push_str(fragment);
         self
     }
 
     /// Appends a placeholder bound to `arg`.
-    pub fn bind(&mut self, arg: Arg) -> &mut Sql {
+    pub(crate) fn bind(&mut self, arg: Arg) -> &mut Sql {
         let json = matches!(arg, Arg::Json(_));
         self.args.push(arg);
         match self.dialect {
@@ -87,12 +87,12 @@ impl Sql {
     }
 
     /// Appends a placeholder bound to text.
-    pub fn text(&mut self, value: impl Into<String>) -> &mut Sql {
+    pub(crate) fn text(&mut self, value: impl Into<String>) -> &mut Sql {
         self.bind(Arg::Text(value.into()))
     }
 
     /// Appends a placeholder bound to an integer.
-    pub fn int(&mut self, value: i64) -> &mut Sql {
+    pub(crate) fn int(&mut self, value: i64) -> &mut Sql {
         self.bind(Arg::Int(value))
     }
 
@@ -100,7 +100,7 @@ impl Sql {
     /// uses a bound LIMIT or OFFSET when it plans, and so re-prepares the
     /// statement every time one is bound again, which costs more than the
     /// lookup itself. A formatted integer carries no SQL.
-    pub fn count_literal(&mut self, value: u64) -> &mut Sql {
+    pub(crate) fn count_literal(&mut self, value: u64) -> &mut Sql {
         self.text.push_str(&value.to_string());
         self
     }

@@ -205,7 +205,7 @@ struct ReadConnection {
 
 impl Readers {
     /// A pool for the database at `path` (connections open on demand).
-    pub fn new(path: &Path, settings: ReadSettings) -> Arc<Readers> {
+    pub(crate) fn new(path: &Path, settings: ReadSettings) -> Arc<Readers> {
         Arc::new(Readers {
             path: path.to_path_buf(),
             _holder: LockHolder::start(path, &settings),
@@ -215,7 +215,7 @@ impl Readers {
     }
 
     /// A connection: an idle one, or a new one.
-    pub fn take(self: &Arc<Self>) -> Result<Reader, StoreError> {
+    pub(crate) fn take(self: &Arc<Self>) -> Result<Reader, StoreError> {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match idle {
             Some(conn) => conn,
@@ -257,13 +257,13 @@ impl Readers {
     }
 
     /// Runs one statement on the calling thread.
-    pub fn fetch(self: &Arc<Self>, sql: &Sql) -> Result<Vec<Values>, StoreError> {
+    pub(crate) fn fetch(self: &Arc<Self>, sql: &Sql) -> Result<Vec<Values>, StoreError> {
         self.take()?.query(sql)
     }
 
     /// Runs one statement that may read much of a table on tokio's
     /// blocking pool.
-    pub async fn fetch_scan(self: &Arc<Self>, sql: Sql) -> Result<Vec<Values>, StoreError> {
+    pub(crate) async fn fetch_scan(self: &Arc<Self>, sql: Sql) -> Result<Vec<Values>, StoreError> {
         on_blocking_pool(self.take()?, sql).await?.1
     }
 }
@@ -291,6 +291,9 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
+    // A `Reader` holds its connection from the pool's lending until its drop
+    // gives it back: `conn` is `None` only inside `drop`.
+    #[allow(clippy::expect_used)]
     fn read(&self) -> &ReadConnection {
         self.conn
             .as_ref()
@@ -299,7 +302,7 @@ impl Reader {
 
     /// Runs `sql` and returns every row; a statement still running after
     /// [`MAX_QUERY_TIME`] is interrupted.
-    pub fn query(&self, sql: &Sql) -> Result<Vec<Values>, StoreError> {
+    pub(crate) fn query(&self, sql: &Sql) -> Result<Vec<Values>, StoreError> {
         let deadline = &self.read().deadline;
         let limit = u64::try_from(self.home.settings.query_time.as_nanos()).unwrap_or(u64::MAX);
         deadline.store(nanos().saturating_add(limit).max(1), Ordering::Relaxed);
@@ -337,7 +340,7 @@ impl Reader {
     }
 
     /// Runs statements that return nothing (`BEGIN`, `COMMIT`).
-    pub fn batch(&self, sql: &str) -> Result<(), StoreError> {
+    pub(crate) fn batch(&self, sql: &str) -> Result<(), StoreError> {
         self.read().conn.execute_batch(sql).map_err(failed)
     }
 }
@@ -366,7 +369,7 @@ pub(crate) struct ReadTx {
 
 impl ReadTx {
     /// Begins a (deferred) read transaction.
-    pub fn begin(readers: &Arc<Readers>) -> Result<ReadTx, StoreError> {
+    pub(crate) fn begin(readers: &Arc<Readers>) -> Result<ReadTx, StoreError> {
         let reader = readers.take()?;
         reader.batch("BEGIN")?;
         Ok(ReadTx {
@@ -375,7 +378,7 @@ impl ReadTx {
     }
 
     /// Runs `sql` inside the transaction.
-    pub async fn fetch(&mut self, sql: Sql) -> Result<Vec<Values>, StoreError> {
+    pub(crate) async fn fetch(&mut self, sql: Sql) -> Result<Vec<Values>, StoreError> {
         let reader = self
             .reader
             .take()
@@ -386,7 +389,7 @@ impl ReadTx {
     }
 
     /// Ends the transaction.
-    pub fn commit(mut self) -> Result<(), StoreError> {
+    pub(crate) fn commit(mut self) -> Result<(), StoreError> {
         match self.reader.take() {
             Some(reader) => reader.batch("COMMIT"),
             None => Ok(()),

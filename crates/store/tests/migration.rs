@@ -2,6 +2,14 @@
 //! "latest" computed per query) is migrated when a store opens it: the
 //! documents stay byte for byte, the latest flags and the kind column are
 //! derived, and the store works on as if it had written everything itself.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -20,6 +20,10 @@
 //! signer and validator on the JDK's XML-DSig, the Python client's writers)
 //! for the compatibility tests.
 
+// Test support: a failure to set up a fixture is the test failing, with the
+// message of the `expect`.
+#![allow(clippy::expect_used)]
+
 pub mod corpus;
 pub mod original_tools;
 pub mod pg;

@@ -37,6 +37,14 @@
 //! warm-up, instead of for a time: for `valgrind --tool=callgrind`, whose
 //! instruction counts repeat from run to run on a busy machine), `--corpus DIR` (default `../shared/conformance/stratuslab-metadata`
 //! beside the repository).
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;

@@ -191,8 +191,9 @@ fn order_chain(key: &PKey<Private>, mut certs: Vec<X509>) -> Vec<X509> {
         return certs;
     };
     let mut chain = vec![certs.remove(pos)];
-    while let Some(next) = certs.iter().position(|c| {
-        let last = chain.last().expect("chain is not empty");
+    // The last certificate placed: the next one is its issuer (and not
+    // itself, for a self-signed root).
+    let issued_by = |last: &X509, c: &X509| {
         c.subject_name()
             .try_cmp(last.issuer_name())
             .is_ok_and(|o| o.is_eq())
@@ -200,7 +201,10 @@ fn order_chain(key: &PKey<Private>, mut certs: Vec<X509>) -> Vec<X509> {
                 .subject_name()
                 .try_cmp(last.issuer_name())
                 .is_ok_and(|o| o.is_ne())
-    }) {
+    };
+    while let Some(last) = chain.last()
+        && let Some(next) = certs.iter().position(|c| issued_by(last, c))
+    {
         chain.push(certs.remove(next));
     }
     chain.extend(certs);

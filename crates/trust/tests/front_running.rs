@@ -8,6 +8,14 @@
 //! Each test takes genuinely signed documents, applies one variant that leaves what the
 //! signature covers unchanged (so a lax verifier would accept it), and checks that the
 //! strict profile refuses it with a message saying what is wrong and where.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

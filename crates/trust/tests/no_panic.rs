@@ -9,6 +9,14 @@
 //! oversized input) it must be an error or a problem. The stable-toolchain
 //! companion of the `fuzz/` target `parse_validate_verify`. No timing is
 //! asserted anywhere.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 use chrono::{DateTime, Utc};
 use marketplace_format::{MAX_DOCUMENT_BYTES, ParsedDocument, Rule};

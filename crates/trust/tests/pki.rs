@@ -5,6 +5,14 @@
 //! parallel test binaries from racing) and reused while the script is unchanged. Its instants
 //! are fixed or recorded in `fixtures.env`, so the tests never depend on the wall clock.
 //! Without `openssl` / `voms-proxy-fake` the tests are skipped, or fail when `CI=true`.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 use std::collections::HashMap;
 use std::fs::File;

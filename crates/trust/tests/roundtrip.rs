@@ -2,6 +2,14 @@
 //! filled from the certificate (`endorsement_for` + `edit::set_endorsement`) →
 //! `dsig::sign` → `check_document`: the document is valid, the signature Valid, and
 //! it reads back as exactly the metadata written (with the endorsement that was filled).
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

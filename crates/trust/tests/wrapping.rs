@@ -6,6 +6,14 @@
 //! (see `common::forge`), so that the refusal is the strict profile's and not merely
 //! the broken digest a careless edit causes. The last test changes every byte of signed
 //! documents in turn.
+// Tests and examples: a panic is the failure with its message, and helpers
+// may be long and `pub` for the modules that share them (docs/structure.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    unreachable_pub
+)]
 
 mod common;
 

@@ -25,7 +25,7 @@ Examples:
   marketplace admin endorser rebind jane@example.org --certificate jane-2027.pem
 
 The store is chosen as for `marketplace serve` (--data-dir, --database-url, --config).")]
-pub struct AdminArgs {
+pub(crate) struct AdminArgs {
     #[command(subcommand)]
     task: Task,
     #[command(flatten)]
@@ -99,7 +99,7 @@ enum EndorserTask {
 
 /// Runs the command: `backup` on the store file itself, every other task
 /// on the server's state (store and trust settings).
-pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
     let config = args.options.load(ConfigLayer::default())?;
     init_logging();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -38,7 +38,7 @@ Examples:
 /// Options of `marketplace build`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// The image file to describe.
     #[arg(value_name = "IMAGE")]
     pub image: PathBuf,
@@ -91,7 +91,7 @@ pub struct BuildArgs {
 /// The options that map one to one to descriptive terms of the document
 /// (boxed in [`BuildArgs`] to keep the command enum small).
 #[derive(Debug, clap::Args)]
-pub struct Terms {
+pub(crate) struct Terms {
     /// Author of the image (dcterms:creator).
     #[arg(long, value_name = "NAME")]
     pub author: Option<String>,
@@ -154,7 +154,7 @@ fn vo_name(s: &str) -> Result<String, String> {
 
 /// When an entry expires, as given to `--valid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expiry {
+pub(crate) enum Expiry {
     /// At this instant.
     At(DateTime<Utc>),
     /// This long after the creation time.
@@ -163,7 +163,7 @@ pub enum Expiry {
 
 /// A duration in calendar units (months are not a fixed number of days).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Span {
+pub(crate) enum Span {
     /// Calendar months (a year is 12).
     Months(u32),
     /// Days (a week is 7).
@@ -174,7 +174,7 @@ pub enum Span {
 
 impl Expiry {
     /// The expiry instant for a record created at `created`.
-    pub fn resolve(self, created: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub(crate) fn resolve(self, created: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
             Expiry::At(t) => Some(t),
             Expiry::After(Span::Months(n)) => created.checked_add_months(Months::new(n)),
@@ -185,7 +185,7 @@ impl Expiry {
 }
 
 /// Parses a `--valid` value: a duration (`6m`, `1y`, `90d`, `2w`, `12h`) or an instant.
-pub fn parse_expiry(text: &str) -> Result<Expiry, String> {
+pub(crate) fn parse_expiry(text: &str) -> Result<Expiry, String> {
     let units = ['y', 'm', 'w', 'd', 'h'];
     if let Some(unit) = text.chars().last().filter(|c| units.contains(c))
         && text.len() > 1
@@ -220,7 +220,7 @@ pub fn parse_expiry(text: &str) -> Result<Expiry, String> {
 
 /// Parses an instant: XML Schema / RFC 3339 date and time (converted to UTC),
 /// or a date alone (midnight UTC).
-pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = parse_utc(text) {
         return Ok(t);
     }
@@ -228,7 +228,7 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
         return Ok(t.with_timezone(&Utc));
     }
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+        return Ok(d.and_time(chrono::NaiveTime::MIN).and_utc());
     }
     Err(format!(
         "'{text}' is not a date and time like 2027-01-31T12:00:00Z (RFC 3339) or a date like 2027-01-31"
@@ -318,7 +318,7 @@ fn size_and_checksums(args: &BuildArgs) -> anyhow::Result<(u64, Vec<Checksum>)> 
             None => computed
                 .as_ref()
                 .and_then(|d| d.hex(algorithm))
-                .expect("every wanted digest that was not supplied is computed"),
+                .ok_or_else(|| anyhow::anyhow!("no {algorithm} digest was computed"))?,
         };
         checksums.push(Checksum { algorithm, value });
     }
@@ -368,7 +368,7 @@ fn describe(
     let sha1 = &checksums
         .iter()
         .find(|c| c.algorithm == Algorithm::Sha1)
-        .expect("SHA-1 is always present")
+        .ok_or_else(|| anyhow::anyhow!("no SHA-1 checksum: the identifier derives from it"))?
         .value;
     let sha1_bytes = identifier::sha1_hex_to_bytes(sha1).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Metadata {
@@ -422,7 +422,7 @@ fn write_document(output: Option<PathBuf>, xml: &str, identifier: &str) -> anyho
 
 /// Runs the command: dates, output, size and checksums, the metadata
 /// (checked as a document), written out.
-pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let (created, valid) = creation_and_expiry(&args)?;
     let output = output_target(&args)?;
     let (bytes, checksums) = size_and_checksums(&args)?;
@@ -482,7 +482,7 @@ fn compute(image: &Path, algorithms: &[Algorithm]) -> anyhow::Result<digest::Dig
         let style = ProgressStyle::with_template(
             "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
         )
-        .expect("the template is valid")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message("checksums");
@@ -524,7 +524,7 @@ fn check_document(xml: &str) -> anyhow::Result<()> {
 
 /// Whether `problem` is one the still-empty endorsement causes: its
 /// `dcterms:created` and `slreq:endorser` are missing.
-pub fn is_about_empty_endorsement(problem: &marketplace_format::Problem) -> bool {
+pub(crate) fn is_about_empty_endorsement(problem: &marketplace_format::Problem) -> bool {
     problem.rule == marketplace_format::Rule::Cardinality
         && (problem.element.starts_with("slreq:endorse")
             || problem.message.ends_with("in slreq:endorsement"))

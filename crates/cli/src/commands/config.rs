@@ -34,7 +34,7 @@ Examples:
   marketplace config
   marketplace config --json
   marketplace config -m https://mp.example.org --proxy /tmp/x509up_u1000")]
-pub struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
@@ -88,7 +88,7 @@ fn server_trust(settings: &Settings) -> Setting<String> {
 }
 
 /// Runs the command.
-pub fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&args.client, Some(&args.trust))?;
     let mut endpoint = settings.endpoint.clone();
     if let Ok(url) = settings.endpoint_url() {

@@ -11,7 +11,7 @@ use marketplace_format::ns::SLTERMS;
 use std::process::ExitCode;
 
 /// The reason the original tool gave when none was asked for.
-pub const DEFAULT_REASON: &str = "This image has been deprecated";
+pub(crate) const DEFAULT_REASON: &str = "This image has been deprecated";
 
 /// Options of `marketplace deprecate` (those of `stratus-deprecate-metadata`).
 #[derive(Debug, clap::Args)]
@@ -26,7 +26,7 @@ Examples:
   marketplace deprecate --reason 'security hole, use the 24.04.1 image' BEE8-MMAw-Lk_IgsEExAy3d9R8h
   marketplace deprecate -m https://mp.example.org --p12-cert ~/.globus/usercred.p12 \\
       --created 2024-05-01T10:00:00Z BEE8-MMAw-Lk_IgsEExAy3d9R8h")]
-pub struct DeprecateArgs {
+pub(crate) struct DeprecateArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
@@ -45,7 +45,7 @@ pub struct DeprecateArgs {
 }
 
 /// Runs the command.
-pub fn run(args: DeprecateArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: DeprecateArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&args.client, None)?;
     let marketplace = Marketplace::new(&settings)?;
     let signer = Signer::load(&args.endorser, &settings)?;

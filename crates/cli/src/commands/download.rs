@@ -52,7 +52,7 @@ Examples:
   marketplace download --output /var/lib/images/ubuntu.img --ca-dir /etc/grid-security/certificates \\
       BEE8-MMAw-Lk_IgsEExAy3d9R8h
   marketplace download --endorser jane@example.org --decompress --json BEE8-MMAw-Lk_IgsEExAy3d9R8h")]
-pub struct DownloadArgs {
+pub(crate) struct DownloadArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
@@ -308,7 +308,7 @@ fn progress_bar(len: Option<u64>, show: bool, position: u64) -> ProgressBar {
     let style = ProgressStyle::with_template(
         "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
     )
-    .expect("the template is valid")
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ");
     bar.set_style(style);
     bar.set_message("download");
@@ -673,7 +673,7 @@ fn report(done: Downloaded, expected: &Expected, json: bool) {
 
 /// Runs the command: the checked metadata, the file to save, each location
 /// in turn, the verified file put in place, the report.
-pub fn run(args: DownloadArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: DownloadArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&args.client, Some(&args.trust))?;
     let marketplace = Marketplace::new(&settings)?;
     let id = args.identifier.clone();

@@ -20,7 +20,7 @@ Examples:
   marketplace endorse BEE8-MMAw-Lk_IgsEExAy3d9R8h
   marketplace endorse -m https://mp.example.org --p12-cert ~/.globus/usercred.p12 \\
       --from jane@example.org BEE8-MMAw-Lk_IgsEExAy3d9R8h")]
-pub struct EndorseArgs {
+pub(crate) struct EndorseArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
@@ -36,7 +36,7 @@ pub struct EndorseArgs {
 }
 
 /// Runs the command.
-pub fn run(args: EndorseArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: EndorseArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&args.client, None)?;
     let marketplace = Marketplace::new(&settings)?;
     let signer = Signer::load(&args.endorser, &settings)?;
@@ -74,7 +74,7 @@ pub fn run(args: EndorseArgs) -> anyhow::Result<ExitCode> {
             .filter(|e| !e.endorser.email.eq_ignore_ascii_case(&signer.email))
             .max_by(newest)
             .or_else(|| image.current.iter().max_by(newest))
-            .expect("current is not empty"),
+            .ok_or_else(|| Failure::not_found(format!("image {id} has no current entry")))?,
     };
     let mine = reissue::entry_of(&image, &signer.email);
     if let Some(mine) = mine

@@ -1,17 +1,17 @@
 //! One module per subcommand.
 
-pub mod admin;
-pub mod build;
-pub mod config;
-pub mod deprecate;
-pub mod download;
-pub mod endorse;
-pub mod occi;
-pub mod policy;
-pub mod search;
-pub mod serve;
-pub mod show;
-pub mod sign;
-pub mod tag;
-pub mod upload;
-pub mod validate;
+pub(crate) mod admin;
+pub(crate) mod build;
+pub(crate) mod config;
+pub(crate) mod deprecate;
+pub(crate) mod download;
+pub(crate) mod endorse;
+pub(crate) mod occi;
+pub(crate) mod policy;
+pub(crate) mod search;
+pub(crate) mod serve;
+pub(crate) mod show;
+pub(crate) mod sign;
+pub(crate) mod tag;
+pub(crate) mod upload;
+pub(crate) mod validate;

@@ -23,11 +23,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// At most this many storage resources are read.
-pub const MAX_RESOURCES: usize = 2000;
+pub(crate) const MAX_RESOURCES: usize = 2000;
 
 /// Which OCCI entities are searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// OS template mixins and storage resources.
     Any,
     /// OS template mixins only.
@@ -50,7 +50,7 @@ Examples:
   marketplace occi-link --endpoint https://occi.site.example.org:11443/occi1.1 --image ttylinux \\
       --kind storage --user jane --password \"$OCCI_PASSWORD\"
   marketplace build --location \"$(marketplace occi-link --endpoint $OCCI --image ttylinux)\" ... disk.img")]
-pub struct OcciArgs {
+pub(crate) struct OcciArgs {
     /// The OCCI service's base URL.
     #[arg(long, value_name = "URL")]
     pub endpoint: String,
@@ -81,7 +81,7 @@ pub struct OcciArgs {
 
 /// An entity whose title may match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// `os_tpl` or `storage`.
     pub kind: &'static str,
     /// Its title.
@@ -239,7 +239,7 @@ impl Occi {
 }
 
 /// The candidates whose title matches `name`: exactly, else ignoring case.
-pub fn matching<'a>(candidates: &'a [Candidate], name: &str) -> Vec<&'a Candidate> {
+pub(crate) fn matching<'a>(candidates: &'a [Candidate], name: &str) -> Vec<&'a Candidate> {
     let name = name.trim();
     let exact: Vec<&Candidate> = candidates.iter().filter(|c| c.title == name).collect();
     if !exact.is_empty() {
@@ -252,7 +252,7 @@ pub fn matching<'a>(candidates: &'a [Candidate], name: &str) -> Vec<&'a Candidat
 }
 
 /// Runs the command.
-pub fn run(args: OcciArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: OcciArgs) -> anyhow::Result<ExitCode> {
     let mut base = crate::settings::normalise_endpoint(&args.endpoint)
         .map_err(|e| Failure::usage(format!("--endpoint '{}': {e}", args.endpoint)))?;
     if !base.path().ends_with('/') {

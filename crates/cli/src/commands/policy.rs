@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 /// Options of `marketplace policy`.
 #[derive(Debug, clap::Args)]
-pub struct PolicyArgs {
+pub(crate) struct PolicyArgs {
     /// What to do.
     #[command(subcommand)]
     pub action: PolicyAction,
@@ -21,7 +21,7 @@ pub struct PolicyArgs {
 
 /// The policy subcommands.
 #[derive(Debug, clap::Subcommand)]
-pub enum PolicyAction {
+pub(crate) enum PolicyAction {
     /// Decide whether the site's policy allows an image (exit status 0 only then).
     Check(CheckArgs),
 }
@@ -54,7 +54,7 @@ Examples:
   marketplace policy check --policy /etc/marketplace/site-policy.toml BEE8-MMAw-Lk_IgsEExAy3d9R8h
   marketplace policy check --policy site.toml --explain BEE8-MMAw-Lk_IgsEExAy3d9R8h
   marketplace policy check --policy site.toml --json BEE8-MMAw-Lk_IgsEExAy3d9R8h | jq .allowed")]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
@@ -73,7 +73,7 @@ pub struct CheckArgs {
 }
 
 /// Runs the command.
-pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     let PolicyAction::Check(args) = args.action;
     let policy = Policy::load_with(&args.policy, crate::config_file::resolve_path)
         .map_err(Failure::usage)?;

@@ -21,7 +21,7 @@ Examples:
   marketplace search --os ubuntu --os-version 24.04 --os-arch x86_64 --per-page 50 --page 2
   marketplace search --endorser jane@example.org --status all --json
   marketplace search --vo biomed --all --max 5000 --json > biomed-images.json")]
-pub struct SearchArgs {
+pub(crate) struct SearchArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
@@ -145,7 +145,7 @@ fn row(e: &EntryItem) -> Vec<String> {
 }
 
 /// The results as a table.
-pub fn table(items: &[EntryItem]) -> Table {
+pub(crate) fn table(items: &[EntryItem]) -> Table {
     let mut t = Table::new(&["IDENTIFIER", "ENDORSER", "CREATED", "STATUS", "OS", "TITLE"]);
     for e in items {
         t.row(row(e));
@@ -154,7 +154,7 @@ pub fn table(items: &[EntryItem]) -> Table {
 }
 
 /// Runs the command.
-pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&args.client, None)?;
     let marketplace = Marketplace::new(&settings)?;
     let base = args.query();

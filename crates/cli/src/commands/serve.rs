@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// configuration file and as a `MARKETPLACE_*` environment variable;
 /// the command line wins over the environment, which wins over the file).
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct ServerOptions {
+pub(crate) struct ServerOptions {
     /// Configuration file (TOML; also MARKETPLACE_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -30,7 +30,7 @@ pub struct ServerOptions {
 
 impl ServerOptions {
     /// The configuration: these options over the environment over the file.
-    pub fn load(&self, extra: ConfigLayer) -> anyhow::Result<ServerConfig> {
+    pub(crate) fn load(&self, extra: ConfigLayer) -> anyhow::Result<ServerConfig> {
         let cli = ConfigLayer {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
@@ -64,7 +64,7 @@ Examples:
   marketplace serve --listen 0.0.0.0:9204 --public-url https://mp.example.org/marketplace
   marketplace serve --database-url postgres://marketplace@db/marketplace
   marketplace serve --tls-cert host.pem --tls-key host.key --ca-dir /etc/grid-security/certificates")]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:9204].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
@@ -86,7 +86,7 @@ pub struct ServeArgs {
 }
 
 /// Logs to stderr, filtered by RUST_LOG (default: info).
-pub fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -96,7 +96,7 @@ pub fn init_logging() {
 }
 
 /// Runs the command.
-pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let tls_client_auth = args
         .tls_client_auth
         .as_deref()

@@ -22,7 +22,7 @@ Examples:
   marketplace show --history BEE8-MMAw-Lk_IgsEExAy3d9R8h
   marketplace show --xml --endorser jane@example.org BEE8-MMAw-Lk_IgsEExAy3d9R8h > entry.xml
   marketplace show --json BEE8-MMAw-Lk_IgsEExAy3d9R8h | jq '.current[].locations'")]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
@@ -121,7 +121,7 @@ fn print_entry(e: &EntryItem) {
 }
 
 /// Runs the command.
-pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&args.client, None)?;
     let marketplace = Marketplace::new(&settings)?;
     let id = &args.identifier;

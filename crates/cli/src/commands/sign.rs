@@ -20,7 +20,7 @@ Without credential options, the grid defaults are used: $X509_USER_PROXY,
 then ~/.globus/usercred.p12 (password from --p12-password or
 $MARKETPLACE_P12_PASSWORD), then ~/.globus/usercert.pem and userkey.pem.
 By default the signed document replaces the input, which is kept as FILE.orig.")]
-pub struct SignArgs {
+pub(crate) struct SignArgs {
     /// PKCS#12 file holding the certificate and key.
     #[arg(long = "p12-cert", value_name = "FILE", conflicts_with_all = ["cert", "proxy"])]
     p12_cert: Option<PathBuf>,
@@ -92,7 +92,7 @@ fn load_credential(args: &SignArgs) -> anyhow::Result<Credential> {
 }
 
 /// Signs `text` with `credential`; returns the signed document.
-pub fn sign_text(
+pub(crate) fn sign_text(
     text: &str,
     credential: &Credential,
     email: Option<&str>,
@@ -158,7 +158,7 @@ fn write_output(input: &Path, output: Option<&Path>, signed: &str) -> anyhow::Re
 }
 
 /// Runs the command.
-pub fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.metadata)
         .with_context(|| format!("cannot read {}", args.metadata.display()))?;
     let credential = load_credential(&args)?;

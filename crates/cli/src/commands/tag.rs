@@ -20,7 +20,7 @@ Examples:
   marketplace tag BEE8-MMAw-Lk_IgsEExAy3d9R8h ubuntu-lts
   marketplace tag -m https://mp.example.org --proxy /tmp/x509up_u1000 --json \\
       BEE8-MMAw-Lk_IgsEExAy3d9R8h ubuntu-lts")]
-pub struct TagArgs {
+pub(crate) struct TagArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
@@ -36,7 +36,7 @@ pub struct TagArgs {
 }
 
 /// Runs the command.
-pub fn run(args: TagArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: TagArgs) -> anyhow::Result<ExitCode> {
     if args.name.trim().is_empty() {
         return Err(Failure::usage("the tag NAME must not be empty").into());
     }

@@ -20,7 +20,7 @@ one, 3 when the server could not be reached or failed.
 Examples:
   marketplace upload -m https://mp.example.org ubuntu.img.xml
   MARKETPLACE_ENDPOINT=https://mp.example.org marketplace upload *.xml --json")]
-pub struct UploadArgs {
+pub(crate) struct UploadArgs {
     /// Endpoint and output.
     #[command(flatten)]
     pub client: ClientOptions,
@@ -30,7 +30,7 @@ pub struct UploadArgs {
 }
 
 /// Runs the command.
-pub fn run(args: UploadArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: UploadArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&args.client, None)?;
     let marketplace = Marketplace::new(&settings)?;
     let mut reports = Vec::new();

@@ -19,7 +19,7 @@ Examples:
   marketplace validate image.xml
   marketplace validate --ca-dir /etc/grid-security/certificates --json *.xml
   marketplace validate --ca-dir ca/ --at 2012-06-01T00:00:00Z old-entry.xml")]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Also verify the signer's chain against this CA directory (`<hash>.0`, `<hash>.r0`).
     #[arg(long = "ca-dir", value_name = "DIR", env = "X509_CERT_DIR")]
     ca_dir: Option<PathBuf>,
@@ -38,7 +38,7 @@ pub struct ValidateArgs {
 }
 
 /// Runs the command.
-pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let ca = args
         .ca_dir
         .as_ref()

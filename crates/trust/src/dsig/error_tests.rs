@@ -2,6 +2,8 @@
 
 use super::*;
 
+// A table of every message: long by nature, and a test.
+#[allow(clippy::too_many_lines)]
 /// Each message word for word, as the profile wrote it when its refusals
 /// were strings: the server and the CLI show them, and their tests and
 /// users' scripts read them.

@@ -77,7 +77,9 @@ fn normalize_element(doc: &mut Document<'_>, id: NodeId) -> Result<(), Signature
             .map(|(_, v)| *v)
             .ok_or_else(|| SignatureError::Xml(format!("attribute {name} not found in its tag")))
     };
-    let element = doc.element(id).expect("pending ids are elements");
+    let element = doc
+        .element(id)
+        .ok_or_else(|| SignatureError::Xml("a node to normalise is not an element".into()))?;
     // A namespace name with literal whitespace would need every element and
     // attribute name in its scope re-resolved; no URI holds whitespace, so
     // such a document is refused instead.
@@ -103,7 +105,9 @@ fn normalize_element(doc: &mut Document<'_>, id: NodeId) -> Result<(), Signature
             values.push((i, normalized(raw_value(&name)?)));
         }
     }
-    let element = doc.element_mut(id).expect("pending ids are elements");
+    let element = doc
+        .element_mut(id)
+        .ok_or_else(|| SignatureError::Xml("a node to normalise is not an element".into()))?;
     for (i, value) in values {
         element.attributes[i].value = Cow::Owned(value);
     }

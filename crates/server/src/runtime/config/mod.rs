@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 /// Address the server listens on by default (the original's Jetty port).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9204";
 
+/// The port of [`DEFAULT_LISTEN`].
+const DEFAULT_PORT: u16 = 9204;
+
 /// Data directory used by default (relative to the working directory).
 pub const DEFAULT_DATA_DIR: &str = "./marketplace-data";
 
@@ -173,6 +176,8 @@ pub struct ServerConfig {
 }
 
 impl Default for ServerConfig {
+    // The defaults are constants, checked by this module's tests.
+    #[allow(clippy::expect_used)]
     fn default() -> Self {
         ServerConfig::resolve(ConfigLayer::default()).expect("the defaults are valid")
     }
@@ -186,7 +191,7 @@ impl ServerConfig {
         let auth = check_auth_settings(&layer)?;
         let listen = layer
             .listen
-            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address"));
+            .unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)));
         let public_url = match &layer.public_url {
             Some(url) => normalise_public_url(url)?,
             None if layer.tls_cert.is_some() => format!("https://{listen}"),
