@@ -34,15 +34,10 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use marketplace_format::{Algorithm, Checksum, Metadata, identifier};
+use marketplace_test_pki::certs::CertificateBuilder;
 use marketplace_trust::credential::Credential;
 use marketplace_trust::dsig::{self, SignOptions};
 use marketplace_trust::endorsement::endorsement_for;
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
-use openssl::x509::extension::SubjectAlternativeName;
-use openssl::x509::{X509Builder, X509NameBuilder};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -496,37 +491,15 @@ fn plans(count: usize, endorsers: usize, seed: u64) -> Vec<Plan> {
 /// A self-signed RSA-2048 credential carrying `email`.
 fn credential(k: usize) -> Credential {
     let email = format!("endorser{k}@{}", SITES[k % SITES.len()]);
-    let key = PKey::from_rsa(Rsa::generate(2048).expect("RSA key")).expect("key");
-    let mut name = X509NameBuilder::new().expect("name");
-    name.append_entry_by_text("C", "EU").expect("C");
-    name.append_entry_by_text("O", "Marketplace Benchmark")
-        .expect("O");
-    name.append_entry_by_text("CN", &format!("Endorser {k}"))
-        .expect("CN");
-    let name = name.build();
-    let mut b = X509Builder::new().expect("builder");
-    b.set_version(2).expect("version");
-    let mut serial = BigNum::new().expect("serial");
-    serial
-        .rand(63, openssl::bn::MsbOption::MAYBE_ZERO, false)
-        .expect("serial");
-    b.set_serial_number(&serial.to_asn1_integer().expect("serial"))
-        .expect("serial");
-    b.set_subject_name(&name).expect("subject");
-    b.set_issuer_name(&name).expect("issuer");
-    b.set_pubkey(&key).expect("key");
-    b.set_not_before(&Asn1Time::from_unix(1_300_000_000).expect("time"))
-        .expect("not before");
-    b.set_not_after(&Asn1Time::from_unix(2_100_000_000).expect("time"))
-        .expect("not after");
-    let san = SubjectAlternativeName::new()
-        .email(&email)
-        .build(&b.x509v3_context(None, None))
-        .expect("SAN");
-    b.append_extension(san).expect("SAN");
-    b.sign(&key, openssl::hash::MessageDigest::sha256())
-        .expect("sign");
-    Credential::new(key, vec![b.build()]).expect("credential")
+    let issued = CertificateBuilder::new(&[
+        ("C", "EU"),
+        ("O", "Marketplace Benchmark"),
+        ("CN", &format!("Endorser {k}")),
+    ])
+    .valid_unix(1_300_000_000, 2_100_000_000)
+    .email(&email)
+    .self_signed();
+    Credential::new(issued.key, vec![issued.cert]).expect("credential")
 }
 
 /// The signed document of `plan`.

@@ -26,7 +26,6 @@
 //!
 //! Modules are `pub` only where another crate (the CLI, the tests) uses them.
 
-
 pub mod api;
 pub mod auth;
 pub mod http;

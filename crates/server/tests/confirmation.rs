@@ -17,11 +17,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use common::*;
 use marketplace_server::runtime::config::ServerConfig;
 use marketplace_server::upload::smtp::SmtpTls;
+use marketplace_test_pki::smtp::SmtpServer;
 use marketplace_trust::credential::Credential;
 use openssl::x509::{X509, X509Crl};
-use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -30,100 +29,19 @@ const LATER: &str = "2014-06-01T00:00:00Z";
 const CAROL: &str = "carol@example.org";
 const ADMIN: &str = "marketplace-admin@example.net";
 
-/// A Python that has aiosmtpd, if any (`MARKETPLACE_TEST_PYTHON`, then
-/// Debian's, then the one on the PATH).
-fn python() -> Option<String> {
-    let mut candidates = Vec::new();
-    if let Ok(p) = std::env::var("MARKETPLACE_TEST_PYTHON") {
-        candidates.push(p);
-    }
-    candidates.push("/usr/bin/python3".into());
-    candidates.push("python3".into());
-    candidates.into_iter().find(|p| {
-        Command::new(p)
-            .args(["-c", "import aiosmtpd"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    })
-}
-
-/// A port nobody listens on (bound and released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// An aiosmtpd process on a loopback port, writing mail to a Maildir.
-struct Smtp {
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Child,
-}
+/// The SMTP server the marketplace mails through.
+struct Smtp(SmtpServer);
 
 impl Smtp {
-    /// Starts the server, or returns `None` (printing why) when aiosmtpd is
-    /// missing outside CI.
+    /// Starts the server, or returns `None` (the test skipped by name) when
+    /// aiosmtpd is missing outside CI.
     fn start() -> Option<Smtp> {
-        let Some(python) = python() else {
-            marketplace_test_pki::skip(
-                "python3 with aiosmtpd (Debian python3-aiosmtpd) is not installed",
-            );
-            return None;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        for _ in 0..5 {
-            let port = free_port();
-            let mut child = Command::new(&python)
-                .args(["-m", "aiosmtpd", "-n", "-l"])
-                .arg(format!("127.0.0.1:{port}"))
-                .args(["-c", "aiosmtpd.handlers.Mailbox"])
-                .arg(dir.path().join("box"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("python starts");
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while Instant::now() < deadline {
-                // The SMTP greeting proves the listener is aiosmtpd, not another
-                // test's server that took the same free port meanwhile.
-                if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                    let mut banner = [0u8; 3];
-                    if std::io::Read::read_exact(&mut stream, &mut banner).is_ok()
-                        && &banner == b"220"
-                    {
-                        return Some(Smtp { port, dir, child });
-                    }
-                }
-                if child.try_wait().ok().flatten().is_some() {
-                    break; // exited: port taken meanwhile, try another
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("aiosmtpd did not start");
+        SmtpServer::start().map(Smtp)
     }
 
     /// Every message received so far, oldest first.
     fn messages(&self) -> Vec<Mail> {
-        let mut files: Vec<PathBuf> = ["new", "cur"]
-            .iter()
-            .filter_map(|d| std::fs::read_dir(self.dir.path().join("box").join(d)).ok())
-            .flatten()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-        files
-            .iter()
-            .map(|p| Mail::parse(&std::fs::read_to_string(p).unwrap()))
-            .collect()
+        self.0.messages().iter().map(|m| Mail::parse(m)).collect()
     }
 
     /// Waits until `n` messages arrived (at most 10 s) and returns them.
@@ -141,14 +59,7 @@ impl Smtp {
 
     /// The server settings of a marketplace that mails through it.
     fn configure(&self, c: &mut ServerConfig) {
-        mail_to(c, self.port);
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        mail_to(c, self.0.port());
     }
 }
 
@@ -715,7 +626,7 @@ async fn whitelisted_signers_skip_confirmation() {
 
 #[tokio::test]
 async fn smtp_down_leaves_nothing_pending() {
-    let port = free_port();
+    let port = marketplace_test_pki::free_port();
     let s = TestServer::start_with(Backend::Sqlite, |c| mail_to(c, port))
         .await
         .unwrap();

@@ -21,15 +21,11 @@ use marketplace_server::upload::continuity;
 use marketplace_server::upload::ingest::{IngestError, Ingestor};
 use marketplace_store::{EndorserBinding, SqliteStore, Store};
 use marketplace_test_pki::TestPki;
+use marketplace_test_pki::certs::{CertificateBuilder, Issued};
 use marketplace_trust::credential::Credential;
 use marketplace_trust::document::PublicKeySummary;
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
-use openssl::rsa::Rsa;
-use openssl::x509::extension::SubjectAlternativeName;
-use openssl::x509::{X509, X509Builder, X509NameRef};
+use openssl::x509::{X509, X509NameRef};
 use std::sync::{Arc, OnceLock};
 
 const FIRST: &str = "2014-03-08T14:10:40Z";
@@ -43,33 +39,21 @@ fn certificate(
     bits: u32,
     issuer: Option<(&X509, &PKey<Private>)>,
 ) -> Credential {
-    let key = PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap();
-    let mut b = X509Builder::new().unwrap();
-    b.set_version(2).unwrap();
-    let mut serial = BigNum::new().unwrap();
-    serial
-        .rand(63, openssl::bn::MsbOption::MAYBE_ZERO, false)
-        .unwrap();
-    b.set_serial_number(&serial.to_asn1_integer().unwrap())
-        .unwrap();
-    b.set_subject_name(subject).unwrap();
-    b.set_issuer_name(issuer.map_or(subject, |(ca, _)| ca.subject_name()))
-        .unwrap();
-    b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::from_unix(1_300_000_000).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::from_unix(3_000_000_000).unwrap())
-        .unwrap();
+    let mut b = CertificateBuilder::named(subject.to_owned().unwrap())
+        .rsa_bits(bits)
+        .valid_unix(1_300_000_000, 3_000_000_000);
     if let Some(email) = email {
-        let san = SubjectAlternativeName::new()
-            .email(email)
-            .build(&b.x509v3_context(issuer.map(|(ca, _)| ca.as_ref()), None))
-            .unwrap();
-        b.append_extension(san).unwrap();
+        b = b.email(email);
     }
-    b.sign(issuer.map_or(&key, |(_, k)| k), MessageDigest::sha256())
-        .unwrap();
-    let mut chain = vec![b.build()];
+    let issued = match issuer {
+        Some((ca, key)) => b.issued_by(&Issued {
+            key: key.clone(),
+            cert: ca.clone(),
+        }),
+        None => b.self_signed(),
+    };
+    let key = issued.key;
+    let mut chain = vec![issued.cert];
     if let Some((ca, _)) = issuer {
         chain.push(ca.clone());
     }

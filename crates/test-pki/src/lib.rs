@@ -19,14 +19,30 @@
 //! [`original_tools`] runs the original StratusLab tools' behaviour (a Java
 //! signer and validator on the JDK's XML-DSig, the Python client's writers)
 //! for the compatibility tests.
+//!
+//! [`certs`] generates certificates in the process (a second endorser, a
+//! key of some size, a CA of a test's own), when the files of [`generate`]
+//! are more than a test needs. [`pg`] gives each PostgreSQL test a schema of
+//! its own, and [`smtp`] a real SMTP server (aiosmtpd) to mail through.
+//!
+//! Two ways to run a marketplace in a test, on purpose: the server crate's
+//! tests build the application in their own process (`tests/common`'s
+//! `TestServer`: a router over a fresh store, a frozen clock, handlers
+//! reachable in a debugger), and the `marketplace` command's tests start
+//! the binary itself (`tests/client/harness.rs`'s `Server`: what an operator
+//! runs, configured through the environment, killed with `-9` by the crash
+//! tests). This crate cannot hold either: it would depend on the server
+//! crate that its own tests use.
 
 // Test support: a failure to set up a fixture is the test failing, with the
 // message of the `expect`.
 #![allow(clippy::expect_used)]
 
+pub mod certs;
 pub mod corpus;
 pub mod original_tools;
 pub mod pg;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,6 +60,17 @@ pub fn skip(why: &str) {
     assert!(!in_ci(), "{test}: {why} (required in CI)");
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "skipped: {test}: {why}");
+}
+
+/// A loopback port nobody listens on (bound and released; another process
+/// may take it before the caller does, so callers that start a server on it
+/// check that their server answers).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a loopback port")
+        .local_addr()
+        .expect("its address")
+        .port()
 }
 
 /// Whether `tool` is on the `PATH` (`command -v`).

@@ -52,18 +52,16 @@ use bergshamra_c14n::C14nMode;
 use bergshamra_xml::NodeSet;
 use chrono::Utc;
 use marketplace_format::ns::DS;
+use marketplace_test_pki::certs::CertificateBuilder;
 use marketplace_trust::c14n;
 use marketplace_trust::document::{CheckOptions, check_document};
 use marketplace_trust::dsig::{self, SignOptions};
 use marketplace_trust::endorsement::endorsement_for;
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
 use openssl::hash::{MessageDigest, hash};
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
 use openssl::sign::{Signer, Verifier};
-use openssl::x509::extension::SubjectAlternativeName;
-use openssl::x509::{X509, X509Builder, X509NameBuilder};
+use openssl::x509::X509;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -206,29 +204,17 @@ fn per_second(seconds: f64, f: &mut dyn FnMut()) -> Rate {
 
 /// A self-signed certificate for `key`, with an e-mail, numbered `serial`.
 fn certificate(key: &PKey<Private>, serial: u32) -> X509 {
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("C", "EU").unwrap();
-    name.append_entry_by_text("O", "Marketplace Bench").unwrap();
-    name.append_entry_by_text("CN", "Bench Signer").unwrap();
-    let name = name.build();
-    let mut b = X509Builder::new().unwrap();
-    b.set_version(2).unwrap();
-    b.set_serial_number(&BigNum::from_u32(serial).unwrap().to_asn1_integer().unwrap())
-        .unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(&name).unwrap();
-    b.set_pubkey(key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(365).unwrap())
-        .unwrap();
-    let san = SubjectAlternativeName::new()
-        .email("bench.signer@example.org")
-        .build(&b.x509v3_context(None, None))
-        .unwrap();
-    b.append_extension(san).unwrap();
-    b.sign(key, MessageDigest::sha256()).unwrap();
-    b.build()
+    CertificateBuilder::new(&[
+        ("C", "EU"),
+        ("O", "Marketplace Bench"),
+        ("CN", "Bench Signer"),
+    ])
+    .key(key.clone())
+    .serial(serial)
+    .valid_from_yesterday_for(365)
+    .email("bench.signer@example.org")
+    .self_signed()
+    .cert
 }
 
 /// `valid-full.xml`, endorsed by `cert` and signed with `key` (RSA-SHA256).

@@ -218,8 +218,10 @@ fn every_command_has_an_example_in_its_help() {
 #[test]
 fn uploads_waiting_for_email_confirmation_say_so() {
     let Some(pki) = pki() else { return };
-    let (port, mails) = smtp_sink();
-    let port = port.to_string();
+    let Some(smtp) = marketplace_test_pki::smtp::SmtpServer::start() else {
+        return;
+    };
+    let port = smtp.port().to_string();
     let server = Server::start_with(&[
         ("MARKETPLACE_VALIDATE_EMAIL", "true"),
         ("MARKETPLACE_SMTP_HOST", "127.0.0.1"),
@@ -241,7 +243,11 @@ fn uploads_waiting_for_email_confirmation_say_so() {
     let out = text(&o);
     assert!(out.contains("waiting for e-mail confirmation"), "{out}");
     assert!(out.contains("bob@example.org"), "{out}");
-    assert_eq!(mails.lock().unwrap().len(), 1, "one confirmation mail");
+    assert_eq!(
+        smtp.wait_for(1, std::time::Duration::from_secs(10)).len(),
+        1,
+        "one confirmation mail"
+    );
     let o = server.run(&["upload", "--json", doc.to_str().unwrap()]);
     let v = json(&o);
     assert!(

@@ -11,16 +11,11 @@ use marketplace_format::{edit, identifier};
 use marketplace_server::runtime::config::ServerConfig;
 use marketplace_server::runtime::state::{AppState, TrustSettings};
 use marketplace_store::{PgStore, SqliteStore, Store};
+use marketplace_test_pki::certs::CertificateBuilder;
 use marketplace_test_pki::pg::SchemaGuard;
 use marketplace_trust::credential::Credential;
 use marketplace_trust::dsig::{self, SignOptions};
 use marketplace_trust::endorsement::endorsement_for;
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
-use openssl::x509::extension::SubjectAlternativeName;
-use openssl::x509::{X509Builder, X509NameBuilder};
 use reqwest::header::HeaderMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -81,37 +76,12 @@ pub fn generated(common_name: &str, email: Option<&str>) -> Credential {
 
 /// [`generated`] with the subject `entries` (attribute, value), in order.
 pub fn generated_as(entries: &[(&str, &str)], email: Option<&str>) -> Credential {
-    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    for (attribute, value) in entries {
-        name.append_entry_by_text(attribute, value).unwrap();
-    }
-    let name = name.build();
-    let mut b = X509Builder::new().unwrap();
-    b.set_version(2).unwrap();
-    let mut serial = BigNum::new().unwrap();
-    serial
-        .rand(63, openssl::bn::MsbOption::MAYBE_ZERO, false)
-        .unwrap();
-    b.set_serial_number(&serial.to_asn1_integer().unwrap())
-        .unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(&name).unwrap();
-    b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::from_unix(1_400_000_000).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::from_unix(2_000_000_000).unwrap())
-        .unwrap();
+    let mut b = CertificateBuilder::new(entries);
     if let Some(email) = email {
-        let san = SubjectAlternativeName::new()
-            .email(email)
-            .build(&b.x509v3_context(None, None))
-            .unwrap();
-        b.append_extension(san).unwrap();
+        b = b.email(email);
     }
-    b.sign(&key, openssl::hash::MessageDigest::sha256())
-        .unwrap();
-    Credential::new(key, vec![b.build()]).unwrap()
+    let issued = b.self_signed();
+    Credential::new(issued.key, vec![issued.cert]).unwrap()
 }
 
 /// A generated credential shared by the tests that need a second endorser.

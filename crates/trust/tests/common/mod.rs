@@ -16,13 +16,12 @@ use bergshamra_xml::NodeSet;
 use chrono::{DateTime, TimeZone, Utc};
 use marketplace_format::ns::DS;
 use marketplace_format::{Algorithm, Checksum, Metadata, identifier};
+use marketplace_test_pki::certs::{CertificateBuilder, Issued};
 use marketplace_trust::document::{
     CheckOptions, DocumentReport, SignatureRefusal, SignatureStatus, check_document,
 };
 use marketplace_trust::dsig::{self, SignOptions};
 use marketplace_trust::endorsement::endorsement_for;
-use openssl::asn1::{Asn1Integer, Asn1Time};
-use openssl::bn::BigNum;
 use openssl::ec::{EcGroup, EcKey};
 use openssl::ecdsa::EcdsaSig;
 use openssl::hash::{MessageDigest, hash};
@@ -30,11 +29,7 @@ use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey, Private};
 use openssl::rsa::Rsa;
 use openssl::sign::Signer;
-use openssl::x509::extension::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectAlternativeName,
-    SubjectKeyIdentifier,
-};
-use openssl::x509::{X509, X509Builder, X509Name, X509NameBuilder};
+use openssl::x509::{X509, X509Name, X509NameBuilder};
 
 /// Subject of the generated CA.
 pub const CA_SUBJECT: &str = "CN=Marketplace Interop CA,O=Marketplace Tests,C=EU";
@@ -102,14 +97,8 @@ fn ec_key() -> PKey<Private> {
     PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
 }
 
-fn serial() -> Asn1Integer {
-    let mut bn = BigNum::new().unwrap();
-    bn.rand(63, openssl::bn::MsbOption::MAYBE_ZERO, false)
-        .unwrap();
-    bn.to_asn1_integer().unwrap()
-}
-
-/// A certificate for `key` named `subject`, issued by `issuer` (self-signed when `None`).
+/// A certificate for `key` named `subject`, issued by `issuer` (self-signed when `None`),
+/// valid from yesterday for a year, with a CA's or an end entity's extensions.
 fn certificate(
     key: &PKey<Private>,
     subject: &str,
@@ -117,67 +106,23 @@ fn certificate(
     issuer: Option<&Identity>,
     ca: bool,
 ) -> X509 {
-    let mut b = X509Builder::new().unwrap();
-    b.set_version(2).unwrap();
-    b.set_serial_number(&serial()).unwrap();
-    let subject = name(subject);
-    b.set_subject_name(&subject).unwrap();
-    match issuer {
-        Some(i) => b.set_issuer_name(i.cert.subject_name()).unwrap(),
-        None => b.set_issuer_name(&subject).unwrap(),
-    }
-    b.set_pubkey(key).unwrap();
-    // Backdate by a day so that clock skew never matters.
-    let before = Asn1Time::from_unix(Utc::now().timestamp() - 86_400).unwrap();
-    b.set_not_before(&before).unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(365).unwrap())
-        .unwrap();
-    if ca {
-        b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
-            .unwrap();
-        b.append_extension(
-            KeyUsage::new()
-                .critical()
-                .key_cert_sign()
-                .crl_sign()
-                .build()
-                .unwrap(),
-        )
-        .unwrap();
-    } else {
-        b.append_extension(BasicConstraints::new().critical().build().unwrap())
-            .unwrap();
-        b.append_extension(
-            KeyUsage::new()
-                .critical()
-                .digital_signature()
-                .non_repudiation()
-                .build()
-                .unwrap(),
-        )
-        .unwrap();
-    }
-    let ski = SubjectKeyIdentifier::new()
-        .build(&b.x509v3_context(issuer.map(|i| i.cert.as_ref()), None))
-        .unwrap();
-    b.append_extension(ski).unwrap();
-    if let Some(i) = issuer {
-        let aki = AuthorityKeyIdentifier::new()
-            .keyid(true)
-            .build(&b.x509v3_context(Some(i.cert.as_ref()), None))
-            .unwrap();
-        b.append_extension(aki).unwrap();
-    }
+    let mut b = CertificateBuilder::named(name(subject))
+        .key(key.clone())
+        .valid_from_yesterday_for(365);
+    b = if ca { b.ca() } else { b.end_entity() };
     if let Some(email) = email {
-        let san = SubjectAlternativeName::new()
-            .email(email)
-            .build(&b.x509v3_context(issuer.map(|i| i.cert.as_ref()), None))
-            .unwrap();
-        b.append_extension(san).unwrap();
+        b = b.email(email);
     }
-    let signing_key = issuer.map(|i| &i.key).unwrap_or(key);
-    b.sign(signing_key, MessageDigest::sha256()).unwrap();
-    b.build()
+    match issuer {
+        Some(i) => {
+            b.issued_by(&Issued {
+                key: i.key.clone(),
+                cert: i.cert.clone(),
+            })
+            .cert
+        }
+        None => b.self_signed().cert,
+    }
 }
 
 /// The generated CA (RSA 2048, self-signed).
