@@ -323,17 +323,12 @@ impl Authenticator {
 /// URL-escaped, whitespace inside the base64 ignored.
 pub fn header_chain(value: &[u8]) -> Result<Vec<X509>, String> {
     let text = percent_decode(value).ok_or("the header is not URL-escaped PEM")?;
-    certificate::chain_from_pem_text(&text, MAX_CHAIN).map_err(|e| {
-        match e {
-            PemChainError::Unterminated => "a PEM certificate in the header is not terminated",
-            PemChainError::NotBase64 => "a PEM certificate in the header is not base64",
-            PemChainError::Unreadable => "a certificate in the header cannot be read",
-            PemChainError::TooMany(max) => {
-                return format!("more than {max} certificates in the header");
-            }
-            PemChainError::Empty => "no PEM certificate in the header",
-        }
-        .to_string()
+    certificate::chain_from_pem_text(&text, MAX_CHAIN).map_err(|e| match e {
+        PemChainError::Unterminated => "a PEM certificate in the header is not terminated".into(),
+        PemChainError::NotBase64 => "a PEM certificate in the header is not base64".into(),
+        PemChainError::Unreadable => "a certificate in the header cannot be read".into(),
+        PemChainError::TooMany(max) => format!("more than {max} certificates in the header"),
+        PemChainError::Empty => "no PEM certificate in the header".into(),
     })
 }
 

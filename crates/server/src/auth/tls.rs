@@ -186,8 +186,7 @@ impl GridClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let public = certificate::public_key_der(cert.as_ref())
-            .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+        let public = public_key(cert)?;
         let key = public.key.as_slice();
         let verified = self
             .algorithms
@@ -213,6 +212,13 @@ fn ca_subjects(dir: &Path) -> Vec<DistinguishedName> {
         .into_iter()
         .map(DistinguishedName::from)
         .collect()
+}
+
+/// The public key of a handshake's certificate; an undecodable one is a
+/// `bad_certificate` alert.
+fn public_key(cert: &CertificateDer<'_>) -> Result<certificate::PublicKeyDer, rustls::Error> {
+    certificate::public_key_der(cert.as_ref())
+        .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))
 }
 
 /// The TLS error for a refused chain (the alert the client sees).
@@ -287,8 +293,7 @@ impl ClientCertVerifier for GridClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let public = certificate::public_key_der(cert.as_ref())
-            .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+        let public = public_key(cert)?;
         let spki = SubjectPublicKeyInfoDer::from(public.spki.as_slice());
         rustls::crypto::verify_tls13_signature_with_raw_key(message, &spki, dss, &self.algorithms)
     }
