@@ -5,6 +5,8 @@
 //! shapes. Every link is absolute, built from the marketplace's public base
 //! URL.
 
+pub mod log;
+
 use chrono::{DateTime, Utc};
 pub use marketplace_format::Status;
 use serde::{Deserialize, Serialize};

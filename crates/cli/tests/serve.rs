@@ -90,6 +90,19 @@ fn serve_starts_answers_and_stops_on_sigterm() {
         "{body}"
     );
     assert_eq!(get(&addr, "/upload").0, 200);
+    // The log's key, created in the data directory for the server only.
+    let (status, served_key) = get(&addr, "/log/vkey");
+    assert_eq!(status, 200);
+    assert!(served_key.starts_with("127.0.0.1:"), "{served_key}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("log.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -99,7 +112,24 @@ fn serve_starts_answers_and_stops_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 
-    // Admin tasks on the same (empty) data directory.
+    // Admin tasks on the same (empty) data directory. The log key as the
+    // server published it (its origin follows the public URL, the same
+    // when the listening port is given as here or not).
+    let out = marketplace()
+        .args(["admin", "log-key", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let (served_name, served_rest) = served_key.trim().split_once('+').unwrap();
+    let (printed_name, printed_rest) = printed.trim().split_once('+').unwrap();
+    assert_eq!(served_rest, printed_rest, "the same key");
+    assert!(served_name.ends_with("/log") && printed_name.ends_with("/log"));
     let out = marketplace()
         .args(["admin", "--data-dir"])
         .arg(&data)
@@ -159,4 +189,20 @@ fn bad_configuration_is_reported() {
         err.contains("unknown field") && err.contains("lissen"),
         "{err}"
     );
+}
+
+#[test]
+fn an_unreadable_log_key_stops_the_server_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("log.key"), "not a key\n").unwrap();
+    let out = marketplace()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("log key file"), "{stderr}");
+    assert!(stderr.contains("log.key"), "{stderr}");
 }

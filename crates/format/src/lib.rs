@@ -5,8 +5,9 @@
 //! the endorsement of whoever vouches for it). It turns bytes into a typed
 //! [`Metadata`] value ([`parse()`]), reports every problem a document has with
 //! the element and rule it breaks ([`Problem`]), writes new documents
-//! ([`write::to_xml`]) and converts between SHA-1 checksums and image
-//! identifiers ([`identifier`]).
+//! ([`write::to_xml`]), converts between SHA-1 checksums and image
+//! identifiers ([`identifier`]) and gives the coordinates that name an entry
+//! their types ([`Identifier`], [`Email`], [`Created`]).
 //!
 //! It knows nothing about signatures or certificates: that is the job of the
 //! `marketplace-trust` crate, which strips and checks the `ds:Signature`
@@ -14,6 +15,7 @@
 
 mod build;
 mod compat;
+pub mod coordinates;
 pub mod datetime;
 pub mod edit;
 mod graph;
@@ -30,6 +32,7 @@ pub mod status;
 mod terms;
 pub mod write;
 
+pub use coordinates::{CoordinateError, Created, Email, Identifier};
 pub use limits::{FIELD_LIMITS, FieldLimit};
 pub use model::{Algorithm, Checksum, Endorsement, Endorser, Metadata};
 pub use parse::{MAX_DOCUMENT_BYTES, MAX_NOTES, MAX_PROBLEMS, ParsedDocument, parse};

@@ -3,7 +3,8 @@
 //! [`NOW`], filled with signed entries — several operating systems and
 //! endorsers, double endorsements, renewals, expired and deprecated images,
 //! VOs, tags, and entries whose every field is an XSS attempt — and with
-//! e-mail confirmation on, its mails caught by an SMTP sink in this process.
+//! e-mail confirmation on, its mails caught by a real SMTP server
+//! ([`SmtpServer`], aiosmtpd) whose Maildir this process reads.
 //!
 //! ```sh
 //! cargo run -p marketplace-server --example ui_fixture -- [--fillers N]
@@ -33,6 +34,7 @@ use marketplace_server::runtime::state::{AppState, TrustSettings};
 use marketplace_server::upload::ingest::{self, Policy, Verdict};
 use marketplace_server::upload::smtp::SmtpTls;
 use marketplace_store::{SqliteStore, Store};
+use marketplace_test_pki::smtp::SmtpServer;
 use marketplace_trust::credential::Credential;
 use marketplace_trust::dsig::{self, SignOptions};
 use marketplace_trust::endorsement::endorsement_for;
@@ -40,7 +42,7 @@ use openssl::hash::{MessageDigest, hash};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 
 /// The frozen instant of the server.
@@ -188,66 +190,35 @@ async fn put(store: &dyn Store, state: &AppState, e: &Endorse<'_>) -> String {
         entry.signer.vo = Some(vo.to_string());
         entry.signer.fqans = vec![fqan.to_string()];
     }
-    let id = entry.key.identifier.clone();
+    let id = entry.key.identifier.to_string();
     store.put(entry).await.unwrap();
     id
 }
 
-/// An SMTP server that accepts every message and prints the confirmation
-/// links of each as a JSON line.
-async fn smtp_sink(listener: TcpListener) {
+/// Prints the confirmation links of every mail `smtp` receives as a JSON
+/// line, polling its Maildir until the process ends.
+async fn report_mails(smtp: SmtpServer) {
+    let mut seen = std::collections::HashSet::new();
     loop {
-        let Ok((socket, _)) = listener.accept().await else {
-            return;
-        };
-        tokio::spawn(async move {
-            let (read, mut write) = socket.into_split();
-            let mut lines = BufReader::new(read).lines();
-            let _ = write.write_all(b"220 fixture ESMTP\r\n").await;
-            let mut data = false;
-            let mut message = String::new();
-            let mut to = String::new();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if data {
-                    if line == "." {
-                        data = false;
-                        report_mail(&to, &message);
-                        message.clear();
-                        let _ = write.write_all(b"250 OK\r\n").await;
-                    } else {
-                        message.push_str(line.strip_prefix('.').unwrap_or(&line));
-                        message.push('\n');
-                    }
-                    continue;
-                }
-                let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-                let reply: &[u8] = match verb.as_str() {
-                    "EHLO" => b"250-fixture\r\n250 8BITMIME\r\n",
-                    "DATA" => {
-                        data = true;
-                        b"354 go on\r\n"
-                    }
-                    "QUIT" => {
-                        let _ = write.write_all(b"221 bye\r\n").await;
-                        return;
-                    }
-                    "RCPT" => {
-                        to = line
-                            .split_once(':')
-                            .map(|(_, v)| v.trim().trim_matches(['<', '>']).to_string())
-                            .unwrap_or_default();
-                        b"250 OK\r\n"
-                    }
-                    _ => b"250 OK\r\n",
-                };
-                let _ = write.write_all(reply).await;
+        for message in smtp.messages() {
+            if seen.insert(message.clone()) {
+                report_mail(&message);
             }
-        });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
-/// Prints the links of a mail (quoted-printable soft breaks undone).
-fn report_mail(to: &str, raw: &str) {
+/// Prints the envelope recipient (aiosmtpd's `X-RcptTo` header) and the
+/// links of a delivered mail (quoted-printable soft breaks undone).
+fn report_mail(raw: &str) {
+    let to = raw
+        .lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .take_while(|line| !line.is_empty())
+        .find_map(|line| line.strip_prefix("X-RcptTo: "))
+        .unwrap_or_default()
+        .trim();
     let body = raw.replace("=\n", "").replace("=3D", "=");
     let links: Vec<&str> = body
         .split_whitespace()
@@ -280,9 +251,11 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let smtp = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let smtp_port = smtp.local_addr().unwrap().port();
-    tokio::spawn(smtp_sink(smtp));
+    let Some(smtp) = SmtpServer::start() else {
+        return;
+    };
+    let smtp_port = smtp.port();
+    tokio::spawn(report_mails(smtp));
 
     let config = ServerConfig {
         listen: listener.local_addr().unwrap(),
@@ -298,7 +271,7 @@ async fn main() {
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(config.sqlite_path()).await.unwrap());
     let trust = TrustSettings::from_config(&config).unwrap();
-    let state = AppState::new(store.clone(), config, trust);
+    let state = AppState::new(store.clone(), config, trust).unwrap();
 
     let alice = common::generated("Alice Example", Some("alice@example.org"));
     let bob = common::generated("Bob Builder", Some("bob@grid.example.org"));

@@ -17,6 +17,8 @@
 //!   and who may upload;
 //! - [`upload`]: the upload pipeline ([`upload::ingest`]), endorser
 //!   continuity and the e-mail confirmation of uploads;
+//! - [`log`]: the transparency log every accepted entry is appended to (its
+//!   checkpoints, signed once they cover an upload, and the C2SP tiles);
 //! - the handlers, one folder per representation of the same resources:
 //!   `routes` (the original XML routes), [`api`] (the JSON API and its wire
 //!   types) and `ui` (the HTML pages), all reading through `queries`;
@@ -29,6 +31,7 @@
 pub mod api;
 pub mod auth;
 pub mod http;
+pub mod log;
 mod queries;
 pub mod render;
 mod routes;

@@ -175,11 +175,7 @@ async fn export_encodes_what_cannot_be_a_file_name() {
     .await
     .unwrap();
     assert_eq!(summary.created, 2);
-    let key = marketplace_store::EntryKey {
-        identifier: BEE8.into(),
-        email: email.into(),
-        created: "2014-01-01T00:00:00Z".into(),
-    };
+    let key = marketplace_store::EntryKey::parse(BEE8, email, "2014-01-01T00:00:00Z").unwrap();
     let stored = fresh.store.get(&key).await.unwrap().expect("imported");
     assert_eq!(stored.entry.document, doc.as_bytes());
 }

@@ -416,11 +416,10 @@ async fn image_view_history_entries_and_endorsers(server: &TestServer) {
     );
     let stored = server
         .store
-        .get(&marketplace_store::EntryKey {
-            identifier: ids.double.clone(),
-            email: ALICE.into(),
-            created: "2014-08-02T00:00:00Z".into(),
-        })
+        .get(
+            &marketplace_store::EntryKey::parse(&ids.double, ALICE, "2014-08-02T00:00:00Z")
+                .unwrap(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -612,6 +611,8 @@ fn response_schema<'a>(doc: &'a Value, route: &str, status: u16) -> &'a Value {
 async fn openapi_describes_every_route_and_the_responses_fit() {
     let server = TestServer::start().await;
     let ids = load(&server).await;
+    // Entries stored directly: a checkpoint covers them at once.
+    server.state.log.refresh().await.unwrap();
     let (status, doc) = json(&server, "/api/v1/openapi.json").await;
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");
@@ -654,8 +655,33 @@ async fn openapi_describes_every_route_and_the_responses_fit() {
         ("/endorsers", "/endorsers".to_string()),
         ("/endorsers/{email}", format!("/endorsers/{JANE}")),
         ("/openapi.json", "/openapi.json".to_string()),
+        (
+            "/entries/{identifier}/{email}/{created}/log",
+            format!("/entries/{}/{ALICE}/2014-09-01T00:00:00Z/log", ids.double),
+        ),
+        ("/log", "/log".to_string()),
+        (
+            "/log/proof/inclusion",
+            "/log/proof/inclusion?index=1".to_string(),
+        ),
+        (
+            "/log/proof/consistency",
+            "/log/proof/consistency?first=1".to_string(),
+        ),
+        ("/log/leaves", "/log/leaves?start=0".to_string()),
     ];
-    assert_eq!(examples.len(), routed.len());
+    // The receipt is text (a C2SP tlog-proof), the one route not in JSON.
+    let receipt = format!(
+        "/api/v1/entries/{}/{ALICE}/2014-09-01T00:00:00Z/receipt",
+        ids.double
+    );
+    let (status, content_type, body) = server.fetch(&receipt, None).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "text/plain; charset=utf-8")
+    );
+    assert!(body.starts_with("c2sp.org/tlog-proof@v1\n"), "{body}");
+    assert_eq!(examples.len() + 1, routed.len());
     let mut errors = Vec::new();
     for (route, path) in &examples {
         let (status, body) = json(&server, &format!("/api/v1{path}")).await;

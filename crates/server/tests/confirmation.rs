@@ -508,6 +508,8 @@ async fn expired_uploads_are_purged() {
     // The same store seen by a server whose clock is past the wait.
     let later = TestServer::start_on(s.store.clone(), |c| {
         smtp.configure(c);
+        // One database, one log key.
+        c.log_key_file = Some(s.config.log_key_path());
         c.now = Some(expires + TimeDelta::seconds(1));
     })
     .await;

@@ -243,7 +243,7 @@ async fn uploads_waiting_for_confirmation_follow_the_binding() {
         validate_email: true,
         ..s.config.clone()
     };
-    let state = AppState::new(s.store.clone(), config, TrustSettings::default());
+    let state = AppState::new(s.store.clone(), config, TrustSettings::default()).unwrap();
     let ingestor = Ingestor::from_state(&state);
     // A certificate without e-mail claiming Jane's: it would wait for a
     // confirmation mail to Jane, but it is not Jane's key.
@@ -272,7 +272,8 @@ async fn an_import_keeps_every_key_and_binds_the_newest() {
         store.clone(),
         test_config(data.path()),
         TrustSettings::default(),
-    );
+    )
+    .unwrap();
     let summary = admin::import_dir(source.path(), Ingestor::from_state(&state), 2, |_, r| {
         assert!(r.is_ok(), "{r:?}");
     })

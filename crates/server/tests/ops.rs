@@ -317,6 +317,39 @@ impl Store for Down {
     async fn last_sequence(&self) -> Result<Option<i64>, StoreError> {
         down()
     }
+    async fn log_size(&self) -> Result<u64, StoreError> {
+        down()
+    }
+    async fn log_hashes(
+        &self,
+        _: &[u64],
+    ) -> Result<std::collections::HashMap<u64, marketplace_log::tree::Hash>, StoreError> {
+        down()
+    }
+    async fn log_leaves(&self, _: std::ops::Range<u64>) -> Result<Vec<Vec<u8>>, StoreError> {
+        down()
+    }
+    async fn log_position(
+        &self,
+        _: &EntryKey,
+    ) -> Result<Option<marketplace_store::LogPosition>, StoreError> {
+        down()
+    }
+    async fn latest_checkpoint(
+        &self,
+    ) -> Result<Option<marketplace_store::StoredCheckpoint>, StoreError> {
+        down()
+    }
+    async fn record_checkpoint(
+        &self,
+        _: u64,
+        _: &str,
+    ) -> Result<marketplace_store::StoredCheckpoint, StoreError> {
+        down()
+    }
+    async fn claim_log_key(&self, _: &str) -> Result<(), StoreError> {
+        down()
+    }
 }
 
 #[tokio::test]
@@ -326,7 +359,8 @@ async fn healthz_and_metrics_when_the_store_is_down() {
         Arc::new(Down),
         test_config(dir.path()),
         TrustSettings::default(),
-    );
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

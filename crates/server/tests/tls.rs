@@ -717,7 +717,7 @@ async fn tls_server_shuts_down_gracefully() {
             .unwrap(),
     );
     let trust = marketplace_server::TrustSettings::from_config(&config).unwrap();
-    let state = marketplace_server::AppState::new(store, config, trust);
+    let state = marketplace_server::AppState::new(store, config, trust).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
@@ -760,7 +760,7 @@ async fn tls_server_shuts_down_gracefully() {
             .await
             .unwrap(),
     );
-    let state = marketplace_server::AppState::new(store, config, Default::default());
+    let state = marketplace_server::AppState::new(store, config, Default::default()).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let e = marketplace_server::runtime::serve::serve(listener, state, async {})
         .await

@@ -92,7 +92,7 @@ impl Harness {
         let config = test_config(dir.path());
         let (store, schema) = open_store(backend, &config).await?;
         let trust = TrustSettings::from_config(&config).unwrap();
-        let state = AppState::new(store.clone(), config, trust);
+        let state = AppState::new(store.clone(), config, trust).unwrap();
         let app = MapRequestLayer::new(attach_identity as fn(Request) -> Request)
             .layer(marketplace_server::app(state));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -215,11 +215,12 @@ async fn vo_filter() {
         let endorsement = metadata.endorsement.clone().unwrap();
         // The VO as the upload pipeline records it from a VOMS proxy.
         let entry = marketplace_store::NewEntry {
-            key: marketplace_store::EntryKey {
-                identifier: metadata.identifier.clone(),
-                email: endorsement.endorser.email.clone(),
-                created: endorsement.created.clone(),
-            },
+            key: marketplace_store::EntryKey::parse(
+                &metadata.identifier,
+                &endorsement.endorser.email,
+                &endorsement.created,
+            )
+            .unwrap(),
             document: document.into_bytes(),
             metadata,
             signer: marketplace_store::Signer {

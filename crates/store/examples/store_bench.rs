@@ -182,11 +182,7 @@ fn entry(i: usize, rng: &mut Rng) -> NewEntry {
     // About the size of the signature and certificate of a signed one.
     document.extend(std::iter::repeat_n(b' ', 2000));
     NewEntry {
-        key: EntryKey {
-            identifier,
-            email: email.clone(),
-            created,
-        },
+        key: EntryKey::parse(&identifier, &email, &created).unwrap(),
         document,
         signer: Signer {
             subject: format!("CN=Endorser {},O=Bench", i % 40),

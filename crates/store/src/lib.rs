@@ -31,9 +31,10 @@ mod sql;
 mod sqlite;
 mod sqlite_read;
 
+pub use engine::log::MAX_LOG_READ;
 pub use model::{
-    Continuity, EndorserBinding, EntryKey, EntrySummary, NewEntry, PendingEntry, Signer, Status,
-    StoredEntry,
+    Continuity, EndorserBinding, EntryKey, EntrySummary, LogPosition, NewEntry, PendingEntry,
+    Signer, Status, StoredCheckpoint, StoredEntry,
 };
 pub use postgres::PgStore;
 pub use query::{
@@ -107,6 +108,10 @@ pub enum StoreError {
     /// The database failed.
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The transparency log cannot be written or read as it must (a leaf
+    /// too long, a stored hash missing, another server's log key).
+    #[error("transparency log: {0}")]
+    Log(String),
 }
 
 /// What [`Store::put`] did.
@@ -408,4 +413,41 @@ pub trait Store: Send + Sync + 'static {
     /// The sequence of the newest entry, if any (entries are numbered in
     /// acceptance order; numbers may have gaps).
     async fn last_sequence(&self) -> Result<Option<i64>, StoreError>;
+
+    // The transparency log. Every put that creates entries appends their
+    // leaves in the same transaction; these read it and keep its checkpoints.
+
+    /// The number of leaves in the log.
+    async fn log_size(&self) -> Result<u64, StoreError>;
+
+    /// The tree's stored hashes at `indexes` (at most
+    /// [`MAX_LOG_READ`]); an index the log does not hold is absent.
+    async fn log_hashes(
+        &self,
+        indexes: &[u64],
+    ) -> Result<std::collections::HashMap<u64, marketplace_log::tree::Hash>, StoreError>;
+
+    /// The public leaves `range.start..range.end` (at most [`MAX_LOG_READ`]),
+    /// in order; fewer when the log ends sooner.
+    async fn log_leaves(&self, range: std::ops::Range<u64>) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// Where the entry at `key` is in the log, with the opening of its leaf
+    /// when the entry is restricted (callers show it only to those who may
+    /// see the entry).
+    async fn log_position(&self, key: &EntryKey) -> Result<Option<LogPosition>, StoreError>;
+
+    /// The checkpoint of the largest size recorded, if any.
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// Records the signed checkpoint `note` of the tree of `size` leaves,
+    /// unless one of that size is recorded already; returns the recorded one.
+    async fn record_checkpoint(
+        &self,
+        size: u64,
+        note: &str,
+    ) -> Result<StoredCheckpoint, StoreError>;
+
+    /// Records `verifier_key` as the log's key, or checks that it is the one
+    /// recorded ([`StoreError::Log`] when another server signs with another).
+    async fn claim_log_key(&self, verifier_key: &str) -> Result<(), StoreError>;
 }

@@ -1,19 +1,36 @@
 //! Entries as the store keeps them.
 
 use chrono::{DateTime, Utc};
-use marketplace_format::Metadata;
+use marketplace_format::{Created, Email, Identifier, Metadata};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The coordinates of an entry: (identifier, endorser e-mail, created).
+/// The coordinates of an entry: (identifier, endorser e-mail, created), each
+/// parsed, so a key always names an entry that could exist.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EntryKey {
     /// The image identifier.
-    pub identifier: String,
-    /// The endorser's e-mail.
-    pub email: String,
-    /// The endorsement's `dcterms:created`, as written (`YYYY-MM-DDTHH:MM:SSZ`).
-    pub created: String,
+    pub identifier: Identifier,
+    /// The endorser's e-mail, in lower case.
+    pub email: Email,
+    /// The endorsement's `dcterms:created` (`YYYY-MM-DDTHH:MM:SSZ`).
+    pub created: Created,
+}
+
+impl EntryKey {
+    /// Parses the three coordinates as a URL path or a command line gives
+    /// them; the first malformed one is the error.
+    pub fn parse(
+        identifier: &str,
+        email: &str,
+        created: &str,
+    ) -> Result<Self, marketplace_format::CoordinateError> {
+        Ok(Self {
+            identifier: Identifier::parse(identifier)?,
+            email: Email::parse(email)?,
+            created: Created::parse(created)?,
+        })
+    }
 }
 
 impl fmt::Display for EntryKey {
@@ -191,4 +208,24 @@ impl fmt::Display for EndorserBinding {
             self.since.format("%Y-%m-%dT%H:%M:%SZ"),
         )
     }
+}
+
+/// Where an entry is in the transparency log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPosition {
+    /// The leaf's index.
+    pub index: u64,
+    /// The public leaf.
+    pub leaf: Vec<u8>,
+    /// For a restricted entry, what opens its leaf (its commitment).
+    pub opening: Option<marketplace_log::leaf::Opening>,
+}
+
+/// A signed checkpoint as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// The tree size it commits to.
+    pub size: u64,
+    /// The signed note.
+    pub note: String,
 }

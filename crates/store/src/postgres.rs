@@ -80,6 +80,11 @@ fn migrator() -> Migrator {
             "write probe",
             include_str!("../migrations/postgres/0006_write_probe.sql"),
         ),
+        migration(
+            7,
+            "transparency log",
+            include_str!("../migrations/postgres/0007_log.sql"),
+        ),
     ])
 }
 
@@ -119,10 +124,12 @@ impl PgStore {
             .connect_with(options.options([("statement_timeout", timeout.as_str())]))
             .await
             .map_err(backend)?;
-        Ok(PgStore {
+        let store = PgStore {
             pool,
             caches: Arc::default(),
-        })
+        };
+        crate::engine::log::report_backfill(crate::engine::log::backfill(&store).await?);
+        Ok(store)
     }
 
     /// The connection pool (for health checks and maintenance).
@@ -147,6 +154,7 @@ fn to_query(sql: Sql) -> sqlx::query::Query<'static, Postgres, PgArguments> {
             Arg::Int(v) => q.bind(v),
             Arg::Bool(v) => q.bind(v),
             Arg::Bytes(v) => q.bind(v),
+            Arg::OptBytes(v) => q.bind(v),
             Arg::Time(v) => q.bind(v),
         };
     }
@@ -179,6 +187,10 @@ impl RowRead for PgRow {
     }
 
     fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
+        self.try_get(i).map_err(|e| decode(i, e))
+    }
+
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
         self.try_get(i).map_err(|e| decode(i, e))
     }
 

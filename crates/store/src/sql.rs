@@ -35,6 +35,8 @@ pub(crate) enum Arg {
     Bool(bool),
     /// Bytes.
     Bytes(Vec<u8>),
+    /// Nullable bytes.
+    OptBytes(Option<Vec<u8>>),
     /// An instant (SQLite: microseconds since the epoch; PG: timestamptz).
     Time(DateTime<Utc>),
     /// JSON text (SQLite: TEXT; PG: cast to jsonb).
@@ -122,6 +124,8 @@ pub(crate) trait RowRead {
     fn boolean(&self, i: usize) -> Result<bool, StoreError>;
     /// Bytes column.
     fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError>;
+    /// Nullable bytes column.
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError>;
     /// Bytes column, moved out of the row where the row owns it (a row
     /// read this way once is not read there again).
     fn take_bytes(&mut self, i: usize) -> Result<Vec<u8>, StoreError> {
@@ -131,6 +135,22 @@ pub(crate) trait RowRead {
     fn time(&self, i: usize) -> Result<DateTime<Utc>, StoreError>;
     /// JSON column.
     fn json<T: DeserializeOwned>(&self, i: usize) -> Result<T, StoreError>;
+
+    /// The coordinates in columns `first` (identifier), `first + 1` (e-mail)
+    /// and `first + 2` (created). A row whose coordinates do not parse is a
+    /// decode error, not a panic.
+    fn key(&self, first: usize) -> Result<crate::EntryKey, StoreError> {
+        let (identifier, email, created) = (
+            self.text(first)?,
+            self.text(first + 1)?,
+            self.text(first + 2)?,
+        );
+        Ok(crate::EntryKey {
+            identifier: identifier.parse().map_err(|e| decode(first, e))?,
+            email: email.parse().map_err(|e| decode(first + 1, e))?,
+            created: created.parse().map_err(|e| decode(first + 2, e))?,
+        })
+    }
 }
 
 /// A transaction of a back end.

@@ -91,6 +91,11 @@ fn migrator() -> Migrator {
             "write probe",
             include_str!("../migrations/sqlite/0006_write_probe.sql"),
         ),
+        migration(
+            7,
+            "transparency log",
+            include_str!("../migrations/sqlite/0007_log.sql"),
+        ),
     ])
 }
 
@@ -157,6 +162,8 @@ impl SqliteStore {
                 .writes
                 .observe::<()>(&Err(StoreError::Unavailable(reason.clone())));
             store.damaged = Some(reason.into());
+        } else {
+            crate::engine::log::report_backfill(crate::engine::log::backfill(&store).await?);
         }
         Ok(store)
     }
@@ -267,6 +274,7 @@ fn to_query(sql: Sql) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
             Arg::Int(v) => q.bind(v),
             Arg::Bool(v) => q.bind(v),
             Arg::Bytes(v) => q.bind(v),
+            Arg::OptBytes(v) => q.bind(v),
             Arg::Time(v) => q.bind(v.timestamp_micros()),
         };
     }

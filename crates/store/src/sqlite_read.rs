@@ -324,6 +324,7 @@ impl Reader {
                 Arg::Int(v) => statement.raw_bind_parameter(index, v),
                 Arg::Bool(v) => statement.raw_bind_parameter(index, v),
                 Arg::Bytes(v) => statement.raw_bind_parameter(index, v),
+                Arg::OptBytes(v) => statement.raw_bind_parameter(index, v),
                 Arg::Time(v) => statement.raw_bind_parameter(index, v.timestamp_micros()),
             }?;
         }
@@ -452,6 +453,13 @@ impl RowRead for Values {
 
     fn boolean(&self, i: usize) -> Result<bool, StoreError> {
         Ok(self.int(i)? != 0)
+    }
+
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.at(i)? {
+            Value::Null => Ok(None),
+            _ => self.bytes(i).map(Some),
+        }
     }
 
     fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {

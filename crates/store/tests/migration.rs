@@ -76,6 +76,15 @@ async fn check_migrated(s: &dyn Store) {
     for e in &old {
         assert_eq!(&s.get(&e.key).await.unwrap().unwrap().entry, e);
     }
+    // The entries stored before the log existed were appended to it once,
+    // in acceptance order, when the store opened; the restricted one as a
+    // commitment.
+    assert_eq!(s.log_size().await.unwrap(), old.len() as u64);
+    for (i, e) in old.iter().enumerate() {
+        let position = s.log_position(&e.key).await.unwrap().expect("logged");
+        assert_eq!(position.index, i as u64, "{}", e.key);
+        assert_eq!(position.opening.is_some(), i == 3, "{}", e.key);
+    }
     let now = at("2021-01-01T00:00:00Z");
     let all = SearchQuery {
         status: StatusFilter::All,
@@ -154,6 +163,7 @@ async fn check_migrated(s: &dyn Store) {
     assert_eq!(page.matching, 2);
     assert_eq!(page.entries[0].key.created, "2020-03-01T00:00:00Z");
     assert_eq!(s.count().await.unwrap(), 5);
+    assert_eq!(s.log_size().await.unwrap(), 5);
 }
 
 async fn put_created(s: &dyn Store, m: marketplace_format::Metadata) {
@@ -178,9 +188,9 @@ async fn sqlite_database_of_the_first_schema_is_migrated() {
             "INSERT INTO entries ({V1_COLUMNS}) VALUES \
              (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?) RETURNING seq"
         )))
-        .bind(&e.key.identifier)
-        .bind(&e.key.email)
-        .bind(&e.key.created)
+        .bind(e.key.identifier.as_str())
+        .bind(e.key.email.as_str())
+        .bind(e.key.created.as_str())
         .bind(&e.document)
         .bind(sha256_hex(&e.document))
         .bind(1_600_000_000_000_000i64 + i as i64)
@@ -193,14 +203,14 @@ async fn sqlite_database_of_the_first_schema_is_migrated() {
         .bind(m.deprecated.is_some())
         .bind(&e.signer.subject)
         .bind(&e.signer.issuer)
-        .bind(&e.key.email)
+        .bind(e.key.email.as_str())
         .fetch_one(&pool)
         .await
         .unwrap();
         sqlx::query("INSERT INTO entries_fts (rowid, title, endorser) VALUES (?, ?, ?)")
             .bind(seq)
             .bind(&m.title)
-            .bind(&e.key.email)
+            .bind(e.key.email.as_str())
             .execute(&pool)
             .await
             .unwrap();
@@ -236,9 +246,9 @@ async fn postgres_database_of_the_first_schema_is_migrated() {
              ($1, $2, $3, $4, $5, $6, CAST($7 AS jsonb), CAST($8 AS jsonb), $9, $10, $11, \
              $12, $13, TRUE, FALSE, $14, $15, $16)"
         )))
-        .bind(&e.key.identifier)
-        .bind(&e.key.email)
-        .bind(&e.key.created)
+        .bind(e.key.identifier.as_str())
+        .bind(e.key.email.as_str())
+        .bind(e.key.created.as_str())
         .bind(&e.document)
         .bind(sha256_hex(&e.document))
         .bind(at("2020-09-13T12:26:40Z") + chrono::Duration::microseconds(i as i64))
@@ -251,7 +261,7 @@ async fn postgres_database_of_the_first_schema_is_migrated() {
         .bind(m.deprecated.is_some())
         .bind(&e.signer.subject)
         .bind(&e.signer.issuer)
-        .bind(&e.key.email)
+        .bind(e.key.email.as_str())
         .execute(&pool)
         .await
         .unwrap();

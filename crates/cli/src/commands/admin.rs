@@ -23,6 +23,7 @@ Examples:
   marketplace admin backup /backups/marketplace-$(date +%F).db
   marketplace admin endorser show jane@example.org
   marketplace admin endorser rebind jane@example.org --certificate jane-2027.pem
+  marketplace admin log-key --config /etc/marketplace/marketplace.toml
 
 The store is chosen as for `marketplace serve` (--data-dir, --database-url, --config).")]
 pub(crate) struct AdminArgs {
@@ -69,6 +70,10 @@ enum Task {
     /// Show or change the identity an endorser e-mail is bound to.
     #[command(subcommand)]
     Endorser(EndorserTask),
+    /// Print the transparency log's verifier key (`<origin>+<key id>+<key>`, C2SP signed-note):
+    /// what sites, witnesses and mirrors are configured with. Creates the key at the first use,
+    /// as `serve` does.
+    LogKey,
 }
 
 /// `marketplace admin endorser …`.
@@ -126,6 +131,10 @@ pub(crate) fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
             Task::Endorser(EndorserTask::Show { email }) => show_binding(&state, &email).await,
             Task::Endorser(EndorserTask::Rebind { email, certificate }) => {
                 rebind(&state, &email, certificate).await
+            }
+            Task::LogKey => {
+                println!("{}", state.log.verifier_key());
+                Ok(ExitCode::SUCCESS)
             }
         }
     })

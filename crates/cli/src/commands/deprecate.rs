@@ -7,6 +7,7 @@ use crate::failure::Failure;
 use crate::output;
 use crate::reissue::{self, Signer};
 use crate::settings::{ClientOptions, Settings};
+use marketplace_format::Identifier;
 use marketplace_format::ns::SLTERMS;
 use std::process::ExitCode;
 
@@ -39,9 +40,9 @@ pub(crate) struct DeprecateArgs {
     /// Copy your entry created at this instant instead of your latest one.
     #[arg(long, value_name = "DATETIME")]
     pub created: Option<String>,
-    /// The image identifier.
+    /// The image identifier (checked before anything is fetched).
     #[arg(value_name = "ID")]
-    pub identifier: String,
+    pub identifier: Identifier,
 }
 
 /// Runs the command.

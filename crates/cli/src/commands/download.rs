@@ -17,7 +17,7 @@ use crate::settings::{ClientOptions, Settings, TrustOptions};
 use crate::transfer::{self, Expected, Pipeline, TransferError, Verified, Verify};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use marketplace_api::EntryItem;
-use marketplace_format::{Checksum, Metadata};
+use marketplace_format::{Checksum, Identifier, Metadata};
 use marketplace_trust::chain::CaDirectory;
 use marketplace_trust::document::{ChainStatus, CheckOptions, SignatureStatus, check_document};
 use marketplace_trust::voms::VomsDir;
@@ -81,9 +81,9 @@ pub(crate) struct DownloadArgs {
     /// Start over instead of resuming F.part.
     #[arg(long)]
     pub no_resume: bool,
-    /// The image identifier.
+    /// The image identifier (checked before anything is fetched).
     #[arg(value_name = "ID")]
-    pub identifier: String,
+    pub identifier: Identifier,
 }
 
 /// The result printed by `--json`.
@@ -704,7 +704,7 @@ pub(crate) fn run(args: DownloadArgs) -> anyhow::Result<ExitCode> {
         download_from_locations(&job, &locations, &id, !args.no_resume, settings.json)?;
     let decompressed = put_in_place(&job.files, &output, codec, write_decoded, args.decompress)?;
     let done = Downloaded {
-        identifier: id,
+        identifier: id.to_string(),
         output,
         location,
         attempt,

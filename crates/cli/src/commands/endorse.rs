@@ -6,6 +6,7 @@ use crate::credentials::EmailArgs;
 use crate::failure::Failure;
 use crate::reissue::{self, Signer};
 use crate::settings::{ClientOptions, Settings};
+use marketplace_format::Identifier;
 use std::process::ExitCode;
 
 /// Options of `marketplace endorse`.
@@ -30,9 +31,9 @@ pub(crate) struct EndorseArgs {
     /// Take the description from this endorser's current entry.
     #[arg(long, value_name = "EMAIL")]
     pub from: Option<String>,
-    /// The image identifier.
+    /// The image identifier (checked before anything is fetched).
     #[arg(value_name = "ID")]
-    pub identifier: String,
+    pub identifier: Identifier,
 }
 
 /// Runs the command.

@@ -7,6 +7,7 @@ use crate::failure::Failure;
 use crate::output;
 use crate::settings::{ClientOptions, Settings};
 use chrono::{DateTime, Utc};
+use marketplace_format::Identifier;
 use marketplace_policy::{Fetched, Policy};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,9 +68,9 @@ pub(crate) struct CheckArgs {
     /// Evaluate certificates, CRLs and expiry at this instant (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339-TIME")]
     pub at: Option<DateTime<Utc>>,
-    /// The image identifier.
+    /// The image identifier (checked before anything is fetched).
     #[arg(value_name = "ID")]
-    pub identifier: String,
+    pub identifier: Identifier,
 }
 
 /// Runs the command.

@@ -6,6 +6,7 @@ use crate::failure::Failure;
 use crate::output::{self, Table, or_dash};
 use crate::settings::{ClientOptions, Settings};
 use marketplace_api::{Assurance, EntryItem};
+use marketplace_format::Identifier;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -38,9 +39,9 @@ pub(crate) struct ShowArgs {
     /// With --xml: this endorser's latest entry.
     #[arg(long, value_name = "EMAIL", requires = "xml", alias = "email")]
     pub endorser: Option<String>,
-    /// The image identifier.
+    /// The image identifier (checked before anything is fetched).
     #[arg(value_name = "ID")]
-    pub identifier: String,
+    pub identifier: Identifier,
 }
 
 fn status_name<T: serde::Serialize>(status: T) -> String {

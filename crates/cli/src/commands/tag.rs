@@ -6,6 +6,7 @@ use crate::credentials::EmailArgs;
 use crate::failure::Failure;
 use crate::reissue::{self, Signer};
 use crate::settings::{ClientOptions, Settings};
+use marketplace_format::Identifier;
 use marketplace_format::ns::DCTERMS;
 use std::process::ExitCode;
 
@@ -27,9 +28,9 @@ pub(crate) struct TagArgs {
     /// Endorser e-mail.
     #[command(flatten)]
     pub endorser: EmailArgs,
-    /// The image identifier.
+    /// The image identifier (checked before anything is fetched).
     #[arg(value_name = "ID")]
-    pub identifier: String,
+    pub identifier: Identifier,
     /// The tag.
     #[arg(value_name = "NAME")]
     pub name: String,

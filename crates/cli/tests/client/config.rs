@@ -92,7 +92,12 @@ fn missing_and_unreachable_endpoints() {
         err.contains("--marketplace-endpoint") && err.contains("MARKETPLACE_ENDPOINT"),
         "{err}"
     );
-    let o = run(&["show", "X", "-m", "http://127.0.0.1:9"]);
+    let o = run(&[
+        "show",
+        "HZ6rsTmtcc0dJgoGrgRhvwN3o0q",
+        "-m",
+        "http://127.0.0.1:9",
+    ]);
     expect(&o, 3);
     assert!(text(&o).contains("cannot connect"), "{}", text(&o));
     let o = run(&["search", "-m", "ftp://x"]);

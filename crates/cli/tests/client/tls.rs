@@ -16,8 +16,12 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
-/// The image every s_server serves, as `GET /api/v1/images/X` answers.
-const IMAGE: &str = r#"{"identifier":"X","status":"expired","current":[],"inactive":[],"links":{"self":"s","history":"h","feed":"f"}}"#;
+/// The image the test servers serve, and another.
+const X: &str = "HZ6rsTmtcc0dJgoGrgRhvwN3o0q";
+const Y: &str = "AZ6rsTmtcc0dJgoGrgRhvwN3o0q";
+
+/// The image every s_server serves, as `GET /api/v1/images/{X}` answers.
+const IMAGE: &str = r#"{"identifier":"HZ6rsTmtcc0dJgoGrgRhvwN3o0q","status":"expired","current":[],"inactive":[],"links":{"self":"s","history":"h","feed":"f"}}"#;
 
 /// `openssl s_server -WWW` on a loopback port, serving [`IMAGE`] at
 /// `/api/v1/images/X`; stopped when dropped.
@@ -34,7 +38,7 @@ impl SServer {
     /// directory and CRL: `-Verify` (a certificate is required) or
     /// `-verify` (asked for, not required).
     fn start(pki: &TestPki, name: &str, verify: &str) -> SServer {
-        Self::serving(pki, name, verify, "-WWW", &[("X", IMAGE)])
+        Self::serving(pki, name, verify, "-WWW", &[(X, IMAGE)])
     }
 
     /// The same, serving `files` (name, content) under `/api/v1/images/` in
@@ -116,7 +120,7 @@ impl Drop for SServer {
 
 fn show_with(_pki: &TestPki, url: &str, trust: &[&str], args: &[&str]) -> Output {
     marketplace()
-        .args(["show", "X", "--json", "-m", url])
+        .args(["show", X, "--json", "-m", url])
         .args(trust)
         .args(args)
         .output()
@@ -126,7 +130,7 @@ fn show_with(_pki: &TestPki, url: &str, trust: &[&str], args: &[&str]) -> Output
 #[track_caller]
 fn accepted(o: &Output) {
     expect(o, 0);
-    assert_eq!(json(o)["identifier"], "X", "{}", text(o));
+    assert_eq!(json(o)["identifier"], X, "{}", text(o));
 }
 
 #[track_caller]
@@ -173,14 +177,14 @@ fn grid_credentials_are_accepted_by_a_server_that_verifies_them() {
 
     // The environment: X509_USER_PROXY and X509_CERT_DIR; the PKCS#12 password.
     let o = marketplace()
-        .args(["show", "X", "--json", "-m", &server.url])
+        .args(["show", X, "--json", "-m", &server.url])
         .env("X509_USER_PROXY", f("alice-proxy.pem"))
         .env("X509_CERT_DIR", f("certificates"))
         .output()
         .unwrap();
     accepted(&o);
     let o = marketplace()
-        .args(["show", "X", "--json", "-m", &server.url, "--ca-dir"])
+        .args(["show", X, "--json", "-m", &server.url, "--ca-dir"])
         .args([f("certificates"), "--p12-cert".into(), f("bob.p12")])
         .env("MARKETPLACE_P12_PASSWORD", "secret")
         .output()
@@ -208,7 +212,7 @@ fn grid_credentials_are_accepted_by_a_server_that_verifies_them() {
             .output()
             .unwrap()
     };
-    accepted(&with_config(&["show", "X", "--json"]));
+    accepted(&with_config(&["show", X, "--json"]));
     let o = with_config(&["config", "--json"]);
     expect(&o, 0);
     let v = json(&o);
@@ -219,7 +223,7 @@ fn grid_credentials_are_accepted_by_a_server_that_verifies_them() {
     );
     assert_eq!(v["system_roots"]["value"], false);
     // The option wins over the file.
-    let o = with_config(&["show", "X", "--cert", &f("eve.pem"), "--key", &f("eve.key")]);
+    let o = with_config(&["show", X, "--cert", &f("eve.pem"), "--key", &f("eve.key")]);
     expect(&o, 5);
 }
 
@@ -327,7 +331,7 @@ fn the_server_must_chain_to_the_ca_directory() {
     );
     // Also through X509_CERT_DIR.
     let o = marketplace()
-        .args(["show", "X", "-m", &server.url])
+        .args(["show", X, "-m", &server.url])
         .args(proxy.iter())
         .env("X509_CERT_DIR", dir)
         .output()
@@ -402,13 +406,7 @@ fn a_tls_terminating_proxy_that_refuses_the_certificate_with_a_page() {
     };
     let bad = page("The SSL certificate error");
     let none = page("No required SSL certificate was sent");
-    let server = SServer::serving(
-        pki,
-        "server",
-        "-verify",
-        "-HTTP",
-        &[("X", &bad), ("Y", &none)],
-    );
+    let server = SServer::serving(pki, "server", "-verify", "-HTTP", &[(X, &bad), (Y, &none)]);
     let o = server.show(pki, &["--proxy", &pki.file("alice-proxy.pem")]);
     expect(&o, 5);
     says(
@@ -420,7 +418,7 @@ fn a_tls_terminating_proxy_that_refuses_the_certificate_with_a_page() {
         ],
     );
     let o = marketplace()
-        .args(["show", "Y", "-m", &server.url, "--ca-dir"])
+        .args(["show", Y, "-m", &server.url, "--ca-dir"])
         .arg(pki.file("certificates"))
         .output()
         .unwrap();
@@ -432,7 +430,7 @@ fn a_tls_terminating_proxy_that_refuses_the_certificate_with_a_page() {
 fn plain_http_never_loads_or_sends_a_credential() {
     let Some(pki) = pki() else { return };
     let url = serve(Router::new().route(
-        "/api/v1/images/X",
+        "/api/v1/images/HZ6rsTmtcc0dJgoGrgRhvwN3o0q",
         get(|| async { ([("content-type", "application/json")], IMAGE) }),
     ));
     // An unreadable credential and CA directory do not matter over http.

@@ -140,11 +140,9 @@ pub(crate) async fn entry(
     caller: Caller,
     Path((identifier, email, created)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
-    let key = EntryKey {
-        identifier,
-        email,
-        created,
-    };
+    let key = EntryKey::parse(&identifier, &email, &created).map_err(|e| {
+        AppError::not_found(format!("no entry {identifier}/{email}/{created}: {e}"))
+    })?;
     let audience = caller.audience();
     let Some(stored) = state.store.get_visible(&key, &audience).await? else {
         return Err(AppError::not_found(format!("no entry {key}")));

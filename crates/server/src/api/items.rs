@@ -67,9 +67,9 @@ pub(crate) fn entry_item(summary: &EntrySummary, links: Linker<'_>) -> EntryItem
     let m = &summary.metadata;
     let s = &summary.signer;
     EntryItem {
-        identifier: summary.key.identifier.clone(),
+        identifier: summary.key.identifier.to_string(),
         endorser: EndorserRef {
-            email: summary.key.email.clone(),
+            email: summary.key.email.to_string(),
             subject: s.subject.clone(),
             issuer: s.issuer.clone(),
             email_certified: s.email_certified,
@@ -77,7 +77,7 @@ pub(crate) fn entry_item(summary: &EntrySummary, links: Linker<'_>) -> EntryItem
             vo: s.vo.clone(),
             fqans: s.fqans.clone(),
         },
-        created: summary.key.created.clone(),
+        created: summary.key.created.to_string(),
         accepted_at: summary.accepted_at,
         status: summary.status,
         latest: summary.latest,

@@ -12,7 +12,9 @@
 pub(crate) mod error;
 pub(crate) mod handlers;
 pub(crate) mod items;
+pub(crate) mod log;
 pub(crate) mod openapi;
+mod openapi_log;
 pub(crate) mod search;
 
 use crate::runtime::state::AppState;
@@ -44,6 +46,12 @@ api_routes! {
     "/images/{identifier}" => handlers::image,
     "/images/{identifier}/history" => handlers::history,
     "/entries/{identifier}/{email}/{created}" => handlers::entry,
+    "/entries/{identifier}/{email}/{created}/log" => log::entry,
+    "/entries/{identifier}/{email}/{created}/receipt" => log::receipt,
+    "/log" => log::info,
+    "/log/proof/inclusion" => log::inclusion,
+    "/log/proof/consistency" => log::consistency,
+    "/log/leaves" => log::leaves,
     "/endorsers" => handlers::endorsers,
     "/endorsers/{email}" => handlers::endorser,
     "/openapi.json" => handlers::openapi,

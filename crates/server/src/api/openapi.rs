@@ -6,25 +6,25 @@
 use super::search::{SORT_KEYS, STATUSES};
 use serde_json::{Map, Value, json};
 
-fn schema_ref(name: &str) -> Value {
+pub(super) fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
 /// A string or null.
-fn nullable_string(description: &str) -> Value {
+pub(super) fn nullable_string(description: &str) -> Value {
     json!({ "type": ["string", "null"], "description": description })
 }
 
-fn string(description: &str) -> Value {
+pub(super) fn string(description: &str) -> Value {
     json!({ "type": "string", "description": description })
 }
 
-fn uri(description: &str) -> Value {
+pub(super) fn uri(description: &str) -> Value {
     json!({ "type": "string", "format": "uri", "description": description })
 }
 
 /// A closed object with these properties, all required.
-fn object(description: &str, properties: Vec<(&str, Value)>) -> Value {
+pub(super) fn object(description: &str, properties: Vec<(&str, Value)>) -> Value {
     let required: Vec<&str> = properties.iter().map(|(n, _)| *n).collect();
     let properties: Map<String, Value> = properties
         .into_iter()
@@ -39,7 +39,7 @@ fn object(description: &str, properties: Vec<(&str, Value)>) -> Value {
     })
 }
 
-fn array_of(item: Value, description: &str) -> Value {
+pub(super) fn array_of(item: Value, description: &str) -> Value {
     json!({ "type": "array", "items": item, "description": description })
 }
 
@@ -242,12 +242,21 @@ fn schemas() -> Value {
     })
 }
 
-fn query(name: &str, schema: Value, description: &str) -> Value {
+/// Every schema: the catalogue's and the transparency log's.
+fn all_schemas() -> Value {
+    let mut all = schemas();
+    if let Some(map) = all.as_object_mut() {
+        map.extend(super::openapi_log::schemas());
+    }
+    all
+}
+
+pub(super) fn query(name: &str, schema: Value, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "schema": schema,
             "description": description })
 }
 
-fn path_param(name: &str, description: &str) -> Value {
+pub(super) fn path_param(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" },
             "description": description })
 }
@@ -377,7 +386,7 @@ fn limit_parameter(default: u32) -> Value {
     )
 }
 
-fn json_content(schema: Value) -> Value {
+pub(super) fn json_content(schema: Value) -> Value {
     json!({ "application/json": { "schema": schema } })
 }
 
@@ -412,7 +421,7 @@ fn responses(schema: &str, description: &str, errors: &[(&str, &str)]) -> Value 
     Value::Object(map)
 }
 
-fn get(
+pub(super) fn get(
     id: &str,
     summary: &str,
     parameters: Vec<Value>,
@@ -502,6 +511,7 @@ fn paths() -> Map<String, Value> {
             &[bad, missing],
         ),
     );
+    super::openapi_log::paths(&mut paths);
     paths.insert(
         "/openapi.json".into(),
         json!({ "get": {
@@ -539,7 +549,7 @@ pub(crate) fn document(public_url: &str) -> Value {
         },
         "servers": [ { "url": format!("{public_url}{}", super::PREFIX) } ],
         "paths": paths,
-        "components": { "schemas": schemas() },
+        "components": { "schemas": all_schemas() },
     })
 }
 

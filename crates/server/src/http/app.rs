@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/endorsers/{email}/tags", get(tags::tags))
         .route("/upload", get(upload::form).post(crate::ui::upload::submit))
         .nest(crate::api::PREFIX, crate::api::router())
+        .nest(crate::log::routes::LOG_PREFIX, crate::log::routes::router())
         .merge(crate::render::feeds::router())
         .merge(crate::runtime::ops::router())
         .merge(crate::routes::action::router())

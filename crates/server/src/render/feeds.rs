@@ -243,9 +243,7 @@ fn entry(state: &AppState, e: &EntrySummary) -> Entry {
             .filter_map(|(label, v)| v.map(|v| format!("{label}: {v}"))),
     );
     lines.push(format!("Endorsed by {} at {}", e.key.email, e.key.created));
-    let published = marketplace_format::datetime::parse_utc(&e.key.created)
-        .ok()
-        .map(|d| d.fixed_offset());
+    let published = Some(e.key.created.instant().fixed_offset());
     Entry {
         title: Text::plain(clean(&format!(
             "{deprecated}{name} endorsed by {}",

@@ -141,10 +141,10 @@ async fn show(
         base: &state.config.public_url,
         heading,
         intro,
-        identifier: entry.key.identifier.clone(),
+        identifier: entry.key.identifier.to_string(),
         title: entry.metadata.title.clone().unwrap_or_default(),
-        email: entry.key.email.clone(),
-        created: entry.key.created.clone(),
+        email: entry.key.email.to_string(),
+        created: entry.key.created.to_string(),
         subject: entry.signer.subject.clone(),
         issuer: entry.signer.issuer.clone(),
         deprecated: entry.metadata.deprecated.clone().unwrap_or_default(),
@@ -166,22 +166,28 @@ async fn decide(
 ) -> Result<Response, AppError> {
     match command_of(&command)? {
         Command::Confirm => match confirm::confirm(&state, &token).await? {
-            IngestOutcome::Created(key) => Ok(outcome(
-                &state,
-                media,
-                StatusCode::CREATED,
-                "Confirm",
-                "metadata entry created",
-                Some(&key),
-            )),
-            IngestOutcome::AlreadyPresent(key) => Ok(outcome(
-                &state,
-                media,
-                StatusCode::OK,
-                "Confirm",
-                "metadata entry already present",
-                Some(&key),
-            )),
+            IngestOutcome::Created(key) => {
+                let logged = crate::upload::logged::cover_entry(&state, &key).await?;
+                Ok(logged.mark(outcome(
+                    &state,
+                    media,
+                    StatusCode::CREATED,
+                    "Confirm",
+                    "metadata entry created",
+                    Some(&key),
+                )))
+            }
+            IngestOutcome::AlreadyPresent(key) => {
+                let logged = crate::upload::logged::cover_entry(&state, &key).await?;
+                Ok(logged.mark(outcome(
+                    &state,
+                    media,
+                    StatusCode::OK,
+                    "Confirm",
+                    "metadata entry already present",
+                    Some(&key),
+                )))
+            }
             IngestOutcome::NeedsConfirmation(_) => {
                 Err(AppError::internal("a confirmed entry needs confirmation"))
             }

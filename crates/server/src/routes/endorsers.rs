@@ -116,12 +116,12 @@ pub(crate) async fn history(
     ]);
     for (e, location) in rows {
         table.push(vec![
-            Some(e.key.identifier.clone()),
-            Some(e.key.created.clone()),
+            Some(e.key.identifier.to_string()),
+            Some(e.key.created.to_string()),
             e.metadata.description.clone(),
             location,
             e.metadata.deprecated.clone(),
-            Some(e.key.email.clone()),
+            Some(e.key.email.to_string()),
         ]);
     }
     Ok(table_response(&table, media))

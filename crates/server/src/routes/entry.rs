@@ -33,11 +33,9 @@ pub(crate) async fn get_entry(
     media: Media,
     Path((identifier, email, created)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
-    let key = EntryKey {
-        identifier,
-        email,
-        created,
-    };
+    // Malformed coordinates name no entry that could be stored.
+    let key = EntryKey::parse(&identifier, &email, &created)
+        .map_err(|_| AppError::not_found(NOT_FOUND))?;
     show(&state, &caller, media, &key).await
 }
 

@@ -49,22 +49,28 @@ pub(crate) async fn receive(
         notes,
     } = result?;
     match done {
-        IngestOutcome::Created(key) => Ok(outcome(
-            state,
-            media,
-            StatusCode::CREATED,
-            "metadata entry created",
-            &key,
-            &notes,
-        )),
-        IngestOutcome::AlreadyPresent(key) => Ok(outcome(
-            state,
-            media,
-            StatusCode::OK,
-            "metadata entry already present",
-            &key,
-            &notes,
-        )),
+        IngestOutcome::Created(key) => {
+            let logged = crate::upload::logged::cover_entry(state, &key).await?;
+            Ok(logged.mark(outcome(
+                state,
+                media,
+                StatusCode::CREATED,
+                "metadata entry created",
+                &key,
+                &notes,
+            )))
+        }
+        IngestOutcome::AlreadyPresent(key) => {
+            let logged = crate::upload::logged::cover_entry(state, &key).await?;
+            Ok(logged.mark(outcome(
+                state,
+                media,
+                StatusCode::OK,
+                "metadata entry already present",
+                &key,
+                &notes,
+            )))
+        }
         IngestOutcome::NeedsConfirmation(entry) => {
             confirmation(state, media, *entry, client, &notes).await
         }

@@ -42,7 +42,12 @@ pub async fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, String>
 pub async fn state_for(config: ServerConfig) -> Result<AppState, String> {
     let trust = TrustSettings::from_config(&config)?;
     let store = open_store(&config).await?;
-    let state = AppState::new(store, config, trust);
+    let state = AppState::new(store, config, trust)?;
+    state
+        .log
+        .start()
+        .await
+        .map_err(|e| format!("cannot start the transparency log: {e}"))?;
     // A store that cannot write now (damaged, disk full) still serves
     // reads and the admin tasks that save what it holds; the binding is
     // tried again at the next start.
@@ -94,6 +99,9 @@ pub async fn serve(
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     // Expired pending uploads: purged now, then periodically.
     let purger = crate::upload::confirm::start_purger(state.clone()).await;
+    // Entries other servers (or `admin import`) appended: covered by a
+    // checkpoint within a second.
+    let checkpointer = crate::log::signer::start_refresher(state.log.clone());
     let config = &state.config;
     let mut gate = crate::http::connections::ConnectionGate::new(
         config.max_connections,
@@ -106,6 +114,7 @@ pub async fn serve(
     let served =
         crate::auth::tls::serve_connections(listener, app(state), tls, gate, shutdown).await;
     purger.abort();
+    checkpointer.abort();
     served
 }
 

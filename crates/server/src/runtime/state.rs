@@ -73,6 +73,8 @@ pub struct SharedState {
     /// Pages larger than 100 entries built at once
     /// ([`crate::http::heavy_reads::HEAVY_AT_ONCE`]).
     pub heavy_slots: Arc<tokio::sync::Semaphore>,
+    /// The transparency log ([`crate::log`]).
+    pub log: Arc<crate::log::signer::TransparencyLog>,
 }
 
 /// Uploads a server process receives at once; more wait for a slot (until
@@ -88,9 +90,17 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// State from its parts; the clock comes from `config.now`.
-    pub fn new(store: Arc<dyn Store>, config: ServerConfig, trust: TrustSettings) -> Self {
-        AppState(Arc::new(SharedState {
+    /// State from its parts; the clock comes from `config.now`, the log's
+    /// key from `config` (created in the data directory at the first start:
+    /// an unreadable key is the error).
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: ServerConfig,
+        trust: TrustSettings,
+    ) -> Result<Self, String> {
+        let log = crate::log::signer::TransparencyLog::open(&config, store.clone())?;
+        Ok(AppState(Arc::new(SharedState {
+            log: Arc::new(log),
             store,
             clock: Clock::from_option(config.now),
             mail_limits: crate::upload::mail_limits::MailLimits::new(config.mail_quotas),
@@ -101,7 +111,7 @@ impl AppState {
             config: Arc::new(config),
             trust: Arc::new(trust),
             metrics: Arc::new(crate::http::metrics::Metrics::new()),
-        }))
+        })))
     }
 
     /// The public base URL joined with `path` (which starts with `/`).

@@ -256,8 +256,8 @@ impl EntryView {
         let (status_class, status_label) = status_badge(e.status);
         let path = entry_path(&e.key);
         EntryView {
-            identifier: e.key.identifier.clone(),
-            email: e.key.email.clone(),
+            identifier: e.key.identifier.to_string(),
+            email: e.key.email.to_string(),
             created: When::new(&e.key.created),
             heading,
             tag: text(&m.alternative),

@@ -207,6 +207,25 @@ fn answer(state: &AppState, status: StatusCode, outcome: Outcome) -> Response {
 }
 
 /// The page with `outcome` and the notes on the accepted document.
+/// The answer of a new entry, once a signed checkpoint covers it.
+async fn created(state: &AppState, key: EntryKey, notes: Vec<String>) -> Response {
+    let logged = match crate::upload::logged::cover_entry(state, &key).await {
+        Ok(logged) => logged,
+        Err(e) => return failed(state, e),
+    };
+    let outcome = Outcome::Created {
+        entry_href: entry_path(&key),
+        image_href: super::image_href(&key.identifier),
+        key,
+    };
+    logged.mark(answer_with_notes(
+        state,
+        StatusCode::CREATED,
+        outcome,
+        notes,
+    ))
+}
+
 fn answer_with_notes(
     state: &AppState,
     status: StatusCode,
@@ -274,19 +293,7 @@ pub(crate) async fn submit(State(state): State<AppState>, request: Request) -> R
     state.metrics.record_upload(&result);
     let links = |key: &EntryKey| (entry_path(key), super::image_href(&key.identifier));
     match result.map(|i| (i.outcome, i.notes)) {
-        Ok((IngestOutcome::Created(key), notes)) => {
-            let (entry_href, image_href) = links(&key);
-            answer_with_notes(
-                &state,
-                StatusCode::CREATED,
-                Outcome::Created {
-                    entry_href,
-                    image_href,
-                    key,
-                },
-                notes,
-            )
-        }
+        Ok((IngestOutcome::Created(key), notes)) => created(&state, key, notes).await,
         Ok((IngestOutcome::AlreadyPresent(key), notes)) => {
             let (entry_href, image_href) = links(&key);
             answer_with_notes(

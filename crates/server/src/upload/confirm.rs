@@ -60,7 +60,6 @@ use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
-use marketplace_format::datetime;
 use marketplace_store::{Audience, EntryKey, HistoryQuery, NewEntry, PendingEntry, StoreError};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -278,7 +277,7 @@ pub(crate) fn confirmation_mail(state: &AppState, pending: &PendingEntry) -> Mai
         expires = instant(pending.expires_at),
     );
     Mail {
-        to: key.email.clone(),
+        to: key.email.to_string(),
         subject,
         body,
     }
@@ -301,24 +300,18 @@ async fn precheck(state: &AppState, entry: &NewEntry) -> Result<Option<EntryKey>
         .history(&HistoryQuery {
             // As the put's own check: every entry, restricted ones too.
             audience: Audience::Everything,
-            identifier: Some(key.identifier.clone()),
-            email: Some(key.email.clone()),
+            identifier: Some(key.identifier.to_string()),
+            email: Some(key.email.to_string()),
             now: Some(state.clock.now()),
             limit: 1,
             ..HistoryQuery::default()
         })
         .await?;
     if let Some(latest) = latest.first() {
-        let newer = match (
-            datetime::parse_utc(&latest.key.created),
-            datetime::parse_utc(&key.created),
-        ) {
-            (Ok(l), Ok(c)) => l > c,
-            _ => latest.key.created > key.created,
-        };
-        if newer {
+        // Both strict UTC instants: their text orders as their instants.
+        if latest.key.created > key.created {
             return Err(IngestError::OlderThanLatest {
-                latest: latest.key.created.clone(),
+                latest: latest.key.created.to_string(),
             }
             .into());
         }

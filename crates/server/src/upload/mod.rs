@@ -5,6 +5,7 @@
 pub(crate) mod confirm;
 pub mod continuity;
 pub mod ingest;
+pub(crate) mod logged;
 pub(crate) mod mail;
 pub(crate) mod mail_limits;
 pub mod smtp;

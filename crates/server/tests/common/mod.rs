@@ -416,7 +416,7 @@ impl TestServer {
     /// files until the server is dropped.
     async fn launch(store: Arc<dyn Store>, config: ServerConfig, dir: tempfile::TempDir) -> Self {
         let trust = TrustSettings::from_config(&config).unwrap();
-        let state = AppState::new(store.clone(), config.clone(), trust);
+        let state = AppState::new(store.clone(), config.clone(), trust).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::StoreError;
-use crate::model::{EntryKey, EntrySummary, Status};
+use crate::model::{EntrySummary, Status};
 use crate::sql::RowRead;
 
 /// True when `e` is the latest entry of its (identifier, email): no entry
@@ -23,11 +23,7 @@ pub(super) const SUMMARY_SEQ: usize = 7;
 pub(super) fn summary<R: RowRead>(r: &R, now: DateTime<Utc>) -> Result<EntrySummary, StoreError> {
     let metadata = r.json(3)?;
     Ok(EntrySummary {
-        key: EntryKey {
-            identifier: r.text(0)?,
-            email: r.text(1)?,
-            created: r.text(2)?,
-        },
+        key: r.key(0)?,
         status: Status::of(&metadata, now),
         metadata,
         signer: r.json(4)?,

@@ -202,6 +202,52 @@ macro_rules! impl_store {
             ) -> Result<Vec<$crate::StoredEntry>, $crate::StoreError> {
                 $crate::engine::unbound_endorsers(self, limit).await
             }
+
+            async fn log_size(&self) -> Result<u64, $crate::StoreError> {
+                $crate::engine::log::log_size(self).await
+            }
+
+            async fn log_hashes(
+                &self,
+                indexes: &[u64],
+            ) -> Result<
+                std::collections::HashMap<u64, marketplace_log::tree::Hash>,
+                $crate::StoreError,
+            > {
+                $crate::engine::log::log_hashes(self, indexes).await
+            }
+
+            async fn log_leaves(
+                &self,
+                range: std::ops::Range<u64>,
+            ) -> Result<Vec<Vec<u8>>, $crate::StoreError> {
+                $crate::engine::log::log_leaves(self, range).await
+            }
+
+            async fn log_position(
+                &self,
+                key: &$crate::EntryKey,
+            ) -> Result<Option<$crate::LogPosition>, $crate::StoreError> {
+                $crate::engine::log::log_position(self, key).await
+            }
+
+            async fn latest_checkpoint(
+                &self,
+            ) -> Result<Option<$crate::StoredCheckpoint>, $crate::StoreError> {
+                $crate::engine::log::latest_checkpoint(self).await
+            }
+
+            async fn record_checkpoint(
+                &self,
+                size: u64,
+                note: &str,
+            ) -> Result<$crate::StoredCheckpoint, $crate::StoreError> {
+                $crate::engine::log::record_checkpoint(self, size, note).await
+            }
+
+            async fn claim_log_key(&self, verifier_key: &str) -> Result<(), $crate::StoreError> {
+                $crate::engine::log::claim_log_key(self, verifier_key).await
+            }
         }
     };
 }

@@ -7,7 +7,8 @@
 //! flag of the latest entry of each (identifier, email), kept by the put
 //! transaction), `documents` (the signed bytes, by sequence),
 //! `entry_visibility` (the VOs a restricted entry is visible to; the
-//! entry's `restricted` column says whether it has any), `pending`.
+//! entry's `restricted` column says whether it has any), `pending`, and the
+//! transparency log's (see [`log`]).
 //!
 //! Every read that users reach appends [`visibility::visible_condition`]
 //! for its [`Audience`]; see [`Audience`] for what an audience sees.
@@ -20,6 +21,7 @@ mod endorsers;
 mod indexing;
 mod kept;
 mod locks;
+pub(crate) mod log;
 mod pending;
 mod put;
 mod read;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::locks::lock_emails;
 use crate::StoreError;
-use crate::model::{EntryKey, NewEntry, PendingEntry};
+use crate::model::{NewEntry, PendingEntry};
 use crate::sql::{Arg, Db, RowRead, Sql, Tx};
 
 /// [`crate::Store::put_pending`].
@@ -88,11 +88,7 @@ pub(crate) async fn get_pending<D: Db>(
             Ok(PendingEntry {
                 token: r.text(0)?,
                 entry: NewEntry {
-                    key: EntryKey {
-                        identifier: r.text(1)?,
-                        email: r.text(2)?,
-                        created: r.text(3)?,
-                    },
+                    key: r.key(1)?,
                     document: r.bytes(4)?,
                     metadata: r.json(5)?,
                     signer: r.json(6)?,

@@ -1,7 +1,8 @@
 //! The put path: [`put`] (one entry, the endorser binding enforced) and
 //! [`put_many`] (the operator's import, in batches, bindings adopted),
 //! both through [`put_in`] inside a write transaction: read what is
-//! stored, decide the outcomes ([`fn@decide`], no database), write.
+//! stored, decide the outcomes ([`fn@decide`], no database), write (the
+//! entries, their documents, index rows and log leaves).
 
 mod decide;
 
@@ -13,14 +14,16 @@ use self::decide::{Bindings, Created, Decision, Stored, StoredRow, decide};
 use super::bindings;
 use super::indexing::{INDEXED_COLUMNS, INSERT_ROWS, index_text, index_visibility, indexed_values};
 use super::locks::lock_pairs;
+use super::log;
 use crate::index::Indexed;
 use crate::model::{EntryKey, NewEntry};
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 use crate::{PutOutcome, StoreError};
 
 /// Advisory-lock key serialising PostgreSQL inserts, so that sequence
-/// order is commit order (feeds reading by sequence never skip an entry).
-const PG_SEQUENCE_LOCK: i64 = 0x6d6b_7470_6c61_6365;
+/// order is commit order (feeds reading by sequence never skip an entry)
+/// and the log's leaves are appended in that order.
+pub(crate) const PG_SEQUENCE_LOCK: i64 = 0x6d6b_7470_6c61_6365;
 
 /// Puts a batch inside a write transaction that holds the pair locks of
 /// its entries, in three steps: [`read_stored`] reads what is stored of
@@ -155,6 +158,21 @@ async fn write_decision<T: Tx>(
         let visibility: Vec<(i64, &Indexed)> =
             rows.iter().map(|(seq, _, ix)| (*seq, *ix)).collect();
         index_visibility(tx, d, &visibility).await?;
+        let mut leaves = rows
+            .iter()
+            .map(|(seq, entry, ix)| {
+                log::leaf_row(
+                    *seq,
+                    &entry.key,
+                    &ix.document_sha256,
+                    &entry.signer,
+                    accepted_at,
+                    ix.restricted,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        leaves.sort_by_key(|leaf| leaf.seq);
+        log::append(tx, d, &leaves).await?;
     }
     Ok(())
 }
@@ -206,9 +224,9 @@ async fn insert_entries<'c, T: Tx>(
         let key = &created.entry.key;
         let seq = seqs
             .get(&(
-                key.identifier.clone(),
-                key.email.clone(),
-                key.created.clone(),
+                key.identifier.to_string(),
+                key.email.to_string(),
+                key.created.to_string(),
             ))
             .copied()
             .ok_or_else(|| StoreError::Backend(format!("no sequence for {key}")))?;

@@ -21,11 +21,7 @@ fn stored<R: RowRead>(r: &R) -> Result<StoredEntry, StoreError> {
         sequence: r.int(0)?,
         accepted_at: r.time(1)?,
         entry: NewEntry {
-            key: EntryKey {
-                identifier: r.text(2)?,
-                email: r.text(3)?,
-                created: r.text(4)?,
-            },
+            key: r.key(2)?,
             document: r.bytes(5)?,
             metadata: r.json(6)?,
             signer: r.json(7)?,
@@ -170,17 +166,7 @@ pub(crate) async fn resolve_tag<D: Db>(
     )
     .push(LATEST)
     .push(") ORDER BY newest DESC, t.identifier LIMIT 1");
-    db.fetch(s)
-        .await?
-        .first()
-        .map(|r| {
-            Ok(EntryKey {
-                identifier: r.text(0)?,
-                email: r.text(1)?,
-                created: r.text(2)?,
-            })
-        })
-        .transpose()
+    db.fetch(s).await?.first().map(|r| r.key(0)).transpose()
 }
 
 /// [`crate::Store::count`].

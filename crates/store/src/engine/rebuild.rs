@@ -4,7 +4,7 @@
 use super::indexing::{INDEXED_COLUMNS, index_text, index_visibility, indexed_values};
 use crate::StoreError;
 use crate::index::Indexed;
-use crate::model::{EntryKey, NewEntry};
+use crate::model::NewEntry;
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 
 /// Rows read per batch by [`rebuild_index`].
@@ -74,11 +74,7 @@ async fn rederive<T: Tx>(
     reindex: &crate::Reindex<'_>,
 ) -> Result<i64, StoreError> {
     let sequence = r.int(0)?;
-    let key = EntryKey {
-        identifier: r.text(1)?,
-        email: r.text(2)?,
-        created: r.text(3)?,
-    };
+    let key = r.key(1)?;
     let document = r.bytes(4)?;
     let fresh = reindex(&document).map_err(|message| StoreError::Reindex { sequence, message })?;
     // E-mails are read in lower case; an entry the migration to lower

@@ -134,11 +134,12 @@ pub fn meta(identifier: &str, email: &str, created: &str) -> Metadata {
 pub fn entry(m: Metadata) -> NewEntry {
     let endorsement = m.endorsement.clone().unwrap_or_default();
     NewEntry {
-        key: marketplace_store::EntryKey {
-            identifier: m.identifier.clone(),
-            email: endorsement.endorser.email.clone(),
-            created: endorsement.created.clone(),
-        },
+        key: marketplace_store::EntryKey::parse(
+            &m.identifier,
+            &endorsement.endorser.email,
+            &endorsement.created,
+        )
+        .expect("well-formed coordinates"),
         document: marketplace_format::write::to_xml(&m).into_bytes(),
         signer: Signer {
             subject: endorsement.endorser.subject.clone(),

@@ -71,22 +71,19 @@ mod tests {
 
     #[test]
     fn export_paths_are_safe() {
-        let key = |i: &str, e: &str| EntryKey {
-            identifier: i.into(),
-            email: e.into(),
-            created: "2014-03-08T14:10:40Z".into(),
-        };
+        const ID: &str = "HZ6rsTmtcc0dJgoGrgRhvwN3o0q";
+        let key = |e: &str| EntryKey::parse(ID, e, "2014-03-08T14:10:40Z").unwrap();
         assert_eq!(
-            export_path(Path::new("/x"), &key("BEE8", "a@b")),
-            PathBuf::from("/x/BEE8/a@b/2014-03-08T14:10:40Z.xml")
+            export_path(Path::new("/x"), &key("a@b.org")),
+            PathBuf::from(format!("/x/{ID}/a@b.org/2014-03-08T14:10:40Z.xml"))
         );
+        // An address may hold '/' and '%': escaped, it stays one component.
         assert_eq!(
-            export_path(Path::new("/x"), &key("..", "a/b%c@d")),
-            PathBuf::from("/x/%2E%2E/a%2Fb%25c@d/2014-03-08T14:10:40Z.xml")
+            export_path(Path::new("/x"), &key("a/b%c@d.org")),
+            PathBuf::from(format!("/x/{ID}/a%2Fb%25c@d.org/2014-03-08T14:10:40Z.xml"))
         );
-        assert_eq!(
-            export_path(Path::new("/x"), &key("a", "..\\b")),
-            PathBuf::from("/x/a/..%5Cb/2014-03-08T14:10:40Z.xml")
-        );
+        // '..' and '\\' cannot even be coordinates.
+        assert!(EntryKey::parse("..", "a@b.org", "2014-03-08T14:10:40Z").is_err());
+        assert!(EntryKey::parse(ID, "..\\b@d.org", "2014-03-08T14:10:40Z").is_err());
     }
 }

@@ -131,6 +131,15 @@ pub struct ConfigLayer {
     /// The client must be the document's endorser (`upload_match_endorser`,
     /// `MARKETPLACE_UPLOAD_MATCH_ENDORSER`).
     pub upload_match_endorser: Option<bool>,
+    /// The transparency log's origin, the first line of its checkpoints
+    /// (`log_origin`, `MARKETPLACE_LOG_ORIGIN`); default: `public_url`
+    /// without its scheme, followed by `/log`, when the key is created (the
+    /// key keeps that name afterwards).
+    pub log_origin: Option<String>,
+    /// The log's signing key (`log_key_file`, `MARKETPLACE_LOG_KEY_FILE`):
+    /// a C2SP signer key; default `log.key` in the data directory, created
+    /// at the first start.
+    pub log_key_file: Option<PathBuf>,
 }
 
 impl ConfigLayer {
@@ -223,6 +232,8 @@ impl ConfigLayer {
             upload_vos: list("UPLOAD_VOS", &[',']),
             upload_fqans: list("UPLOAD_FQANS", &[',']),
             upload_match_endorser: parsed(var("UPLOAD_MATCH_ENDORSER"))?,
+            log_origin: var("LOG_ORIGIN").map(|(_, v)| v),
+            log_key_file: var("LOG_KEY_FILE").map(|(_, v)| PathBuf::from(v)),
         })
     }
 
@@ -274,6 +285,8 @@ impl ConfigLayer {
             upload_vos: self.upload_vos.or(lower.upload_vos),
             upload_fqans: self.upload_fqans.or(lower.upload_fqans),
             upload_match_endorser: self.upload_match_endorser.or(lower.upload_match_endorser),
+            log_origin: self.log_origin.or(lower.log_origin),
+            log_key_file: self.log_key_file.or(lower.log_key_file),
         }
     }
 }

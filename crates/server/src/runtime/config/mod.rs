@@ -173,6 +173,11 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<AddrRange>,
     /// Who may upload ([`crate::auth::authz`]).
     pub upload: UploadRules,
+    /// The transparency log's origin (its checkpoints' first line), when
+    /// set; otherwise derived from `public_url` ([`ServerConfig::log_origin`]).
+    pub log_origin: Option<String>,
+    /// The log's signing key file, when not the data directory's.
+    pub log_key_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -205,6 +210,15 @@ impl ServerConfig {
             None => crate::upload::confirm::DEFAULT_TTL,
         };
         let mail_quotas = resolve_mail_quotas(&layer)?;
+        let log_origin = layer.log_origin.as_deref().map(str::trim).map(String::from);
+        let origin = log_origin
+            .clone()
+            .unwrap_or_else(|| default_log_origin(&public_url));
+        if !marketplace_log::key::is_origin_valid(&origin) {
+            return Err(ConfigError::Invalid(format!(
+                "log_origin '{origin}' must be non-empty, without spaces or '+'"
+            )));
+        }
         Ok(ServerConfig {
             listen,
             data_dir: layer
@@ -245,6 +259,8 @@ impl ServerConfig {
             trusted_proxy_header: auth.trusted_proxy_header,
             trusted_proxies: auth.trusted_proxies,
             upload: auth.upload,
+            log_origin,
+            log_key_file: layer.log_key_file,
         })
     }
 
@@ -277,6 +293,35 @@ impl ServerConfig {
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join(SQLITE_FILE)
     }
+
+    /// The log's origin: `log_origin`, or `public_url` without its scheme
+    /// followed by `/log`.
+    pub fn log_origin(&self) -> String {
+        self.log_origin
+            .clone()
+            .unwrap_or_else(|| default_log_origin(&self.public_url))
+    }
+
+    /// The log's signing key file: `log_key_file`, or `log.key` in the data
+    /// directory.
+    pub fn log_key_path(&self) -> PathBuf {
+        self.log_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(LOG_KEY_FILE))
+    }
+}
+
+/// The log key's file name in the data directory.
+pub(crate) const LOG_KEY_FILE: &str = "log.key";
+
+/// The log origin a public URL gives: without its scheme, with `/log`
+/// (`https://mp.example.org/x` → `mp.example.org/x/log`).
+pub(crate) fn default_log_origin(public_url: &str) -> String {
+    let bare = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .trim_end_matches('/');
+    format!("{bare}/log")
 }
 
 /// The bounds of requests and connections a configuration sets.
@@ -419,6 +464,34 @@ mod tests {
             c.sqlite_path(),
             PathBuf::from("./marketplace-data/marketplace.db")
         );
+        assert_eq!(c.log_origin(), "127.0.0.1:9204/log");
+        assert_eq!(
+            c.log_key_path(),
+            PathBuf::from("./marketplace-data/log.key")
+        );
+    }
+
+    #[test]
+    fn the_log_origin_follows_the_public_url_or_is_set() {
+        assert_eq!(
+            default_log_origin("https://mp.example.org/x"),
+            "mp.example.org/x/log"
+        );
+        let layer = |origin: Option<&str>| ConfigLayer {
+            public_url: Some("https://mp.example.org/".into()),
+            log_origin: origin.map(String::from),
+            log_key_file: Some("/etc/marketplace/log.key".into()),
+            ..ConfigLayer::default()
+        };
+        let c = ServerConfig::resolve(layer(None)).unwrap();
+        assert_eq!(c.log_origin(), "mp.example.org/log");
+        assert_eq!(c.log_key_path(), PathBuf::from("/etc/marketplace/log.key"));
+        let c = ServerConfig::resolve(layer(Some("example.org/log/2026"))).unwrap();
+        assert_eq!(c.log_origin(), "example.org/log/2026");
+        for bad in ["", "a b", "a+b"] {
+            let e = ServerConfig::resolve(layer(Some(bad))).unwrap_err();
+            assert!(e.to_string().contains("log_origin"), "{e}");
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::runtime::clock::Clock;
 use crate::runtime::state::{AppState, TrustSettings};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use marketplace_format::{Rule, datetime};
+use marketplace_format::{Created, Email, Identifier, Rule, datetime};
 use marketplace_store::{
     Continuity, EndorserBinding, EntryKey, NewEntry, PutOutcome, Signer, Store, StoreError,
 };
@@ -207,26 +207,24 @@ fn key_of(report: &DocumentReport) -> Result<EntryKey, IngestError> {
     let Some(endorsement) = &m.endorsement else {
         return Err(invalid(Refusal::NoEndorsement));
     };
-    let mut problems = Vec::new();
-    if !marketplace_format::identifier::is_well_formed(&m.identifier) {
-        problems.push(Refusal::MalformedIdentifier(m.identifier.clone()));
+    // Each coordinate is checked, so that the refusal lists every bad one.
+    let identifier = Identifier::parse(&m.identifier);
+    let email = Email::lowered(&endorsement.endorser.email);
+    let created = Created::parse(&endorsement.created);
+    match (identifier, email, created) {
+        (Ok(identifier), Ok(email), Ok(created)) => Ok(EntryKey {
+            identifier,
+            email,
+            created,
+        }),
+        (identifier, email, created) => Err(IngestError::Invalid(
+            [identifier.err(), email.err(), created.err()]
+                .into_iter()
+                .flatten()
+                .map(Refusal::Malformed)
+                .collect(),
+        )),
     }
-    if !marketplace_format::is_valid_email(&endorsement.endorser.email) {
-        problems.push(Refusal::MalformedEmail(endorsement.endorser.email.clone()));
-    }
-    if let Err(e) = datetime::parse_utc(&endorsement.created) {
-        problems.push(Refusal::MalformedCreated(e.to_string()));
-    }
-    if !problems.is_empty() {
-        return Err(IngestError::Invalid(problems));
-    }
-    Ok(EntryKey {
-        identifier: m.identifier.clone(),
-        // One endorser whatever the case of the address (its domain is
-        // case-insensitive, and nobody tells local parts apart by case).
-        email: endorsement.endorser.email.to_ascii_lowercase(),
-        created: endorsement.created.clone(),
-    })
 }
 
 /// The verified signer of a report whose signature is valid.
@@ -355,7 +353,9 @@ pub fn verify(
     } else if !policy.require_certified_email {
         checked(Verdict::Accept(entry))
     } else {
-        Err(invalid(Refusal::UncertifiedEmail(entry.key.email)))
+        Err(invalid(Refusal::UncertifiedEmail(
+            entry.key.email.into_string(),
+        )))
     }
 }
 

@@ -3,7 +3,7 @@
 //! renders them for its representation (the raw routes as the original's
 //! message lines, the upload page next to the lines of the document).
 
-use marketplace_format::Problem;
+use marketplace_format::{CoordinateError, Problem};
 use marketplace_trust::document::{SignatureRefusal, TrustFailure};
 use std::fmt;
 
@@ -46,15 +46,10 @@ pub enum Refusal {
     /// The document names no endorser.
     #[error("the document has no endorsement")]
     NoEndorsement,
-    /// The identifier is not one the marketplace derives from a SHA-1.
-    #[error("'{0}' is not a well-formed identifier")]
-    MalformedIdentifier(String),
-    /// The endorser's address is not an e-mail address.
-    #[error("the endorser e-mail '{0}' is not a valid address")]
-    MalformedEmail(String),
-    /// The endorsement date cannot be read (why).
-    #[error("the endorsement date: {0}")]
-    MalformedCreated(String),
+    /// A coordinate of the entry (identifier, endorser e-mail, created) is
+    /// malformed.
+    #[error(transparent)]
+    Malformed(#[from] CoordinateError),
     /// The certificate does not carry the endorser's address and this
     /// marketplace neither confirms addresses by mail nor accepts
     /// uncertified ones.

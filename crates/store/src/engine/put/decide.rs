@@ -197,9 +197,9 @@ impl Checks {
     ) -> Result<PutOutcome, StoreError> {
         let key = &entry.key;
         let coordinates = (
-            key.identifier.clone(),
-            key.email.clone(),
-            key.created.clone(),
+            key.identifier.to_string(),
+            key.email.to_string(),
+            key.created.to_string(),
         );
         if let Some(sha) = self.exact.get(&coordinates) {
             if sha != sha256 {
@@ -210,7 +210,7 @@ impl Checks {
             }
             return Ok(PutOutcome::AlreadyPresent);
         }
-        let pair = (key.identifier.clone(), key.email.clone());
+        let pair = (key.identifier.to_string(), key.email.to_string());
         if let Some((newest, _)) = self.latest.get(&pair)
             && newest.as_str() > key.created.as_str()
         {
@@ -228,7 +228,7 @@ impl Checks {
         // Newer than the pair's latest: it takes the flag.
         if let Some((_, Latest::Stored(seq))) = self
             .latest
-            .insert(pair, (key.created.clone(), Latest::Batch(i)))
+            .insert(pair, (key.created.to_string(), Latest::Batch(i)))
         {
             self.displaced.push(seq);
         }
@@ -241,7 +241,7 @@ impl Checks {
     fn is_latest(&self, i: usize, entry: &NewEntry) -> bool {
         let key = &entry.key;
         self.latest
-            .get(&(key.identifier.clone(), key.email.clone()))
+            .get(&(key.identifier.to_string(), key.email.to_string()))
             .is_some_and(|(_, at)| *at == Latest::Batch(i))
     }
 }
@@ -303,7 +303,7 @@ mod tests {
     const T1: &str = "2024-02-01T00:00:00Z";
     const T2: &str = "2024-03-01T00:00:00Z";
     const T3: &str = "2024-04-01T00:00:00Z";
-    const IMAGE: &str = "image-1";
+    const IMAGE: &str = "Image1_____________________";
     const EMAIL: &str = "alice@example.org";
 
     /// The test entries' derived fields are their digests alone.
@@ -341,9 +341,9 @@ mod tests {
     fn entry(identifier: &str, email: &str, created: &str, signer: Signer) -> NewEntry {
         NewEntry {
             key: EntryKey {
-                identifier: identifier.into(),
-                email: email.into(),
-                created: created.into(),
+                identifier: identifier.parse().unwrap(),
+                email: email.parse().unwrap(),
+                created: created.parse().unwrap(),
             },
             document: Vec::new(),
             metadata: Default::default(),
@@ -393,7 +393,7 @@ mod tests {
         decision
             .created
             .iter()
-            .map(|c| (c.entry.key.created.clone(), c.latest))
+            .map(|c| (c.entry.key.created.to_string(), c.latest))
             .collect()
     }
 
@@ -514,8 +514,13 @@ mod tests {
 
     #[test]
     fn a_binding_made_in_the_batch_holds_for_the_rest_of_it() {
-        let first = entry("image-1", EMAIL, T1, signer("k1"));
-        let second = entry("image-2", "ALICE@example.org", T1, signer("k2"));
+        let first = entry(IMAGE, EMAIL, T1, signer("k1"));
+        let second = entry(
+            "Image2_____________________",
+            "ALICE@example.org",
+            T1,
+            signer("k2"),
+        );
         let d = run(
             Stored::default(),
             &[(&first, "d1"), (&second, "d2")],
@@ -535,9 +540,9 @@ mod tests {
     fn an_import_keeps_every_entry_and_binds_the_newest() {
         let s = stored(&[], &[binding(&signer("k1"), Some(T2))]);
         // Older than the bound entry: kept, the binding stays.
-        let old = entry("image-1", EMAIL, T1, signer("k2"));
+        let old = entry(IMAGE, EMAIL, T1, signer("k2"));
         // Newer, with another key: kept, and the binding moves.
-        let new = entry("image-2", EMAIL, T3, signer("k3"));
+        let new = entry("Image2_____________________", EMAIL, T3, signer("k3"));
         let d = run(s, &[(&old, "d1"), (&new, "d3")], Bindings::Adopt);
         assert!(matches!(
             d.outcomes[..],

@@ -1,0 +1,9 @@
+//! The transparency log as the server runs it: [`signer`] keeps and signs
+//! checkpoints (an upload is answered once one covers its entry),
+//! [`routes`] serves the C2SP checkpoint, verifier key and tiles under
+//! `/log`, and [`proofs`] runs the tree computations on the store's hashes.
+//! The JSON views (proofs, receipts) are the API's (`crate::api::log`).
+
+pub mod proofs;
+pub(crate) mod routes;
+pub mod signer;
