@@ -1,7 +1,7 @@
 //! The transparency log's rows (tables `log_leaves`, `log_hashes`,
-//! `log_checkpoints`, `log_key`): [`append`] adds the leaves of the entries a
+//! `log_checkpoints`, `log_key`): [`append()`] adds the leaves of the entries a
 //! put transaction creates, in sequence order, with the tree's new stored
-//! hashes; [`backfill`] appends the entries stored before the log existed;
+//! hashes; [`backfill()`] appends the entries stored before the log existed;
 //! the reads serve proofs, tiles and checkpoints. The tree arithmetic is
 //! `marketplace_log`'s.
 
