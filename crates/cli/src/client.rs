@@ -308,6 +308,41 @@ impl Marketplace {
             .map_err(|e| self.failure(&e))
     }
 
+    /// `GET /api/v1/log`: the log's identity and newest checkpoint.
+    pub(crate) fn log_info(&self) -> Result<marketplace_api::log::LogInfo, Failure> {
+        let url = self.url(&["api", "v1", "log"]);
+        self.get_json(&url, "the transparency log")
+    }
+
+    /// `GET /api/v1/entries/{identifier}/{email}/{created}/receipt`: the
+    /// entry's C2SP tlog-proof receipt.
+    pub(crate) fn receipt(
+        &self,
+        identifier: &str,
+        email: &str,
+        created: &str,
+    ) -> Result<String, Failure> {
+        let url = self.url(&[
+            "api", "v1", "entries", identifier, email, created, "receipt",
+        ]);
+        let what = format!("the log receipt of {identifier}/{email}/{created}");
+        let response = self.check(self.get(&url, "text/plain")?, &what)?;
+        response.text().map_err(|e| self.failure(&e))
+    }
+
+    /// `GET /api/v1/log/proof/consistency?first=M&second=N`.
+    pub(crate) fn consistency(
+        &self,
+        first: u64,
+        second: u64,
+    ) -> Result<marketplace_api::log::ConsistencyProof, Failure> {
+        let mut url = self.url(&["api", "v1", "log", "proof", "consistency"]);
+        url.query_pairs_mut()
+            .append_pair("first", &first.to_string())
+            .append_pair("second", &second.to_string());
+        self.get_json(&url, "a consistency proof of the log")
+    }
+
     /// `POST /metadata` with a signed document.
     pub(crate) fn upload(&self, document: Vec<u8>) -> Result<UploadResponse, Failure> {
         let url = self.url(&["metadata"]);

@@ -21,6 +21,7 @@ mod output;
 mod reissue;
 mod settings;
 mod transfer;
+mod transparency;
 mod upload_report;
 
 use clap::{Parser, Subcommand};

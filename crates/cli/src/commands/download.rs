@@ -59,6 +59,9 @@ pub(crate) struct DownloadArgs {
     /// The vomsdir for the signers' VOMS attributes (the CA directory is --ca-dir).
     #[command(flatten)]
     pub trust: TrustOptions,
+    /// The marketplace's transparency log.
+    #[command(flatten)]
+    pub log: crate::transparency::LogOptions,
     /// Where to save the image [default: the location's file name (without the compression
     /// extension when decompressing), else ID.img, in the current directory].
     #[arg(short, long, value_name = "F")]
@@ -187,7 +190,20 @@ fn metadata(
             (SignatureStatus::Unsigned, _) => Some("it is not signed".into()),
         };
         match problem {
-            None => out.push(report.metadata),
+            None => {
+                // Relied on only when the log proves it (a fork or a
+                // rollback stops the download).
+                let logged =
+                    args.log
+                        .check(marketplace, (id, &e.endorser.email, &e.created), &bytes)?;
+                if !settings.json {
+                    eprintln!(
+                        "{who}: in the transparency log at index {} (checkpoint of {} entries)",
+                        logged.index, logged.checkpoint.size
+                    );
+                }
+                out.push(report.metadata);
+            }
             Some(p) => {
                 eprintln!("warning: ignoring {who}: {p}");
                 refused.push(format!("{who}: {p}"));

@@ -48,8 +48,15 @@ Policy file (TOML, paths relative to it):
   refuse_deprecated = true
   refuse_expired = true
 
-Exit status: 0 when the image is allowed, 1 when it is not, 2 for a bad policy file, 3 for
-network errors, 4 when the marketplace has no such image.
+Every entry the decision rests on must be in the marketplace's transparency log, as the
+receipt the marketplace gives proves (the leaf records that very document, the checkpoint is
+signed by the log's key: --log-key, else the key first seen), and the log must extend what this
+client saw before ($XDG_STATE_HOME/marketplace/logs): a rollback or a fork is an error naming
+both checkpoints.
+
+Exit status: 0 when the image is allowed, 1 when it is not (or the log does not prove an entry,
+or went back or forked), 2 for a bad policy file, 3 for network errors, 4 when the marketplace has
+no such image.
 
 Examples:
   marketplace policy check --policy /etc/marketplace/site-policy.toml BEE8-MMAw-Lk_IgsEExAy3d9R8h
@@ -68,6 +75,9 @@ pub(crate) struct CheckArgs {
     /// Evaluate certificates, CRLs and expiry at this instant (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339-TIME")]
     pub at: Option<DateTime<Utc>>,
+    /// The marketplace's transparency log: every entry the decision rests on must be in it.
+    #[command(flatten)]
+    pub log: crate::transparency::LogOptions,
     /// The image identifier (checked before anything is fetched).
     #[arg(value_name = "ID")]
     pub identifier: Identifier,
@@ -107,6 +117,15 @@ pub(crate) fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
             "no signed document of image {id} could be fetched: {first}"
         ))
         .into());
+    }
+    // The decision rests only on what the log proves: each document is the
+    // one its leaf records, and the log has not gone back or forked since
+    // this client last saw it (otherwise no decision: an error).
+    for e in &entries {
+        if let Ok(document) = &e.document {
+            args.log
+                .check(&marketplace, (id, &e.email, &e.created), document)?;
+        }
     }
     let at = args.at.unwrap_or_else(Utc::now);
     let decision = policy.evaluate(id, &entries, &anchors, at);

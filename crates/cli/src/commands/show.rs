@@ -36,6 +36,14 @@ pub(crate) struct ShowArgs {
     /// Print the signed XML document of one entry.
     #[arg(long)]
     pub xml: bool,
+    /// Check every endorser's latest entry here: its signature, and that the marketplace's
+    /// transparency log holds exactly that document and never went back or forked since this
+    /// client last looked (exit 1 when anything does not hold).
+    #[arg(long, conflicts_with_all = ["xml", "history"])]
+    pub verify: bool,
+    /// The marketplace's transparency log (with --verify).
+    #[command(flatten)]
+    pub log: crate::transparency::LogOptions,
     /// With --xml: this endorser's latest entry.
     #[arg(long, value_name = "EMAIL", requires = "xml", alias = "email")]
     pub endorser: Option<String>,
@@ -184,6 +192,9 @@ pub(crate) fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
+    if args.verify {
+        return verify(&marketplace, &settings, &args, &image);
+    }
     if settings.json {
         output::json(&image);
         return Ok(ExitCode::SUCCESS);
@@ -204,6 +215,75 @@ pub(crate) fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
             println!();
             print_entry(e);
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `--verify` found for one entry.
+#[derive(Debug, serde::Serialize)]
+struct Verified {
+    email: String,
+    created: String,
+    /// The leaf index in the marketplace's transparency log.
+    log_index: u64,
+    /// The size of the signed checkpoint that proves it.
+    checkpoint_size: u64,
+    /// The signer the signature names.
+    signer: String,
+}
+
+/// `--verify`: every endorser's latest entry checked here (signature, log).
+fn verify(
+    marketplace: &Marketplace,
+    settings: &Settings,
+    args: &ShowArgs,
+    image: &marketplace_api::ImageView,
+) -> anyhow::Result<ExitCode> {
+    use marketplace_trust::document::{CheckOptions, SignatureStatus, check_document};
+    let id = args.identifier.as_str();
+    let mut verified = Vec::new();
+    for e in image.current.iter().chain(&image.inactive) {
+        let who = format!("{}'s entry of {}", e.endorser.email, e.created);
+        let bytes = marketplace.document(id, &e.endorser.email, &e.created)?;
+        let report = check_document(
+            &bytes,
+            &CheckOptions {
+                layout: marketplace_trust::dsig::Layout::Stored,
+                ..CheckOptions::default()
+            },
+        );
+        let SignatureStatus::Valid { identity, .. } = &report.signature else {
+            return Err(Failure::refused(format!("{who}: the signature does not verify")).into());
+        };
+        if report.metadata.identifier != id {
+            return Err(Failure::refused(format!(
+                "{who} describes image {}",
+                report.metadata.identifier
+            ))
+            .into());
+        }
+        let logged = args
+            .log
+            .check(marketplace, (id, &e.endorser.email, &e.created), &bytes)?;
+        verified.push(Verified {
+            email: e.endorser.email.clone(),
+            created: e.created.clone(),
+            log_index: logged.index,
+            checkpoint_size: logged.checkpoint.size,
+            signer: identity.to_string(),
+        });
+    }
+    if settings.json {
+        output::json(&verified);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("image {id}: {} entries verified", verified.len());
+    for v in &verified {
+        println!(
+            "  {} {}: signed by {}; in the transparency log at index {} (checkpoint of {} \
+             entries)",
+            v.email, v.created, v.signer, v.log_index, v.checkpoint_size
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

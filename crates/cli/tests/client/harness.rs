@@ -28,6 +28,10 @@ pub fn pki() -> Option<&'static TestPki> {
 /// The `marketplace` binary with a clean environment: no MARKETPLACE_*,
 /// X509_* or STRATUSLAB_* variables, and HOME / XDG_CONFIG_HOME in an empty
 /// directory (so no user configuration or ~/.globus credential is used).
+/// XDG_STATE_HOME, where the client remembers the transparency logs it
+/// saw, is one directory per test (named after the test's thread), so that
+/// tests do not share what they remember even when their servers reuse a
+/// port.
 pub fn marketplace() -> Command {
     static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
     let home = HOME.get_or_init(|| tempfile::tempdir().unwrap());
@@ -37,8 +41,13 @@ pub fn marketplace() -> Command {
             c.env_remove(k);
         }
     }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("main")
+        .replace("::", "-");
     c.env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state").join(test))
         .env_remove("OCCI_PASSWORD");
     c
 }
@@ -74,6 +83,7 @@ pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    data: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -133,8 +143,14 @@ impl Server {
         Server {
             child,
             url,
+            data: data.to_path_buf(),
             _dir: dir,
         }
+    }
+
+    /// Its data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data
     }
 
     /// Runs `marketplace ARGS -m URL`.

@@ -17,6 +17,7 @@ mod crash;
 mod download;
 mod endorsers;
 mod entries;
+mod log;
 mod occi;
 mod original_tools;
 mod policy;

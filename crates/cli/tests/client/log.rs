@@ -1,0 +1,107 @@
+//! The client checks what it relies on against the marketplace's
+//! transparency log: `show --verify`, `policy check` and `download` prove
+//! each entry's inclusion, remember the largest checkpoint per log, and stop
+//! at a rollback or a fork, naming both checkpoints.
+
+use crate::harness::*;
+use std::path::Path;
+
+/// Describes, signs (as alice) and uploads an image to `server`; returns its
+/// identifier.
+fn upload(server: &Server, work: &Path, name: &str, seed: u32) -> String {
+    let pki = pki().unwrap();
+    let doc = describe_and_sign(
+        work,
+        name,
+        &image_bytes(seed, 4_000),
+        &[],
+        &strs(&alice(pki)),
+    );
+    expect(&server.run(&["upload", doc.to_str().unwrap()]), 0);
+    identifier_of(&doc)
+}
+
+#[test]
+fn the_log_proves_entries_and_a_rollback_or_a_fork_is_caught() {
+    let Some(pki) = pki() else { return };
+    let work = tempfile::tempdir().unwrap();
+    // Two servers with one log identity (origin and key) and different
+    // trees: what an operator showing two histories would run.
+    let origin = ("MARKETPLACE_LOG_ORIGIN", "marketplace.test/log");
+    let first = Server::start_with(&[origin]);
+    let x = upload(&first, work.path(), "x.img", 1);
+    let o = first.run(&["show", "--verify", &x]);
+    expect(&o, 0);
+    assert!(
+        text(&o).contains("in the transparency log at index 0 (checkpoint of 1 entries)"),
+        "{}",
+        text(&o)
+    );
+    let y = upload(&first, work.path(), "y.img", 2);
+    // The log grew: consistent with what was seen, remembered as the new
+    // largest checkpoint.
+    let o = first.run(&["show", "--verify", "--json", &x]);
+    expect(&o, 0);
+    assert_eq!(json(&o)[0]["checkpoint_size"], 2, "{}", text(&o));
+    let o = first.run(&["show", "--verify", &y]);
+    expect(&o, 0);
+
+    // The same log identity, another tree, smaller: a rollback.
+    let key_dir = tempfile::tempdir().unwrap();
+    let key_file = key_dir.path().join("log.key");
+    std::fs::copy(first_key(&first), &key_file).unwrap();
+    let key = ("MARKETPLACE_LOG_KEY_FILE", key_file.to_str().unwrap());
+    let second = Server::start_with(&[origin, key]);
+    let z = upload(&second, work.path(), "z.img", 3);
+    let o = second.run(&["show", "--verify", &z]);
+    expect(&o, 1);
+    let said = text(&o);
+    assert!(
+        said.contains("rollback") && said.contains("from 2 to 1"),
+        "{said}"
+    );
+    assert!(
+        said.contains("seen before:") && said.contains("marketplace.test/log\n2\n"),
+        "{said}"
+    );
+    // It grows past what was seen, but does not extend it: a fork.
+    upload(&second, work.path(), "v.img", 4);
+    upload(&second, work.path(), "w.img", 5);
+    let o = second.run(&["show", "--verify", &z]);
+    expect(&o, 1);
+    let said = text(&o);
+    assert!(
+        said.contains("forked") && said.contains("marketplace.test/log\n3\n"),
+        "{said}"
+    );
+    // policy check rests on the log too.
+    let policy = policy_file(work.path(), "site.toml", "required_endorsements = 1\n");
+    let o = second.run(&["policy", "check", "--policy", policy.to_str().unwrap(), &z]);
+    expect(&o, 1);
+    assert!(text(&o).contains("forked"), "{}", text(&o));
+    let o = first.run(&["policy", "check", "--policy", policy.to_str().unwrap(), &x]);
+    expect(&o, 0);
+
+    // A key given on the command line is the only one accepted.
+    let o = first.run(&[
+        "show",
+        "--verify",
+        &x,
+        "--log-key",
+        "marketplace.test/log+00000000+AQ==",
+    ]);
+    expect(&o, 1);
+    assert!(text(&o).contains("is now signed with"), "{}", text(&o));
+    let _ = pki;
+}
+
+/// The log key file of a harness server.
+fn first_key(server: &Server) -> std::path::PathBuf {
+    let o = marketplace()
+        .args(["admin", "log-key", "--data-dir"])
+        .arg(server.data_dir())
+        .output()
+        .unwrap();
+    expect(&o, 0);
+    server.data_dir().join("log.key")
+}
