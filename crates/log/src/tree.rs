@@ -15,7 +15,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use tlog_tiles::tlog::{self, Error};
-pub use tlog_tiles::tlog::{EMPTY_HASH, Hash, HashReader, record_hash, stored_hash_index};
+pub use tlog_tiles::tlog::{
+    EMPTY_HASH, Hash, HashReader, record_hash, stored_hash_count, stored_hash_index,
+};
 
 /// Why a tree computation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

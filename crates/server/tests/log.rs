@@ -330,3 +330,48 @@ async fn the_key_and_the_checkpoints_survive_a_restart_and_replicas_share_them()
     let e = stranger.state.log.start().await.unwrap_err();
     assert!(e.to_string().contains("same log key"), "{e}");
 }
+
+#[tokio::test]
+async fn admin_log_verify_recomputes_the_log_and_finds_tampering() {
+    use marketplace_server::runtime::admin;
+    let s = TestServer::start().await;
+    upload_many(&s, 6).await;
+    let clean = admin::verify_log(&s.state).await.unwrap();
+    assert!(clean.is_clean(), "{:?}", clean.problems);
+    assert_eq!(
+        (clean.entries, clean.leaves, clean.checkpoint_size),
+        (6, 6, Some(6))
+    );
+
+    // rebuild-index re-derives the index, never the log.
+    let (_, before, _) = text(&s, "/log/checkpoint").await;
+    let root_before = s.store.log_hashes(&[0, 1, 2]).await.unwrap();
+    admin::rebuild_index(s.store.as_ref(), &s.state.trust)
+        .await
+        .unwrap();
+    assert_eq!(s.store.log_size().await.unwrap(), 6);
+    assert_eq!(s.store.log_hashes(&[0, 1, 2]).await.unwrap(), root_before);
+    let (_, after, _) = text(&s, "/log/checkpoint").await;
+    assert_eq!(before, after);
+    assert!(admin::verify_log(&s.state).await.unwrap().is_clean());
+
+    // A stored document changed behind the server's back, and a stored
+    // hash: both found.
+    let db = rusqlite::Connection::open(s.config.sqlite_path()).unwrap();
+    db.execute(
+        "UPDATE documents SET document = CAST('<changed/>' AS BLOB) WHERE seq = \
+         (SELECT seq FROM log_leaves WHERE idx = 2)",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE log_hashes SET hash = zeroblob(32) WHERE idx = 0",
+        [],
+    )
+    .unwrap();
+    let report = admin::verify_log(&s.state).await.unwrap();
+    assert!(!report.is_clean());
+    let all = report.problems.join("\n");
+    assert!(all.contains("leaf 2 does not record entry"), "{all}");
+    assert!(all.contains("the stored hash 0 is not the one"), "{all}");
+}

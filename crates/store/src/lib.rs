@@ -31,7 +31,7 @@ mod sql;
 mod sqlite;
 mod sqlite_read;
 
-pub use engine::log::MAX_LOG_READ;
+pub use engine::log::{MAX_LOG_READ, entry_record};
 pub use model::{
     Continuity, EndorserBinding, EntryKey, EntrySummary, LogPosition, NewEntry, PendingEntry,
     Signer, Status, StoredCheckpoint, StoredEntry,

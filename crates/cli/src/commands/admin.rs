@@ -24,6 +24,7 @@ Examples:
   marketplace admin endorser show jane@example.org
   marketplace admin endorser rebind jane@example.org --certificate jane-2027.pem
   marketplace admin log-key --config /etc/marketplace/marketplace.toml
+  marketplace admin log-verify --data-dir /srv/marketplace
 
 The store is chosen as for `marketplace serve` (--data-dir, --database-url, --config).")]
 pub(crate) struct AdminArgs {
@@ -74,6 +75,10 @@ enum Task {
     /// what sites, witnesses and mirrors are configured with. Creates the key at the first use,
     /// as `serve` does.
     LogKey,
+    /// Recompute the transparency log from the stored entries: every leaf records its entry
+    /// (document, signer, acceptance), one leaf per entry in acceptance order, and the tree has
+    /// the newest signed checkpoint's root and the stored hashes'. Exit 1 when anything differs.
+    LogVerify,
 }
 
 /// `marketplace admin endorser …`.
@@ -136,7 +141,36 @@ pub(crate) fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
                 println!("{}", state.log.verifier_key());
                 Ok(ExitCode::SUCCESS)
             }
+            Task::LogVerify => log_verify(&state).await,
         }
+    })
+}
+
+/// `log-verify`: the log recomputed from the stored entries.
+async fn log_verify(state: &AppState) -> anyhow::Result<ExitCode> {
+    let report = admin::verify_log(state).await.map_err(anyhow::Error::msg)?;
+    for problem in &report.problems {
+        println!("problem: {problem}");
+    }
+    let checkpoint = report
+        .checkpoint_size
+        .map_or("no signed checkpoint yet".to_string(), |n| {
+            format!("signed checkpoint of {n}")
+        });
+    println!(
+        "{} entries, {} leaves, {checkpoint}: {}",
+        report.entries,
+        report.leaves,
+        if report.is_clean() {
+            "the log records every entry as stored".to_string()
+        } else {
+            format!("{} problems", report.problem_count)
+        }
+    );
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
 

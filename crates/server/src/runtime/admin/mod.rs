@@ -1,13 +1,16 @@
 //! Administrative tasks: rebuilding the index from the stored documents,
 //! importing a directory of signed documents through the upload pipeline,
-//! exporting every readable stored document ([`export`]) and checking the
-//! store ([`check`](mod@check)).
+//! exporting every readable stored document ([`export`]), checking the
+//! store ([`check`](mod@check)) and recomputing the transparency log
+//! ([`log`](mod@log)).
 
 mod check;
 mod export;
+mod log;
 
 pub use check::{CheckReport, Unreadable, check, readable_entries};
 pub use export::{ExportSummary, export_dir, export_path};
+pub use log::{LogReport, verify_log};
 
 use crate::runtime::state::TrustSettings;
 use crate::upload::ingest::{self, Checked, IngestOutcome, Ingested, Ingestor, Verdict};

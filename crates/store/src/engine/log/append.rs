@@ -29,6 +29,28 @@ pub(crate) struct LeafRow {
     pub opening: Option<Opening>,
 }
 
+/// What the log records of an entry: its coordinates, the SHA-256 of its
+/// stored document, its signer and when it was accepted.
+pub fn entry_record(
+    key: &EntryKey,
+    document_sha256: &str,
+    signer: &Signer,
+    accepted_at: DateTime<Utc>,
+) -> EntryRecord {
+    EntryRecord {
+        accepted: accepted_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        created: key.created.to_string(),
+        document_sha256: document_sha256.to_string(),
+        email: key.email.to_string(),
+        fqans: signer.fqans.clone(),
+        identifier: key.identifier.to_string(),
+        issuer: signer.issuer.clone(),
+        subject: signer.subject.clone(),
+        kind: marketplace_log::leaf::ENTRY_TYPE.to_string(),
+        vo: signer.vo.clone(),
+    }
+}
+
 /// The leaf of an entry: its record in the clear, or, when the entry is
 /// restricted to VOs, a commitment to it with a fresh opening.
 pub(crate) fn leaf_row(
@@ -39,18 +61,7 @@ pub(crate) fn leaf_row(
     accepted_at: DateTime<Utc>,
     restricted: bool,
 ) -> Result<LeafRow, StoreError> {
-    let record = EntryRecord {
-        accepted: accepted_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-        created: key.created.to_string(),
-        document_sha256: document_sha256.to_string(),
-        email: key.email.to_string(),
-        fqans: signer.fqans.clone(),
-        identifier: key.identifier.to_string(),
-        issuer: signer.issuer.clone(),
-        subject: signer.subject.clone(),
-        kind: String::new(),
-        vo: signer.vo.clone(),
-    };
+    let record = entry_record(key, document_sha256, signer, accepted_at);
     let log_error = |e: marketplace_log::leaf::LeafError| StoreError::Log(e.to_string());
     let entry_leaf = record.to_leaf().map_err(log_error)?;
     if !restricted {

@@ -8,6 +8,7 @@
 mod append;
 mod read;
 
+pub use append::entry_record;
 pub(crate) use append::{append, backfill, leaf_row};
 pub use read::MAX_LOG_READ;
 pub(crate) use read::{
