@@ -93,6 +93,10 @@ pub struct EntryLinks {
     pub document: String,
     /// The entry's HTML page.
     pub page: String,
+    /// Its place in the transparency log (`/api/v1/entries/…/log`).
+    pub log: String,
+    /// Its offline receipt (C2SP tlog-proof).
+    pub receipt: String,
 }
 
 /// An entry (one endorser's signed metadata about an image) with its

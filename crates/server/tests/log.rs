@@ -105,6 +105,32 @@ async fn uploads_are_answered_covered_by_a_signed_checkpoint() {
     assert_eq!(verified.origin, "marketplace.example.net/mp/log");
     assert_eq!(verified.size, 5);
 
+    // Each entry's JSON links to its place in the log and its receipt; its
+    // HTML page says where it is and how to check it.
+    let entry = s.keys().await.remove(0);
+    let (status, item) = json(&s, &format!("/api/v1/entries/{entry}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        item["links"]["receipt"]
+            .as_str()
+            .unwrap()
+            .ends_with("/receipt"),
+        "{item}"
+    );
+    assert!(
+        item["links"]["log"].as_str().unwrap().ends_with("/log"),
+        "{item}"
+    );
+    let (status, page, _) = text(&s, &format!("/metadata/{entry}?media=html")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Transparency log"), "{page}");
+    assert!(page.contains("leaf 0 of the marketplace"), "{page}");
+    assert!(
+        page.contains("in the signed checkpoint of 5 entries"),
+        "{page}"
+    );
+    assert!(page.contains("marketplace show -m"), "{page}");
+
     // The JSON view says the same.
     let (status, info) = json(&s, "/api/v1/log").await;
     assert_eq!(status, 200);

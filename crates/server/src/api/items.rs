@@ -50,11 +50,14 @@ impl Linker<'_> {
     /// The links of the entry with `key`.
     pub(crate) fn entry(&self, key: &marketplace_store::EntryKey) -> EntryLinks {
         let original = format!("/{}", crate::http::links::entry_path(key));
+        let this = self.abs(&format!(
+            "/api/v1/entries{}",
+            &original["/metadata".len()..]
+        ));
         EntryLinks {
-            this: self.abs(&format!(
-                "/api/v1/entries{}",
-                &original["/metadata".len()..]
-            )),
+            log: format!("{this}/log"),
+            receipt: format!("{this}/receipt"),
+            this,
             image: self.image(&key.identifier),
             document: self.abs(&format!("{original}?media=xml")),
             page: self.abs(&format!("{original}?media=html")),

@@ -192,6 +192,8 @@ fn schemas() -> Value {
             ("image", uri("Its image in the JSON API.")),
             ("document", uri("The signed document, byte for byte (application/rdf+xml).")),
             ("page", uri("The entry's HTML page.")),
+            ("log", uri("Its place in the transparency log.")),
+            ("receipt", uri("Its offline receipt (C2SP tlog-proof).")),
         ]),
         "Entry": entry_schema(),
         "SearchResult": object("A page of search results.", vec![

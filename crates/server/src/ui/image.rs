@@ -107,6 +107,22 @@ pub(crate) struct EntryPage<'a> {
     pub latest: Option<(When, String)>,
     /// How to fetch and verify this document.
     pub commands: Vec<Command>,
+    /// Where the entry is in the transparency log.
+    pub log: Option<LogPanel>,
+}
+
+/// The entry page's transparency-log panel.
+pub(crate) struct LogPanel {
+    /// The leaf index.
+    pub index: u64,
+    /// The size of the newest checkpoint, when it covers the leaf.
+    pub covered_by: Option<u64>,
+    /// The receipt's URL (relative to the base).
+    pub receipt_href: String,
+    /// The log's verifier key.
+    pub verifier_key: String,
+    /// How to check it.
+    pub commands: Vec<Command>,
 }
 
 /// A line saying why an entry is not current.
@@ -213,6 +229,55 @@ fn document_commands(base: &str, v: &EntryView) -> Vec<Command> {
             ),
         },
     ]
+}
+
+/// The entry's place in the transparency log (none for an entry the log
+/// does not hold, which `admin log-verify` reports). A GET signs nothing:
+/// the newest checkpoint covers the leaf, or will within a second.
+async fn log_panel(state: &AppState, stored: &StoredEntry) -> Result<Option<LogPanel>, AppError> {
+    let key = &stored.entry.key;
+    let Some(position) = state.store.log_position(key).await? else {
+        return Ok(None);
+    };
+    let covered_by = state
+        .log
+        .current()
+        .await?
+        .map(|c| c.size)
+        .filter(|size| *size > position.index);
+    let receipt_href = format!(
+        "api/v1/entries/{}/receipt",
+        crate::http::links::entry_path(key).trim_start_matches("metadata/")
+    );
+    let base = base(state);
+    let commands = vec![
+        Command {
+            label: "Check that the log holds exactly this document (and has not forked since you \
+                    last looked)"
+                .into(),
+            text: format!(
+                "marketplace show -m {} --verify --log-key {} {}",
+                shell_quote(base),
+                shell_quote(state.log.verifier_key()),
+                shell_quote(&key.identifier)
+            ),
+        },
+        Command {
+            label: "Or keep the receipt (C2SP tlog-proof) to check offline".into(),
+            text: format!(
+                "curl -fo {} {}",
+                shell_quote(&format!("{}.tlog-proof", key.identifier)),
+                shell_quote(&format!("{base}/{receipt_href}"))
+            ),
+        },
+    ];
+    Ok(Some(LogPanel {
+        index: position.index,
+        covered_by,
+        receipt_href,
+        verifier_key: state.log.verifier_key().to_string(),
+        commands,
+    }))
 }
 
 /// Commands that download the image and verify it.
@@ -375,12 +440,14 @@ pub(crate) async fn entry_page(
         )),
         _ => None,
     };
+    let log = log_panel(state, stored).await?;
     let page = EntryPage {
         base: base(state),
         commands: document_commands(base(state), &view),
         view,
         banners,
         latest,
+        log,
     };
     Ok(html::page(StatusCode::OK, &page))
 }
