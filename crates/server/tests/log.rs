@@ -401,3 +401,88 @@ async fn admin_log_verify_recomputes_the_log_and_finds_tampering() {
     assert!(all.contains("leaf 2 does not record entry"), "{all}");
     assert!(all.contains("the stored hash 0 is not the one"), "{all}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_postgresql_sign_one_consistent_log() {
+    use marketplace_store::{PgStore, Store};
+    use std::sync::Arc;
+    let Some((options, _schema)) = marketplace_test_pki::pg::schema().await else {
+        return;
+    };
+    let store = |o: marketplace_store::PgConnectOptions| async move {
+        Arc::new(PgStore::connect_with(o).await.unwrap()) as Arc<dyn Store>
+    };
+    let first = TestServer::start_on(store(options.clone()).await, |_| {}).await;
+    let key = first.config.log_key_path();
+    let second =
+        TestServer::start_on(store(options.clone()).await, |c| c.log_key_file = Some(key)).await;
+    // Both replicas take uploads at once.
+    let docs: Vec<String> = (0..16u8)
+        .map(|i| Doc::with_id(&test_identifier(100 + i)).signed("2014-01-01T00:00:00Z"))
+        .collect();
+    let mut tasks = Vec::new();
+    for (i, doc) in docs.into_iter().enumerate() {
+        let server = if i % 2 == 0 { &first } else { &second };
+        let (client, url) = (server.client.clone(), server.url("/metadata"));
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .header("Content-Type", "application/rdf+xml")
+                .body(doc)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            let header =
+                |name: &str| -> u64 { r.headers()[name].to_str().unwrap().parse().unwrap() };
+            (
+                header("marketplace-log-index"),
+                header("marketplace-log-size"),
+            )
+        }));
+    }
+    let mut logged = Vec::new();
+    for task in tasks {
+        logged.push(task.await.unwrap());
+    }
+    let mut indices: Vec<u64> = logged.iter().map(|(index, _)| *index).collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (0..16).collect::<Vec<u64>>(), "dense, no repeat");
+    first.state.log.refresh().await.unwrap();
+
+    // Every checkpoint either replica signed is consistent with the newest.
+    let (_, vkey, _) = text(&first, "/log/vkey").await;
+    let vkey = vkey.trim();
+    let pool = sqlx::PgPool::connect_with(options).await.unwrap();
+    let notes: Vec<(i64, String)> =
+        sqlx::query_as("SELECT size, note FROM log_checkpoints ORDER BY size")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(notes.len() >= 2, "{notes:?}");
+    let (_, newest, _) = text(&second, "/log/checkpoint").await;
+    let newest = checkpoint::verify(newest.as_bytes(), vkey).unwrap();
+    assert_eq!(newest.size, 16);
+    for (size, note) in &notes {
+        let old = checkpoint::verify(note.as_bytes(), vkey).unwrap();
+        assert_eq!(old.size, *size as u64);
+        let (status, p) = json(
+            &first,
+            &format!("/api/v1/log/proof/consistency?first={size}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{p}");
+        let hashes: Vec<Hash> = p["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(hash_of)
+            .collect();
+        tree::check_consistency(&hashes, old.size, old.root, newest.size, newest.root).unwrap();
+    }
+    let report = marketplace_server::runtime::admin::verify_log(&first.state)
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    pool.close().await;
+}
