@@ -330,6 +330,19 @@ impl Marketplace {
         response.text().map_err(|e| self.failure(&e))
     }
 
+    /// `GET /api/v1/log/leaves?start=S&end=E`.
+    pub(crate) fn log_leaves(
+        &self,
+        start: u64,
+        end: u64,
+    ) -> Result<marketplace_api::log::LogLeaves, Failure> {
+        let mut url = self.url(&["api", "v1", "log", "leaves"]);
+        url.query_pairs_mut()
+            .append_pair("start", &start.to_string())
+            .append_pair("end", &end.to_string());
+        self.get_json(&url, "the log's leaves")
+    }
+
     /// `GET /api/v1/log/proof/consistency?first=M&second=N`.
     pub(crate) fn consistency(
         &self,

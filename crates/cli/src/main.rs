@@ -105,6 +105,8 @@ enum Command {
     OcciLink(commands::occi::OcciArgs),
     /// Site policy: decide whether an image may be started, from its verified signatures.
     Policy(commands::policy::PolicyArgs),
+    /// The marketplace's transparency log: monitor the entries made under an endorser's name.
+    Log(commands::log::LogArgs),
     /// Show the effective client settings and where each comes from.
     Config(commands::config::ConfigArgs),
     /// Run the marketplace server (embedded store in ./marketplace-data by default).
@@ -142,6 +144,7 @@ fn main() -> ExitCode {
         Command::Tag(args) => commands::tag::run(args),
         Command::OcciLink(args) => commands::occi::run(args),
         Command::Policy(args) => commands::policy::run(args),
+        Command::Log(args) => commands::log::run(args),
         Command::Config(args) => commands::config::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Admin(args) => commands::admin::run(args),

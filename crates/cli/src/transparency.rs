@@ -144,6 +144,30 @@ pub(crate) fn check_entry(
     })
 }
 
+/// Checks the log's newest checkpoint (signed with its key, consistent
+/// with what this client saw) and remembers it; returns it.
+pub(crate) fn check_newest(
+    marketplace: &Marketplace,
+    memory: &LogMemory,
+    trusted_key: Option<&str>,
+) -> Result<VerifiedCheckpoint, Failure> {
+    let info = marketplace.log_info()?;
+    let remembered = memory.read(&info.origin)?;
+    let key = verifier_key(
+        &info.origin,
+        &info.verifier_key,
+        trusted_key,
+        remembered.as_ref(),
+    )?;
+    let note = info.checkpoint.ok_or_else(|| {
+        Failure::not_found(format!("the log {} has no checkpoint yet", info.origin))
+    })?;
+    let checkpoint = checkpoint::verify(note.as_bytes(), &key)
+        .map_err(|e| Failure::refused(format!("the newest checkpoint of {}: {e}", info.origin)))?;
+    extend_memory(marketplace, memory, &key, remembered, &checkpoint)?;
+    Ok(checkpoint)
+}
+
 /// The verifier key to check with: the pinned one, else the remembered one
 /// (which the server must still present), else the server's (first use).
 fn verifier_key(

@@ -216,6 +216,32 @@ impl MemoryTree {
         &self.hashes
     }
 
+    /// The roots of its complete subtrees (at most one per level), by
+    /// stored-hash index: all a tree needs to grow and give its roots
+    /// ([`MemoryTree::from_frontier`]). What a monitor keeps between runs.
+    pub fn frontier(&self) -> Result<Vec<(u64, Hash)>, TreeError> {
+        reads(|r| root(self.size, r))
+            .into_iter()
+            .map(|i| {
+                self.hashes
+                    .0
+                    .get(&i)
+                    .map(|h| (i, *h))
+                    .ok_or(TreeError::Missing(i))
+            })
+            .collect()
+    }
+
+    /// The tree of `size` leaves known only by its [`frontier`](Self::frontier):
+    /// it grows, and gives the roots of its sizes from `size` on, as the whole
+    /// tree would.
+    pub fn from_frontier(size: u64, frontier: &[(u64, Hash)]) -> Self {
+        Self {
+            size,
+            hashes: StoredHashes(frontier.iter().copied().collect()),
+        }
+    }
+
     /// Its root.
     pub fn root(&self) -> Result<Hash, TreeError> {
         root(self.size, &self.hashes)
@@ -317,6 +343,28 @@ mod tests {
             consistency_proof(size + 1, size, tree.hashes()),
             Err(TreeError::OutOfRange(_))
         ));
+    }
+
+    #[test]
+    fn a_tree_grows_from_its_frontier_alone() {
+        let all = leaves(300);
+        let mut whole = MemoryTree::new();
+        for leaf in &all {
+            whole.push(leaf).unwrap();
+        }
+        for start in [0usize, 1, 37, 255, 256, 257, 299] {
+            let mut prefix = MemoryTree::new();
+            for leaf in &all[..start] {
+                prefix.push(leaf).unwrap();
+            }
+            let frontier = prefix.frontier().unwrap();
+            assert!(frontier.len() <= 10, "{start}: {}", frontier.len());
+            let mut grown = MemoryTree::from_frontier(start as u64, &frontier);
+            for leaf in &all[start..] {
+                grown.push(leaf).unwrap();
+            }
+            assert_eq!(grown.root().unwrap(), whole.root().unwrap(), "from {start}");
+        }
     }
 
     #[test]

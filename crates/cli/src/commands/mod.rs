@@ -6,6 +6,7 @@ pub(crate) mod config;
 pub(crate) mod deprecate;
 pub(crate) mod download;
 pub(crate) mod endorse;
+pub(crate) mod log;
 pub(crate) mod occi;
 pub(crate) mod policy;
 pub(crate) mod search;

@@ -1,7 +1,8 @@
 //! The client checks what it relies on against the marketplace's
 //! transparency log: `show --verify`, `policy check` and `download` prove
 //! each entry's inclusion, remember the largest checkpoint per log, and stop
-//! at a rollback or a fork, naming both checkpoints.
+//! at a rollback or a fork, naming both checkpoints; `log monitor` lists the
+//! entries made under an endorser's name since its last run.
 
 use crate::harness::*;
 use std::path::Path;
@@ -9,13 +10,17 @@ use std::path::Path;
 /// Describes, signs (as alice) and uploads an image to `server`; returns its
 /// identifier.
 fn upload(server: &Server, work: &Path, name: &str, seed: u32) -> String {
-    let pki = pki().unwrap();
+    upload_as(server, work, name, seed, &alice(pki().unwrap()))
+}
+
+/// The same, signed with `credential`.
+fn upload_as(server: &Server, work: &Path, name: &str, seed: u32, credential: &[String]) -> String {
     let doc = describe_and_sign(
         work,
         name,
         &image_bytes(seed, 4_000),
         &[],
-        &strs(&alice(pki)),
+        &strs(credential),
     );
     expect(&server.run(&["upload", doc.to_str().unwrap()]), 0);
     identifier_of(&doc)
@@ -104,4 +109,111 @@ fn first_key(server: &Server) -> std::path::PathBuf {
         .unwrap();
     expect(&o, 0);
     server.data_dir().join("log.key")
+}
+
+#[test]
+fn log_monitor_lists_the_entries_made_under_a_name() {
+    let Some(pki) = pki() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    upload(&server, work.path(), "a.img", 11);
+    upload_as(&server, work.path(), "b.img", 12, &bob(pki));
+    upload(&server, work.path(), "c.img", 13);
+
+    // The first run reads the whole log: alice's two entries.
+    let monitor = |who: &str| server.run(&["log", "monitor", "--endorser", who]);
+    let o = monitor("Alice@Example.org");
+    expect(&o, 1);
+    let said = text(&o);
+    assert!(
+        said.contains("leaf 0:") && said.contains("leaf 2:"),
+        "{said}"
+    );
+    assert!(!said.contains("bob@example.org"), "{said}");
+    assert!(said.contains("leaves 0..3 read, 2 new entries"), "{said}");
+    // Nothing new since: exit 0.
+    let o = monitor("Alice@Example.org");
+    expect(&o, 0);
+    assert!(
+        text(&o).contains("leaves 3..3 read, 0 new entries"),
+        "{}",
+        text(&o)
+    );
+    // A new entry in her name, found from where the last run stopped.
+    upload(&server, work.path(), "d.img", 14);
+    let o = server.run(&[
+        "log",
+        "monitor",
+        "--json",
+        "--endorser",
+        "Alice@Example.org",
+    ]);
+    expect(&o, 1);
+    let report = json(&o);
+    assert_eq!(
+        (report["from"].as_u64(), report["to"].as_u64()),
+        (Some(3), Some(4))
+    );
+    assert_eq!(report["entries"][0]["index"], 3);
+    // By certificate subject, in the other notation: the same entries.
+    let subject = report["entries"][0]["subject"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let oneline: String = subject
+        .split(',')
+        .rev()
+        .map(|rdn| format!("/{rdn}"))
+        .collect();
+    let o = monitor(&oneline);
+    expect(&o, 1);
+    assert!(
+        text(&o).contains("3 new entries"),
+        "{oneline}: {}",
+        text(&o)
+    );
+}
+
+#[test]
+fn log_monitor_refuses_leaves_that_do_not_make_the_signed_tree() {
+    if pki().is_none() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    upload(&server, work.path(), "a.img", 21);
+    upload(&server, work.path(), "b.img", 22);
+    let fetch = |path: &str| {
+        reqwest::blocking::get(format!("{}{path}", server.url))
+            .unwrap()
+            .text()
+            .unwrap()
+    };
+    // A server that passes on the real signed checkpoint but shows the
+    // leaves in another order (what hiding or changing an entry looks like).
+    let info = fetch("/api/v1/log");
+    let mut leaves: serde_json::Value =
+        serde_json::from_str(&fetch("/api/v1/log/leaves?start=0&end=2")).unwrap();
+    leaves["leaves"].as_array_mut().unwrap().swap(0, 1);
+    let leaves = leaves.to_string();
+    let json = |body: String| move || async move { ([("content-type", "application/json")], body) };
+    let mock = serve(
+        axum::Router::new()
+            .route("/api/v1/log", axum::routing::get(json(info)))
+            .route("/api/v1/log/leaves", axum::routing::get(json(leaves))),
+    );
+    let o = run(&[
+        "log",
+        "monitor",
+        "--endorser",
+        "alice@example.org",
+        "-m",
+        &mock,
+    ]);
+    expect(&o, 1);
+    assert!(
+        text(&o).contains("hides or changes entries"),
+        "{}",
+        text(&o)
+    );
 }
