@@ -183,7 +183,7 @@ impl LogKey {
 
 /// Writes `secret` to a new file at `path` readable and writable by its owner
 /// only, atomically (a partial key file never exists under `path`).
-fn write_private(path: &Path, secret: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, secret: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }

@@ -350,6 +350,27 @@ impl Store for Down {
     async fn claim_log_key(&self, _: &str) -> Result<(), StoreError> {
         down()
     }
+    async fn record_cosignature(&self, _: u64, _: &str, _: &str) -> Result<(), StoreError> {
+        down()
+    }
+    async fn cosignatures(&self, _: u64) -> Result<Vec<String>, StoreError> {
+        down()
+    }
+    async fn witnessed(
+        &self,
+        _: &str,
+    ) -> Result<Option<marketplace_store::StoredCheckpoint>, StoreError> {
+        down()
+    }
+    async fn advance_witnessed(
+        &self,
+        _: &str,
+        _: u64,
+        _: u64,
+        _: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        down()
+    }
 }
 
 #[tokio::test]

@@ -450,4 +450,30 @@ pub trait Store: Send + Sync + 'static {
     /// Records `verifier_key` as the log's key, or checks that it is the one
     /// recorded ([`StoreError::Log`] when another server signs with another).
     async fn claim_log_key(&self, verifier_key: &str) -> Result<(), StoreError>;
+
+    /// Keeps a witness's cosignature `line` of the checkpoint of `size`
+    /// (the first one of that witness for that size).
+    async fn record_cosignature(
+        &self,
+        size: u64,
+        witness: &str,
+        line: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The cosignature lines kept for the checkpoint of `size`.
+    async fn cosignatures(&self, size: u64) -> Result<Vec<String>, StoreError>;
+
+    /// As a witness: the latest checkpoint cosigned for `origin`.
+    async fn witnessed(&self, origin: &str) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// As a witness: moves `origin`'s latest cosigned checkpoint from size
+    /// `old` (0: none yet) to `note` of `size`, atomically; `Some(current)`
+    /// when the latest is not of size `old` (nothing changed).
+    async fn advance_witnessed(
+        &self,
+        origin: &str,
+        old: u64,
+        size: u64,
+        note: &str,
+    ) -> Result<Option<u64>, StoreError>;
 }

@@ -85,6 +85,11 @@ fn migrator() -> Migrator {
             "transparency log",
             include_str!("../migrations/postgres/0007_log.sql"),
         ),
+        migration(
+            8,
+            "witnesses",
+            include_str!("../migrations/postgres/0008_witnesses.sql"),
+        ),
     ])
 }
 

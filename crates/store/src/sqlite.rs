@@ -96,6 +96,11 @@ fn migrator() -> Migrator {
             "transparency log",
             include_str!("../migrations/sqlite/0007_log.sql"),
         ),
+        migration(
+            8,
+            "witnesses",
+            include_str!("../migrations/sqlite/0008_witnesses.sql"),
+        ),
     ])
 }
 

@@ -214,6 +214,59 @@ async fn checkpoints_and_the_key_are_recorded_once(h: &Harness) {
     assert!(e.to_string().contains("same log key"), "{e}");
 }
 
+async fn witness_rows_advance_by_compare_and_set(h: &Harness) {
+    let s = h.store();
+    s.record_cosignature(4, "w1", "— w1 AAAA\n").await.unwrap();
+    s.record_cosignature(4, "w1", "— w1 BBBB\n").await.unwrap();
+    s.record_cosignature(4, "w0", "— w0 CCCC\n").await.unwrap();
+    assert_eq!(
+        s.cosignatures(4).await.unwrap(),
+        ["— w0 CCCC\n", "— w1 AAAA\n"]
+    );
+    assert!(s.cosignatures(5).await.unwrap().is_empty());
+
+    assert_eq!(s.witnessed("log.example/a").await.unwrap(), None);
+    assert_eq!(
+        s.advance_witnessed("log.example/a", 0, 3, "n3")
+            .await
+            .unwrap(),
+        None
+    );
+    // A second first request finds 3.
+    assert_eq!(
+        s.advance_witnessed("log.example/a", 0, 2, "n2")
+            .await
+            .unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        s.advance_witnessed("log.example/a", 3, 7, "n7")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.advance_witnessed("log.example/a", 3, 5, "n5")
+            .await
+            .unwrap(),
+        Some(7)
+    );
+    let w = s.witnessed("log.example/a").await.unwrap().unwrap();
+    assert_eq!((w.size, w.note.as_str()), (7, "n7"));
+    // Two servers racing from the same size: exactly one advances.
+    let other = h.second().await;
+    let (a, b) = tokio::join!(
+        s.advance_witnessed("log.example/a", 7, 9, "n9"),
+        other.advance_witnessed("log.example/a", 7, 8, "n8")
+    );
+    let outcomes = [a.unwrap(), b.unwrap()];
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_none()).count(),
+        1,
+        "{outcomes:?}"
+    );
+}
+
 async fn reads_are_bounded(h: &Harness) {
     let s = h.store();
     let many: Vec<u64> = (0..5000).collect();
@@ -257,4 +310,5 @@ suite!(
     concurrent_stores_keep_indices_dense,
     checkpoints_and_the_key_are_recorded_once,
     reads_are_bounded,
+    witness_rows_advance_by_compare_and_set,
 );

@@ -248,6 +248,36 @@ macro_rules! impl_store {
             async fn claim_log_key(&self, verifier_key: &str) -> Result<(), $crate::StoreError> {
                 $crate::engine::log::claim_log_key(self, verifier_key).await
             }
+
+            async fn record_cosignature(
+                &self,
+                size: u64,
+                witness: &str,
+                line: &str,
+            ) -> Result<(), $crate::StoreError> {
+                $crate::engine::log::record_cosignature(self, size, witness, line).await
+            }
+
+            async fn cosignatures(&self, size: u64) -> Result<Vec<String>, $crate::StoreError> {
+                $crate::engine::log::cosignatures(self, size).await
+            }
+
+            async fn witnessed(
+                &self,
+                origin: &str,
+            ) -> Result<Option<$crate::StoredCheckpoint>, $crate::StoreError> {
+                $crate::engine::log::witnessed(self, origin).await
+            }
+
+            async fn advance_witnessed(
+                &self,
+                origin: &str,
+                old: u64,
+                size: u64,
+                note: &str,
+            ) -> Result<Option<u64>, $crate::StoreError> {
+                $crate::engine::log::advance_witnessed(self, origin, old, size, note).await
+            }
         }
     };
 }

@@ -7,6 +7,7 @@
 
 mod append;
 mod read;
+mod witness;
 
 pub use append::entry_record;
 pub(crate) use append::{append, backfill, leaf_row};
@@ -15,6 +16,7 @@ pub(crate) use read::{
     claim_log_key, latest_checkpoint, log_hashes, log_leaves, log_position, log_size,
     record_checkpoint,
 };
+pub(crate) use witness::{advance_witnessed, cosignatures, record_cosignature, witnessed};
 
 /// Logs what [`backfill`] appended, when anything.
 pub(crate) fn report_backfill(appended: u64) {
