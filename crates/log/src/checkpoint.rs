@@ -92,6 +92,14 @@ pub fn verify(note: &[u8], verifier_key: &str) -> Result<VerifiedCheckpoint, Che
     })
 }
 
+/// Checks that `vkey` is a log verifier key (`<name>+<key id>+<key>`,
+/// Ed25519).
+pub fn check_verifier_key(vkey: &str) -> Result<(), CheckpointError> {
+    StandardVerifier::new(vkey)
+        .map(|_| ())
+        .map_err(|_| CheckpointError::BadVerifierKey(vkey.to_string()))
+}
+
 /// A note error as a checkpoint error.
 fn note_error(e: NoteError) -> CheckpointError {
     CheckpointError::Malformed(e.to_string())

@@ -55,12 +55,16 @@ fn number(params: &Params, name: &str, default: Option<u64>) -> Result<u64, AppE
 /// `GET /api/v1/log`.
 pub(crate) async fn info(State(state): State<AppState>) -> Result<Response, AppError> {
     let latest = state.log.current().await?;
+    let note = match &latest {
+        Some(c) => Some(crate::log::routes::cosigned(&state, c).await?),
+        None => None,
+    };
     let info = LogInfo {
         origin: state.log.origin().to_string(),
         verifier_key: state.log.verifier_key().to_string(),
         size: latest.as_ref().map_or(0, |c| c.size),
         root_hash: latest.as_ref().map(|c| b64(&c.root)),
-        checkpoint: latest.as_ref().map(|c| c.note.clone()),
+        checkpoint: note,
         tiles: state.public_link(crate::log::routes::LOG_PREFIX),
     };
     Ok(json(&info, None))
@@ -220,7 +224,7 @@ pub(crate) async fn entry_log(
         extra: Some(extra),
         index: position.index,
         proof: path,
-        checkpoint: covering.note.clone(),
+        checkpoint: crate::log::routes::cosigned(state, &covering).await?,
     };
     let view = EntryLog {
         index: position.index,

@@ -74,6 +74,10 @@ pub fn router(state: AppState) -> Router {
         .route("/upload", get(upload::form).post(crate::ui::upload::submit))
         .nest(crate::api::PREFIX, crate::api::router())
         .nest(crate::log::routes::LOG_PREFIX, crate::log::routes::router())
+        .nest(
+            crate::log::witness::WITNESS_PREFIX,
+            crate::log::witness::router(),
+        )
         .merge(crate::render::feeds::router())
         .merge(crate::runtime::ops::router())
         .merge(crate::routes::action::router())

@@ -33,22 +33,29 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/tile/{*path}", get(tile))
 }
 
-/// `GET /log/checkpoint`: the newest signed checkpoint (404 before the
-/// first entry).
+/// `GET /log/checkpoint`: the newest signed checkpoint with the witnesses'
+/// cosignatures it has (404 before the first entry).
 async fn checkpoint(State(state): State<AppState>) -> Result<Response, AppError> {
     let Some(latest) = state.log.current().await? else {
         return Err(AppError::not_found(
             "the log has no entry yet, so no checkpoint",
         ));
     };
+    let note = cosigned(&state, &latest).await?;
     Ok(cached(
-        with_type(
-            StatusCode::OK,
-            "text/plain; charset=utf-8",
-            latest.note.clone(),
-        ),
+        with_type(StatusCode::OK, "text/plain; charset=utf-8", note),
         MOVING,
     ))
+}
+
+/// `checkpoint`'s note followed by the witnesses' cosignature lines kept
+/// for its size.
+pub(crate) async fn cosigned(
+    state: &AppState,
+    checkpoint: &crate::log::signer::Published,
+) -> Result<String, AppError> {
+    let lines = state.store.cosignatures(checkpoint.size).await?;
+    Ok(format!("{}{}", checkpoint.note, lines.concat()))
 }
 
 /// `GET /log/vkey`: the log's verifier key (`<origin>+<key id>+<key>`).

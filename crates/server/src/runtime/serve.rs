@@ -102,6 +102,8 @@ pub async fn serve(
     // Entries other servers (or `admin import`) appended: covered by a
     // checkpoint within a second.
     let checkpointer = crate::log::signer::start_refresher(state.log.clone());
+    // The witnesses' cosignatures of the newest checkpoint.
+    let cosigner = crate::log::cosigner::start_cosigner(state.clone());
     let config = &state.config;
     let mut gate = crate::http::connections::ConnectionGate::new(
         config.max_connections,
@@ -115,6 +117,9 @@ pub async fn serve(
         crate::auth::tls::serve_connections(listener, app(state), tls, gate, shutdown).await;
     purger.abort();
     checkpointer.abort();
+    if let Some(cosigner) = cosigner {
+        cosigner.abort();
+    }
     served
 }
 

@@ -75,6 +75,9 @@ pub struct SharedState {
     pub heavy_slots: Arc<tokio::sync::Semaphore>,
     /// The transparency log ([`crate::log`]).
     pub log: Arc<crate::log::signer::TransparencyLog>,
+    /// As a witness of other logs, its cosigning key (`None`: not a
+    /// witness).
+    pub witness: Option<Arc<marketplace_log::cosignature::WitnessKey>>,
 }
 
 /// Uploads a server process receives at once; more wait for a slot (until
@@ -99,8 +102,19 @@ impl AppState {
         trust: TrustSettings,
     ) -> Result<Self, String> {
         let log = crate::log::signer::TransparencyLog::open(&config, store.clone())?;
+        let witness = if config.witness_logs.is_empty() {
+            None
+        } else {
+            let key = marketplace_log::cosignature::WitnessKey::load_or_create(
+                &config.witness_key_path(),
+                &config.witness_name(),
+            )
+            .map_err(|e| format!("cannot use the witness key: {e}"))?;
+            Some(Arc::new(key))
+        };
         Ok(AppState(Arc::new(SharedState {
             log: Arc::new(log),
+            witness,
             store,
             clock: Clock::from_option(config.now),
             mail_limits: crate::upload::mail_limits::MailLimits::new(config.mail_quotas),

@@ -140,6 +140,20 @@ pub struct ConfigLayer {
     /// a C2SP signer key; default `log.key` in the data directory, created
     /// at the first start.
     pub log_key_file: Option<PathBuf>,
+    /// Witnesses this log submits its checkpoints to (`[[witness]]` tables
+    /// with `url` and `key`; `MARKETPLACE_WITNESSES`: `URL KEY` pairs
+    /// separated by commas).
+    pub witness: Option<Vec<WitnessEndpoint>>,
+    /// As a witness: the verifier keys of the logs this server cosigns
+    /// (`witness_logs`, `MARKETPLACE_WITNESS_LOGS`, comma-separated).
+    pub witness_logs: Option<Vec<String>>,
+    /// As a witness: its cosigning key (`witness_key_file`,
+    /// `MARKETPLACE_WITNESS_KEY_FILE`); default `witness.key` in the data
+    /// directory, created at the first start.
+    pub witness_key_file: Option<PathBuf>,
+    /// As a witness: its name (`witness_name`, `MARKETPLACE_WITNESS_NAME`);
+    /// default `public_url` without its scheme, followed by `/witness`.
+    pub witness_name: Option<String>,
 }
 
 impl ConfigLayer {
@@ -234,6 +248,15 @@ impl ConfigLayer {
             upload_match_endorser: parsed(var("UPLOAD_MATCH_ENDORSER"))?,
             log_origin: var("LOG_ORIGIN").map(|(_, v)| v),
             log_key_file: var("LOG_KEY_FILE").map(|(_, v)| PathBuf::from(v)),
+            witness: var("WITNESSES")
+                .map(|(name, v)| {
+                    WitnessEndpoint::parse_list(&v)
+                        .map_err(|message| ConfigError::Env { name, message })
+                })
+                .transpose()?,
+            witness_logs: list("WITNESS_LOGS", &[',']),
+            witness_key_file: var("WITNESS_KEY_FILE").map(|(_, v)| PathBuf::from(v)),
+            witness_name: var("WITNESS_NAME").map(|(_, v)| v),
         })
     }
 
@@ -287,6 +310,37 @@ impl ConfigLayer {
             upload_match_endorser: self.upload_match_endorser.or(lower.upload_match_endorser),
             log_origin: self.log_origin.or(lower.log_origin),
             log_key_file: self.log_key_file.or(lower.log_key_file),
+            witness: self.witness.or(lower.witness),
+            witness_logs: self.witness_logs.or(lower.witness_logs),
+            witness_key_file: self.witness_key_file.or(lower.witness_key_file),
+            witness_name: self.witness_name.or(lower.witness_name),
         }
+    }
+}
+
+/// A witness this log submits its checkpoints to.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessEndpoint {
+    /// Its submission prefix (`…/add-checkpoint` is appended).
+    pub url: String,
+    /// Its cosignature/v1 verifier key.
+    pub key: String,
+}
+
+impl WitnessEndpoint {
+    /// Reads `URL KEY` pairs separated by commas.
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|pair| match pair.split_once(char::is_whitespace) {
+                Some((url, key)) => Ok(WitnessEndpoint {
+                    url: url.trim().to_string(),
+                    key: key.trim().to_string(),
+                }),
+                None => Err(format!("'{pair}' is not 'URL KEY'")),
+            })
+            .collect()
     }
 }

@@ -72,6 +72,7 @@ mod layer;
 
 use checks::{check_auth_settings, check_mail_settings, normalise_public_url};
 pub use layer::ConfigLayer;
+pub use layer::WitnessEndpoint;
 
 /// Why a configuration could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +179,15 @@ pub struct ServerConfig {
     pub log_origin: Option<String>,
     /// The log's signing key file, when not the data directory's.
     pub log_key_file: Option<PathBuf>,
+    /// Witnesses the log submits its checkpoints to.
+    pub witnesses: Vec<WitnessEndpoint>,
+    /// As a witness: the verifier keys of the logs this server cosigns
+    /// (none: not a witness).
+    pub witness_logs: Vec<String>,
+    /// As a witness: the cosigning key file, when not the data directory's.
+    pub witness_key_file: Option<PathBuf>,
+    /// As a witness: its name, when set.
+    pub witness_name: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -261,6 +271,10 @@ impl ServerConfig {
             upload: auth.upload,
             log_origin,
             log_key_file: layer.log_key_file,
+            witnesses: check_witnesses(layer.witness.unwrap_or_default())?,
+            witness_logs: check_witness_logs(layer.witness_logs.unwrap_or_default())?,
+            witness_key_file: layer.witness_key_file,
+            witness_name: layer.witness_name,
         })
     }
 
@@ -309,6 +323,52 @@ impl ServerConfig {
             .clone()
             .unwrap_or_else(|| self.data_dir.join(LOG_KEY_FILE))
     }
+}
+
+/// The witness key's file name in the data directory.
+pub(crate) const WITNESS_KEY_FILE: &str = "witness.key";
+
+impl ServerConfig {
+    /// As a witness: the cosigning key file (`witness_key_file`, or
+    /// `witness.key` in the data directory).
+    pub fn witness_key_path(&self) -> PathBuf {
+        self.witness_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(WITNESS_KEY_FILE))
+    }
+
+    /// As a witness: its name (`witness_name`, or `public_url` without its
+    /// scheme followed by `/witness`).
+    pub fn witness_name(&self) -> String {
+        self.witness_name.clone().unwrap_or_else(|| {
+            let log = default_log_origin(&self.public_url);
+            format!("{}/witness", log.trim_end_matches("/log"))
+        })
+    }
+}
+
+/// Checks the witnesses' URLs and keys.
+fn check_witnesses(witnesses: Vec<WitnessEndpoint>) -> Result<Vec<WitnessEndpoint>, ConfigError> {
+    for w in &witnesses {
+        if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+            return Err(ConfigError::Invalid(format!(
+                "witness url '{}' must start with http:// or https://",
+                w.url
+            )));
+        }
+        marketplace_log::cosignature::CosignatureVerifier::new(&w.key)
+            .map_err(|e| ConfigError::Invalid(format!("witness {}: {e}", w.url)))?;
+    }
+    Ok(witnesses)
+}
+
+/// Checks the verifier keys of the logs a witness follows.
+fn check_witness_logs(keys: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    for key in &keys {
+        marketplace_log::checkpoint::check_verifier_key(key)
+            .map_err(|e| ConfigError::Invalid(format!("witness_logs: {e}")))?;
+    }
+    Ok(keys)
 }
 
 /// The log key's file name in the data directory.
