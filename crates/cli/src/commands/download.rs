@@ -176,20 +176,7 @@ fn metadata(
         for note in &report.notes {
             eprintln!("note: {who}: {note}");
         }
-        let problem = match (&report.signature, &report.chain) {
-            (SignatureStatus::Valid { .. }, ChainStatus::Untrusted { reason }) => {
-                Some(format!("its signer is not trusted: {reason}"))
-            }
-            (SignatureStatus::Valid { .. }, _) if report.metadata.identifier != *id => {
-                Some(format!("it describes image {}", report.metadata.identifier))
-            }
-            (SignatureStatus::Valid { .. }, _) => None,
-            (SignatureStatus::Invalid { reason }, _) => {
-                Some(format!("its signature does not verify: {reason}"))
-            }
-            (SignatureStatus::Unsigned, _) => Some("it is not signed".into()),
-        };
-        match problem {
+        match problem_of(&report, id) {
             None => {
                 // Relied on only when the log proves it (a fork or a
                 // rollback stops the download).
@@ -218,6 +205,23 @@ fn metadata(
         .into());
     }
     Ok(out)
+}
+
+/// Why a fetched entry cannot be relied on, if it cannot.
+fn problem_of(report: &marketplace_trust::document::DocumentReport, id: &str) -> Option<String> {
+    match (&report.signature, &report.chain) {
+        (SignatureStatus::Valid { .. }, ChainStatus::Untrusted { reason }) => {
+            Some(format!("its signer is not trusted: {reason}"))
+        }
+        (SignatureStatus::Valid { .. }, _) if report.metadata.identifier != id => {
+            Some(format!("it describes image {}", report.metadata.identifier))
+        }
+        (SignatureStatus::Valid { .. }, _) => None,
+        (SignatureStatus::Invalid { reason }, _) => {
+            Some(format!("its signature does not verify: {reason}"))
+        }
+        (SignatureStatus::Unsigned, _) => Some("it is not signed".into()),
+    }
 }
 
 /// Size, checksums, compression and locations agreed by every document.
