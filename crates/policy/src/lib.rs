@@ -25,6 +25,11 @@
 //! required_endorsements = 2         # k distinct trusted endorsers (default 1)
 //! refuse_deprecated = true          # a trusted endorser's deprecation refuses (default true)
 //! refuse_expired = true             # expired endorsements do not count (default true)
+//!
+//! [log]                             # optional: what the transparency log must prove
+//! keys = ["marketplace.example.org/log+3ff8a1c2+AZ7g…"]
+//! witnesses = ["witness.site-a.example/w1+1c2d3e4f+BP5c…"]
+//! quorum = 1
 //! ```
 
 //!
@@ -48,6 +53,7 @@
 //! ```
 
 mod evaluate;
+pub mod log;
 mod names;
 
 pub use evaluate::{Decision, EntryVerdict, Fetched, Rule};
@@ -96,6 +102,9 @@ pub struct Policy {
     /// Do not count expired endorsements.
     #[serde(default = "yes")]
     pub refuse_expired: bool,
+    /// What the transparency log must prove of every entry relied on
+    /// ([`log::LogRequirement`]); absent: the client's own log check only.
+    pub log: Option<log::LogRequirement>,
 }
 
 /// The trust anchors of an opened policy.
@@ -124,7 +133,8 @@ impl Policy {
         let mut policy: Policy = toml::from_str(&text).map_err(|e| {
             format!(
                 "the policy {} is invalid: {e}\n(known keys: ca_dirs, vomsdir, endorsers, vos, \
-                 fqans, required_endorsements, refuse_deprecated, refuse_expired)",
+                 fqans, required_endorsements, refuse_deprecated, refuse_expired, [log] keys, \
+                 witnesses, quorum)",
                 path.display()
             )
         })?;
@@ -143,6 +153,9 @@ impl Policy {
         }
         if (!policy.vos.is_empty() || !policy.fqans.is_empty()) && policy.vomsdir.is_none() {
             return Err("vos and fqans need a vomsdir to verify VOMS attributes".into());
+        }
+        if let Some(log) = &policy.log {
+            log.validate()?;
         }
         Ok(policy)
     }

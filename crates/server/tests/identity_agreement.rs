@@ -119,6 +119,7 @@ fn policy(endorsers: Vec<String>, fqans: Vec<String>) -> Policy {
         required_endorsements: 1,
         refuse_deprecated: true,
         refuse_expired: true,
+        log: None,
     }
 }
 

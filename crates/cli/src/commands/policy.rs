@@ -52,7 +52,12 @@ Every entry the decision rests on must be in the marketplace's transparency log,
 receipt the marketplace gives proves (the leaf records that very document, the checkpoint is
 signed by the log's key: --log-key, else the key first seen), and the log must extend what this
 client saw before ($XDG_STATE_HOME/marketplace/logs): a rollback or a fork is an error naming
-both checkpoints.
+both checkpoints. With a [log] section, the policy names the logs it trusts and the witnesses
+whose cosignatures the checkpoint proving each entry must carry:
+  [log]
+  keys = [\"marketplace.example.org/log+3ff8a1c2+AZ7g…\"]
+  witnesses = [\"witness.site-a.example/w1+1c2d3e4f+BP5c…\"]
+  quorum = 1
 
 Exit status: 0 when the image is allowed, 1 when it is not (or the log does not prove an entry,
 or went back or forked), 2 for a bad policy file, 3 for network errors, 4 when the marketplace has
@@ -121,10 +126,27 @@ pub(crate) fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     // The decision rests only on what the log proves: each document is the
     // one its leaf records, and the log has not gone back or forked since
     // this client last saw it (otherwise no decision: an error).
+    let trusted_key = match &policy.log {
+        Some(requirement) => Some(trusted_log_key(&marketplace, requirement)?),
+        None => args.log.log_key.clone(),
+    };
     for e in &entries {
         if let Ok(document) = &e.document {
-            args.log
-                .check(&marketplace, (id, &e.email, &e.created), document)?;
+            let logged = crate::transparency::check_entry(
+                &marketplace,
+                &crate::transparency::LogMemory::default_location(),
+                trusted_key.as_deref(),
+                (id, &e.email, &e.created),
+                document,
+            )?;
+            if let Some(requirement) = &policy.log {
+                requirement.check(&logged.checkpoint.note).map_err(|why| {
+                    Failure::refused(format!(
+                        "{}'s entry of {} is not proved as the policy requires: {why}",
+                        e.email, e.created
+                    ))
+                })?;
+            }
         }
     }
     let at = args.at.unwrap_or_else(Utc::now);
@@ -165,4 +187,21 @@ pub(crate) fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The key the policy trusts for the marketplace's log.
+fn trusted_log_key(
+    marketplace: &Marketplace,
+    requirement: &marketplace_policy::log::LogRequirement,
+) -> Result<String, Failure> {
+    let info = marketplace.log_info()?;
+    requirement
+        .key_of(&info.origin)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Failure::refused(format!(
+                "the marketplace's log {} is not one the policy trusts ([log] keys)",
+                info.origin
+            ))
+        })
 }

@@ -217,3 +217,61 @@ fn log_monitor_refuses_leaves_that_do_not_make_the_signed_tree() {
         text(&o)
     );
 }
+
+#[test]
+fn a_policy_can_require_a_trusted_log_and_witness_cosignatures() {
+    if pki().is_none() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    let x = upload(&server, work.path(), "p.img", 31);
+    let vkey = reqwest::blocking::get(format!("{}/log/vkey", server.url))
+        .unwrap()
+        .text()
+        .unwrap()
+        .trim()
+        .to_string();
+    let (witness, _) =
+        marketplace_log::cosignature::WitnessKey::generate("witness.example/w1").unwrap();
+    let (stranger, _) = marketplace_log::key::LogKey::generate("stranger.example/log").unwrap();
+    let check = |name: &str, log: &str| {
+        let policy = policy_file(
+            work.path(),
+            name,
+            &format!("required_endorsements = 1\n[log]\n{log}"),
+        );
+        server.run(&["policy", "check", "--policy", policy.to_str().unwrap(), &x])
+    };
+    // The marketplace's own log, no witness required: allowed.
+    let o = check("trusted.toml", &format!("keys = [\"{vkey}\"]\n"));
+    expect(&o, 0);
+    // A witness quorum nobody met: refused, saying why.
+    let o = check(
+        "witnessed.toml",
+        &format!(
+            "keys = [\"{vkey}\"]\nwitnesses = [\"{}\"]\n",
+            witness.verifier_key()
+        ),
+    );
+    expect(&o, 1);
+    assert!(
+        text(&o).contains("0 of the 1 witness cosignatures"),
+        "{}",
+        text(&o)
+    );
+    // Another log than the one trusted: refused.
+    let o = check(
+        "other.toml",
+        &format!("keys = [\"{}\"]\n", stranger.verifier_key()),
+    );
+    expect(&o, 1);
+    assert!(
+        text(&o).contains("is not one the policy trusts"),
+        "{}",
+        text(&o)
+    );
+    // A policy that asks for more witnesses than it lists: a usage error.
+    let o = check("bad.toml", &format!("keys = [\"{vkey}\"]\nquorum = 2\n"));
+    expect(&o, 2);
+}
