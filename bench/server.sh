@@ -24,8 +24,13 @@
 #    time a search takes rather than the queue in front of it.
 #    The nginx and lookup runs follow an unrecorded warm-up run of the
 #    same requests (BENCH_WARMUP); the searches do not.
+#    The transparency log's reads too: random inclusion proofs
+#    (`/api/v1/log/proof/inclusion`) and full hash tiles (`/log/tile/0/N`),
+#    each beside nginx serving a file of the same bytes.
 # 5. Prints requests/s, p50 and p99 latency, the lookup/nginx ratio, the
-#    import time, against the targets; stops everything it started.
+#    proof/nginx and tile/nginx ratios, the import time (every document
+#    verified, stored and appended to the log), against the targets; stops
+#    everything it started.
 #
 # wrk and nginx are installed with apt-get if missing (root needed).
 #
@@ -157,6 +162,16 @@ chmod 755 "$work" "$work/www"
 id=$(head -1 "$data/ids.txt")
 curl -fsS -o "$work/www/lookup.xml" "$base/metadata/$id"
 size=$(stat -c %s "$work/www/lookup.xml")
+# The transparency log: a proof and a full tile, served by nginx as files of
+# the same bytes (the checkpoint that covers the import is signed within a
+# second of the start).
+for _ in $(seq 50); do
+    curl -fsS -o /dev/null "$base/log/checkpoint" 2> /dev/null && break
+    sleep 0.2
+done
+log_size=$(curl -fsS "$base/api/v1/log" | sed 's/.*"size":\([0-9]*\).*/\1/')
+curl -fsS -o "$work/www/proof.json" "$base/api/v1/log/proof/inclusion?index=0"
+curl -fsS -o "$work/www/tile.bin" "$base/log/tile/0/000"
 nport=$(free_port)
 cat > "$work/nginx/nginx.conf" << EOF
 daemon off;
@@ -202,8 +217,21 @@ for word in ubuntu centos debian docker jupyter cuda kubernetes condor postgresq
         echo "/api/v1/images?q=$q$filter"
     done
 done > "$work/mixed.paths"
+echo "/proof.json" > "$work/nginx-proof.paths"
+echo "/tile.bin" > "$work/nginx-tile.paths"
+awk -v n="$log_size" 'BEGIN {
+    srand(7)
+    for (i = 0; i < 2000; i++) printf "/api/v1/log/proof/inclusion?index=%d\n", int(rand() * n)
+}' > "$work/proof.paths"
+for n in $(seq 0 $((log_size / 256 - 1))); do
+    if ((n >= 1000)); then
+        printf '/log/tile/0/x%03d/%03d\n' $((n / 1000)) $((n % 1000))
+    else
+        printf '/log/tile/0/%03d\n' "$n"
+    fi
+done > "$work/tile.paths"
 # Every path answers 200 (a search may match nothing; it still answers).
-for f in lookup search mixed; do
+for f in lookup search mixed proof tile; do
     p=$(head -1 "$work/$f.paths")
     curl -fsS -o /dev/null "$base$p"
 done
@@ -245,6 +273,10 @@ for round in $(seq "$rounds"); do
     run "nginx#$round" "http://127.0.0.1:$nport" "$work/nginx.paths" "$connections" $warm
     run "lookup#$round" "$base" "$work/lookup.paths" "$connections" $warm
 done
+run nginx-proof "http://127.0.0.1:$nport" "$work/nginx-proof.paths" "$connections" warm
+run proof "$base" "$work/proof.paths" "$connections" warm
+run nginx-tile "http://127.0.0.1:$nport" "$work/nginx-tile.paths" "$connections" warm
+run tile "$base" "$work/tile.paths" "$connections" warm
 run search "$base" "$work/search.paths" "$connections"
 run mixed "$base" "$work/mixed.paths" "$connections"
 low=$((cores > threads ? cores : threads))
@@ -277,6 +309,10 @@ while read -r name conns rps p50 p99 bad; do
         nginx-plain) label="nginx static, no script" ;;
         nginx) label="nginx static file$round" ;;
         lookup) label="GET /metadata/{id}$round" ;;
+        nginx-proof) label="nginx, a proof's bytes" ;;
+        proof) label="inclusion proof (JSON)" ;;
+        nginx-tile) label="nginx, a tile's bytes" ;;
+        tile) label="log tile (8 KiB)" ;;
         search) label="search ubuntu x86_64" ;;
         mixed) label="mixed filtered searches" ;;
     esac
@@ -303,3 +339,8 @@ awk -v rounds="$rounds" '
     }' "$work/results"
 awk -v c="$connections" '$1 == "search" && $2 == c {
     printf "search p99 at %s connections: %s (target: under 50 ms)\n", c, $5 }' "$work/results"
+awk '$1 ~ /^(nginx-proof|proof|nginx-tile|tile)$/ { rate[$1] = $3 }
+    END {
+        printf "log proof / nginx: %.2f, log tile / nginx: %.2f (target: 0.50 or better)\n",
+            rate["proof"] / rate["nginx-proof"], rate["tile"] / rate["nginx-tile"]
+    }' "$work/results"

@@ -120,14 +120,7 @@ pub(crate) fn check_entry(
     document: &[u8],
 ) -> Result<LoggedEntry, Failure> {
     let (identifier, email, created) = coordinates;
-    let info = marketplace.log_info()?;
-    let remembered = memory.read(&info.origin)?;
-    let key = verifier_key(
-        &info.origin,
-        &info.verifier_key,
-        trusted_key,
-        remembered.as_ref(),
-    )?;
+    let (_, remembered, key) = the_log(marketplace, memory, trusted_key)?;
     let text = marketplace.receipt(identifier, email, created)?;
     let who = format!("{identifier}/{email}/{created}");
     let receipt = Receipt::parse(&text)
@@ -144,13 +137,13 @@ pub(crate) fn check_entry(
     })
 }
 
-/// Checks the log's newest checkpoint (signed with its key, consistent
-/// with what this client saw) and remembers it; returns it.
-pub(crate) fn check_newest(
+/// The marketplace's log: what it says of itself, what this client
+/// remembers of it, and the verifier key to check it with.
+fn the_log(
     marketplace: &Marketplace,
     memory: &LogMemory,
     trusted_key: Option<&str>,
-) -> Result<VerifiedCheckpoint, Failure> {
+) -> Result<(marketplace_api::log::LogInfo, Option<Remembered>, String), Failure> {
     let info = marketplace.log_info()?;
     let remembered = memory.read(&info.origin)?;
     let key = verifier_key(
@@ -159,6 +152,17 @@ pub(crate) fn check_newest(
         trusted_key,
         remembered.as_ref(),
     )?;
+    Ok((info, remembered, key))
+}
+
+/// Checks the log's newest checkpoint (signed with its key, consistent
+/// with what this client saw) and remembers it; returns it.
+pub(crate) fn check_newest(
+    marketplace: &Marketplace,
+    memory: &LogMemory,
+    trusted_key: Option<&str>,
+) -> Result<VerifiedCheckpoint, Failure> {
+    let (info, remembered, key) = the_log(marketplace, memory, trusted_key)?;
     let note = info.checkpoint.ok_or_else(|| {
         Failure::not_found(format!("the log {} has no checkpoint yet", info.origin))
     })?;

@@ -109,22 +109,29 @@ impl TileRequest {
         first..first + u64::from(self.tile.width())
     }
 
-    /// Checks that the tree of `size` leaves holds the whole tile.
-    pub fn check_within(&self, size: u64) -> Result<(), TilePathError> {
-        // The tile's last hash covers the leaves up to `end` (exclusive);
+    /// How many leaves a tree needs to hold the whole tile (saturating).
+    pub fn leaves_needed(&self) -> u64 {
+        // The tile's last hash covers the leaves up to this one (exclusive);
         // u128 keeps the shift of a huge index from overflowing.
         let level = u32::from(self.tile.level()) * u32::from(TILE_HEIGHT);
         let hashes = u128::from(self.tile.level_index()) * u128::from(TILE_WIDTH)
             + u128::from(self.tile.width());
-        let end = hashes
+        hashes
             .checked_shl(level)
-            .filter(|end| end >> level == hashes);
-        match end {
-            Some(end) if end <= u128::from(size) => Ok(()),
-            _ => Err(TilePathError::Beyond {
+            .filter(|end| end >> level == hashes)
+            .and_then(|end| u64::try_from(end).ok())
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Checks that the tree of `size` leaves holds the whole tile.
+    pub fn check_within(&self, size: u64) -> Result<(), TilePathError> {
+        if self.leaves_needed() <= size {
+            Ok(())
+        } else {
+            Err(TilePathError::Beyond {
                 path: self.path(),
                 size,
-            }),
+            })
         }
     }
 

@@ -63,6 +63,16 @@ fn hash_of(b64: &Value) -> Hash {
     )
 }
 
+/// The `hashes` of a proof answer.
+fn hashes_of(p: &Value) -> Vec<Hash> {
+    p["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hash_of)
+        .collect()
+}
+
 /// Uploads `n` entries of distinct images.
 async fn upload_many(s: &TestServer, n: u8) -> Vec<(u64, u64)> {
     let mut out = Vec::new();
@@ -202,12 +212,7 @@ async fn proofs_and_receipts_verify_and_tampering_is_refused() {
         let (status, p) = json(&s, &format!("/api/v1/log/proof/inclusion?index={index}")).await;
         assert_eq!(status, 200, "{p}");
         let leaf = BASE64.decode(p["leaf"].as_str().unwrap()).unwrap();
-        let hashes: Vec<Hash> = p["hashes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(hash_of)
-            .collect();
+        let hashes = hashes_of(&p);
         assert_eq!(hash_of(&p["root_hash"]), head.root);
         tree::check_inclusion(
             &hashes,
@@ -222,12 +227,7 @@ async fn proofs_and_receipts_verify_and_tampering_is_refused() {
     for first in 1..=head.size {
         let (status, p) = json(&s, &format!("/api/v1/log/proof/consistency?first={first}")).await;
         assert_eq!(status, 200, "{p}");
-        let hashes: Vec<Hash> = p["hashes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(hash_of)
-            .collect();
+        let hashes = hashes_of(&p);
         tree::check_consistency(
             &hashes,
             first,
@@ -341,12 +341,7 @@ async fn the_key_and_the_checkpoints_survive_a_restart_and_replicas_share_them()
         &format!("/api/v1/log/proof/consistency?first={}", first.size),
     )
     .await;
-    let hashes: Vec<Hash> = p["hashes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(hash_of)
-        .collect();
+    let hashes = hashes_of(&p);
     tree::check_consistency(&hashes, first.size, first.root, later.size, later.root).unwrap();
 
     // A server with another key on the same database refuses to sign.
@@ -472,12 +467,7 @@ async fn two_replicas_on_postgresql_sign_one_consistent_log() {
         )
         .await;
         assert_eq!(status, 200, "{p}");
-        let hashes: Vec<Hash> = p["hashes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(hash_of)
-            .collect();
+        let hashes = hashes_of(&p);
         tree::check_consistency(&hashes, old.size, old.root, newest.size, newest.root).unwrap();
     }
     let report = marketplace_server::runtime::admin::verify_log(&first.state)

@@ -123,7 +123,10 @@ const WORDS: &[&str] = &[
 
 /// The `i`th synthetic entry.
 fn entry(i: usize, rng: &mut Rng) -> NewEntry {
-    let identifier = format!("{:0>27}", format!("B{i}"));
+    // A well-formed identifier per entry (27 base64url digits from a SHA-1).
+    let mut sha1 = [0u8; 20];
+    sha1[12..].copy_from_slice(&(i as u64).to_be_bytes());
+    let identifier = marketplace_format::Identifier::from_sha1(&sha1).to_string();
     let email = format!("endorser{}@example.org", i % 40);
     let created = format!(
         "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
@@ -223,27 +226,52 @@ where
 /// PostgreSQL pool, to refresh the planner's statistics after a load as
 /// autovacuum would soon do (SQLite is left without statistics, as the
 /// server leaves it).
+/// Prints the time of a 5,000-entry batch near 10k, 100k and 1M entries,
+/// with the ratio to the first batch (same process, same machine).
+fn report_growth(batch_times: &[(usize, Duration)]) {
+    let Some((_, first)) = batch_times.first() else {
+        return;
+    };
+    for at in [10_000, 100_000, 1_000_000] {
+        if let Some((start, took)) = batch_times.iter().find(|(start, _)| *start >= at) {
+            println!(
+                "put_many of 5000 at {start} entries: {:.1} ms ({:.2}x the first batch)",
+                took.as_secs_f64() * 1e3,
+                took.as_secs_f64() / first.as_secs_f64()
+            );
+        }
+    }
+}
+
 async fn run(store: &dyn Store, args: &Args, analyze: Option<&sqlx::PgPool>) {
     let have = store.count().await.expect("count") as usize;
     if have < args.count {
         let mut rng = Rng(7 + have as u64);
         let t = Instant::now();
         let mut created = 0;
+        // The cost of a batch (its entries, index rows and log leaves) as
+        // the store grows: the append must grow like log n, not n.
+        let mut batch_times: Vec<(usize, Duration)> = Vec::new();
         for start in (have..args.count).step_by(5_000) {
             let batch: Vec<NewEntry> = (start..(start + 5_000).min(args.count))
                 .map(|i| entry(i, &mut rng))
                 .collect();
+            let began = Instant::now();
             for outcome in store.put_many(batch).await {
                 if outcome.is_ok() {
                     created += 1;
                 }
             }
+            batch_times.push((start, began.elapsed()));
         }
         let secs = t.elapsed().as_secs_f64();
         println!(
             "loaded {created} entries with put_many in {secs:.1} s ({:.0}/s)",
             created as f64 / secs
         );
+        report_growth(&batch_times);
+        let log = store.log_size().await.expect("log size");
+        println!("transparency log: {log} leaves");
     }
     if let Some(pool) = analyze {
         sqlx::query("ANALYZE").execute(pool).await.expect("ANALYZE");

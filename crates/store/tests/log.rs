@@ -10,6 +10,7 @@
     unreachable_pub
 )]
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -280,28 +281,6 @@ async fn reads_are_bounded(h: &Harness) {
     ));
     assert!(s.log_leaves(0..10).await.unwrap().is_empty());
     assert!(s.log_hashes(&[1, 2, 3]).await.unwrap().is_empty());
-}
-
-/// One `#[tokio::test]` per case and back end.
-macro_rules! cases {
-    ($backend:ident: $($case:ident),* $(,)?) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let Some(h) = crate::common::$backend().await else { return };
-                    super::$case(&h).await;
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! suite {
-    ($($case:ident),* $(,)?) => {
-        cases!(sqlite: $($case),*);
-        cases!(postgres: $($case),*);
-    };
 }
 
 suite!(

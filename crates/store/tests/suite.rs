@@ -9,6 +9,7 @@
     unreachable_pub
 )]
 
+#[macro_use]
 mod common;
 
 use std::collections::HashMap;
@@ -2936,30 +2937,6 @@ async fn reopen_keeps_everything(h: &Harness) {
             .matching,
         1
     );
-}
-
-/// Generates one `#[tokio::test]` per case in module `$backend`, on a fresh
-/// store of that back end.
-macro_rules! cases {
-    ($backend:ident: $($case:ident),* $(,)?) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let Some(h) = crate::common::$backend().await else { return };
-                    super::$case(&h).await;
-                }
-            )*
-        }
-    };
-}
-
-/// The same cases on both back ends.
-macro_rules! suite {
-    ($($case:ident),* $(,)?) => {
-        cases!(sqlite: $($case),*);
-        cases!(postgres: $($case),*);
-    };
 }
 
 /// `entry(meta(...))` signed with `key` (another certificate of the same

@@ -33,9 +33,10 @@ fn b64(hash: &Hash) -> String {
 
 /// The newest checkpoint, or 404 before the first entry.
 async fn latest(state: &AppState) -> Result<std::sync::Arc<Published>, AppError> {
+    // This process's copy (refreshed every second), or the store's.
     state
         .log
-        .current()
+        .at_least(1)
         .await?
         .ok_or_else(|| AppError::not_found("the log has no entry yet, so no checkpoint"))
 }

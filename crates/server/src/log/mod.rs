@@ -10,4 +10,5 @@ pub(crate) mod cosigner;
 pub mod proofs;
 pub(crate) mod routes;
 pub mod signer;
+pub(crate) mod tile_cache;
 pub(crate) mod witness;

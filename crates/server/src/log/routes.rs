@@ -78,15 +78,24 @@ async fn tile(
 ) -> Result<Response, AppError> {
     let request = TileRequest::parse(&format!("tile/{path}"))
         .map_err(|e| AppError::bad_request(e.to_string()))?;
-    let size = state.log.current().await?.map_or(0, |c| c.size);
-    request
-        .check_within(size)
-        .map_err(|e| AppError::not_found(e.to_string()))?;
-    let body = if request.is_entries() {
-        let leaves = state.store.log_leaves(request.leaf_range()).await?;
-        tiles::entry_bundle(&leaves).map_err(AppError::internal)?
-    } else {
-        with_hashes(state.store.as_ref(), |r| request.hash_data(r)).await?
+    let body = match state.log.tiles.get(&path) {
+        Some(kept) => kept,
+        None => {
+            let needed = request.leaves_needed();
+            let size = state.log.at_least(needed).await?.map_or(0, |c| c.size);
+            request
+                .check_within(size)
+                .map_err(|e| AppError::not_found(e.to_string()))?;
+            let bytes = if request.is_entries() {
+                let leaves = state.store.log_leaves(request.leaf_range()).await?;
+                tiles::entry_bundle(&leaves).map_err(AppError::internal)?
+            } else {
+                with_hashes(state.store.as_ref(), |r| request.hash_data(r)).await?
+            };
+            let bytes = axum::body::Bytes::from(bytes);
+            state.log.tiles.put(path, bytes.clone());
+            bytes
+        }
     };
     Ok(cached(
         with_type(StatusCode::OK, "application/octet-stream", body),

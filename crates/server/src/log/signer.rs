@@ -33,6 +33,8 @@ pub struct TransparencyLog {
     signing: Mutex<()>,
     /// The newest checkpoint seen.
     latest: RwLock<Option<Arc<Published>>>,
+    /// Tiles served ([`super::tile_cache`]).
+    pub(crate) tiles: super::tile_cache::TileCache,
 }
 
 impl std::fmt::Debug for TransparencyLog {
@@ -63,6 +65,7 @@ impl TransparencyLog {
             claimed: OnceCell::new(),
             signing: Mutex::new(()),
             latest: RwLock::new(None),
+            tiles: super::tile_cache::TileCache::default(),
         }
     }
 
@@ -130,6 +133,15 @@ impl TransparencyLog {
             }
         }
         fresh
+    }
+
+    /// A checkpoint of at least `size` leaves, from this process's copy when
+    /// it is that large (no database read), else the newest recorded.
+    pub(crate) async fn at_least(&self, size: u64) -> Result<Option<Arc<Published>>, LogError> {
+        match self.cached() {
+            Some(c) if c.size >= size => Ok(Some(c)),
+            _ => self.current().await,
+        }
     }
 
     /// A checkpoint that covers leaf `index`, signing one when none does

@@ -6,7 +6,31 @@
 //! PostgreSQL harness of the workspace: `MARKETPLACE_TEST_DATABASE_URL`,
 //! dropped at the end, skipped outside CI when unreachable).
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
+
+/// Generates one `#[tokio::test]` per case in module `$backend`, on a fresh
+/// store of that back end.
+macro_rules! cases {
+    ($backend:ident: $($case:ident),* $(,)?) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let Some(h) = crate::common::$backend().await else { return };
+                    super::$case(&h).await;
+                }
+            )*
+        }
+    };
+}
+
+/// The same cases on both back ends.
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        cases!(sqlite: $($case),*);
+        cases!(postgres: $($case),*);
+    };
+}
 
 use chrono::{DateTime, Utc};
 use marketplace_format::{Endorsement, Endorser, Metadata};
