@@ -715,6 +715,45 @@ pub async fn check_every_route(
     assert!(s_feed.contains(s_old.key.created.as_str()));
     let a_feed = c.ok(&format!("/feeds/endorsers/{a_seg}.atom"), "*/*").await;
     contains_iff(&a_feed, &s_new.key.created, m, "feed of A");
+
+    // ---- the transparency log: a restricted entry's place, with the
+    // opening of its commitment, and its receipt only for those who may
+    // see it; the public leaves never name it.
+    let r_log = format!("{}/log", r.api_path());
+    let r_receipt = format!("{}/receipt", r.api_path());
+    for (path, accept, needle) in [
+        (&r_log, JSON, "\"opening\":{"),
+        (&r_receipt, "text/plain", "c2sp.org/tlog-proof@v1"),
+    ] {
+        let missing = path.replace(rid, &unknown);
+        c.found_or_missing(m, path, &missing, (rid, &unknown), accept, needle)
+            .await;
+    }
+    let p_log = c.json(&format!("{}/log", p.api_path())).await;
+    assert!(p_log["opening"].is_null(), "{p_log}");
+    // The public log is the same for every caller (shareable by caches,
+    // unlike the responses made for one audience): fetched directly.
+    let text = client
+        .get(format!("{base}/api/v1/log/leaves?start=0"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let leaves: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(leaves["leaves"].as_array().unwrap().len(), 4, "{leaves}");
+    for leaf in leaves["leaves"].as_array().unwrap() {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(leaf.as_str().unwrap())
+            .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(
+            !text.contains(rid) && !text.contains(b),
+            "a public leaf names {rid}: {text}"
+        );
+    }
 }
 
 /// `?` or `&`, whichever continues `path`'s query.
