@@ -34,28 +34,33 @@ struct Remembered {
     checkpoint: String,
 }
 
-/// Where the client keeps what it saw of each log.
+/// JSON files the client keeps between runs in one folder of its state
+/// directory (`$XDG_STATE_HOME/marketplace/<folder>`, or
+/// `~/.local/state/marketplace/<folder>`; nothing is kept when neither is
+/// set), one per key, named by a hash of the key.
 #[derive(Debug, Clone)]
-pub(crate) struct LogMemory {
+pub(crate) struct StateFiles {
     dir: Option<PathBuf>,
+    /// What a file holds, for messages.
+    what: &'static str,
 }
 
-impl LogMemory {
-    /// `$XDG_STATE_HOME/marketplace/logs`, or `~/.local/state/marketplace/logs`
-    /// (nothing is remembered when neither is set).
-    pub(crate) fn default_location() -> Self {
+impl StateFiles {
+    /// The files of `folder`, each holding `what`.
+    pub(crate) fn new(folder: &str, what: &'static str) -> Self {
         let xdg = std::env::var_os("XDG_STATE_HOME")
             .map(PathBuf::from)
             .filter(|p| p.is_absolute());
         let base = xdg.or_else(|| crate::config_file::home().map(|h| h.join(".local/state")));
         Self {
-            dir: base.map(|b| b.join("marketplace").join("logs")),
+            dir: base.map(|b| b.join("marketplace").join(folder)),
+            what,
         }
     }
 
-    /// The file of `origin`.
-    fn file(&self, origin: &str) -> Option<PathBuf> {
-        let name: String = Sha256::digest(origin.as_bytes())
+    /// The file of `key`.
+    fn file(&self, key: &str) -> Option<PathBuf> {
+        let name: String = Sha256::digest(key.as_bytes())
             .iter()
             .take(16)
             .map(|b| format!("{b:02x}"))
@@ -63,16 +68,17 @@ impl LogMemory {
         self.dir.as_ref().map(|d| d.join(format!("{name}.json")))
     }
 
-    fn read(&self, origin: &str) -> Result<Option<Remembered>, Failure> {
-        let Some(path) = self.file(origin) else {
+    /// What is kept for `key`, if anything.
+    pub(crate) fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, Failure> {
+        let Some(path) = self.file(key) else {
             return Ok(None);
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-                Failure::usage(format!(
-                    "{} is not a remembered log checkpoint: {e}",
-                    path.display()
-                ))
+                Failure::usage(format!("{} is not {}: {e}", path.display(), self.what))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Failure::usage(format!(
@@ -82,8 +88,10 @@ impl LogMemory {
         }
     }
 
-    fn write(&self, origin: &str, remembered: &Remembered) -> Result<(), Failure> {
-        let Some(path) = self.file(origin) else {
+    /// Keeps `value` for `key`, replacing the file at once (written beside
+    /// it, then renamed).
+    pub(crate) fn write<T: Serialize>(&self, key: &str, value: &T) -> Result<(), Failure> {
+        let Some(path) = self.file(key) else {
             return Ok(());
         };
         let failed =
@@ -92,10 +100,33 @@ impl LogMemory {
             std::fs::create_dir_all(dir).map_err(failed)?;
         }
         let text =
-            serde_json::to_string_pretty(remembered).map_err(|e| Failure::usage(e.to_string()))?;
+            serde_json::to_string_pretty(value).map_err(|e| Failure::usage(e.to_string()))?;
         let temporary = path.with_extension("new");
         std::fs::write(&temporary, text).map_err(failed)?;
         std::fs::rename(&temporary, &path).map_err(failed)
+    }
+}
+
+/// Where the client keeps what it saw of each log, by origin.
+#[derive(Debug, Clone)]
+pub(crate) struct LogMemory {
+    files: StateFiles,
+}
+
+impl LogMemory {
+    /// `$XDG_STATE_HOME/marketplace/logs`, or `~/.local/state/marketplace/logs`.
+    pub(crate) fn default_location() -> Self {
+        Self {
+            files: StateFiles::new("logs", "a remembered log checkpoint"),
+        }
+    }
+
+    fn read(&self, origin: &str) -> Result<Option<Remembered>, Failure> {
+        self.files.read(origin)
+    }
+
+    fn write(&self, origin: &str, remembered: &Remembered) -> Result<(), Failure> {
+        self.files.write(origin, remembered)
     }
 }
 

@@ -6,7 +6,6 @@
 //! endorser e-mail or signer DN is the one watched: exit status 1 when there
 //! is a new one.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use base64::Engine;
@@ -15,13 +14,12 @@ use marketplace_log::leaf::Leaf;
 use marketplace_log::tree::{Hash, MemoryTree};
 use marketplace_trust::dn::DistinguishedName;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::client::Marketplace;
 use crate::failure::Failure;
 use crate::output;
 use crate::settings::{ClientOptions, Settings};
-use crate::transparency::{LogMemory, LogOptions, check_newest};
+use crate::transparency::{LogMemory, LogOptions, StateFiles, check_newest};
 
 /// Leaves read per request.
 const BATCH: u64 = 1000;
@@ -114,8 +112,9 @@ pub(crate) fn run(args: LogArgs) -> anyhow::Result<ExitCode> {
         &LogMemory::default_location(),
         args.log.log_key.as_deref(),
     )?;
-    let state = progress_file(&checkpoint.origin, &args.endorser);
-    let progress = read_progress(state.as_ref())?;
+    let state = StateFiles::new("monitor", "a monitor's progress");
+    let key = format!("{}\n{}", checkpoint.origin, args.endorser);
+    let progress: Progress = state.read(&key)?.unwrap_or_default();
     if progress.size > checkpoint.size {
         return Err(Failure::refused(format!(
             "the log {} holds {} entries, fewer than the {} this monitor read: a rollback",
@@ -187,8 +186,8 @@ pub(crate) fn run(args: LogArgs) -> anyhow::Result<ExitCode> {
     let frontier = tree
         .frontier()
         .map_err(|e| Failure::refused(e.to_string()))?;
-    write_progress(
-        state.as_ref(),
+    state.write(
+        &key,
         &Progress {
             size: tree.size(),
             frontier: frontier
@@ -264,56 +263,4 @@ fn decode_hash(text: &str) -> Result<Hash, Failure> {
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .map(Hash)
         .ok_or_else(|| Failure::usage("the monitor's saved progress holds a bad hash"))
-}
-
-/// `$XDG_STATE_HOME/marketplace/monitor/<hash of origin and endorser>.json`.
-fn progress_file(origin: &str, endorser: &str) -> Option<PathBuf> {
-    let xdg = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute());
-    let base = xdg.or_else(|| crate::config_file::home().map(|h| h.join(".local/state")))?;
-    let name: String = Sha256::digest(format!("{origin}\n{endorser}").as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Some(
-        base.join("marketplace")
-            .join("monitor")
-            .join(format!("{name}.json")),
-    )
-}
-
-fn read_progress(path: Option<&PathBuf>) -> Result<Progress, Failure> {
-    let Some(path) = path else {
-        return Ok(Progress::default());
-    };
-    match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| {
-            Failure::usage(format!(
-                "{} is not a monitor's progress: {e}",
-                path.display()
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress::default()),
-        Err(e) => Err(Failure::usage(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
-    }
-}
-
-fn write_progress(path: Option<&PathBuf>, progress: &Progress) -> Result<(), Failure> {
-    let Some(path) = path else {
-        return Ok(());
-    };
-    let failed =
-        |e: std::io::Error| Failure::usage(format!("cannot write {}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(failed)?;
-    }
-    let text = serde_json::to_string(progress).map_err(|e| Failure::usage(e.to_string()))?;
-    let temporary = path.with_extension("new");
-    std::fs::write(&temporary, text).map_err(failed)?;
-    std::fs::rename(&temporary, path).map_err(failed)
 }
