@@ -151,10 +151,11 @@ impl TransparencyLog {
             return Ok(c);
         }
         let _signing = self.signing.lock().await;
-        if let Some(c) = self.current().await?.filter(|c| c.size > index) {
+        let previous = self.current().await?;
+        if let Some(c) = previous.clone().filter(|c| c.size > index) {
             return Ok(c);
         }
-        match self.sign_current().await? {
+        match self.sign_current(previous).await? {
             Some(c) if c.size > index => Ok(c),
             _ => Err(LogError::Checkpoint(format!(
                 "no checkpoint covers leaf {index}: the log holds fewer leaves"
@@ -166,13 +167,17 @@ impl TransparencyLog {
     /// one (for the periodic refresh); the newest checkpoint either way.
     pub async fn refresh(&self) -> Result<Option<Arc<Published>>, LogError> {
         let _signing = self.signing.lock().await;
-        self.sign_current().await
+        let previous = self.current().await?;
+        self.sign_current(previous).await
     }
 
-    /// Signs the tree as the store holds it now, if it grew. Holds
-    /// `signing`.
-    async fn sign_current(&self) -> Result<Option<Arc<Published>>, LogError> {
-        let previous = self.current().await?;
+    /// Signs the tree as the store holds it now, if it grew past
+    /// `previous` (the newest checkpoint, read under `signing`, which the
+    /// caller holds).
+    async fn sign_current(
+        &self,
+        previous: Option<Arc<Published>>,
+    ) -> Result<Option<Arc<Published>>, LogError> {
         let size = self.store.log_size().await?;
         if size == 0 || previous.as_ref().is_some_and(|p| p.size >= size) {
             return Ok(previous);
