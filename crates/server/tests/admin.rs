@@ -19,6 +19,14 @@ use marketplace_server::upload::ingest::{IngestOutcome, Ingestor, Policy};
 use std::path::Path;
 use std::sync::Arc;
 
+/// A fresh server on SQLite signing its log with the key of `s`'s.
+async fn with_log_key_of(s: &TestServer) -> TestServer {
+    let key = s.config.log_key_path();
+    TestServer::start_with(Backend::Sqlite, |c| c.log_key_file = Some(key))
+        .await
+        .unwrap()
+}
+
 fn ingestor(s: &TestServer) -> Ingestor {
     Ingestor {
         store: s.store.clone(),
@@ -71,9 +79,15 @@ async fn import_export_rebuild_round_trip() {
     write(&source.path().join("notes.txt"), "ignored");
 
     let mut lines = Vec::new();
-    let summary = admin::import_dir(source.path(), ingestor(&s), 3, |path, result| {
-        lines.push((path.to_path_buf(), result.clone()));
-    })
+    let summary = admin::import_dir(
+        source.path(),
+        ingestor(&s),
+        &s.state.log,
+        3,
+        |path, result| {
+            lines.push((path.to_path_buf(), result.clone()));
+        },
+    )
     .await
     .unwrap();
     assert_eq!(
@@ -96,7 +110,7 @@ async fn import_export_rebuild_round_trip() {
     assert_eq!(endorsement_dates(&body), vec!["2014-05-01T00:00:00Z"]);
 
     // Importing again: everything already present.
-    let again = admin::import_dir(source.path(), ingestor(&s), 2, |_, _| {})
+    let again = admin::import_dir(source.path(), ingestor(&s), &s.state.log, 2, |_, _| {})
         .await
         .unwrap();
     assert_eq!((again.created, again.present, again.refused), (0, 5, 2));
@@ -109,6 +123,7 @@ async fn import_export_rebuild_round_trip() {
             .unwrap(),
         admin::ExportSummary {
             written: 5,
+            leaves: 5,
             unreadable: vec![]
         }
     );
@@ -119,9 +134,10 @@ async fn import_export_rebuild_round_trip() {
         assert_eq!(&written, doc);
     }
 
-    // The export imports into a fresh store.
-    let fresh = TestServer::start().await;
-    let summary = admin::import_dir(out.path(), ingestor(&fresh), 4, |_, r| {
+    // The export imports into a fresh store (whose server has the log key
+    // of the exported one: the log is carried).
+    let fresh = with_log_key_of(&s).await;
+    let summary = admin::import_dir(out.path(), ingestor(&fresh), &fresh.state.log, 4, |_, r| {
         assert!(
             matches!(
                 r.as_ref().map(|i| &i.outcome),
@@ -168,8 +184,8 @@ async fn export_encodes_what_cannot_be_a_file_name() {
     ));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), doc);
 
-    let fresh = TestServer::start().await;
-    let summary = admin::import_dir(out.path(), ingestor(&fresh), 2, |_, r| {
+    let fresh = with_log_key_of(&s).await;
+    let summary = admin::import_dir(out.path(), ingestor(&fresh), &fresh.state.log, 2, |_, r| {
         assert!(r.is_ok(), "{r:?}");
     })
     .await
@@ -308,4 +324,139 @@ async fn online_backup_of_a_store_in_use() {
             .unwrap_err()
             .contains("pg_dump")
     );
+}
+
+/// The coordinates a signed document names.
+fn key_of(doc: &str) -> marketplace_store::EntryKey {
+    let m = marketplace_format::parse(doc.as_bytes()).metadata;
+    let e = m.endorsement.unwrap();
+    marketplace_store::EntryKey::parse(&m.identifier, &e.endorser.email, &e.created).unwrap()
+}
+
+/// Every leaf of `store`'s log with its opening.
+async fn log_of(store: &dyn marketplace_store::Store) -> Vec<marketplace_store::LogPosition> {
+    let size = store.log_size().await.unwrap();
+    store.log_positions(0..size).await.unwrap()
+}
+
+/// `admin export` writes the transparency log and `admin import` carries
+/// it: the new store (SQLite or PostgreSQL) holds the same leaves and the
+/// signed checkpoint, and the log goes on from there under the same key.
+/// An export under another key, or with altered leaves, is refused before
+/// anything is stored; a missing document stops the import at its leaf,
+/// and a second run resumes.
+#[tokio::test]
+async fn export_and_import_carry_the_transparency_log() {
+    let s = TestServer::start().await;
+    let docs = [
+        Doc::bee8().signed("2014-01-01T00:00:00Z"),
+        Doc::bee8().signed("2014-02-01T00:00:00Z"),
+        Doc::with_id(NEWID).signed("2014-04-01T00:00:00Z"),
+    ];
+    for doc in &docs {
+        s.upload_ok(doc).await;
+    }
+    let signed = s.state.log.current().await.unwrap().unwrap();
+    assert_eq!(signed.size, 3);
+    let out = tempfile::tempdir().unwrap();
+    let summary = admin::export_dir(s.store.as_ref(), out.path())
+        .await
+        .unwrap();
+    assert_eq!((summary.written, summary.leaves), (3, 3));
+    let exported = log_of(s.store.as_ref()).await;
+
+    // Under another log key: refused, nothing stored.
+    let stranger = TestServer::start().await;
+    let error = admin::import_dir(
+        out.path(),
+        ingestor(&stranger),
+        &stranger.state.log,
+        2,
+        |_, _| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("not signed with this server's log key"),
+        "{error}"
+    );
+    assert_eq!(stranger.store.log_size().await.unwrap(), 0);
+
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let key = s.config.log_key_path();
+        let Some(fresh) = TestServer::start_with(backend, |c| c.log_key_file = Some(key)).await
+        else {
+            continue;
+        };
+        let summary =
+            admin::import_dir(out.path(), ingestor(&fresh), &fresh.state.log, 2, |_, r| {
+                assert!(r.is_ok(), "{r:?}")
+            })
+            .await
+            .unwrap();
+        assert_eq!((summary.created, summary.refused), (3, 0));
+        assert_eq!(log_of(fresh.store.as_ref()).await, exported);
+        let adopted = fresh.state.log.current().await.unwrap().unwrap();
+        assert_eq!(adopted.note, signed.note);
+        for doc in &docs {
+            let key = key_of(doc);
+            assert_eq!(
+                fresh.store.get(&key).await.unwrap().unwrap().accepted_at,
+                s.store.get(&key).await.unwrap().unwrap().accepted_at
+            );
+        }
+        // The log goes on: the next checkpoint is signed only as an
+        // extension of the carried one.
+        fresh
+            .upload_ok(&Doc::with_id(NEWID).signed("2014-05-01T00:00:00Z"))
+            .await;
+        assert_eq!(fresh.state.log.cover(3).await.unwrap().size, 4);
+        // A second run finds everything there.
+        let again = admin::import_dir(out.path(), ingestor(&fresh), &fresh.state.log, 2, |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!((again.created, again.present, again.refused), (0, 3, 0));
+    }
+
+    // Altered leaves (two swapped, their indices kept): refused.
+    let leaves = out.path().join(admin::LOG_DIR).join("leaves.jsonl");
+    let original = std::fs::read_to_string(&leaves).unwrap();
+    let mut lines: Vec<serde_json::Value> = original
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (first, second) = (lines[0]["leaf"].clone(), lines[1]["leaf"].clone());
+    lines[0]["leaf"] = second;
+    lines[1]["leaf"] = first;
+    let altered: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&leaves, altered).unwrap();
+    let fresh = with_log_key_of(&s).await;
+    let error = admin::import_dir(out.path(), ingestor(&fresh), &fresh.state.log, 2, |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("altered"), "{error}");
+    assert_eq!(fresh.store.log_size().await.unwrap(), 0);
+    std::fs::write(&leaves, &original).unwrap();
+
+    // The document of leaf 1 missing: the import stops there, and resumes.
+    let key = key_of(&docs[1]);
+    let path = admin::export_path(out.path(), &key);
+    let aside = out.path().join("aside.xml.kept");
+    std::fs::rename(&path, &aside).unwrap();
+    let error = admin::import_dir(out.path(), ingestor(&fresh), &fresh.state.log, 2, |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("whose document is not under"),
+        "{error}"
+    );
+    assert_eq!(fresh.store.log_size().await.unwrap(), 1);
+    std::fs::rename(&aside, &path).unwrap();
+    let resumed = admin::import_dir(out.path(), ingestor(&fresh), &fresh.state.log, 2, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((resumed.created, resumed.present), (2, 1));
+    assert_eq!(log_of(fresh.store.as_ref()).await, exported);
 }

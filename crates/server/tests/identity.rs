@@ -274,9 +274,15 @@ async fn an_import_keeps_every_key_and_binds_the_newest() {
         TrustSettings::default(),
     )
     .unwrap();
-    let summary = admin::import_dir(source.path(), Ingestor::from_state(&state), 2, |_, r| {
-        assert!(r.is_ok(), "{r:?}");
-    })
+    let summary = admin::import_dir(
+        source.path(),
+        Ingestor::from_state(&state),
+        &state.log,
+        2,
+        |_, r| {
+            assert!(r.is_ok(), "{r:?}");
+        },
+    )
     .await
     .unwrap();
     assert_eq!(summary.created, 2);

@@ -88,7 +88,7 @@ async fn import_throughput() {
         policy: Policy::from_config(&s.config),
     };
     let t = Instant::now();
-    let summary = admin::import_dir(dir.path(), ingestor, cores, |_, r| {
+    let summary = admin::import_dir(dir.path(), ingestor, &s.state.log, cores, |_, r| {
         assert!(r.is_ok(), "{r:?}")
     })
     .await

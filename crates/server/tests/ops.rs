@@ -335,6 +335,18 @@ impl Store for Down {
     ) -> Result<Option<marketplace_store::LogPosition>, StoreError> {
         down()
     }
+    async fn log_positions(
+        &self,
+        _: std::ops::Range<u64>,
+    ) -> Result<Vec<marketplace_store::LogPosition>, StoreError> {
+        down()
+    }
+    async fn put_logged(
+        &self,
+        _: Vec<(NewEntry, marketplace_store::LogPosition)>,
+    ) -> Result<(), StoreError> {
+        down()
+    }
     async fn latest_checkpoint(
         &self,
     ) -> Result<Option<marketplace_store::StoredCheckpoint>, StoreError> {

@@ -206,7 +206,7 @@ async fn admin_import_reports_the_notes() {
         policy: marketplace_server::upload::ingest::Policy::from_config(&s.config),
     };
     let mut notes = Vec::new();
-    let summary = admin::import_dir(dir.path(), ingestor, 2, |path, result| {
+    let summary = admin::import_dir(dir.path(), ingestor, &s.state.log, 2, |path, result| {
         let ingested = result.as_ref().unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(ingested.outcome, IngestOutcome::Created(_)));
         let name = path.file_name().unwrap().to_string_lossy().to_string();

@@ -431,6 +431,28 @@ pub trait Store: Send + Sync + 'static {
     /// in order; fewer when the log ends sooner.
     async fn log_leaves(&self, range: std::ops::Range<u64>) -> Result<Vec<Vec<u8>>, StoreError>;
 
+    /// The leaves `range.start..range.end` (at most [`MAX_LOG_READ`]) with
+    /// the openings of restricted ones, in order: what `admin export`
+    /// writes to carry the log (openings are for those who may see the
+    /// entry, like its document).
+    async fn log_positions(
+        &self,
+        range: std::ops::Range<u64>,
+    ) -> Result<Vec<LogPosition>, StoreError>;
+
+    /// Stores entries carried with their leaves from another store's log
+    /// (`admin import` of an export with its log), in the order given:
+    /// each entry is checked and stored as by [`Store::put_many`], and its
+    /// leaf is the one given — recording exactly that entry and its
+    /// document — appended at the index given, with the acceptance time it
+    /// records. So the store's log is the exported one, leaf for leaf, and
+    /// the checkpoints signed of it stay valid. Transactions of up to
+    /// [`PUT_MANY_BATCH`]; an entry that is not created (refused, present
+    /// already) or a leaf that is not the next one is a
+    /// [`StoreError::Log`] naming it, and its whole transaction is rolled
+    /// back (those committed before stay).
+    async fn put_logged(&self, entries: Vec<(NewEntry, LogPosition)>) -> Result<(), StoreError>;
+
     /// Where the entry at `key` is in the log, with the opening of its leaf
     /// when the entry is restricted (callers show it only to those who may
     /// see the entry).

@@ -283,7 +283,78 @@ async fn reads_are_bounded(h: &Harness) {
     assert!(s.log_hashes(&[1, 2, 3]).await.unwrap().is_empty());
 }
 
+/// Every leaf of `s` with its opening.
+async fn all_positions(s: &dyn Store) -> Vec<marketplace_store::LogPosition> {
+    let size = s.log_size().await.unwrap();
+    s.log_positions(0..size).await.unwrap()
+}
+
+/// A log carried from another store (an export's leaves) is stored leaf
+/// for leaf, with the acceptance times it records; a leaf that is not the
+/// next one, that names another entry or another document, or whose entry
+/// is refused, stores nothing of its batch.
+async fn a_carried_log_is_stored_leaf_for_leaf(h: &Harness) {
+    let source = common::sqlite().await.unwrap();
+    let from = source.store();
+    let mut hidden = meta(&id("CH"), JOHN, "2020-03-01T00:00:00Z");
+    hidden.visible_to = vec!["biomed".into()];
+    let given = vec![
+        entry(meta(&id("CA"), JANE, "2020-01-01T00:00:00Z")),
+        entry(hidden),
+        entry(meta(&id("CA"), JANE, "2020-02-01T00:00:00Z")),
+        entry(meta(&id("CB"), JOHN, "2020-01-05T00:00:00Z")),
+    ];
+    for e in &given {
+        from.put(e.clone()).await.unwrap();
+    }
+    let positions = all_positions(from).await;
+    assert_eq!(positions.len(), 4);
+    let carried: Vec<_> = given.iter().cloned().zip(positions.clone()).collect();
+
+    let to = h.store();
+    // Out of order, or naming another entry: refused, nothing stored.
+    let error = to.put_logged(carried[1..2].to_vec()).await.unwrap_err();
+    assert!(error.to_string().contains("would be leaf 0"), "{error}");
+    let swapped = vec![(given[0].clone(), positions[3].clone())];
+    let error = to.put_logged(swapped).await.unwrap_err();
+    assert!(error.to_string().contains("names"), "{error}");
+    let mut other_bytes = given[0].clone();
+    other_bytes.document.push(b'\n');
+    let error = to
+        .put_logged(vec![(other_bytes, positions[0].clone())])
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("document SHA-256"), "{error}");
+    assert_eq!(to.log_size().await.unwrap(), 0);
+    assert!(to.get(&given[0].key).await.unwrap().is_none());
+
+    // In order: the same leaves, openings and tree; the acceptance times
+    // are the source's.
+    to.put_logged(carried[..2].to_vec()).await.unwrap();
+    to.put_logged(carried[2..].to_vec()).await.unwrap();
+    assert_eq!(all_positions(to).await, positions);
+    assert_eq!(stored_root(to, 4).await, stored_root(from, 4).await);
+    for e in &given {
+        let (a, b) = (
+            from.get(&e.key).await.unwrap().unwrap(),
+            to.get(&e.key).await.unwrap().unwrap(),
+        );
+        assert_eq!(a.accepted_at, b.accepted_at);
+        assert_eq!(a.entry.document, b.entry.document);
+    }
+    check_log_matches_entries(to).await;
+    // Carried again: present already, refused; new puts extend the log.
+    let error = to.put_logged(carried[..1].to_vec()).await.unwrap_err();
+    assert!(error.to_string().contains("stored already"), "{error}");
+    to.put(entry(meta(&id("CC"), JANE, "2020-04-01T00:00:00Z")))
+        .await
+        .unwrap();
+    assert_eq!(to.log_size().await.unwrap(), 5);
+    check_log_matches_entries(to).await;
+}
+
 suite!(
+    a_carried_log_is_stored_leaf_for_leaf,
     every_accepted_entry_is_a_leaf,
     refused_puts_append_nothing,
     concurrent_stores_keep_indices_dense,

@@ -40,6 +40,10 @@ enum Task {
     RebuildIndex,
     /// Import every *.xml under DIR (e.g. an original StratusLab data directory) through the
     /// upload pipeline; prints one line per file and a summary. Exit status 1 if any is refused.
+    /// An export's transparency log (DIR/transparency-log) is carried: its entries are stored in
+    /// log order with their own leaves and its checkpoint is recorded, so this server continues
+    /// that log (it needs the exported server's log key file); a leaf whose document is missing
+    /// or refused stops the import there (run it again once fixed: it resumes).
     Import {
         /// Directory to walk recursively.
         #[arg(value_name = "DIR")]
@@ -51,7 +55,8 @@ enum Task {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Write every stored document byte for byte to DIR/<id>/<email>/<created>.xml.
+    /// Write every stored document byte for byte to DIR/<id>/<email>/<created>.xml, and the
+    /// transparency log (its newest checkpoint and every leaf) to DIR/transparency-log.
     Export {
         /// Target directory (created if needed).
         #[arg(value_name = "DIR")]
@@ -193,7 +198,7 @@ async fn import(
     let workers =
         workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() * 2));
     let ingestor = Ingestor::from_state(state);
-    let summary = admin::import_dir(dir, ingestor, workers, |path, result| {
+    let summary = admin::import_dir(dir, ingestor, &state.log, workers, |path, result| {
         print_imported(path, result, quiet)
     })
     .await
@@ -253,8 +258,9 @@ async fn export(state: &AppState, dir: &Path) -> anyhow::Result<ExitCode> {
         println!("unreadable entry {}: {}", lost.sequence, lost.error);
     }
     println!(
-        "exported {} documents to {}{}",
+        "exported {} documents and the transparency log ({} leaves) to {}{}",
         summary.written,
+        summary.leaves,
         dir.display(),
         match summary.unreadable.len() {
             0 => String::new(),

@@ -171,6 +171,48 @@ impl TransparencyLog {
         self.sign_current(previous).await
     }
 
+    /// `note` verified as a checkpoint this log signed.
+    pub fn verify(&self, note: &str) -> Result<Published, LogError> {
+        checkpoint::verify(note.as_bytes(), self.key.verifier_key())
+            .map_err(|e| LogError::Checkpoint(e.to_string()))
+    }
+
+    /// Records `note`, a checkpoint this log signed elsewhere (carried by
+    /// `admin export` and `import` with the leaves it covers), once the
+    /// stored tree is proved to have its root and to be consistent with the
+    /// newest checkpoint recorded here.
+    pub async fn adopt(&self, note: &str) -> Result<Arc<Published>, LogError> {
+        let carried = self.verify(note)?;
+        self.claim().await?;
+        let _signing = self.signing.lock().await;
+        let size = self.store.log_size().await?;
+        if size < carried.size {
+            return Err(LogError::Inconsistent(format!(
+                "the carried checkpoint covers {} leaves; the store holds {size}",
+                carried.size
+            )));
+        }
+        let root = with_hashes(self.store.as_ref(), |r| tree::root(carried.size, r)).await?;
+        if root != carried.root {
+            return Err(LogError::Inconsistent(format!(
+                "the stored tree of {} leaves does not have the carried checkpoint's root",
+                carried.size
+            )));
+        }
+        // Against the newest recorded one, whichever is larger: both are
+        // of the stored tree, which proves them consistent or not.
+        if let Some(previous) = self.current().await? {
+            let (old, new) = if previous.size <= carried.size {
+                (previous.as_ref(), &carried)
+            } else {
+                (&carried, previous.as_ref())
+            };
+            self.check_extension(old, new.size, new.root).await?;
+        }
+        self.store.record_checkpoint(carried.size, note).await?;
+        Ok(self.publish(carried))
+    }
+
     /// Signs the tree as the store holds it now, if it grew past
     /// `previous` (the newest checkpoint, read under `signing`, which the
     /// caller holds).

@@ -224,6 +224,20 @@ macro_rules! impl_store {
                 $crate::engine::log::log_leaves(self, range).await
             }
 
+            async fn log_positions(
+                &self,
+                range: std::ops::Range<u64>,
+            ) -> Result<Vec<$crate::LogPosition>, $crate::StoreError> {
+                $crate::engine::log::log_positions(self, range).await
+            }
+
+            async fn put_logged(
+                &self,
+                entries: Vec<($crate::NewEntry, $crate::LogPosition)>,
+            ) -> Result<(), $crate::StoreError> {
+                $crate::engine::observe_write(self, $crate::engine::put_logged(self, entries).await)
+            }
+
             async fn log_position(
                 &self,
                 key: &$crate::EntryKey,

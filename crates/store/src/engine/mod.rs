@@ -35,7 +35,7 @@ pub(crate) use bindings::{bind_unbound, binding, rebind, unbound_endorsers};
 pub(crate) use delegate::impl_store;
 pub(crate) use endorsers::{EndorserCache, endorsers};
 pub(crate) use pending::{delete_pending, get_pending, purge_pending, put_pending};
-pub(crate) use put::{put, put_many};
+pub(crate) use put::{put, put_logged, put_many};
 pub(crate) use read::{
     count, entries_after, get, get_visible, history, last_sequence, resolve_tag, tags,
 };

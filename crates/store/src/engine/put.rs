@@ -16,7 +16,7 @@ use super::indexing::{INDEXED_COLUMNS, INSERT_ROWS, index_text, index_visibility
 use super::locks::lock_pairs;
 use super::log;
 use crate::index::Indexed;
-use crate::model::{EntryKey, NewEntry};
+use crate::model::{EntryKey, LogPosition, NewEntry};
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 use crate::{PutOutcome, StoreError};
 
@@ -39,6 +39,7 @@ async fn put_in<T: Tx>(
     d: Dialect,
     batch: Vec<(&NewEntry, Result<Indexed, StoreError>)>,
     bindings: Bindings,
+    leaves: LeafSource<'_>,
 ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
     let keys: Vec<&EntryKey> = batch
         .iter()
@@ -48,7 +49,7 @@ async fn put_in<T: Tx>(
     let stored = read_stored(tx, d, &keys).await?;
     let since = bindings::now()?;
     let decision = decide(stored, batch, bindings, since);
-    write_decision(tx, d, &decision).await?;
+    write_decision(tx, d, &decision, leaves).await?;
     Ok(decision.outcomes)
 }
 
@@ -100,6 +101,16 @@ async fn read_stored<T: Tx>(
     Ok(Stored { rows, bound })
 }
 
+/// Where the log leaves of a batch's new entries come from.
+#[derive(Debug, Clone, Copy)]
+enum LeafSource<'a> {
+    /// Made now: accepted now, a fresh commitment for a restricted entry.
+    Fresh,
+    /// Carried from another store's log (an export's), by coordinates:
+    /// each entry takes its leaf, at its index, and its acceptance time.
+    Carried(&'a HashMap<EntryKey, LogPosition>),
+}
+
 /// The writes of `decision`: its bindings, then, when it creates entries,
 /// the latest flags they take over and their rows, documents, full-text
 /// and visibility rows.
@@ -107,6 +118,7 @@ async fn write_decision<T: Tx>(
     tx: &mut T,
     d: Dialect,
     decision: &Decision<'_, Indexed>,
+    source: LeafSource<'_>,
 ) -> Result<(), StoreError> {
     for binding in &decision.rebound {
         bindings::write_in(tx, d, binding).await?;
@@ -137,10 +149,37 @@ async fn write_decision<T: Tx>(
         s.push(")");
         tx.execute(s).await?;
     }
-    let accepted_at = DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
+    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
         .ok_or_else(|| StoreError::Backend("clock out of range".into()))?;
     for chunk in decision.created.chunks(INSERT_ROWS) {
-        let rows = insert_entries(tx, d, chunk, accepted_at).await?;
+        // A carried leaf is checked against its entry before anything is
+        // written, and gives the entry its acceptance time.
+        let carried = match source {
+            LeafSource::Fresh => None,
+            LeafSource::Carried(leaves) => Some(
+                chunk
+                    .iter()
+                    .map(|c| {
+                        let key = &c.entry.key;
+                        let position = leaves
+                            .get(key)
+                            .ok_or_else(|| StoreError::Log(format!("no carried leaf for {key}")))?;
+                        log::carried_row(
+                            0,
+                            key,
+                            &c.derived.document_sha256,
+                            c.derived.restricted,
+                            position,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let accepted: Vec<DateTime<Utc>> = match &carried {
+            None => vec![now; chunk.len()],
+            Some(rows) => rows.iter().map(|(_, at)| *at).collect(),
+        };
+        let rows = insert_entries(tx, d, chunk, &accepted).await?;
         let mut s = Sql::new(d);
         s.push("INSERT INTO documents (seq, document) VALUES ");
         for (n, (seq, entry, _)) in rows.iter().enumerate() {
@@ -158,32 +197,43 @@ async fn write_decision<T: Tx>(
         let visibility: Vec<(i64, &Indexed)> =
             rows.iter().map(|(seq, _, ix)| (*seq, *ix)).collect();
         index_visibility(tx, d, &visibility).await?;
-        let mut leaves = rows
-            .iter()
-            .map(|(seq, entry, ix)| {
-                log::leaf_row(
-                    *seq,
-                    &entry.key,
-                    &ix.document_sha256,
-                    &entry.signer,
-                    accepted_at,
-                    ix.restricted,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut leaves = match carried {
+            None => rows
+                .iter()
+                .map(|(seq, entry, ix)| {
+                    log::leaf_row(
+                        *seq,
+                        &entry.key,
+                        &ix.document_sha256,
+                        &entry.signer,
+                        now,
+                        ix.restricted,
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(carried) => rows
+                .iter()
+                .zip(carried)
+                .map(|((seq, _, _), (mut row, _))| {
+                    row.seq = *seq;
+                    row
+                })
+                .collect(),
+        };
         leaves.sort_by_key(|leaf| leaf.seq);
         log::append(tx, d, &leaves).await?;
     }
     Ok(())
 }
 
-/// Inserts the rows of `chunk` (at most [`INSERT_ROWS`]) accepted at
-/// `accepted_at`, and returns each entry with its sequence.
+/// Inserts the rows of `chunk` (at most [`INSERT_ROWS`]), each accepted at
+/// its time in `accepted`, and returns each entry with its sequence, in
+/// the order of `chunk`.
 async fn insert_entries<'c, T: Tx>(
     tx: &mut T,
     d: Dialect,
     chunk: &'c [Created<'c, Indexed>],
-    accepted_at: DateTime<Utc>,
+    accepted: &[DateTime<Utc>],
 ) -> Result<Vec<(i64, &'c NewEntry, &'c Indexed)>, StoreError> {
     let mut s = Sql::new(d);
     s.push(
@@ -192,7 +242,7 @@ async fn insert_entries<'c, T: Tx>(
     )
     .push(INDEXED_COLUMNS)
     .push(") VALUES ");
-    for (n, created) in chunk.iter().enumerate() {
+    for (n, (created, accepted_at)) in chunk.iter().zip(accepted).enumerate() {
         let key = &created.entry.key;
         let ix = &created.derived;
         if n > 0 {
@@ -207,7 +257,7 @@ async fn insert_entries<'c, T: Tx>(
             .push(", ")
             .text(&ix.document_sha256)
             .push(", ")
-            .bind(Arg::Time(accepted_at))
+            .bind(Arg::Time(*accepted_at))
             .push(", ")
             .bind(Arg::Bool(created.latest))
             .push(", ");
@@ -241,10 +291,16 @@ pub(crate) async fn put<D: Db>(db: &D, entry: NewEntry) -> Result<PutOutcome, St
     let ix = Indexed::of(&entry)?;
     let mut tx = db.begin_write().await?;
     lock_pairs(&mut tx, d, &[&entry.key]).await?;
-    let outcome = put_in(&mut tx, d, vec![(&entry, Ok(ix))], Bindings::Enforce)
-        .await?
-        .pop()
-        .ok_or_else(|| StoreError::Backend("a put gave no outcome".into()))??;
+    let outcome = put_in(
+        &mut tx,
+        d,
+        vec![(&entry, Ok(ix))],
+        Bindings::Enforce,
+        LeafSource::Fresh,
+    )
+    .await?
+    .pop()
+    .ok_or_else(|| StoreError::Backend("a put gave no outcome".into()))??;
     if outcome == PutOutcome::Created {
         tx.commit().await?;
     }
@@ -263,9 +319,57 @@ async fn put_batch<D: Db>(
     let mut tx = db.begin_write().await?;
     let keys: Vec<&EntryKey> = batch.iter().map(|e| &e.key).collect();
     lock_pairs(&mut tx, d, &keys).await?;
-    let outcomes = put_in(&mut tx, d, indexed, Bindings::Adopt).await?;
+    let outcomes = put_in(&mut tx, d, indexed, Bindings::Adopt, LeafSource::Fresh).await?;
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// [`crate::Store::put_logged`]: one transaction per [`crate::PUT_MANY_BATCH`].
+pub(crate) async fn put_logged<D: Db>(
+    db: &D,
+    entries: Vec<(NewEntry, LogPosition)>,
+) -> Result<(), StoreError> {
+    let d = D::DIALECT;
+    for batch in entries.chunks(crate::PUT_MANY_BATCH) {
+        let leaves: HashMap<EntryKey, LogPosition> = batch
+            .iter()
+            .map(|(e, p)| (e.key.clone(), p.clone()))
+            .collect();
+        let indexed: Vec<(&NewEntry, Result<Indexed, StoreError>)> =
+            batch.iter().map(|(e, _)| (e, Indexed::of(e))).collect();
+        let mut tx = db.begin_write().await?;
+        let keys: Vec<&EntryKey> = batch.iter().map(|(e, _)| &e.key).collect();
+        lock_pairs(&mut tx, d, &keys).await?;
+        let outcomes = put_in(
+            &mut tx,
+            d,
+            indexed,
+            Bindings::Adopt,
+            LeafSource::Carried(&leaves),
+        )
+        .await?;
+        // Each carried entry must be created: the log holds it, so the
+        // store must (nothing of the batch is kept otherwise).
+        for ((entry, position), outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                Ok(PutOutcome::Created) => {}
+                Ok(PutOutcome::AlreadyPresent) => {
+                    return Err(StoreError::Log(format!(
+                        "the entry {} of leaf {} is stored already, outside the carried log",
+                        entry.key, position.index
+                    )));
+                }
+                Err(e) => {
+                    return Err(StoreError::Log(format!(
+                        "the entry {} of leaf {} cannot be stored: {e}",
+                        entry.key, position.index
+                    )));
+                }
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 /// [`crate::Store::put_many`].

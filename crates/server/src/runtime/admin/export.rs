@@ -1,5 +1,6 @@
 //! `marketplace admin export`: every readable stored document, byte for
-//! byte, in a directory tree that `admin import` reads back.
+//! byte, in a directory tree that `admin import` reads back, with the
+//! transparency log ([`super::carry`]).
 
 use super::check::{Unreadable, readable_entries};
 use marketplace_store::{EntryKey, Store};
@@ -38,15 +39,22 @@ pub fn export_path(dir: &Path, key: &EntryKey) -> PathBuf {
 pub struct ExportSummary {
     /// Documents written.
     pub written: u64,
+    /// Log leaves written (under [`super::LOG_DIR`]).
+    pub leaves: u64,
     /// Entries the store could not give back (a damaged store): every
     /// other entry was written.
     pub unreadable: Vec<Unreadable>,
 }
 
 /// Writes every readable stored document byte for byte to
-/// `dir/<id>/<email>/<created>.xml`; an entry the store cannot read is
-/// listed, not fatal. A file that cannot be written stops the export.
+/// `dir/<id>/<email>/<created>.xml`, after the transparency log (its newest
+/// checkpoint and its leaves, under `dir/transparency-log`); an entry the
+/// store cannot read is listed, not fatal. A file that cannot be written
+/// stops the export.
 pub async fn export_dir(store: &dyn Store, dir: &Path) -> Result<ExportSummary, String> {
+    // The log first: every leaf's entry is among the documents exported
+    // after it, even while entries are being added.
+    let leaves = super::carry::export_log(store, dir).await?;
     let mut written = 0;
     let unreadable = readable_entries(store, |stored| {
         let path = export_path(dir, &stored.entry.key);
@@ -61,6 +69,7 @@ pub async fn export_dir(store: &dyn Store, dir: &Path) -> Result<ExportSummary, 
     .await?;
     Ok(ExportSummary {
         written,
+        leaves,
         unreadable,
     })
 }

@@ -4,14 +4,17 @@
 //! store ([`check`](mod@check)) and recomputing the transparency log
 //! ([`log`](mod@log)).
 
+mod carry;
 mod check;
 mod export;
 mod log;
 
+pub use carry::LOG_DIR;
 pub use check::{CheckReport, Unreadable, check, readable_entries};
 pub use export::{ExportSummary, export_dir, export_path};
 pub use log::{LogReport, verify_log};
 
+use crate::log::signer::TransparencyLog;
 use crate::runtime::state::TrustSettings;
 use crate::upload::ingest::{self, Checked, IngestOutcome, Ingested, Ingestor, Verdict};
 use marketplace_store::{EntryKey, NewEntry, PutOutcome, Store, StoreError};
@@ -107,9 +110,21 @@ pub struct SeveralKeys {
     pub keys: Vec<(String, String, String)>,
 }
 
+/// The keys seen signing each e-mail in an import: e-mail (lower case) →
+/// public-key SHA-256 → (subject, issuer).
+type KeysSeen = BTreeMap<String, BTreeMap<String, (String, String)>>;
+
+/// Notes the key that signed `entry`.
+fn note_key(seen: &mut KeysSeen, entry: &NewEntry) {
+    seen.entry(entry.key.email.to_ascii_lowercase())
+        .or_default()
+        .entry(entry.signer.key_sha256.clone())
+        .or_insert_with(|| (entry.signer.subject.clone(), entry.signer.issuer.clone()));
+}
+
 /// The e-mails of `seen` (e-mail → each key's subject, issuer, SHA-256)
 /// with more than one key.
-fn several_keys(seen: BTreeMap<String, BTreeMap<String, (String, String)>>) -> Vec<SeveralKeys> {
+fn several_keys(seen: KeysSeen) -> Vec<SeveralKeys> {
     seen.into_iter()
         .filter(|(_, keys)| keys.len() > 1)
         .map(|(email, keys)| SeveralKeys {
@@ -305,9 +320,16 @@ async fn next_batch(
 /// first, one after the other (a newer entry stored first would make the
 /// older ones "older than latest"), so the history survives whatever the
 /// layout; different pairs go in parallel.
+///
+/// An export that carries its transparency log (a [`LOG_DIR`] directory,
+/// written by [`export_dir`]) is imported in log order first, each entry
+/// with its own leaf, and the exported checkpoint is recorded: `log` (this
+/// server's, which must hold the exported log's key) continues that log
+/// (see [`carry`](mod@carry)). The other files follow as usual.
 pub async fn import_dir(
     dir: &Path,
     ingestor: Ingestor,
+    log: &TransparencyLog,
     workers: usize,
     mut report: impl FnMut(&Path, &FileResult),
 ) -> std::io::Result<ImportSummary> {
@@ -316,7 +338,7 @@ pub async fn import_dir(
     // whatever their size today (the original corpus has 1024-bit ones).
     let mut ingestor = ingestor;
     ingestor.policy.min_key_bits = crate::runtime::config::MinKeyBits { rsa: 0, ec: 0 };
-    let mut keys_seen: BTreeMap<String, BTreeMap<String, (String, String)>> = BTreeMap::new();
+    let mut keys_seen = KeysSeen::new();
     let files = find_documents(dir)?;
     let workers = workers.max(1);
     let mut summary = ImportSummary {
@@ -324,16 +346,14 @@ pub async fn import_dir(
         ..ImportSummary::default()
     };
 
-    let located = read_coordinates(&files, workers).await?;
+    // The exported log is checked whole before anything is stored.
+    let exported = carry::read_exported(dir, log).map_err(std::io::Error::other)?;
+    let mut located = read_coordinates(&files, workers).await?;
     tracing::info!(
         files = files.len(),
         seconds = started.elapsed().as_secs_f64(),
         "import: coordinates read"
     );
-    let groups = group_by_pair(located);
-    let batch = marketplace_store::PUT_MANY_BATCH;
-    let (mut rx, verifiers) = spawn_verifiers(groups, workers, &ingestor, 2 * batch);
-
     let mut count = |summary: &mut ImportSummary, path: &Path, result: FileResult| {
         match result.as_ref().map(|i| &i.outcome) {
             Ok(IngestOutcome::Created(_)) => summary.created += 1,
@@ -342,6 +362,28 @@ pub async fn import_dir(
         }
         report(path, &result);
     };
+    if let Some(exported) = &exported {
+        let handled = carry::import_carried(
+            exported,
+            &located,
+            &ingestor,
+            log,
+            workers,
+            &mut keys_seen,
+            &mut |path: &Path, result: FileResult| count(&mut summary, path, result),
+        )
+        .await
+        .map_err(std::io::Error::other)?;
+        located.retain(|(path, _)| !handled.contains(path));
+        tracing::info!(
+            leaves = exported.entries.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "import: the exported log carried"
+        );
+    }
+    let groups = group_by_pair(located);
+    let batch = marketplace_store::PUT_MANY_BATCH;
+    let (mut rx, verifiers) = spawn_verifiers(groups, workers, &ingestor, 2 * batch);
     let mut open = true;
     while open {
         let mut accepted = Vec::new();
@@ -355,11 +397,7 @@ pub async fn import_dir(
         let mut entries = Vec::with_capacity(accepted.len());
         let mut files = Vec::with_capacity(accepted.len());
         for (path, entry, notes) in accepted {
-            keys_seen
-                .entry(entry.key.email.to_ascii_lowercase())
-                .or_default()
-                .entry(entry.signer.key_sha256.clone())
-                .or_insert_with(|| (entry.signer.subject.clone(), entry.signer.issuer.clone()));
+            note_key(&mut keys_seen, &entry);
             files.push((path, entry.key.clone(), notes));
             entries.push(entry);
         }

@@ -3,11 +3,11 @@
 //! that leaf indices follow sequence order with no gap and no repeat.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use marketplace_log::leaf::{EntryRecord, Opening};
+use marketplace_log::leaf::{EntryRecord, Leaf, Opening};
 use marketplace_log::tree::{self, Hash, StoredHashes};
 
 use crate::StoreError;
-use crate::model::{EntryKey, Signer};
+use crate::model::{EntryKey, LogPosition, Signer};
 use crate::sql::{Arg, Db, Dialect, RowRead, Sql, Tx};
 
 use super::read::{fetch_hashes, next_index};
@@ -27,6 +27,8 @@ pub(crate) struct LeafRow {
     pub leaf: Vec<u8>,
     /// The opening of a restricted entry's leaf.
     pub opening: Option<Opening>,
+    /// The index a leaf carried from another store's log must take.
+    pub index: Option<u64>,
 }
 
 /// What the log records of an entry: its coordinates, the SHA-256 of its
@@ -69,6 +71,7 @@ pub(crate) fn leaf_row(
             seq,
             leaf: entry_leaf,
             opening: None,
+            index: None,
         });
     }
     let opening = Opening::new(entry_leaf).map_err(log_error)?;
@@ -76,7 +79,71 @@ pub(crate) fn leaf_row(
         seq,
         leaf: opening.restricted_leaf().map_err(log_error)?,
         opening: Some(opening),
+        index: None,
     })
+}
+
+/// The leaf of an entry carried from another store's log (`carried`: its
+/// leaf, opening and index there), with the acceptance time it records,
+/// once checked to record exactly this entry: its coordinates, its
+/// document's SHA-256, and a commitment exactly when it is restricted.
+pub(crate) fn carried_row(
+    seq: i64,
+    key: &EntryKey,
+    document_sha256: &str,
+    restricted: bool,
+    carried: &LogPosition,
+) -> Result<(LeafRow, DateTime<Utc>), StoreError> {
+    let index = carried.index;
+    let refused = |why: String| StoreError::Log(format!("the carried leaf {index} {why}"));
+    let record =
+        match (Leaf::parse(&carried.leaf), &carried.opening) {
+            (Ok(Leaf::Entry(record)), None) if !restricted => *record,
+            (Ok(Leaf::Restricted { .. }), Some(opening)) if restricted => opening
+                .open(&carried.leaf)
+                .map_err(|e| refused(format!("cannot be opened: {e}")))?,
+            (Ok(_), _) => {
+                return Err(refused(format!(
+                    "does not match the visibility of {key} (restricted here: {restricted})"
+                )));
+            }
+            (Err(e), _) => return Err(refused(format!("is not a leaf: {e}"))),
+        };
+    let named = (
+        record.identifier.as_str(),
+        record.email.as_str(),
+        record.created.as_str(),
+    );
+    if named
+        != (
+            key.identifier.as_str(),
+            key.email.as_str(),
+            key.created.as_str(),
+        )
+    {
+        return Err(refused(format!(
+            "names {}/{}/{}, not {key}",
+            record.identifier, record.email, record.created
+        )));
+    }
+    if record.document_sha256 != document_sha256 {
+        return Err(refused(format!(
+            "records the document SHA-256 {}, not {document_sha256} of {key}",
+            record.document_sha256
+        )));
+    }
+    let accepted = DateTime::parse_from_rfc3339(&record.accepted)
+        .map_err(|e| refused(format!("has an unreadable acceptance time: {e}")))?
+        .with_timezone(&Utc);
+    Ok((
+        LeafRow {
+            seq,
+            leaf: carried.leaf.clone(),
+            opening: carried.opening.clone(),
+            index: Some(index),
+        },
+        accepted,
+    ))
 }
 
 /// Appends `rows` (in sequence order) at the end of the log, with the stored
@@ -96,6 +163,14 @@ pub(crate) async fn append<T: Tx>(
     let mut known = StoredHashes(fetch_hashes(tx, d, &edge).await?);
     let mut written: Vec<(u64, Hash)> = Vec::new();
     for (n, row) in (size..).zip(rows) {
+        if let Some(index) = row.index
+            && index != n
+        {
+            return Err(StoreError::Log(format!(
+                "the carried leaf {index} would be leaf {n} here: a log is carried only in \
+                 order, from its first leaf, into a store whose log holds its beginning"
+            )));
+        }
         let leaf_hash = tree::record_hash(&row.leaf);
         let needed = tree::reads(|r| tree::append(n, leaf_hash, r));
         let missing: Vec<u64> = needed

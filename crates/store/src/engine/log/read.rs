@@ -143,6 +143,39 @@ pub(crate) async fn log_position<D: Db>(
     let Some(r) = db.fetch(s).await?.into_iter().next() else {
         return Ok(None);
     };
+    position_row(&r).map(Some)
+}
+
+/// [`crate::Store::log_positions`].
+pub(crate) async fn log_positions<D: Db>(
+    db: &D,
+    range: Range<u64>,
+) -> Result<Vec<LogPosition>, StoreError> {
+    let count = range.end.saturating_sub(range.start);
+    if count > MAX_LOG_READ as u64 {
+        return Err(StoreError::InvalidQuery(format!(
+            "more than {MAX_LOG_READ} leaves in one read"
+        )));
+    }
+    let mut s = Sql::new(D::DIALECT);
+    s.push("SELECT idx, leaf, nonce, entry_leaf FROM log_leaves WHERE idx >= ")
+        .int(as_i64(range.start)?)
+        .push(" AND idx < ")
+        .int(as_i64(range.end)?)
+        .push(" ORDER BY idx");
+    let mut positions = Vec::with_capacity(count as usize);
+    for (expected, r) in (range.start..).zip(db.fetch(s).await?) {
+        let position = position_row(&r)?;
+        if position.index != expected {
+            return Err(StoreError::Log(format!("the log has no leaf {expected}")));
+        }
+        positions.push(position);
+    }
+    Ok(positions)
+}
+
+/// A leaf row `(idx, leaf, nonce, entry_leaf)` as a position.
+fn position_row<R: RowRead>(r: &R) -> Result<LogPosition, StoreError> {
     let index = u64::try_from(r.int(0)?).map_err(|_| StoreError::Log("a negative index".into()))?;
     let opening = match (r.opt_bytes(2)?, r.opt_bytes(3)?) {
         (Some(nonce), Some(entry_leaf)) => Some(Opening {
@@ -153,11 +186,11 @@ pub(crate) async fn log_position<D: Db>(
         }),
         _ => None,
     };
-    Ok(Some(LogPosition {
+    Ok(LogPosition {
         index,
         leaf: r.bytes(1)?,
         opening,
-    }))
+    })
 }
 
 /// [`crate::Store::latest_checkpoint`].
