@@ -315,16 +315,22 @@ impl Marketplace {
     }
 
     /// `GET /api/v1/entries/{identifier}/{email}/{created}/receipt`: the
-    /// entry's C2SP tlog-proof receipt.
+    /// entry's C2SP tlog-proof receipt against the newest checkpoint, or
+    /// (`first_cosigned`) against the first one a witness cosigned.
     pub(crate) fn receipt(
         &self,
         identifier: &str,
         email: &str,
         created: &str,
+        first_cosigned: bool,
     ) -> Result<String, Failure> {
-        let url = self.url(&[
+        let mut url = self.url(&[
             "api", "v1", "entries", identifier, email, created, "receipt",
         ]);
+        if first_cosigned {
+            url.query_pairs_mut()
+                .append_pair("checkpoint", "first-cosigned");
+        }
         let what = format!("the log receipt of {identifier}/{email}/{created}");
         let response = self.check(self.get(&url, "text/plain")?, &what)?;
         response.text().map_err(|e| self.failure(&e))

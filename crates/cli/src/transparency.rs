@@ -150,9 +150,53 @@ pub(crate) fn check_entry(
     coordinates: (&str, &str, &str),
     document: &[u8],
 ) -> Result<LoggedEntry, Failure> {
+    check_receipt(
+        marketplace,
+        memory,
+        trusted_key,
+        coordinates,
+        document,
+        false,
+    )
+}
+
+/// [`check_entry`] against the first checkpoint covering the entry that a
+/// witness cosigned (whose cosignatures date the entry's integration), or
+/// `None` when none is cosigned yet.
+pub(crate) fn check_first_cosigned(
+    marketplace: &Marketplace,
+    memory: &LogMemory,
+    trusted_key: Option<&str>,
+    coordinates: (&str, &str, &str),
+    document: &[u8],
+) -> Result<Option<LoggedEntry>, Failure> {
+    match check_receipt(
+        marketplace,
+        memory,
+        trusted_key,
+        coordinates,
+        document,
+        true,
+    ) {
+        Ok(logged) => Ok(Some(logged)),
+        Err(f) if f.code == crate::failure::Code::NotFound => Ok(None),
+        Err(f) => Err(f),
+    }
+}
+
+/// Checks the entry's receipt against the newest checkpoint, or the first
+/// cosigned one, and the log's consistency with what this client saw.
+fn check_receipt(
+    marketplace: &Marketplace,
+    memory: &LogMemory,
+    trusted_key: Option<&str>,
+    coordinates: (&str, &str, &str),
+    document: &[u8],
+    first_cosigned: bool,
+) -> Result<LoggedEntry, Failure> {
     let (identifier, email, created) = coordinates;
     let (_, remembered, key) = the_log(marketplace, memory, trusted_key)?;
-    let text = marketplace.receipt(identifier, email, created)?;
+    let text = marketplace.receipt(identifier, email, created, first_cosigned)?;
     let who = format!("{identifier}/{email}/{created}");
     let receipt = Receipt::parse(&text)
         .map_err(|e| Failure::refused(format!("the log receipt of {who}: {e}")))?;

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 
 use tlog_tiles::tlog::{self, Error};
 pub use tlog_tiles::tlog::{
-    EMPTY_HASH, Hash, HashReader, record_hash, stored_hash_count, stored_hash_index,
+    EMPTY_HASH, Hash, HashReader, node_hash, record_hash, split_stored_hash_index,
+    stored_hash_count, stored_hash_index,
 };
 
 /// Why a tree computation failed.

@@ -2,7 +2,7 @@
 //! then the rules over all of them.
 
 use crate::names::{dn_key, fqan_matches};
-use crate::{Anchors, Policy};
+use crate::{Anchors, Policy, SigningTime};
 use chrono::{DateTime, Utc};
 use marketplace_trust::dn::DistinguishedName;
 use marketplace_trust::document::VomsInfo;
@@ -22,6 +22,9 @@ pub struct Fetched {
     pub created: String,
     /// The signed document.
     pub document: Result<Vec<u8>, String>,
+    /// When the transparency log proves the entry was integrated (the
+    /// witness quorum's cosignatures), for `signing_time = "log"`.
+    pub integrated: Option<DateTime<Utc>>,
 }
 
 /// What the policy made of one entry.
@@ -41,6 +44,9 @@ pub struct EntryVerdict {
     pub deprecated: Option<String>,
     /// Whether it is expired at the instant of the check.
     pub expired: bool,
+    /// The instant its certificates were judged at, when not the instant of
+    /// the check (`signing_time = "log"`: when the log proves it integrated).
+    pub certificates_at: Option<DateTime<Utc>>,
     /// Whether the endorser is trusted by the policy (verified, listed, VO).
     pub trusted: bool,
     /// Why it does not count, or "counts".
@@ -83,9 +89,15 @@ pub struct Decision {
     pub at: DateTime<Utc>,
 }
 
-/// Checks one signed document against every CA directory; the report of
-/// the first that trusts its chain, else of the last.
-fn verify(bytes: &[u8], anchors: &Anchors, at: DateTime<Utc>) -> DocumentReport {
+/// Checks one signed document against every CA directory (certificates'
+/// validity periods at `certificates_at` when given); the report of the
+/// first that trusts its chain, else of the last.
+fn verify(
+    bytes: &[u8],
+    anchors: &Anchors,
+    at: DateTime<Utc>,
+    certificates_at: Option<DateTime<Utc>>,
+) -> DocumentReport {
     let mut last = None;
     for ca in &anchors.ca_dirs {
         let report = check_document(
@@ -94,6 +106,7 @@ fn verify(bytes: &[u8], anchors: &Anchors, at: DateTime<Utc>) -> DocumentReport 
                 ca_dir: Some(ca),
                 vomsdir: anchors.vomsdir.as_ref(),
                 at: Some(at),
+                certificates_at,
                 // Entries a marketplace accepted: the signature is asked,
                 // not the layout of what it leaves unsigned.
                 layout: marketplace_trust::dsig::Layout::Stored,
@@ -130,6 +143,7 @@ impl EntryVerdict {
             counts: false,
             deprecated: None,
             expired: false,
+            certificates_at: None,
             trusted: false,
             reason: String::new(),
             notes: Vec::new(),
@@ -143,13 +157,14 @@ fn verified(
     entry: &Fetched,
     anchors: &Anchors,
     at: DateTime<Utc>,
+    certificates_at: Option<DateTime<Utc>>,
     notes: &mut Vec<String>,
 ) -> Result<Verified, String> {
     let bytes = match &entry.document {
         Ok(b) => b,
         Err(e) => return Err(format!("the signed document could not be fetched: {e}")),
     };
-    let report = verify(bytes, anchors, at);
+    let report = verify(bytes, anchors, at, certificates_at);
     notes.clone_from(&report.notes);
     if !report.problems.is_empty() {
         return Err(format!(
@@ -302,7 +317,10 @@ impl Policy {
         at: DateTime<Utc>,
     ) -> EntryVerdict {
         let mut v = EntryVerdict::unjudged(entry);
-        let signed = match verified(entry, anchors, at, &mut v.notes)
+        if self.signing_time == SigningTime::Log {
+            v.certificates_at = entry.integrated.map(|t| t.min(at));
+        }
+        let signed = match verified(entry, anchors, at, v.certificates_at, &mut v.notes)
             .and_then(|s| same_coordinates(identifier, entry, &s.report).map(|()| s))
         {
             Ok(s) => s,

@@ -25,6 +25,8 @@
 //! required_endorsements = 2         # k distinct trusted endorsers (default 1)
 //! refuse_deprecated = true          # a trusted endorser's deprecation refuses (default true)
 //! refuse_expired = true             # expired endorsements do not count (default true)
+//! signing_time = "log"              # certificates judged when the log proves the entry existed
+//!                                   # (default "now"; "log" needs [log] witnesses and a quorum)
 //!
 //! [log]                             # optional: what the transparency log must prove
 //! keys = ["marketplace.example.org/log+3ff8a1c2+AZ7g…"]
@@ -45,6 +47,7 @@
 //!     email: "jane@example.org".into(),
 //!     created: "2026-12-01T10:00:00Z".into(),
 //!     document: std::fs::read("entry.xml").map_err(|e| e.to_string()),
+//!     integrated: None,
 //! }];
 //! let decision = policy.evaluate("BEE8-MMAw-Lk_IgsEExAy3d9R8h", &entries, &anchors, chrono::Utc::now());
 //! println!("{}", decision.reason);
@@ -102,9 +105,31 @@ pub struct Policy {
     /// Do not count expired endorsements.
     #[serde(default = "yes")]
     pub refuse_expired: bool,
+    /// When the signer's certificates must have been valid.
+    #[serde(default)]
+    pub signing_time: SigningTime,
     /// What the transparency log must prove of every entry relied on
     /// ([`log::LogRequirement`]); absent: the client's own log check only.
     pub log: Option<log::LogRequirement>,
+}
+
+/// When an endorsement's certificates (the signer's chain, its proxies and
+/// VOMS attribute certificates) must have been valid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SigningTime {
+    /// At the instant of the check: a certificate that has expired since the
+    /// endorsement was made no longer counts (grid proxies live hours, user
+    /// certificates a year).
+    #[default]
+    Now,
+    /// When the transparency log proves the entry was integrated: the time
+    /// of the witness quorum's cosignatures on the first checkpoint that
+    /// covers it (they carry their own time; the marketplace's word is not
+    /// taken). A certificate valid then counts although it has expired
+    /// since; revocation is still judged at the instant of the check, and
+    /// an entry the log cannot date is judged as with `now`.
+    Log,
 }
 
 /// The trust anchors of an opened policy.
@@ -133,8 +158,8 @@ impl Policy {
         let mut policy: Policy = toml::from_str(&text).map_err(|e| {
             format!(
                 "the policy {} is invalid: {e}\n(known keys: ca_dirs, vomsdir, endorsers, vos, \
-                 fqans, required_endorsements, refuse_deprecated, refuse_expired, [log] keys, \
-                 witnesses, quorum)",
+                 fqans, required_endorsements, refuse_deprecated, refuse_expired, signing_time \
+                 (\"now\" or \"log\"), [log] keys, witnesses, quorum)",
                 path.display()
             )
         })?;
@@ -156,6 +181,15 @@ impl Policy {
         }
         if let Some(log) = &policy.log {
             log.validate()?;
+        }
+        if policy.signing_time == SigningTime::Log
+            && policy.log.as_ref().is_none_or(|l| l.quorum() == 0)
+        {
+            return Err(
+                "signing_time = \"log\" needs [log] with witnesses and a quorum of at least 1: \
+                 the witnesses' cosignatures carry the time an entry was integrated"
+                    .into(),
+            );
         }
         Ok(policy)
     }
@@ -195,5 +229,15 @@ mod tests {
         assert!(Policy::load(&p).unwrap_err().contains("vomsdir"));
         std::fs::write(&p, "ca_dirs = [\"c\"]\nrequired = 2\n").unwrap();
         assert!(Policy::load(&p).unwrap_err().contains("required"));
+        // signing_time: "now" by default; "log" only with a witness quorum.
+        assert_eq!(policy.signing_time, SigningTime::Now);
+        std::fs::write(&p, "ca_dirs = [\"c\"]\nsigning_time = \"log\"\n").unwrap();
+        assert!(
+            Policy::load(&p)
+                .unwrap_err()
+                .contains("needs [log] with witnesses")
+        );
+        std::fs::write(&p, "ca_dirs = [\"c\"]\nsigning_time = \"later\"\n").unwrap();
+        assert!(Policy::load(&p).unwrap_err().contains("signing_time"));
     }
 }

@@ -119,6 +119,7 @@ fn policy(endorsers: Vec<String>, fqans: Vec<String>) -> Policy {
         required_endorsements: 1,
         refuse_deprecated: true,
         refuse_expired: true,
+        signing_time: marketplace_policy::SigningTime::Now,
         log: None,
     }
 }

@@ -335,6 +335,12 @@ impl Store for Down {
     ) -> Result<Option<marketplace_store::LogPosition>, StoreError> {
         down()
     }
+    async fn first_cosigned_checkpoint(
+        &self,
+        _: u64,
+    ) -> Result<Option<marketplace_store::StoredCheckpoint>, StoreError> {
+        down()
+    }
     async fn log_positions(
         &self,
         _: std::ops::Range<u64>,

@@ -14,10 +14,13 @@ mod common;
 
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use common::{Backend, Doc, TestServer, test_identifier};
 use marketplace_log::checkpoint;
 use marketplace_log::cosignature::{CosignatureVerifier, WitnessKey};
 use marketplace_log::key::LogKey;
+use marketplace_log::receipt::Receipt;
 use marketplace_log::tree::{self, MemoryTree};
 use marketplace_log::witness::AddCheckpoint;
 use marketplace_server::runtime::config::WitnessEndpoint;
@@ -100,6 +103,27 @@ async fn a_marketplace_witnesses_another_and_refuses_forks() {
         .fetch(&format!("/api/v1/entries/{entry}/receipt"), None)
         .await;
     assert!(receipt.contains("— witness.example.net/w1 "), "{receipt}");
+    // Against the first checkpoint a witness cosigned that covers each
+    // entry: its cosignature dates the entry's integration.
+    for entry in log.keys().await {
+        let path = format!("/api/v1/entries/{entry}/receipt?checkpoint=first-cosigned");
+        let (status, _, text) = log.fetch(&path, None).await;
+        assert_eq!(status, 200, "{text}");
+        let receipt = Receipt::parse(&text).unwrap();
+        let leaf: serde_json::Value =
+            serde_json::from_slice(receipt.extra.as_ref().unwrap()).unwrap();
+        let leaf = BASE64.decode(leaf["leaf"].as_str().unwrap()).unwrap();
+        let proved = receipt.verify(&leaf, &log_vkey).unwrap();
+        assert!(proved.size > receipt.index && proved.size <= 3);
+        assert!(verifier.timestamp_in(proved.note.as_bytes()).is_ok());
+    }
+    let (status, _, _) = log
+        .fetch(
+            &format!("/api/v1/entries/{entry}/receipt?checkpoint=oldest"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
 
     // The log grows: the witness checks consistency and cosigns again.
     for i in 3..5 {
@@ -171,4 +195,16 @@ async fn a_server_that_witnesses_nothing_says_so() {
     let s = TestServer::start().await;
     assert_eq!(s.fetch("/witness/vkey", None).await.0, 404);
     assert_eq!(post(&s, "old 0\n\nx\n".into()).await.0, 404);
+    // Nothing is cosigned: no receipt can date an entry.
+    s.upload_ok(&Doc::with_id(&test_identifier(1)).signed("2014-01-01T00:00:00Z"))
+        .await;
+    let entry = s.keys().await.remove(0);
+    let (status, _, body) = s
+        .fetch(
+            &format!("/api/v1/entries/{entry}/receipt?checkpoint=first-cosigned"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("no witness has cosigned"), "{body}");
 }

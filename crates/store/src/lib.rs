@@ -485,6 +485,14 @@ pub trait Store: Send + Sync + 'static {
     /// The cosignature lines kept for the checkpoint of `size`.
     async fn cosignatures(&self, size: u64) -> Result<Vec<String>, StoreError>;
 
+    /// The first checkpoint covering leaf `index` (of a size above it) that
+    /// a witness cosigned, if any: its cosignatures' times bound when the
+    /// leaf was integrated.
+    async fn first_cosigned_checkpoint(
+        &self,
+        index: u64,
+    ) -> Result<Option<StoredCheckpoint>, StoreError>;
+
     /// As a witness: the latest checkpoint cosigned for `origin`.
     async fn witnessed(&self, origin: &str) -> Result<Option<StoredCheckpoint>, StoreError>;
 

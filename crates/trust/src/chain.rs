@@ -182,6 +182,32 @@ pub enum DirectoryProblem {
     NoCaCertificates,
 }
 
+/// The instants a chain is judged at ([`CaDirectory::verify_chain_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instants {
+    /// Revocation and everything but the validity periods.
+    pub now: DateTime<Utc>,
+    /// The validity periods of the certificates: `now`, or the earlier
+    /// instant a transparency log proves the signed document existed.
+    pub certificates: DateTime<Utc>,
+}
+
+impl From<DateTime<Utc>> for Instants {
+    fn from(at: DateTime<Utc>) -> Self {
+        Self::at(at)
+    }
+}
+
+impl Instants {
+    /// Everything judged at `at`.
+    pub fn at(at: DateTime<Utc>) -> Self {
+        Self {
+            now: at,
+            certificates: at,
+        }
+    }
+}
+
 /// A grid CA directory (`<hash>.0` certificates, `<hash>.r0` CRLs).
 #[derive(Debug, Clone)]
 pub struct CaDirectory {
@@ -227,13 +253,58 @@ impl CaDirectory {
         intermediates: &[X509],
         at: DateTime<Utc>,
     ) -> Result<VerifiedChain, ChainError> {
-        let store = self.store(at)?;
+        self.verify_in(&self.store(Some(at))?, leaf, intermediates)
+    }
+
+    /// [`CaDirectory::verify_chain`] at two instants: revocation (CRLs and
+    /// their currency) and everything else at `instants.now`, the validity
+    /// periods of the certificates at `instants.certificates` — the earlier
+    /// instant a transparency log proves the signed document existed, so
+    /// that a certificate that has expired since still counts. A chain valid
+    /// now is valid either way; one that fails now for anything but an
+    /// expired certificate fails.
+    pub fn verify_chain_at(
+        &self,
+        leaf: &X509Ref,
+        intermediates: &[X509],
+        instants: Instants,
+    ) -> Result<VerifiedChain, ChainError> {
+        match self.verify_chain(leaf, intermediates, instants.now) {
+            Err(ChainError::Expired { .. }) if instants.certificates < instants.now => {
+                // OpenSSL checks revocation before validity periods: the
+                // chain failed now only for its dates. Checked again with
+                // the dates left out, then the dates at the earlier instant.
+                let chain = self.verify_undated(leaf, intermediates)?;
+                chain.check_dates(instants.certificates)?;
+                Ok(chain)
+            }
+            other => other,
+        }
+    }
+
+    /// The chain verified as [`CaDirectory::verify_chain`] does, without
+    /// any validity period (of certificates or CRLs).
+    fn verify_undated(
+        &self,
+        leaf: &X509Ref,
+        intermediates: &[X509],
+    ) -> Result<VerifiedChain, ChainError> {
+        self.verify_in(&self.store(None)?, leaf, intermediates)
+    }
+
+    /// Verifies `leaf` with `intermediates` in `store`.
+    fn verify_in(
+        &self,
+        store: &X509Store,
+        leaf: &X509Ref,
+        intermediates: &[X509],
+    ) -> Result<VerifiedChain, ChainError> {
         let mut untrusted = Stack::new()?;
         for cert in intermediates {
             untrusted.push(cert.clone())?;
         }
         let mut ctx = X509StoreContext::new()?;
-        let outcome = ctx.init(&store, leaf, &untrusted, |ctx| {
+        let outcome = ctx.init(store, leaf, &untrusted, |ctx| {
             if ctx.verify_cert()? {
                 Ok(Ok(ctx
                     .chain()
@@ -246,19 +317,24 @@ impl CaDirectory {
         VerifiedChain::new(certs)
     }
 
-    /// A fresh store reading this directory, with CRL and proxy checks, evaluated at `at`.
-    fn store(&self, at: DateTime<Utc>) -> Result<X509Store, ChainError> {
+    /// A fresh store reading this directory, with CRL and proxy checks,
+    /// evaluated at `at` (`None`: no validity period checked).
+    fn store(&self, at: Option<DateTime<Utc>>) -> Result<X509Store, ChainError> {
         let mut builder = X509StoreBuilder::new()?;
         builder
             .add_lookup(X509Lookup::hash_dir())?
             .add_dir(&self.path_str, SslFiletype::PEM)?;
         let mut param = X509VerifyParam::new()?;
-        param.set_flags(
-            X509VerifyFlags::CRL_CHECK
-                | X509VerifyFlags::CRL_CHECK_ALL
-                | X509VerifyFlags::ALLOW_PROXY_CERTS,
-        )?;
-        param.set_time(at.timestamp() as _);
+        let flags = X509VerifyFlags::CRL_CHECK
+            | X509VerifyFlags::CRL_CHECK_ALL
+            | X509VerifyFlags::ALLOW_PROXY_CERTS;
+        match at {
+            Some(at) => {
+                param.set_flags(flags)?;
+                param.set_time(at.timestamp() as _);
+            }
+            None => param.set_flags(flags | X509VerifyFlags::NO_CHECK_TIME)?,
+        }
         builder.set_param(&param)?;
         Ok(builder.build())
     }
@@ -374,6 +450,30 @@ impl VerifiedChain {
             subject,
             issuer,
         })
+    }
+
+    /// Checks that every certificate of the chain was valid at `at`.
+    fn check_dates(&self, at: DateTime<Utc>) -> Result<(), ChainError> {
+        for cert in &self.certs {
+            let subject = || rfc2253(cert.subject_name());
+            let (not_before, not_after) = (
+                asn1_time_to_utc(cert.not_before()),
+                asn1_time_to_utc(cert.not_after()),
+            );
+            if not_before.is_none_or(|t| at < t) {
+                return Err(ChainError::NotYetValid {
+                    subject: subject(),
+                    not_before: format_time(cert.not_before()),
+                });
+            }
+            if not_after.is_none_or(|t| at > t) {
+                return Err(ChainError::Expired {
+                    subject: subject(),
+                    not_after: format_time(cert.not_after()),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The certificate that was verified (a proxy or the end-entity certificate).

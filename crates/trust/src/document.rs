@@ -1,7 +1,7 @@
 //! One document checked completely at one instant: format, signature,
 //! endorser binding, and (with a CA directory) chain, CRLs and VOMS.
 
-use crate::chain::{CaDirectory, ChainError, is_proxy};
+use crate::chain::{CaDirectory, ChainError, Instants, is_proxy};
 use crate::dn;
 use crate::dsig::{self, SignatureError, VerifiedSignature};
 use crate::endorsement::{BindingError, EmailBinding, check_binding};
@@ -20,6 +20,12 @@ pub struct CheckOptions<'a> {
     pub vomsdir: Option<&'a VomsDir>,
     /// The instant every time-dependent rule is evaluated at.
     pub at: Option<DateTime<Utc>>,
+    /// An earlier instant at which a transparency log proves the document
+    /// existed (a policy's `signing_time = "log"`): the validity periods of
+    /// the signer's certificates and VOMS attribute certificates are judged
+    /// then, so that a certificate that has expired since still counts.
+    /// Revocation and the entry's own expiry stay judged at `at`.
+    pub certificates_at: Option<DateTime<Utc>>,
     /// How the parts the signature does not cover are read: as a new
     /// upload's (the default) or as an accepted entry's.
     pub layout: dsig::Layout,
@@ -283,7 +289,26 @@ pub fn check_document(bytes: &[u8], options: &CheckOptions<'_>) -> DocumentRepor
         signer_key: PublicKeySummary::of(&verified.signer),
     };
     if let Some(ca) = options.ca_dir {
-        report.chain = check_chain(&verified, ca, options.vomsdir, at);
+        let instants = Instants {
+            now: at,
+            certificates: options.certificates_at.map_or(at, |t| t.min(at)),
+        };
+        report.chain = check_chain(&verified, ca, options.vomsdir, instants);
+        if instants.certificates < at
+            && matches!(report.chain, ChainStatus::Trusted { .. })
+            && matches!(
+                check_chain(&verified, ca, options.vomsdir, Instants::at(at)),
+                ChainStatus::Untrusted { .. }
+            )
+        {
+            report.notes.push(format!(
+                "a certificate of the signer has expired since; it was valid at {}, when the \
+                 transparency log proves the document existed",
+                instants
+                    .certificates
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ));
+        }
     }
     report
 }
@@ -301,7 +326,7 @@ fn check_chain(
     verified: &VerifiedSignature,
     ca: &CaDirectory,
     vomsdir: Option<&VomsDir>,
-    at: DateTime<Utc>,
+    at: Instants,
 ) -> ChainStatus {
     let others: Vec<X509> = verified
         .certificates
@@ -309,7 +334,7 @@ fn check_chain(
         .filter(|c| c.to_der().ok() != verified.signer.to_der().ok())
         .cloned()
         .collect();
-    let chain = match ca.verify_chain(&verified.signer, &others, at) {
+    let chain = match ca.verify_chain_at(&verified.signer, &others, at) {
         Ok(c) => c,
         Err(e) => {
             return ChainStatus::Untrusted { reason: e.into() };

@@ -210,6 +210,7 @@ fn expiry_is_judged_at_the_injected_instant() {
         &doc,
         &CheckOptions {
             at: Some("2011-06-01T00:00:00Z".parse().unwrap()),
+            certificates_at: None,
             ..CheckOptions::default()
         },
     );

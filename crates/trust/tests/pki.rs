@@ -22,7 +22,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
-use marketplace_trust::chain::{CaDirectory, ChainError, VerifiedChain, is_proxy};
+use marketplace_trust::chain::{CaDirectory, ChainError, Instants, VerifiedChain, is_proxy};
 use marketplace_trust::dn::{openssl_oneline, rfc2253};
 use marketplace_trust::voms::{VomsDir, VomsError, parse_chain};
 use openssl::x509::{X509, X509Crl};
@@ -609,4 +609,54 @@ fn proxy_signed_documents_verify() {
             );
         }
     }
+}
+
+/// A chain judged at two instants (a policy's `signing_time = "log"`): the
+/// validity periods at the instant a transparency log dates the document,
+/// revocation now.
+#[test]
+fn a_certificate_expired_since_counts_at_the_instant_a_log_dates() {
+    let Some(p) = pki() else { return };
+    let dated = |file: &str, certificates: DateTime<Utc>| {
+        let certs = p.certs(file);
+        p.ca().verify_chain_at(
+            &certs[0],
+            &certs[1..],
+            Instants {
+                now: p.now(),
+                certificates,
+            },
+        )
+    };
+    let then = p.instant("EXPIRED_NOT_BEFORE") + Duration::days(150);
+    let chain = dated("expired.pem", then).unwrap();
+    assert!(chain.subject().starts_with("CN=Expired Example,"));
+    // Not valid at the instant dated: refused.
+    let err = dated("expired.pem", at("2022-01-01T00:00:00Z")).unwrap_err();
+    assert!(matches!(err, ChainError::Expired { .. }), "{err:?}");
+    let err = dated("expired.pem", at("2019-01-01T00:00:00Z")).unwrap_err();
+    assert!(matches!(err, ChainError::NotYetValid { .. }), "{err:?}");
+    // Revocation is judged now, whatever the instant dated.
+    let err = dated("mallory.pem", then).unwrap_err();
+    assert!(matches!(err, ChainError::Revoked { .. }), "{err:?}");
+    // A chain valid now is valid, dated or not.
+    dated("alice.pem", then).unwrap();
+}
+
+/// VOMS attribute certificates are dated the same way.
+#[test]
+fn an_attribute_certificate_expired_since_counts_at_the_instant_a_log_dates() {
+    let Some(p) = voms_pki() else { return };
+    // The proxy lives 48 hours, its AC only 12: a day later the AC has
+    // expired, but it was valid when the document was dated.
+    let later = p.now() + Duration::hours(24);
+    let chain = p.verify("alice-voms.pem", later).unwrap();
+    let dated = Instants {
+        now: later,
+        certificates: p.now(),
+    };
+    let attributes = p.vomsdir().verify(&chain, &p.ca(), dated).unwrap();
+    assert!(!attributes.is_empty());
+    let err = p.vomsdir().verify(&chain, &p.ca(), later).unwrap_err();
+    assert!(matches!(err, VomsError::Expired { .. }), "{err:?}");
 }

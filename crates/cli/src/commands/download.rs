@@ -163,6 +163,7 @@ fn metadata(
         ca_dir: ca.as_ref(),
         vomsdir: vomsdir.as_ref(),
         at: None,
+        certificates_at: None,
         // Served by a marketplace that accepted them: only the signature
         // is asked, not the layout of what it leaves unsigned.
         layout: marketplace_trust::dsig::Layout::Stored,

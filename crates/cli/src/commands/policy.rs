@@ -8,7 +8,7 @@ use crate::output;
 use crate::settings::{ClientOptions, Settings};
 use chrono::{DateTime, Utc};
 use marketplace_format::Identifier;
-use marketplace_policy::{Fetched, Policy};
+use marketplace_policy::{Fetched, Policy, SigningTime};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -59,6 +59,12 @@ whose cosignatures the checkpoint proving each entry must carry:
   witnesses = [\"witness.site-a.example/w1+1c2d3e4f+BP5c…\"]
   quorum = 1
 
+Grid proxies live hours and user certificates a year. With signing_time = \"log\" (it needs [log]
+witnesses and a quorum), an endorsement whose certificates have expired since still counts when
+they were valid at the instant the log dates it: the first checkpoint covering the entry that the
+quorum of those witnesses cosigned, at the quorum-th earliest cosignature (witnesses carry their
+own time). Revocation is still judged now; an entry the log cannot date is judged now.
+
 Exit status: 0 when the image is allowed, 1 when it is not (or the log does not prove an entry,
 or went back or forked), 2 for a bad policy file, 3 for network errors, 4 when the marketplace has
 no such image.
@@ -103,13 +109,14 @@ pub(crate) fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     let marketplace = Marketplace::new(&settings)?;
     let id = &args.identifier;
     let image = marketplace.image(id)?;
-    let entries: Vec<Fetched> = crate::reissue::latest_entries(&image)
+    let mut entries: Vec<Fetched> = crate::reissue::latest_entries(&image)
         .map(|e| Fetched {
             email: e.endorser.email.clone(),
             created: e.created.clone(),
             document: marketplace
                 .document(id, &e.endorser.email, &e.created)
                 .map_err(|f| f.message),
+            integrated: None,
         })
         .collect();
     if entries.iter().any(|e| e.document.is_err()) && entries.iter().all(|e| e.document.is_err()) {
@@ -130,22 +137,42 @@ pub(crate) fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
         Some(requirement) => Some(trusted_log_key(&marketplace, requirement)?),
         None => args.log.log_key.clone(),
     };
-    for e in &entries {
-        if let Ok(document) = &e.document {
-            let logged = crate::transparency::check_entry(
+    let memory = crate::transparency::LogMemory::default_location();
+    for e in &mut entries {
+        let Ok(document) = &e.document else { continue };
+        let coordinates = (id.as_str(), e.email.as_str(), e.created.as_str());
+        let logged = crate::transparency::check_entry(
+            &marketplace,
+            &memory,
+            trusted_key.as_deref(),
+            coordinates,
+            document,
+        )?;
+        let Some(requirement) = &policy.log else {
+            continue;
+        };
+        requirement.check(&logged.checkpoint.note).map_err(|why| {
+            Failure::refused(format!(
+                "{}'s entry of {} is not proved as the policy requires: {why}",
+                e.email, e.created
+            ))
+        })?;
+        if policy.signing_time == SigningTime::Log {
+            e.integrated = integrated(
                 &marketplace,
-                &crate::transparency::LogMemory::default_location(),
+                &memory,
                 trusted_key.as_deref(),
-                (id, &e.email, &e.created),
+                coordinates,
                 document,
+                requirement,
             )?;
-            if let Some(requirement) = &policy.log {
-                requirement.check(&logged.checkpoint.note).map_err(|why| {
-                    Failure::refused(format!(
-                        "{}'s entry of {} is not proved as the policy requires: {why}",
-                        e.email, e.created
-                    ))
-                })?;
+            if e.integrated.is_none() {
+                eprintln!(
+                    "note: {}'s entry of {}: no checkpoint that covers it is cosigned by the \
+                     witness quorum yet, so the log cannot date it: its certificates are judged \
+                     now",
+                    e.email, e.created
+                );
             }
         }
     }
@@ -161,25 +188,7 @@ pub(crate) fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
         }
         println!("{}: {}", id, decision.reason);
         if args.explain {
-            let rule = serde_json::to_value(decision.rule)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            println!("decided by rule {rule}");
-            for v in &decision.entries {
-                let mut line = format!("  {} {}: ", v.email, v.created);
-                line.push_str(if v.counts { "counts" } else { "does not count" });
-                if v.reason != "counts" {
-                    line.push_str(&format!(" ({})", v.reason));
-                }
-                if let Some(s) = &v.signer {
-                    line.push_str(&format!("; signer {s}"));
-                }
-                if !v.fqans.is_empty() {
-                    line.push_str(&format!("; FQANs {}", v.fqans.join(" ")));
-                }
-                println!("{line}");
-            }
+            print_explanation(&decision);
         }
     }
     Ok(if decision.allowed {
@@ -187,6 +196,71 @@ pub(crate) fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `--explain`: the rule that decided and what each entry counted for.
+fn print_explanation(decision: &marketplace_policy::Decision) {
+    let rule = serde_json::to_value(decision.rule)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    println!("decided by rule {rule}");
+    for v in &decision.entries {
+        let mut line = format!("  {} {}: ", v.email, v.created);
+        line.push_str(if v.counts { "counts" } else { "does not count" });
+        if v.reason != "counts" {
+            line.push_str(&format!(" ({})", v.reason));
+        }
+        if let Some(s) = &v.signer {
+            line.push_str(&format!("; signer {s}"));
+        }
+        if !v.fqans.is_empty() {
+            line.push_str(&format!("; FQANs {}", v.fqans.join(" ")));
+        }
+        if let Some(t) = v.certificates_at {
+            line.push_str(&format!(
+                "; certificates judged at {}, when the log proves it integrated",
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ));
+        }
+        println!("{line}");
+    }
+}
+
+/// When the log proves the entry was integrated: the first checkpoint that
+/// covers it with cosignatures from the policy's witnesses, at the instant
+/// the quorum had cosigned it (the quorum-th earliest cosignature: a quorum
+/// of honest witnesses had seen the entry by then). `None` when no such
+/// checkpoint exists yet.
+fn integrated(
+    marketplace: &Marketplace,
+    memory: &crate::transparency::LogMemory,
+    trusted_key: Option<&str>,
+    coordinates: (&str, &str, &str),
+    document: &[u8],
+    requirement: &marketplace_policy::log::LogRequirement,
+) -> Result<Option<DateTime<Utc>>, Failure> {
+    let Some(first) = crate::transparency::check_first_cosigned(
+        marketplace,
+        memory,
+        trusted_key,
+        coordinates,
+        document,
+    )?
+    else {
+        return Ok(None);
+    };
+    let Ok((_, cosigned)) = requirement.check(&first.checkpoint.note) else {
+        return Ok(None);
+    };
+    let mut times: Vec<u64> = cosigned.iter().map(|(_, time)| *time).collect();
+    times.sort_unstable();
+    Ok(requirement
+        .quorum()
+        .checked_sub(1)
+        .and_then(|q| times.get(q))
+        .and_then(|t| i64::try_from(*t).ok())
+        .and_then(|t| DateTime::from_timestamp(t, 0)))
 }
 
 /// The key the policy trusts for the marketplace's log.

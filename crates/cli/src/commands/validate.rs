@@ -55,6 +55,7 @@ pub(crate) fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         ca_dir: ca.as_ref(),
         vomsdir: vomsdir.as_ref(),
         at: args.at,
+        certificates_at: None,
         // As an upload is checked: what the marketplace would refuse.
         layout: marketplace_trust::dsig::Layout::Signers,
     };

@@ -275,3 +275,126 @@ fn a_policy_can_require_a_trusted_log_and_witness_cosignatures() {
     let o = check("bad.toml", &format!("keys = [\"{vkey}\"]\nquorum = 2\n"));
     expect(&o, 2);
 }
+
+/// The text at `url`, trimmed.
+fn get_text(url: &str) -> String {
+    reqwest::blocking::get(url)
+        .unwrap()
+        .text()
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// `signing_time = "log"`: an endorsement signed with a proxy that has
+/// expired since counts, because a witness's cosignature dates the entry's
+/// integration while the proxy was valid; with the default (`now`) it does
+/// not. The marketplace and its witness run in mid-2020, when the test
+/// PKI's `alice-proxy-expired` (2020-01-01 .. 2021-01-01) was valid; the
+/// check runs today.
+#[test]
+fn signing_time_log_dates_an_endorsement_by_its_witnessed_integration() {
+    let Some(pki) = pki() else {
+        return;
+    };
+    let then = "2020-06-01T00:00:00Z";
+    let work = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // The marketplace's first start makes its log key; its witness cosigns
+    // that log; the marketplace restarts submitting to the witness.
+    let vkey = {
+        let first = Server::start_on(
+            &data,
+            &[("MARKETPLACE_NOW", then)],
+            tempfile::tempdir().unwrap(),
+        );
+        get_text(&format!("{}/log/vkey", first.url))
+    };
+    let witness = Server::start_with(&[
+        ("MARKETPLACE_NOW", then),
+        ("MARKETPLACE_WITNESS_LOGS", &vkey),
+    ]);
+    let wkey = get_text(&format!("{}/witness/vkey", witness.url));
+    let server = Server::start_on(
+        &data,
+        &[
+            ("MARKETPLACE_NOW", then),
+            (
+                "MARKETPLACE_WITNESSES",
+                &format!("{}/witness {wkey}", witness.url),
+            ),
+        ],
+        dir,
+    );
+    let proxy = pki.file("alice-proxy-expired.pem");
+    let doc = describe_and_sign(
+        work.path(),
+        "dated.img",
+        &image_bytes(41, 4_000),
+        &[
+            "--created",
+            "2020-05-31T00:00:00Z",
+            "--valid",
+            "2090-01-01T00:00:00Z",
+        ],
+        &["--proxy", &proxy],
+    );
+    expect(&server.run(&["upload", doc.to_str().unwrap()]), 0);
+    let x = identifier_of(&doc);
+    // The cosigner submits the checkpoint within moments.
+    let cosigned = (0..100).any(|_| {
+        let note = get_text(&format!("{}/log/checkpoint", server.url));
+        // The log's signature line, then the witness's.
+        let witnessed = note.lines().filter(|l| l.starts_with('\u{2014}')).count() > 1;
+        if !witnessed {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        witnessed
+    });
+    assert!(cosigned, "the witness never cosigned");
+    let check = |name: &str, signing_time: &str| {
+        let policy = policy_file(
+            work.path(),
+            name,
+            &format!(
+                "signing_time = \"{signing_time}\"\n[log]\nkeys = [\"{vkey}\"]\n\
+                 witnesses = [\"{wkey}\"]\nquorum = 1\n"
+            ),
+        );
+        server.run(&[
+            "policy",
+            "check",
+            "--explain",
+            "--policy",
+            policy.to_str().unwrap(),
+            &x,
+        ])
+    };
+    // Judged now, the proxy has expired: refused.
+    let o = check("now.toml", "now");
+    expect(&o, 1);
+    assert!(text(&o).contains("expired"), "{}", text(&o));
+    // Judged when the witness saw the entry: it counts.
+    let o = check("log.toml", "log");
+    expect(&o, 0);
+    assert!(
+        text(&o).contains("certificates judged at 2020-06-01T00:00:00Z"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("has expired since"), "{}", text(&o));
+    // Without witnesses the log cannot date anything: a usage error.
+    let policy = policy_file(
+        work.path(),
+        "alone.toml",
+        &format!("signing_time = \"log\"\n[log]\nkeys = [\"{vkey}\"]\n"),
+    );
+    let o = server.run(&["policy", "check", "--policy", policy.to_str().unwrap(), &x]);
+    expect(&o, 2);
+    assert!(
+        text(&o).contains("needs [log] with witnesses"),
+        "{}",
+        text(&o)
+    );
+}

@@ -21,7 +21,6 @@ use crate::http::error::AppError;
 use crate::http::links::entry_path;
 use crate::http::response::with_type;
 use crate::log::proofs::LogError;
-use crate::log::proofs::with_hashes;
 use crate::log::signer::Published;
 use crate::render::listing::Params;
 use crate::runtime::state::AppState;
@@ -103,19 +102,13 @@ async fn inclusion_proof(
     size: u64,
     newest: &Published,
 ) -> Result<InclusionProof, AppError> {
-    let store = state.store.as_ref();
-    let hashes = with_hashes(store, |r| tree::inclusion_proof(index, size, r)).await?;
+    let (hashes, leaf) = state.log.inclusion(index, size).await?;
     // The newest checkpoint's root is known; another size's is computed.
     let root = if size == newest.size {
         newest.root
     } else {
-        with_hashes(store, |r| tree::root(size, r)).await?
+        state.log.with_hashes(|r| tree::root(size, r)).await?
     };
-    let leaf = store
-        .log_leaves(index..index + 1)
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::internal(format!("the log has no leaf {index}")))?;
     Ok(InclusionProof {
         index,
         size,
@@ -143,13 +136,15 @@ pub(crate) async fn consistency(
             newest.size
         )));
     }
-    let store = state.store.as_ref();
-    let hashes = with_hashes(store, |r| tree::consistency_proof(first, second, r)).await?;
-    let first_root = with_hashes(store, |r| tree::root(first, r)).await?;
+    let log = &state.log;
+    let hashes = log
+        .with_hashes(|r| tree::consistency_proof(first, second, r))
+        .await?;
+    let first_root = log.with_hashes(|r| tree::root(first, r)).await?;
     let second_root = if second == newest.size {
         newest.root
     } else {
-        with_hashes(store, |r| tree::root(second, r)).await?
+        log.with_hashes(|r| tree::root(second, r)).await?
     };
     Ok(json(
         &ConsistencyProof {
@@ -194,14 +189,41 @@ pub(crate) async fn leaves(
     ))
 }
 
+/// Which checkpoint a receipt proves an entry against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReceiptCheckpoint {
+    /// The newest (signing one when none covers the entry yet).
+    Newest,
+    /// The first that covers the entry and that a witness cosigned: the
+    /// cosignatures' times bound when the entry was integrated (what a
+    /// policy's `signing_time = "log"` needs).
+    FirstCosigned,
+}
+
+impl ReceiptCheckpoint {
+    /// The `checkpoint` query parameter: absent or `newest`, or
+    /// `first-cosigned`.
+    fn parse(query: Option<&str>) -> Result<Self, AppError> {
+        match Params::parse(query).non_empty("checkpoint") {
+            None | Some("newest") => Ok(Self::Newest),
+            Some("first-cosigned") => Ok(Self::FirstCosigned),
+            Some(other) => Err(AppError::bad_request(format!(
+                "checkpoint must be newest or first-cosigned, not '{other}'"
+            ))),
+        }
+    }
+}
+
 /// The log view of the entry at `key` for `caller`, or 404 when the entry
-/// is missing or hidden from the caller. The opening of a restricted
-/// entry's commitment is given only to those who may see the entry: the
-/// visibility check comes first.
+/// is missing or hidden from the caller, with its receipt against `which`
+/// checkpoint (404 when no witness cosigned one that covers it yet). The
+/// opening of a restricted entry's commitment is given only to those who
+/// may see the entry: the visibility check comes first.
 pub(crate) async fn entry_log(
     state: &AppState,
     caller: &Caller,
     key: &EntryKey,
+    which: ReceiptCheckpoint,
 ) -> Result<(EntryLog, Receipt), AppError> {
     if state
         .store
@@ -216,11 +238,22 @@ pub(crate) async fn entry_log(
         .log_position(key)
         .await?
         .ok_or_else(|| AppError::internal(format!("the entry {key} has no log leaf")))?;
-    let covering = state.log.cover(position.index).await?;
-    let path = with_hashes(state.store.as_ref(), |r| {
-        tree::inclusion_proof(position.index, covering.size, r)
-    })
-    .await?;
+    let covering = match which {
+        ReceiptCheckpoint::Newest => state.log.cover(position.index).await?,
+        ReceiptCheckpoint::FirstCosigned => {
+            let recorded = state
+                .store
+                .first_cosigned_checkpoint(position.index)
+                .await?
+                .ok_or_else(|| {
+                    AppError::not_found(format!(
+                        "no witness has cosigned a checkpoint that covers {key} yet"
+                    ))
+                })?;
+            std::sync::Arc::new(state.log.verify(&recorded.note)?)
+        }
+    };
+    let (path, _) = state.log.inclusion(position.index, covering.size).await?;
     let opening = position.opening.as_ref().map(|o| Opening {
         nonce: BASE64.encode(o.nonce),
         entry_leaf: BASE64.encode(&o.entry_leaf),
@@ -262,20 +295,23 @@ pub(crate) async fn entry(
     Path((identifier, email, created)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
     let key = key_of(&identifier, &email, &created)?;
-    let (view, _) = entry_log(&state, &caller, &key).await?;
+    let (view, _) = entry_log(&state, &caller, &key, ReceiptCheckpoint::Newest).await?;
     Ok(json(&view, None))
 }
 
-/// `GET /api/v1/entries/{identifier}/{email}/{created}/receipt`: the
-/// entry's C2SP tlog-proof (`.tlog-proof`), checkable offline with the
-/// log's verifier key.
+/// `GET /api/v1/entries/{identifier}/{email}/{created}/receipt[?checkpoint=first-cosigned]`:
+/// the entry's C2SP tlog-proof (`.tlog-proof`), checkable offline with the
+/// log's verifier key, against the newest checkpoint or the first one a
+/// witness cosigned.
 pub(crate) async fn receipt(
     State(state): State<AppState>,
     caller: Caller,
     Path((identifier, email, created)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
+    let which = ReceiptCheckpoint::parse(query.as_deref())?;
     let key = key_of(&identifier, &email, &created)?;
-    let (_, receipt) = entry_log(&state, &caller, &key).await?;
+    let (_, receipt) = entry_log(&state, &caller, &key, which).await?;
     let mut response = with_type(
         StatusCode::OK,
         "text/plain; charset=utf-8",

@@ -204,6 +204,18 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
     entry_paths(paths);
 }
 
+/// The coordinates and the `checkpoint` choice of a receipt.
+fn receipt_parameters(mut parameters: Vec<Value>) -> Vec<Value> {
+    parameters.push(query(
+        "checkpoint",
+        json!({ "type": "string", "enum": ["newest", "first-cosigned"], "default": "newest" }),
+        "The checkpoint the receipt proves the entry against: the newest, or the first that \
+         covers it and that a witness cosigned (its cosignatures' times date the entry's \
+         integration, for a policy's signing_time = \"log\").",
+    ));
+    parameters
+}
+
 /// Adds the operations on one entry's place in the log to `paths`.
 fn entry_paths(paths: &mut Map<String, Value>) {
     let missing = ("404", "Unknown, or no checkpoint yet.");
@@ -234,11 +246,13 @@ fn entry_paths(paths: &mut Map<String, Value>) {
             "summary": "The entry's offline receipt (C2SP tlog-proof): its index, audit path \
                         and the signed checkpoint. The extra line holds the public leaf and, \
                         for an entry restricted to VOs, its opening (JSON).",
-            "parameters": coordinates(),
+            "parameters": receipt_parameters(coordinates()),
             "responses": {
                 "200": { "description": "The receipt (.tlog-proof).",
                          "content": { "text/plain": { "schema": { "type": "string" } } } },
-                "404": { "description": "Unknown, or hidden from the caller." },
+                "400": { "description": "An unknown checkpoint choice." },
+                "404": { "description": "Unknown, hidden from the caller, or (first-cosigned) \
+                                         no cosigned checkpoint covers it yet." },
             },
         }}),
     );

@@ -16,7 +16,7 @@ use marketplace_log::tree::{self, Hash};
 use marketplace_store::{Store, StoreError};
 use tokio::sync::{Mutex, OnceCell};
 
-use super::proofs::{LogError, with_hashes};
+use super::proofs::{LogError, UpperHashes, inclusion_with_leaf, with_hashes, with_kept_hashes};
 use crate::runtime::config::ServerConfig;
 
 /// A checkpoint the log signed (or another server of its database did),
@@ -35,6 +35,8 @@ pub struct TransparencyLog {
     latest: RwLock<Option<Arc<Published>>>,
     /// Tiles served ([`super::tile_cache`]).
     pub(crate) tiles: super::tile_cache::TileCache,
+    /// The upper levels of the tree, for proofs ([`UpperHashes`]).
+    pub(crate) upper: UpperHashes,
 }
 
 impl std::fmt::Debug for TransparencyLog {
@@ -66,6 +68,7 @@ impl TransparencyLog {
             signing: Mutex::new(()),
             latest: RwLock::new(None),
             tiles: super::tile_cache::TileCache::default(),
+            upper: UpperHashes::default(),
         }
     }
 
@@ -169,6 +172,25 @@ impl TransparencyLog {
         let _signing = self.signing.lock().await;
         let previous = self.current().await?;
         self.sign_current(previous).await
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of `size` leaves,
+    /// and the leaf ([`inclusion_with_leaf`]).
+    pub(crate) async fn inclusion(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Result<(Vec<Hash>, Vec<u8>), LogError> {
+        inclusion_with_leaf(self.store.as_ref(), &self.upper, index, size).await
+    }
+
+    /// Runs `computation` on the stored hashes it reads, the upper levels
+    /// from memory ([`with_kept_hashes`]).
+    pub(crate) async fn with_hashes<T>(
+        &self,
+        computation: impl Fn(&tree::AnyReader<'_>) -> Result<T, tree::TreeError>,
+    ) -> Result<T, LogError> {
+        with_kept_hashes(self.store.as_ref(), Some(&self.upper), computation).await
     }
 
     /// `note` verified as a checkpoint this log signed.

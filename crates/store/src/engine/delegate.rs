@@ -276,6 +276,13 @@ macro_rules! impl_store {
                 $crate::engine::log::cosignatures(self, size).await
             }
 
+            async fn first_cosigned_checkpoint(
+                &self,
+                index: u64,
+            ) -> Result<Option<$crate::StoredCheckpoint>, $crate::StoreError> {
+                $crate::engine::log::first_cosigned_checkpoint(self, index).await
+            }
+
             async fn witnessed(
                 &self,
                 origin: &str,

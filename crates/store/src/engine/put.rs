@@ -152,29 +152,7 @@ async fn write_decision<T: Tx>(
     let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
         .ok_or_else(|| StoreError::Backend("clock out of range".into()))?;
     for chunk in decision.created.chunks(INSERT_ROWS) {
-        // A carried leaf is checked against its entry before anything is
-        // written, and gives the entry its acceptance time.
-        let carried = match source {
-            LeafSource::Fresh => None,
-            LeafSource::Carried(leaves) => Some(
-                chunk
-                    .iter()
-                    .map(|c| {
-                        let key = &c.entry.key;
-                        let position = leaves
-                            .get(key)
-                            .ok_or_else(|| StoreError::Log(format!("no carried leaf for {key}")))?;
-                        log::carried_row(
-                            0,
-                            key,
-                            &c.derived.document_sha256,
-                            c.derived.restricted,
-                            position,
-                        )
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-        };
+        let carried = carried_rows(chunk, source)?;
         let accepted: Vec<DateTime<Utc>> = match &carried {
             None => vec![now; chunk.len()],
             Some(rows) => rows.iter().map(|(_, at)| *at).collect(),
@@ -224,6 +202,38 @@ async fn write_decision<T: Tx>(
         log::append(tx, d, &leaves).await?;
     }
     Ok(())
+}
+
+/// A carried leaf's row and the acceptance time it records.
+type CarriedRow = (log::LeafRow, DateTime<Utc>);
+
+/// The leaves carried for the entries of `chunk`, each checked against its
+/// entry before anything is written, with the acceptance time it records
+/// (`None` for fresh leaves).
+fn carried_rows(
+    chunk: &[Created<'_, Indexed>],
+    source: LeafSource<'_>,
+) -> Result<Option<Vec<CarriedRow>>, StoreError> {
+    let LeafSource::Carried(leaves) = source else {
+        return Ok(None);
+    };
+    chunk
+        .iter()
+        .map(|c| {
+            let key = &c.entry.key;
+            let position = leaves
+                .get(key)
+                .ok_or_else(|| StoreError::Log(format!("no carried leaf for {key}")))?;
+            log::carried_row(
+                0,
+                key,
+                &c.derived.document_sha256,
+                c.derived.restricted,
+                position,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// Inserts the rows of `chunk` (at most [`INSERT_ROWS`]), each accepted at

@@ -4,7 +4,7 @@
 
 use super::ac::{AttributeCertificate, der_rfc2253, parse_chain, same_name};
 use super::{Malformation, VomsAttributes, VomsDir, VomsError};
-use crate::chain::{CaDirectory, VerifiedChain};
+use crate::chain::{CaDirectory, Instants, VerifiedChain};
 use crate::dn::rfc2253;
 use chrono::{DateTime, Utc};
 use der::asn1::ObjectIdentifier as Oid;
@@ -13,18 +13,21 @@ use openssl::sign::Verifier;
 use openssl::x509::X509;
 
 impl VomsDir {
-    /// Verifies every VOMS AC of a verified proxy chain (see [`parse_chain`]) at `at`, the
-    /// AA certificates against `ca`. Returns the attributes of each AC, in order; an empty
-    /// list when the chain carries none. Any AC that fails refuses the whole chain.
+    /// Verifies every VOMS AC of a verified proxy chain (see [`parse_chain`]) at `at` (an
+    /// instant, or [`Instants`]: the validity periods of the ACs and AA certificates at
+    /// another), the AA certificates against `ca`. Returns the attributes of each AC, in
+    /// order; an empty list when the chain carries none. Any AC that fails refuses the whole
+    /// chain.
     pub fn verify(
         &self,
         chain: &VerifiedChain,
         ca: &CaDirectory,
-        at: DateTime<Utc>,
+        at: impl Into<Instants>,
     ) -> Result<Vec<VomsAttributes>, VomsError> {
+        let instants = at.into();
         parse_chain(chain.certificates())?
             .iter()
-            .map(|ac| self.verify_ac(ac, chain, ca, at))
+            .map(|ac| self.verify_ac(ac, chain, ca, instants))
             .collect()
     }
 
@@ -36,8 +39,9 @@ impl VomsDir {
         ac: &AttributeCertificate,
         chain: &VerifiedChain,
         ca: &CaDirectory,
-        at: DateTime<Utc>,
+        at: impl Into<Instants>,
     ) -> Result<VomsAttributes, VomsError> {
+        let instants = at.into();
         let claimed = &ac.claimed;
         let aa = ac
             .aa_certs
@@ -47,7 +51,7 @@ impl VomsDir {
             })?;
         self.check_lsc(claimed, &ac.aa_certs)?;
         let aa_subject = rfc2253(aa.subject_name());
-        ca.verify_chain(aa, &ac.aa_certs[1..], at)
+        ca.verify_chain_at(aa, &ac.aa_certs[1..], instants)
             .map_err(|source| VomsError::UntrustedAa {
                 subject: aa_subject.clone(),
                 source,
@@ -58,7 +62,7 @@ impl VomsDir {
         if let Some(oid) = ac.unknown_critical.first() {
             return Err(VomsError::UnsupportedCriticalExtension(oid.clone()));
         }
-        check_validity(claimed, at)?;
+        check_validity(claimed, instants.certificates)?;
         Ok(VomsAttributes {
             issuer: aa_subject,
             ..claimed.clone()

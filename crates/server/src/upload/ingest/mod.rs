@@ -297,6 +297,7 @@ pub fn verify(
             ca_dir: trust.ca_dir.as_ref(),
             vomsdir: trust.vomsdir.as_ref(),
             at: Some(at),
+            certificates_at: None,
             layout: Layout::Signers,
         },
     );
@@ -413,6 +414,7 @@ pub fn reindex(bytes: &[u8], trust: &TrustSettings) -> Result<NewEntry, String> 
             ca_dir: trust.ca_dir.as_ref(),
             vomsdir: trust.vomsdir.as_ref(),
             at,
+            certificates_at: None,
             // Accepted once: the layout of its unsigned parts is not asked
             // again.
             layout: Layout::Stored,

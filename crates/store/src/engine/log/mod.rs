@@ -10,13 +10,15 @@ mod read;
 mod witness;
 
 pub use append::entry_record;
-pub(crate) use append::{append, backfill, carried_row, leaf_row};
+pub(crate) use append::{LeafRow, append, backfill, carried_row, leaf_row};
 pub use read::MAX_LOG_READ;
 pub(crate) use read::{
     claim_log_key, latest_checkpoint, log_hashes, log_leaves, log_position, log_positions,
     log_size, record_checkpoint,
 };
-pub(crate) use witness::{advance_witnessed, cosignatures, record_cosignature, witnessed};
+pub(crate) use witness::{
+    advance_witnessed, cosignatures, first_cosigned_checkpoint, record_cosignature, witnessed,
+};
 
 /// Logs what [`backfill`] appended, when anything.
 pub(crate) fn report_backfill(appended: u64) {

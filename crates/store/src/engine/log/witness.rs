@@ -35,6 +35,31 @@ pub(crate) async fn cosignatures<D: Db>(db: &D, size: u64) -> Result<Vec<String>
     db.fetch(s).await?.iter().map(|r| r.text(0)).collect()
 }
 
+/// [`crate::Store::first_cosigned_checkpoint`].
+pub(crate) async fn first_cosigned_checkpoint<D: Db>(
+    db: &D,
+    index: u64,
+) -> Result<Option<StoredCheckpoint>, StoreError> {
+    let mut s = Sql::new(D::DIALECT);
+    s.push(
+        "SELECT c.size, c.note FROM log_checkpoints c WHERE c.size = \
+         (SELECT MIN(w.size) FROM log_cosignatures w WHERE w.size > ",
+    )
+    .int(as_i64(index)?)
+    .push(")");
+    db.fetch(s)
+        .await?
+        .first()
+        .map(|r| {
+            Ok(StoredCheckpoint {
+                size: u64::try_from(r.int(0)?)
+                    .map_err(|_| StoreError::Log("a negative size".into()))?,
+                note: r.text(1)?,
+            })
+        })
+        .transpose()
+}
+
 /// [`crate::Store::witnessed`].
 pub(crate) async fn witnessed<D: Db>(
     db: &D,
