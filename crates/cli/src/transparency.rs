@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use marketplace_log::checkpoint::{self, VerifiedCheckpoint};
-use marketplace_log::leaf::{Leaf, Opening};
+use marketplace_log::leaf::{Opening, open_record};
 use marketplace_log::receipt::Receipt;
 use marketplace_log::tree::{self, Hash};
 use serde::{Deserialize, Serialize};
@@ -313,14 +313,8 @@ fn check_record(
     who: &str,
 ) -> Result<(), Failure> {
     let refused = |what: String| Failure::refused(format!("the log's leaf of {who} {what}"));
-    let record = match (Leaf::parse(&leaf.public), &leaf.opening) {
-        (Ok(Leaf::Entry(record)), None) => *record,
-        (Ok(Leaf::Restricted { .. }), Some(opening)) => opening
-            .open(&leaf.public)
-            .map_err(|e| refused(format!("cannot be opened: {e}")))?,
-        (Ok(_), _) => return Err(refused("and its opening disagree".into())),
-        (Err(e), _) => return Err(refused(format!("is not a leaf: {e}"))),
-    };
+    let record = open_record(&leaf.public, leaf.opening.as_ref())
+        .map_err(|e| refused(format!("does not record an entry: {e}")))?;
     let sha256: String = Sha256::digest(document)
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -165,6 +165,18 @@ impl Opening {
     }
 }
 
+/// The entry record `leaf` stands for: an entry leaf's own (without an
+/// opening), or what `opening` shows a restricted leaf hides. An opening
+/// given for an entry leaf, or missing for a restricted one, is
+/// [`LeafError::OpeningMismatch`].
+pub fn open_record(leaf: &[u8], opening: Option<&Opening>) -> Result<EntryRecord, LeafError> {
+    match (Leaf::parse(leaf)?, opening) {
+        (Leaf::Entry(record), None) => Ok(*record),
+        (Leaf::Restricted { .. }, Some(opening)) => opening.open(leaf),
+        _ => Err(LeafError::OpeningMismatch),
+    }
+}
+
 impl Leaf {
     /// Reads leaf bytes, refusing anything but the canonical form of a known
     /// type.

@@ -137,45 +137,13 @@ pub(crate) fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
         Some(requirement) => Some(trusted_log_key(&marketplace, requirement)?),
         None => args.log.log_key.clone(),
     };
-    let memory = crate::transparency::LogMemory::default_location();
-    for e in &mut entries {
-        let Ok(document) = &e.document else { continue };
-        let coordinates = (id.as_str(), e.email.as_str(), e.created.as_str());
-        let logged = crate::transparency::check_entry(
-            &marketplace,
-            &memory,
-            trusted_key.as_deref(),
-            coordinates,
-            document,
-        )?;
-        let Some(requirement) = &policy.log else {
-            continue;
-        };
-        requirement.check(&logged.checkpoint.note).map_err(|why| {
-            Failure::refused(format!(
-                "{}'s entry of {} is not proved as the policy requires: {why}",
-                e.email, e.created
-            ))
-        })?;
-        if policy.signing_time == SigningTime::Log {
-            e.integrated = integrated(
-                &marketplace,
-                &memory,
-                trusted_key.as_deref(),
-                coordinates,
-                document,
-                requirement,
-            )?;
-            if e.integrated.is_none() {
-                eprintln!(
-                    "note: {}'s entry of {}: no checkpoint that covers it is cosigned by the \
-                     witness quorum yet, so the log cannot date it: its certificates are judged \
-                     now",
-                    e.email, e.created
-                );
-            }
-        }
-    }
+    prove_entries(
+        &marketplace,
+        &policy,
+        trusted_key.as_deref(),
+        id,
+        &mut entries,
+    )?;
     let at = args.at.unwrap_or_else(Utc::now);
     let decision = policy.evaluate(id, &entries, &anchors, at);
     if settings.json {
@@ -196,6 +164,58 @@ pub(crate) fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Checks that the log proves each fetched entry (its receipt, and the
+/// consistency with what this client saw), as the policy's `[log]` requires,
+/// and with `signing_time = "log"` dates each entry's integration.
+fn prove_entries(
+    marketplace: &Marketplace,
+    policy: &Policy,
+    trusted_key: Option<&str>,
+    id: &Identifier,
+    entries: &mut [Fetched],
+) -> Result<(), Failure> {
+    let memory = crate::transparency::LogMemory::default_location();
+    for e in entries.iter_mut() {
+        let Ok(document) = &e.document else { continue };
+        let coordinates = (id.as_str(), e.email.as_str(), e.created.as_str());
+        let logged = crate::transparency::check_entry(
+            marketplace,
+            &memory,
+            trusted_key,
+            coordinates,
+            document,
+        )?;
+        let Some(requirement) = &policy.log else {
+            continue;
+        };
+        requirement.check(&logged.checkpoint.note).map_err(|why| {
+            Failure::refused(format!(
+                "{}'s entry of {} is not proved as the policy requires: {why}",
+                e.email, e.created
+            ))
+        })?;
+        if policy.signing_time == SigningTime::Log {
+            e.integrated = integrated(
+                marketplace,
+                &memory,
+                trusted_key,
+                coordinates,
+                document,
+                requirement,
+            )?;
+            if e.integrated.is_none() {
+                eprintln!(
+                    "note: {}'s entry of {}: no checkpoint that covers it is cosigned by the \
+                     witness quorum yet, so the log cannot date it: its certificates are judged \
+                     now",
+                    e.email, e.created
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `--explain`: the rule that decided and what each entry counted for.

@@ -7,8 +7,8 @@
 //! The JSON views (proofs, receipts) are the API's (`crate::api::log`).
 
 pub(crate) mod cosigner;
+pub(crate) mod kept_bodies;
 pub mod proofs;
 pub(crate) mod routes;
 pub mod signer;
-pub(crate) mod tile_cache;
 pub(crate) mod witness;

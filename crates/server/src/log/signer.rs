@@ -33,8 +33,10 @@ pub struct TransparencyLog {
     signing: Mutex<()>,
     /// The newest checkpoint seen.
     latest: RwLock<Option<Arc<Published>>>,
-    /// Tiles served ([`super::tile_cache`]).
-    pub(crate) tiles: super::tile_cache::TileCache,
+    /// Tiles served ([`super::kept_bodies`]).
+    pub(crate) tiles: super::kept_bodies::KeptBodies,
+    /// Inclusion proofs served, by `index/size` ([`super::kept_bodies`]).
+    pub(crate) proofs: super::kept_bodies::KeptBodies,
     /// The upper levels of the tree, for proofs ([`UpperHashes`]).
     pub(crate) upper: UpperHashes,
 }
@@ -67,7 +69,8 @@ impl TransparencyLog {
             claimed: OnceCell::new(),
             signing: Mutex::new(()),
             latest: RwLock::new(None),
-            tiles: super::tile_cache::TileCache::default(),
+            tiles: super::kept_bodies::KeptBodies::default(),
+            proofs: super::kept_bodies::KeptBodies::default(),
             upper: UpperHashes::default(),
         }
     }

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use marketplace_log::leaf::{Leaf, Opening};
+use marketplace_log::leaf::{Opening, open_record};
 use marketplace_log::tree::MemoryTree;
 use marketplace_store::{EntryKey, LogPosition, MAX_LOG_READ, Store};
 use serde::{Deserialize, Serialize};
@@ -167,14 +167,8 @@ fn read_leaves(path: &Path) -> Result<impl Iterator<Item = Result<LogPosition, S
 
 /// The entry a leaf records (opening a restricted leaf).
 fn recorded_entry(position: &LogPosition) -> Result<EntryKey, String> {
-    let record = match (Leaf::parse(&position.leaf), &position.opening) {
-        (Ok(Leaf::Entry(record)), None) => *record,
-        (Ok(Leaf::Restricted { .. }), Some(opening)) => opening
-            .open(&position.leaf)
-            .map_err(|e| format!("its opening does not open it: {e}"))?,
-        (Ok(_), _) => return Err("its opening does not match it".into()),
-        (Err(e), _) => return Err(format!("it is not a leaf: {e}")),
-    };
+    let record = open_record(&position.leaf, position.opening.as_ref())
+        .map_err(|e| format!("it records no entry: {e}"))?;
     EntryKey::parse(&record.identifier, &record.email, &record.created)
         .map_err(|e| format!("it names no entry: {e}"))
 }
@@ -291,9 +285,28 @@ impl ExportedLog {
         }
     }
 
-    /// The index of each entry the log records, by coordinates.
-    pub(super) fn indices(&self) -> HashMap<&EntryKey, u64> {
-        (0..).zip(&self.entries).map(|(i, k)| (k, i)).collect()
+    /// The file of each leaf, by index: the first of `located` naming the
+    /// leaf's entry, if any.
+    pub(super) fn files_of<'a>(&self, located: &'a [super::Located]) -> Vec<Option<&'a PathBuf>> {
+        let indices: HashMap<&EntryKey, usize> = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k, i))
+            .collect();
+        let mut files = vec![None; self.entries.len()];
+        for (path, coordinates) in located {
+            let Some(key) = coordinates
+                .as_ref()
+                .and_then(|(i, e, c)| EntryKey::parse(i, e, c).ok())
+            else {
+                continue;
+            };
+            if let Some(&index) = indices.get(&key) {
+                files[index].get_or_insert(path);
+            }
+        }
+        files
     }
 }
 
@@ -318,20 +331,7 @@ pub(super) async fn import_carried(
     let store = ingestor.store.as_ref();
     let stored = store.log_size().await.map_err(|e| e.to_string())?;
     exported.check_stored(store, stored).await?;
-    let indices = exported.indices();
-    // The file of each leaf (the first file naming its entry).
-    let mut files: Vec<Option<&PathBuf>> = vec![None; exported.entries.len()];
-    for (path, coordinates) in located {
-        let Some(key) = coordinates
-            .as_ref()
-            .and_then(|(i, e, c)| EntryKey::parse(i, e, c).ok())
-        else {
-            continue;
-        };
-        if let Some(&index) = indices.get(&key) {
-            files[index as usize].get_or_insert(path);
-        }
-    }
+    let files = exported.files_of(located);
     let mut handled = std::collections::HashSet::new();
     for (index, path) in (0..stored).zip(&files) {
         if let Some(path) = path {

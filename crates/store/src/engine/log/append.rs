@@ -3,7 +3,7 @@
 //! that leaf indices follow sequence order with no gap and no repeat.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use marketplace_log::leaf::{EntryRecord, Leaf, Opening};
+use marketplace_log::leaf::{EntryRecord, Opening, open_record};
 use marketplace_log::tree::{self, Hash, StoredHashes};
 
 use crate::StoreError;
@@ -96,19 +96,13 @@ pub(crate) fn carried_row(
 ) -> Result<(LeafRow, DateTime<Utc>), StoreError> {
     let index = carried.index;
     let refused = |why: String| StoreError::Log(format!("the carried leaf {index} {why}"));
-    let record =
-        match (Leaf::parse(&carried.leaf), &carried.opening) {
-            (Ok(Leaf::Entry(record)), None) if !restricted => *record,
-            (Ok(Leaf::Restricted { .. }), Some(opening)) if restricted => opening
-                .open(&carried.leaf)
-                .map_err(|e| refused(format!("cannot be opened: {e}")))?,
-            (Ok(_), _) => {
-                return Err(refused(format!(
-                    "does not match the visibility of {key} (restricted here: {restricted})"
-                )));
-            }
-            (Err(e), _) => return Err(refused(format!("is not a leaf: {e}"))),
-        };
+    if carried.opening.is_some() != restricted {
+        return Err(refused(format!(
+            "does not match the visibility of {key} (restricted here: {restricted})"
+        )));
+    }
+    let record = open_record(&carried.leaf, carried.opening.as_ref())
+        .map_err(|e| refused(format!("does not record an entry: {e}")))?;
     let named = (
         record.identifier.as_str(),
         record.email.as_str(),

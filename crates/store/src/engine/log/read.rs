@@ -202,8 +202,8 @@ pub(crate) async fn latest_checkpoint<D: Db>(
     db.fetch(s).await?.first().map(checkpoint_row).transpose()
 }
 
-/// One checkpoint row.
-fn checkpoint_row<R: RowRead>(r: &R) -> Result<StoredCheckpoint, StoreError> {
+/// One checkpoint row `(size, note)`.
+pub(super) fn checkpoint_row<R: RowRead>(r: &R) -> Result<StoredCheckpoint, StoreError> {
     Ok(StoredCheckpoint {
         size: u64::try_from(r.int(0)?).map_err(|_| StoreError::Log("a negative size".into()))?,
         note: r.text(1)?,

@@ -7,6 +7,7 @@ use crate::model::StoredCheckpoint;
 use crate::sql::{Db, RowRead, Sql, Tx};
 
 use super::append::as_i64;
+use super::read::checkpoint_row;
 
 /// [`crate::Store::record_cosignature`].
 pub(crate) async fn record_cosignature<D: Db>(
@@ -47,17 +48,7 @@ pub(crate) async fn first_cosigned_checkpoint<D: Db>(
     )
     .int(as_i64(index)?)
     .push(")");
-    db.fetch(s)
-        .await?
-        .first()
-        .map(|r| {
-            Ok(StoredCheckpoint {
-                size: u64::try_from(r.int(0)?)
-                    .map_err(|_| StoreError::Log("a negative size".into()))?,
-                note: r.text(1)?,
-            })
-        })
-        .transpose()
+    db.fetch(s).await?.first().map(checkpoint_row).transpose()
 }
 
 /// [`crate::Store::witnessed`].
@@ -68,17 +59,7 @@ pub(crate) async fn witnessed<D: Db>(
     let mut s = Sql::new(D::DIALECT);
     s.push("SELECT size, note FROM witness_checkpoints WHERE origin = ")
         .text(origin);
-    db.fetch(s)
-        .await?
-        .first()
-        .map(|r| {
-            Ok(StoredCheckpoint {
-                size: u64::try_from(r.int(0)?)
-                    .map_err(|_| StoreError::Log("a negative size".into()))?,
-                note: r.text(1)?,
-            })
-        })
-        .transpose()
+    db.fetch(s).await?.first().map(checkpoint_row).transpose()
 }
 
 /// [`crate::Store::advance_witnessed`]: one compare-and-set, so that two

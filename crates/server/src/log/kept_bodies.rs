@@ -1,23 +1,25 @@
-//! Tiles already served, kept in memory: a tile's bytes never change once
-//! the tree holds it (a partial tile's path names its width), so a copy is
-//! never stale. Bounded: the oldest copies go first.
+//! Response bodies that never change once served, kept in memory: a tile's
+//! bytes once the tree holds it (a partial tile's path names its width),
+//! and an inclusion proof for a leaf in a tree of a given size (sites check
+//! the same entries against the same checkpoint until it changes). A copy
+//! is never stale. Bounded: the oldest copies go first.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use axum::body::Bytes;
 
-/// The most tiles kept (full hash tiles are 8 KiB: about 32 MiB at most,
-/// entry bundles somewhat more).
+/// The most bodies kept, of each kind (full hash tiles are 8 KiB: about
+/// 32 MiB at most, entry bundles somewhat more; proofs about 2 KiB).
 const CAPACITY: usize = 4096;
 
-/// Served tiles by path.
+/// Served bodies by key (a tile's path, a proof's index and size).
 #[derive(Debug, Default)]
-pub(crate) struct TileCache {
+pub(crate) struct KeptBodies {
     kept: Mutex<(HashMap<String, Bytes>, VecDeque<String>)>,
 }
 
-impl TileCache {
+impl KeptBodies {
     /// The bytes served for `path`, if kept.
     pub(crate) fn get(&self, path: &str) -> Option<Bytes> {
         self.kept.lock().ok()?.0.get(path).cloned()
@@ -46,7 +48,7 @@ mod tests {
 
     #[test]
     fn the_oldest_tiles_go_first() {
-        let cache = TileCache::default();
+        let cache = KeptBodies::default();
         for i in 0..=CAPACITY {
             cache.put(format!("tile/0/{i}"), Bytes::from(vec![1]));
         }
