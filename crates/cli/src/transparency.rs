@@ -319,23 +319,9 @@ fn check_record(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let named = (
-        record.identifier.as_str(),
-        record.email.as_str(),
-        record.created.as_str(),
-    );
-    if named != (identifier, email, created) {
-        return Err(refused(format!(
-            "names another entry ({}/{}/{})",
-            record.identifier, record.email, record.created
-        )));
-    }
-    if record.document_sha256 != sha256 {
-        return Err(refused(format!(
-            "records another document (SHA-256 {}, received {sha256})",
-            record.document_sha256
-        )));
-    }
+    record
+        .check_records((identifier, email, created), &sha256)
+        .map_err(|e| refused(e.to_string()))?;
     Ok(())
 }
 

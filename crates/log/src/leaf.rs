@@ -165,6 +165,52 @@ impl Opening {
     }
 }
 
+/// How an entry record differs from the entry it should record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordMismatch {
+    /// It names other coordinates (`identifier/email/created`).
+    #[error("names another entry ({0})")]
+    Entry(String),
+    /// It records the SHA-256 of another document.
+    #[error("records another document (SHA-256 {recorded}, not {expected})")]
+    Document {
+        /// The SHA-256 the record holds.
+        recorded: String,
+        /// The SHA-256 of the document at hand.
+        expected: String,
+    },
+}
+
+impl EntryRecord {
+    /// Checks that this record names the entry at (`identifier`, `email`,
+    /// `created`) and the document whose SHA-256 (hexadecimal) is
+    /// `document_sha256`.
+    pub fn check_records(
+        &self,
+        (identifier, email, created): (&str, &str, &str),
+        document_sha256: &str,
+    ) -> Result<(), RecordMismatch> {
+        if (
+            self.identifier.as_str(),
+            self.email.as_str(),
+            self.created.as_str(),
+        ) != (identifier, email, created)
+        {
+            return Err(RecordMismatch::Entry(format!(
+                "{}/{}/{}",
+                self.identifier, self.email, self.created
+            )));
+        }
+        if self.document_sha256 != document_sha256 {
+            return Err(RecordMismatch::Document {
+                recorded: self.document_sha256.clone(),
+                expected: document_sha256.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The entry record `leaf` stands for: an entry leaf's own (without an
 /// opening), or what `opening` shows a restricted leaf hides. An opening
 /// given for an entry leaf, or missing for a restricted one, is
@@ -279,6 +325,46 @@ mod tests {
             .collect();
         keys.sort();
         keys.into_iter().map(|(_, k)| k).collect()
+    }
+
+    #[test]
+    fn records_are_checked_against_their_entry_and_leaves_opened() {
+        let r = record();
+        let at = (
+            "HZ6rsTmtcc0dJgoGrgRhvwN3o0q",
+            "jane@example.org",
+            "2026-12-06T01:00:00Z",
+        );
+        let sha = "ab".repeat(32);
+        r.check_records(at, &sha).unwrap();
+        let other = (
+            "HZ6rsTmtcc0dJgoGrgRhvwN3o0q",
+            "john@example.org",
+            "2026-12-06T01:00:00Z",
+        );
+        assert!(matches!(
+            r.check_records(other, &sha),
+            Err(RecordMismatch::Entry(_))
+        ));
+        assert!(matches!(
+            r.check_records(at, &"cd".repeat(32)),
+            Err(RecordMismatch::Document { .. })
+        ));
+        // An entry leaf opens without an opening; a restricted one only with its own.
+        let leaf = r.to_leaf().unwrap();
+        let opened = open_record(&leaf, None).unwrap();
+        assert_eq!(opened.email, "jane@example.org");
+        let opening = Opening::new(leaf.clone()).unwrap();
+        let hidden = opening.restricted_leaf().unwrap();
+        assert_eq!(
+            open_record(&hidden, Some(&opening)).unwrap().email,
+            "jane@example.org"
+        );
+        assert_eq!(open_record(&hidden, None), Err(LeafError::OpeningMismatch));
+        assert_eq!(
+            open_record(&leaf, Some(&opening)),
+            Err(LeafError::OpeningMismatch)
+        );
     }
 
     #[test]

@@ -103,29 +103,16 @@ pub(crate) fn carried_row(
     }
     let record = open_record(&carried.leaf, carried.opening.as_ref())
         .map_err(|e| refused(format!("does not record an entry: {e}")))?;
-    let named = (
-        record.identifier.as_str(),
-        record.email.as_str(),
-        record.created.as_str(),
-    );
-    if named
-        != (
-            key.identifier.as_str(),
-            key.email.as_str(),
-            key.created.as_str(),
+    record
+        .check_records(
+            (
+                key.identifier.as_str(),
+                key.email.as_str(),
+                key.created.as_str(),
+            ),
+            document_sha256,
         )
-    {
-        return Err(refused(format!(
-            "names {}/{}/{}, not {key}",
-            record.identifier, record.email, record.created
-        )));
-    }
-    if record.document_sha256 != document_sha256 {
-        return Err(refused(format!(
-            "records the document SHA-256 {}, not {document_sha256} of {key}",
-            record.document_sha256
-        )));
-    }
+        .map_err(|e| refused(format!("{e}, for {key}")))?;
     let accepted = DateTime::parse_from_rfc3339(&record.accepted)
         .map_err(|e| refused(format!("has an unreadable acceptance time: {e}")))?
         .with_timezone(&Utc);
