@@ -276,12 +276,7 @@ fn receipt_leaf(receipt: &Receipt, who: &str) -> Result<ReceiptLeaf, Failure> {
     #[derive(Deserialize)]
     struct Extra {
         leaf: String,
-        opening: Option<OpeningJson>,
-    }
-    #[derive(Deserialize)]
-    struct OpeningJson {
-        nonce: String,
-        entry_leaf: String,
+        opening: Option<marketplace_api::log::Opening>,
     }
     let bad = |what: &str| Failure::refused(format!("the log receipt of {who}: {what}"));
     let extra: Extra = receipt
@@ -291,12 +286,9 @@ fn receipt_leaf(receipt: &Receipt, who: &str) -> Result<ReceiptLeaf, Failure> {
         .ok_or_else(|| bad("its extra line does not hold the leaf"))?;
     let decode = |s: &str| BASE64.decode(s).map_err(|_| bad("a leaf is not base64"));
     let opening = match extra.opening {
-        Some(o) => Some(Opening {
-            nonce: decode(&o.nonce)?
-                .try_into()
-                .map_err(|_| bad("the nonce is not 32 bytes"))?,
-            entry_leaf: decode(&o.entry_leaf)?,
-        }),
+        Some(o) => {
+            Some(Opening::from_base64(&o.nonce, &o.entry_leaf).map_err(|e| bad(&e.to_string()))?)
+        }
         None => None,
     };
     Ok(ReceiptLeaf {

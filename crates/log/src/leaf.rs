@@ -14,6 +14,8 @@
 //!   may see the entry gets its [`Opening`] (the nonce and the entry leaf) and
 //!   checks it against the commitment.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -40,6 +42,9 @@ pub enum LeafError {
     /// A leaf, but not in its one canonical form.
     #[error("the log leaf is not in canonical form")]
     NotCanonical,
+    /// An opening whose base64 form is unreadable.
+    #[error("malformed opening: {0}")]
+    MalformedOpening(String),
     /// An opening that does not match its commitment.
     #[error("the opening does not match the commitment")]
     OpeningMismatch,
@@ -121,6 +126,27 @@ impl EntryRecord {
 }
 
 impl Opening {
+    /// Its nonce and entry leaf in base64, as the JSON of proofs, receipts
+    /// and exports carries them.
+    pub fn to_base64(&self) -> (String, String) {
+        (BASE64.encode(self.nonce), BASE64.encode(&self.entry_leaf))
+    }
+
+    /// An opening from its base64 nonce (32 bytes) and entry leaf.
+    pub fn from_base64(nonce: &str, entry_leaf: &str) -> Result<Self, LeafError> {
+        let decode = |what: &str, text: &str| {
+            BASE64
+                .decode(text)
+                .map_err(|e| LeafError::MalformedOpening(format!("its {what} is not base64: {e}")))
+        };
+        Ok(Self {
+            nonce: decode("nonce", nonce)?
+                .try_into()
+                .map_err(|_| LeafError::MalformedOpening("its nonce is not 32 bytes".into()))?,
+            entry_leaf: decode("entry leaf", entry_leaf)?,
+        })
+    }
+
     /// A fresh opening of `entry_leaf` with a random nonce.
     pub fn new(entry_leaf: Vec<u8>) -> Result<Self, LeafError> {
         let mut nonce = [0u8; 32];

@@ -200,6 +200,12 @@ pub(crate) async fn leaves(
     ))
 }
 
+/// An opening as the JSON shows it.
+pub(crate) fn api_opening(opening: &marketplace_log::leaf::Opening) -> Opening {
+    let (nonce, entry_leaf) = opening.to_base64();
+    Opening { nonce, entry_leaf }
+}
+
 /// Which checkpoint a receipt proves an entry against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReceiptCheckpoint {
@@ -265,10 +271,7 @@ pub(crate) async fn entry_log(
         }
     };
     let (path, _) = state.log.inclusion(position.index, covering.size).await?;
-    let opening = position.opening.as_ref().map(|o| Opening {
-        nonce: BASE64.encode(o.nonce),
-        entry_leaf: BASE64.encode(&o.entry_leaf),
-    });
+    let opening = position.opening.as_ref().map(api_opening);
     let extra = serde_json::to_vec(&serde_json::json!({
         "leaf": BASE64.encode(&position.leaf),
         "opening": opening,

@@ -45,15 +45,7 @@ struct LeafLine {
     /// The public leaf, base64.
     leaf: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    opening: Option<OpeningLine>,
-}
-
-/// A restricted leaf's opening, base64.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OpeningLine {
-    nonce: String,
-    entry_leaf: String,
+    opening: Option<marketplace_api::log::Opening>,
 }
 
 impl LeafLine {
@@ -61,31 +53,22 @@ impl LeafLine {
         LeafLine {
             index: position.index,
             leaf: BASE64.encode(&position.leaf),
-            opening: position.opening.as_ref().map(|o| OpeningLine {
-                nonce: BASE64.encode(o.nonce),
-                entry_leaf: BASE64.encode(&o.entry_leaf),
-            }),
+            opening: position.opening.as_ref().map(crate::api::log::api_opening),
         }
     }
 
     fn position(self) -> Result<LogPosition, String> {
-        let decode = |what: &str, text: &str| {
-            BASE64
-                .decode(text)
-                .map_err(|e| format!("its {what} is not base64: {e}"))
-        };
         let opening = match self.opening {
-            Some(o) => Some(Opening {
-                nonce: decode("nonce", &o.nonce)?
-                    .try_into()
-                    .map_err(|_| "its nonce is not 32 bytes".to_string())?,
-                entry_leaf: decode("entry leaf", &o.entry_leaf)?,
-            }),
+            Some(o) => {
+                Some(Opening::from_base64(&o.nonce, &o.entry_leaf).map_err(|e| e.to_string())?)
+            }
             None => None,
         };
         Ok(LogPosition {
             index: self.index,
-            leaf: decode("leaf", &self.leaf)?,
+            leaf: BASE64
+                .decode(&self.leaf)
+                .map_err(|e| format!("its leaf is not base64: {e}"))?,
             opening,
         })
     }
@@ -368,7 +351,11 @@ pub(super) async fn import_carried(
                 }
             }
         }
-        let verdicts = verify_in_order(paths, ingestor, workers).await?;
+        let checker = ingestor.clone();
+        let verdicts =
+            super::map_in_order(paths, workers, move |p| super::verify_file(p, &checker))
+                .await
+                .map_err(|e| e.to_string())?;
         let mut batch = Vec::with_capacity(verdicts.len());
         let mut batch_files = Vec::with_capacity(verdicts.len());
         for (index, verdict) in (next..).zip(verdicts) {
@@ -413,29 +400,4 @@ pub(super) async fn import_carried(
     }
     exported.record_checkpoint(log).await?;
     Ok(handled)
-}
-
-/// Verifies `paths` with `workers` threads; the verdicts in the order of
-/// `paths`.
-async fn verify_in_order(
-    paths: Vec<PathBuf>,
-    ingestor: &super::Ingestor,
-    workers: usize,
-) -> Result<Vec<super::Verified>, String> {
-    let chunk = paths.len().div_ceil(workers.max(1)).max(1);
-    let mut tasks = Vec::new();
-    for part in paths.chunks(chunk) {
-        let part = part.to_vec();
-        let ingestor = ingestor.clone();
-        tasks.push(tokio::task::spawn_blocking(move || {
-            part.into_iter()
-                .map(|p| super::verify_file(p, &ingestor))
-                .collect::<Vec<_>>()
-        }));
-    }
-    let mut verdicts = Vec::with_capacity(paths.len());
-    for task in tasks {
-        verdicts.extend(task.await.map_err(|e| e.to_string())?);
-    }
-    Ok(verdicts)
 }

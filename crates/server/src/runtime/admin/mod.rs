@@ -202,24 +202,43 @@ type Located = (PathBuf, Option<(String, String, String)>);
 /// Import phase 1: the coordinates of every file, read by `workers`
 /// threads.
 async fn read_coordinates(files: &[PathBuf], workers: usize) -> std::io::Result<Vec<Located>> {
-    let chunk = files.len().div_ceil(workers).max(1);
+    map_in_order(files.to_vec(), workers, |p| {
+        let c = coordinates(&p);
+        (p, c)
+    })
+    .await
+}
+
+/// `f` over `items` on `workers` blocking threads (a contiguous share
+/// each); the results in the order of `items`.
+async fn map_in_order<T, U>(
+    items: Vec<T>,
+    workers: usize,
+    f: impl Fn(T) -> U + Clone + Send + 'static,
+) -> std::io::Result<Vec<U>>
+where
+    T: Send + 'static,
+    U: Send + 'static,
+{
+    let total = items.len();
+    let chunk = total.div_ceil(workers.max(1)).max(1);
     let mut tasks = Vec::new();
-    for part in files.chunks(chunk) {
-        let part = part.to_vec();
+    let mut items = items.into_iter();
+    loop {
+        let part: Vec<T> = items.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        let f = f.clone();
         tasks.push(tokio::task::spawn_blocking(move || {
-            part.into_iter()
-                .map(|p| {
-                    let c = coordinates(&p);
-                    (p, c)
-                })
-                .collect::<Vec<_>>()
+            part.into_iter().map(f).collect::<Vec<_>>()
         }));
     }
-    let mut located = Vec::with_capacity(files.len());
-    for t in tasks {
-        located.extend(t.await.map_err(std::io::Error::other)?);
+    let mut out = Vec::with_capacity(total);
+    for task in tasks {
+        out.extend(task.await.map_err(std::io::Error::other)?);
     }
-    Ok(located)
+    Ok(out)
 }
 
 /// Import phase 2: the files grouped by (identifier, e-mail), oldest first
